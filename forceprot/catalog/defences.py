@@ -1,0 +1,136 @@
+"""Defence classes: close-in counter-rocket gun mounts and area air-defence batteries.
+
+All figures are generic and illustrative, taken from the ranges given in open, public
+descriptions of the system classes (manufacturer brochures, Jane's Land-Based Air Defence,
+public press and congressional-research summaries). They are round numbers, not the
+characteristics of any fielded unit, and every one can be overridden per unit in a scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["CramClass", "PatriotClass", "CRAM_CLASSES", "PATRIOT_CLASSES", "DEFENCE_KINDS"]
+
+DEFENCE_KINDS = ("cram", "patriot")
+
+_PUBLIC = "Illustrative; public class description (Jane's Land-Based Air Defence; public summaries)."
+
+
+class CramClass(BaseModel):
+    """A C-RAM-class gun mount: one rocket at a time, a magazine of rounds.
+
+    A mount engages a rocket only if the rocket is predicted to land inside the defended area
+    (the base with a margin) and within ``defended_radius_m`` of the mount, and only while the
+    rocket is inside its engagement envelope (slant range <= ``max_range_m``, height >=
+    ``min_height_m``). The first burst comes no earlier than ``reaction_s`` after the mount's
+    sensor first detects any rocket of the salvo; each engagement occupies the mount for
+    ``engage_s`` and uses ``rounds_per_engagement`` rounds.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field("C-RAM-class 20 mm gun mount", description="Name of the class.")
+    sensor_range_m: float = Field(
+        10_000.0, gt=0, le=500_000,
+        description="Range at which the fire-control/search radar detects a rocket [m]. " + _PUBLIC)
+    sensor_height_m: float = Field(
+        5.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
+    sensor_min_elevation_deg: float = Field(
+        0.0, ge=-1, le=30,
+        description="Lowest elevation angle the radar sees, above the 4/3-earth horizon [deg].")
+    reaction_s: float = Field(
+        3.0, ge=0, le=300, description="First detection of the salvo to first burst [s]. " + _PUBLIC)
+    max_range_m: float = Field(
+        1_500.0, gt=0, le=20_000, description="Maximum engagement slant range [m]. " + _PUBLIC)
+    min_height_m: float = Field(
+        60.0, ge=0, le=10_000,
+        description="Minimum height for an engagement (self-destruct rounds, safety) [m]. " + _PUBLIC)
+    defended_radius_m: float = Field(
+        1_200.0, gt=0, le=100_000,
+        description="Engages rockets predicted to land within this distance of the mount [m].")
+    engage_s: float = Field(
+        2.5, gt=0, le=60, description="Slew, burst and assessment time of one engagement [s]. " + _PUBLIC)
+    p_kill: float = Field(
+        0.7, ge=0, le=1, description="Kill probability of one engagement [-]. " + _PUBLIC)
+    rounds_per_engagement: int = Field(
+        100, ge=1, le=100_000, description="Rounds fired per engagement [rounds]. " + _PUBLIC)
+    magazine_rounds: int = Field(
+        1_550, ge=1, le=1_000_000, description="Rounds before the mount must reload [rounds]. " + _PUBLIC)
+    reload_s: float = Field(
+        600.0, ge=0, le=86_400, description="Time to reload the magazine [s]. " + _PUBLIC)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CramClass":
+        if self.rounds_per_engagement > self.magazine_rounds:
+            raise ValueError(
+                f"rounds_per_engagement ({self.rounds_per_engagement}) exceeds magazine_rounds "
+                f"({self.magazine_rounds})")
+        return self
+
+
+class PatriotClass(BaseModel):
+    """A Patriot-class area air-defence battery: interceptors with flyout time and a magazine.
+
+    An interceptor launched at ``t_launch`` can intercept a rocket at time ``t`` only if the rocket
+    is then inside the intercept envelope (ground range and altitude limits) and within
+    ``interceptor_speed_mps * (t - t_launch)`` of the battery.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str = Field("Patriot-class battery", description="Name of the class.")
+    radar_range_m: float = Field(
+        40_000.0, gt=0, le=500_000,
+        description="Detection range against a small artillery rocket [m]. " + _PUBLIC)
+    radar_height_m: float = Field(
+        4.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
+    radar_min_elevation_deg: float = Field(
+        0.0, ge=-1, le=30,
+        description="Lowest elevation angle the radar sees, above the 4/3-earth horizon [deg].")
+    reaction_s: float = Field(
+        9.0, ge=0, le=600, description="First detection of the salvo to first launch [s]. " + _PUBLIC)
+    interceptor_speed_mps: float = Field(
+        1_000.0, gt=0, le=5_000, description="Mean interceptor flyout speed [m/s]. " + _PUBLIC)
+    min_intercept_range_m: float = Field(
+        1_500.0, ge=0, le=500_000, description="Minimum intercept ground range [m]. " + _PUBLIC)
+    max_intercept_range_m: float = Field(
+        20_000.0, gt=0, le=500_000, description="Maximum intercept ground range [m]. " + _PUBLIC)
+    min_intercept_alt_m: float = Field(
+        300.0, ge=0, le=50_000, description="Minimum intercept altitude above ground [m]. " + _PUBLIC)
+    max_intercept_alt_m: float = Field(
+        20_000.0, gt=0, le=100_000, description="Maximum intercept altitude above ground [m]. " + _PUBLIC)
+    defended_radius_m: float = Field(
+        30_000.0, gt=0, le=500_000,
+        description="Engages rockets predicted to land within this distance of the battery [m].")
+    launchers: int = Field(4, ge=1, le=64, description="Launchers in the battery [-]. " + _PUBLIC)
+    missiles_per_launcher: int = Field(
+        12, ge=1, le=64, description="Ready interceptors per launcher [-]. " + _PUBLIC)
+    launch_interval_s: float = Field(
+        3.0, ge=0, le=600, description="Minimum time between two launches of the battery [s]. " + _PUBLIC)
+    doctrine: Literal["single", "ripple2", "shoot_look_shoot"] = Field(
+        "ripple2",
+        description="Interceptors per target: one; two launched launch_interval_s apart; or one, "
+                    "then a second after a miss is assessed.")
+    assess_s: float = Field(
+        2.0, ge=0, le=600, description="Time after an intercept attempt to assess a miss [s].")
+    p_kill: float = Field(
+        0.6, ge=0, le=1, description="Kill probability of one interceptor [-]. " + _PUBLIC)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PatriotClass":
+        if self.min_intercept_range_m >= self.max_intercept_range_m:
+            raise ValueError(
+                f"min_intercept_range_m ({self.min_intercept_range_m}) must be below "
+                f"max_intercept_range_m ({self.max_intercept_range_m})")
+        if self.min_intercept_alt_m >= self.max_intercept_alt_m:
+            raise ValueError(
+                f"min_intercept_alt_m ({self.min_intercept_alt_m}) must be below "
+                f"max_intercept_alt_m ({self.max_intercept_alt_m})")
+        return self
+
+
+CRAM_CLASSES: dict[str, CramClass] = {"cram": CramClass()}
+PATRIOT_CLASSES: dict[str, PatriotClass] = {"patriot": PatriotClass()}
