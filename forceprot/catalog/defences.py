@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["CramClass", "PatriotClass", "CRAM_CLASSES", "PATRIOT_CLASSES", "DEFENCE_KINDS"]
 
@@ -30,7 +30,7 @@ class CramClass(BaseModel):
     ``engage_s`` and uses ``rounds_per_engagement`` rounds.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     label: str = Field("C-RAM-class 20 mm gun mount", description="Name of the class.")
     sensor_range_m: float = Field(
@@ -44,7 +44,7 @@ class CramClass(BaseModel):
     reaction_s: float = Field(
         3.0, ge=0, le=300, description="First detection of the salvo to first burst [s]. " + _PUBLIC)
     max_range_m: float = Field(
-        1_500.0, gt=0, le=20_000, description="Maximum engagement slant range [m]. " + _PUBLIC)
+        1_500.0, gt=0, le=20_000, validation_alias=AliasChoices("max_range_m", "range_m"), description="Maximum engagement slant range [m]. " + _PUBLIC)
     min_height_m: float = Field(
         60.0, ge=0, le=10_000,
         description="Minimum height for an engagement (self-destruct rounds, safety) [m]. " + _PUBLIC)
@@ -54,7 +54,7 @@ class CramClass(BaseModel):
     engage_s: float = Field(
         2.5, gt=0, le=60, description="Slew, burst and assessment time of one engagement [s]. " + _PUBLIC)
     p_kill: float = Field(
-        0.7, ge=0, le=1, description="Kill probability of one engagement [-]. " + _PUBLIC)
+        0.7, ge=0, le=1, validation_alias=AliasChoices("p_kill", "pk"), description="Kill probability of one engagement [-]. " + _PUBLIC)
     rounds_per_engagement: int = Field(
         100, ge=1, le=100_000, description="Rounds fired per engagement [rounds]. " + _PUBLIC)
     magazine_rounds: int = Field(
@@ -79,7 +79,7 @@ class PatriotClass(BaseModel):
     ``interceptor_speed_mps * (t - t_launch)`` of the battery.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     label: str = Field("Patriot-class battery", description="Name of the class.")
     radar_range_m: float = Field(
@@ -97,7 +97,8 @@ class PatriotClass(BaseModel):
     min_intercept_range_m: float = Field(
         1_500.0, ge=0, le=500_000, description="Minimum intercept ground range [m]. " + _PUBLIC)
     max_intercept_range_m: float = Field(
-        20_000.0, gt=0, le=500_000, description="Maximum intercept ground range [m]. " + _PUBLIC)
+        20_000.0, gt=0, le=500_000,
+        validation_alias=AliasChoices("max_intercept_range_m", "range_m"), description="Maximum intercept ground range [m]. " + _PUBLIC)
     min_intercept_alt_m: float = Field(
         300.0, ge=0, le=50_000, description="Minimum intercept altitude above ground [m]. " + _PUBLIC)
     max_intercept_alt_m: float = Field(
@@ -117,7 +118,7 @@ class PatriotClass(BaseModel):
     assess_s: float = Field(
         2.0, ge=0, le=600, description="Time after an intercept attempt to assess a miss [s].")
     p_kill: float = Field(
-        0.6, ge=0, le=1, description="Kill probability of one interceptor [-]. " + _PUBLIC)
+        0.6, ge=0, le=1, validation_alias=AliasChoices("p_kill", "pk"), description="Kill probability of one interceptor [-]. " + _PUBLIC)
 
     @model_validator(mode="after")
     def _consistent(self) -> "PatriotClass":

@@ -32,7 +32,7 @@ class RocketClass(BaseModel):
     ``0.5 rho v^2 Cd(M) A`` with ``Cd = drag_form_factor * table``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     label: str = Field("", description="Human-readable name of the class.")
     diameter_m: float = Field(gt=0.01, le=1.0, description="Calibre, reference diameter for drag [m].")

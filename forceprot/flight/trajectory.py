@@ -1,0 +1,453 @@
+"""Point-mass flight of an unguided rocket: fixed-step RK4 over a flat earth.
+
+Only numpy and numba. Parameters arrive as floats and arrays; :mod:`forceprot.ballistics`
+turns a ``RocketClass`` into them.
+
+Frame (the *flight frame*): ``x`` downrange along the firing direction, ``y`` to the left of
+it, ``z`` up (right-handed), origin on the ground below the muzzle. The state is
+``(x, y, z, vx, vy, vz)`` in m and m/s, velocities relative to the ground.
+
+Model
+-----
+- gravity: constant ``g0 = 9.80665 m/s^2`` down;
+- thrust: constant ``thrust_n`` for ``burn_time_s``, along the air-relative velocity
+  ``v - wind`` (a fin-stabilised rocket weathercocks into the relative wind);
+- mass: linear from ``launch_mass_kg`` to ``burnout_mass_kg`` over the burn, then constant;
+- drag: ``0.5 rho(h) |v_air|^2 Cd(M) A`` against ``v_air``, ``M = |v_air| / a(h)``, ISA
+  ``rho`` and ``a`` at geometric altitude ``h = ground_altitude_m + z``;
+- wind: constant, horizontal, in the flight frame.
+
+Classical RK4 with a fixed step; the step that would straddle burnout is split at burnout
+(the thrust and mass-flow discontinuity), so every step integrates a smooth right-hand side.
+Ground impact (``z`` crossing 0 downwards) and the apex are located inside their step by
+cubic Hermite interpolation of the step's end positions and velocities, exact for the
+parabola of vacuum flight.
+
+Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from forceprot.flight.atmosphere import G0_MPS2, isa_density_sound_speed
+from forceprot.flight.drag import drag_coefficient
+
+__all__ = [
+    "ROCKET_THRUST_N",
+    "ROCKET_BURN_TIME_S",
+    "ROCKET_LAUNCH_MASS_KG",
+    "ROCKET_BURNOUT_MASS_KG",
+    "ROCKET_AREA_M2",
+    "ROCKET_LAUNCH_SPEED_MPS",
+    "ROCKET_LAUNCH_HEIGHT_M",
+    "N_ROCKET_PARAMS",
+    "SUMMARY_TOF_S",
+    "SUMMARY_X_M",
+    "SUMMARY_Y_M",
+    "SUMMARY_VX_MPS",
+    "SUMMARY_VY_MPS",
+    "SUMMARY_VZ_MPS",
+    "SUMMARY_APOGEE_M",
+    "SUMMARY_BURNOUT_SPEED_MPS",
+    "N_SUMMARY",
+    "FLIGHT_TIMEOUT",
+    "FLIGHT_PATH_FULL",
+    "acceleration",
+    "rk4_step",
+    "hermite",
+    "integrate",
+    "path_capacity",
+]
+
+# Layout of the rocket parameter vector (float64, shape (N_ROCKET_PARAMS,)).
+ROCKET_THRUST_N = 0  # N, 0 turns thrust off
+ROCKET_BURN_TIME_S = 1  # s
+ROCKET_LAUNCH_MASS_KG = 2  # kg
+ROCKET_BURNOUT_MASS_KG = 3  # kg
+ROCKET_AREA_M2 = 4  # m^2, reference area for drag; 0 turns drag off
+ROCKET_LAUNCH_SPEED_MPS = 5  # m/s, speed along the tube at the muzzle
+ROCKET_LAUNCH_HEIGHT_M = 6  # m, muzzle height above the ground
+N_ROCKET_PARAMS = 7
+
+# Layout of the flight summary vector (float64, shape (N_SUMMARY,)).
+SUMMARY_TOF_S = 0  # s, time of flight to ground impact
+SUMMARY_X_M = 1  # m, impact downrange
+SUMMARY_Y_M = 2  # m, impact left of the line of fire
+SUMMARY_VX_MPS = 3  # m/s, impact velocity
+SUMMARY_VY_MPS = 4  # m/s
+SUMMARY_VZ_MPS = 5  # m/s
+SUMMARY_APOGEE_M = 6  # m, highest point above the ground
+SUMMARY_BURNOUT_SPEED_MPS = 7  # m/s, ground speed at burnout (NaN if the flight ends first)
+N_SUMMARY = 8
+
+# Error codes of :func:`integrate` (a result >= 0 is the number of path rows written).
+FLIGHT_TIMEOUT = -1  # no impact before max_time_s
+FLIGHT_PATH_FULL = -2  # the path buffer is too short for max_time_s / dt_s steps
+
+_BURNOUT_SNAP = 1e-9  # fraction of a step: a grid time this close to burnout is burnout
+
+
+@njit(cache=True)
+def acceleration(z_m, vx_mps, vy_mps, vz_mps, mass_kg, thrust_n, wind_x_mps, wind_y_mps,
+                 ground_altitude_m, area_m2, drag_mach, drag_cd):
+    """Acceleration of the rocket.
+
+    Parameters
+    ----------
+    z_m : float
+        Height above the ground [m].
+    vx_mps, vy_mps, vz_mps : float
+        Ground-relative velocity in the flight frame [m/s].
+    mass_kg : float
+        Current mass [kg].
+    thrust_n : float
+        Current thrust [N], along the air-relative velocity.
+    wind_x_mps, wind_y_mps : float
+        Horizontal wind in the flight frame [m/s].
+    ground_altitude_m : float
+        Altitude of the ground above mean sea level [m].
+    area_m2 : float
+        Drag reference area [m^2]; 0 turns drag off.
+    drag_mach, drag_cd : ndarray of float64, shape (n,)
+        Drag table, form factor included (see :func:`~forceprot.flight.drag.drag_coefficient`).
+
+    Returns
+    -------
+    ax, ay, az : float
+        Acceleration in the flight frame [m/s^2].
+    """
+    ux = vx_mps - wind_x_mps
+    uy = vy_mps - wind_y_mps
+    uz = vz_mps
+    u = math.sqrt(ux * ux + uy * uy + uz * uz)
+    ax = 0.0
+    ay = 0.0
+    az = -G0_MPS2
+    if u > 0.0:
+        force_n = thrust_n
+        if area_m2 > 0.0:
+            rho, sound = isa_density_sound_speed(ground_altitude_m + z_m)
+            cd = drag_coefficient(u / sound, drag_mach, drag_cd)
+            force_n -= 0.5 * rho * u * u * cd * area_m2
+        k = force_n / (mass_kg * u)
+        ax += k * ux
+        ay += k * uy
+        az += k * uz
+    return ax, ay, az
+
+
+@njit(cache=True)
+def rk4_step(t_s, x, y, z, vx, vy, vz, h_s, powered, rocket, wind_x_mps, wind_y_mps,
+             ground_altitude_m, drag_mach, drag_cd):
+    """One classical Runge-Kutta step of the point-mass equations.
+
+    Parameters
+    ----------
+    t_s : float
+        Time at the start of the step [s].
+    x, y, z : float
+        Position in the flight frame [m].
+    vx, vy, vz : float
+        Velocity in the flight frame [m/s].
+    h_s : float
+        Step [s]. A powered step must end at or before burnout.
+    powered : bool
+        Whether the motor burns during the whole step.
+    rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
+        Rocket parameter vector (``ROCKET_*`` indices).
+    wind_x_mps, wind_y_mps, ground_altitude_m, drag_mach, drag_cd
+        As in :func:`acceleration`.
+
+    Returns
+    -------
+    x, y, z, vx, vy, vz : float
+        State at ``t_s + h_s`` [m, m/s].
+    """
+    area = rocket[ROCKET_AREA_M2]
+    if powered:
+        thrust = rocket[ROCKET_THRUST_N]
+        m0 = rocket[ROCKET_LAUNCH_MASS_KG]
+        mdot = (m0 - rocket[ROCKET_BURNOUT_MASS_KG]) / rocket[ROCKET_BURN_TIME_S]
+        m1 = m0 - mdot * t_s
+        m2 = m0 - mdot * (t_s + 0.5 * h_s)
+        m4 = m0 - mdot * (t_s + h_s)
+    else:
+        thrust = 0.0
+        m1 = rocket[ROCKET_BURNOUT_MASS_KG]
+        m2 = m1
+        m4 = m1
+    half = 0.5 * h_s
+
+    a1x, a1y, a1z = acceleration(z, vx, vy, vz, m1, thrust, wind_x_mps, wind_y_mps,
+                                 ground_altitude_m, area, drag_mach, drag_cd)
+    v2x = vx + half * a1x
+    v2y = vy + half * a1y
+    v2z = vz + half * a1z
+    a2x, a2y, a2z = acceleration(z + half * vz, v2x, v2y, v2z, m2, thrust, wind_x_mps,
+                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    v3x = vx + half * a2x
+    v3y = vy + half * a2y
+    v3z = vz + half * a2z
+    a3x, a3y, a3z = acceleration(z + half * v2z, v3x, v3y, v3z, m2, thrust, wind_x_mps,
+                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    v4x = vx + h_s * a3x
+    v4y = vy + h_s * a3y
+    v4z = vz + h_s * a3z
+    a4x, a4y, a4z = acceleration(z + h_s * v3z, v4x, v4y, v4z, m4, thrust, wind_x_mps,
+                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    sixth = h_s / 6.0
+    return (
+        x + sixth * (vx + 2.0 * v2x + 2.0 * v3x + v4x),
+        y + sixth * (vy + 2.0 * v2y + 2.0 * v3y + v4y),
+        z + sixth * (vz + 2.0 * v2z + 2.0 * v3z + v4z),
+        vx + sixth * (a1x + 2.0 * a2x + 2.0 * a3x + a4x),
+        vy + sixth * (a1y + 2.0 * a2y + 2.0 * a3y + a4y),
+        vz + sixth * (a1z + 2.0 * a2z + 2.0 * a3z + a4z),
+    )
+
+
+@njit(cache=True)
+def hermite(p0, v0, p1, v1, h_s, s):
+    """Cubic Hermite interpolation of one coordinate over one step.
+
+    Parameters
+    ----------
+    p0, p1 : float
+        Coordinate at the start and end of the step [m].
+    v0, v1 : float
+        Its rate at the start and end [m/s].
+    h_s : float
+        Length of the step [s].
+    s : float
+        Fraction of the step [-], in [0, 1].
+
+    Returns
+    -------
+    p : float
+        Interpolated coordinate [m].
+    v : float
+        Its rate, the derivative of the interpolant [m/s].
+
+    Notes
+    -----
+    Exact when the coordinate is a polynomial of degree <= 3 in time (vacuum flight).
+    """
+    b = h_s * v0
+    c = -3.0 * p0 - 2.0 * h_s * v0 + 3.0 * p1 - h_s * v1
+    d = 2.0 * p0 + h_s * v0 - 2.0 * p1 + h_s * v1
+    p = p0 + s * (b + s * (c + s * d))
+    v = (b + s * (2.0 * c + s * 3.0 * d)) / h_s
+    return p, v
+
+
+@njit(cache=True)
+def _hermite_root(z0, vz0, z1, vz1, h_s):
+    """Fraction of the step where the Hermite cubic of z crosses 0 (z0 >= 0 >= z1)."""
+    if z0 <= 0.0:
+        return 0.0
+    if z1 >= 0.0:
+        return 1.0
+    lo = 0.0
+    hi = 1.0
+    s = z0 / (z0 - z1)  # secant start
+    for _ in range(100):
+        p, v = hermite(z0, vz0, z1, vz1, h_s, s)
+        if p > 0.0:
+            lo = s
+        else:
+            hi = s
+        dp = v * h_s
+        s_new = s - p / dp if dp != 0.0 else 0.5 * (lo + hi)
+        if not (lo < s_new < hi):
+            s_new = 0.5 * (lo + hi)
+        if abs(s_new - s) <= 1e-15 or hi - lo <= 1e-15:
+            return s_new
+        s = s_new
+    return s
+
+
+@njit(cache=True)
+def _hermite_apex(z0, vz0, z1, vz1, h_s):
+    """Highest z of the Hermite cubic over a step where vz goes from >= 0 to < 0."""
+    b = h_s * vz0
+    c = -3.0 * z0 - 2.0 * h_s * vz0 + 3.0 * z1 - h_s * vz1
+    d = 2.0 * z0 + h_s * vz0 - 2.0 * z1 + h_s * vz1
+    # p'(s) = b + 2 c s + 3 d s^2 = 0 on [0, 1]
+    qa = 3.0 * d
+    qb = 2.0 * c
+    qc = b
+    best = max(z0, z1)
+    root0 = -1.0
+    root1 = -1.0
+    if qa == 0.0:
+        if qb != 0.0:
+            root0 = -qc / qb
+    else:
+        disc = qb * qb - 4.0 * qa * qc
+        if disc < 0.0:
+            return best
+        q = -0.5 * (qb + math.copysign(math.sqrt(disc), qb))  # stable quadratic roots
+        root0 = q / qa
+        if q != 0.0:
+            root1 = qc / q
+    for s in (root0, root1):
+        if 0.0 <= s <= 1.0:
+            p = z0 + s * (b + s * (c + s * d))
+            if p > best:
+                best = p
+    return best
+
+
+def path_capacity(max_time_s, dt_s):
+    """Rows a path buffer needs for a flight of up to ``max_time_s``.
+
+    Parameters
+    ----------
+    max_time_s : float
+        Longest flight the caller allows [s].
+    dt_s : float
+        Integration step [s].
+
+    Returns
+    -------
+    int
+        Grid steps, plus the start row, the burnout row and the impact row.
+    """
+    return int(math.ceil(max_time_s / dt_s)) + 4
+
+
+@njit(cache=True)
+def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, drag_mach,
+              drag_cd, dt_s, max_time_s, path_t_s, path_state, summary):
+    """Fly one rocket from the muzzle to ground impact.
+
+    Parameters
+    ----------
+    elevation_rad : float
+        Quadrant elevation of the tube [rad]; the tube points along +x.
+    wind_x_mps, wind_y_mps : float
+        Horizontal wind in the flight frame (x downrange, y left) [m/s].
+    ground_altitude_m : float
+        Altitude of the (flat) ground above mean sea level [m].
+    rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
+        Rocket parameter vector (``ROCKET_*`` indices). Thrust 0 turns thrust off, area 0 drag.
+    drag_mach, drag_cd : ndarray of float64, shape (n,)
+        Drag table, form factor included.
+    dt_s : float
+        Integration step [s].
+    max_time_s : float
+        Give up when no impact happened by this time [s].
+    path_t_s : ndarray of float64, shape (capacity,)
+        Out: time of each path row [s]. Pass a zero-length array to store no path.
+    path_state : ndarray of float64, shape (capacity, 6)
+        Out: ``(x, y, z, vx, vy, vz)`` of each row [m, m/s]. Row 0 is the muzzle, the last row
+        written the impact (``z = 0``), located by Hermite interpolation. Capacity must be at
+        least :func:`path_capacity` ``(max_time_s, dt_s)`` when storing.
+    summary : ndarray of float64, shape (N_SUMMARY,)
+        Out: time of flight, impact position and velocity, apogee, burnout speed
+        (``SUMMARY_*`` indices).
+
+    Returns
+    -------
+    int
+        Rows written (>= 2, or 0 when no path is stored) on success; ``FLIGHT_TIMEOUT`` when no
+        impact happened by ``max_time_s``; ``FLIGHT_PATH_FULL`` when the buffer is too short.
+    """
+    capacity = path_t_s.shape[0]
+    store = capacity > 0
+    if store and capacity < int(math.ceil(max_time_s / dt_s)) + 4:
+        return FLIGHT_PATH_FULL
+    for k in range(N_SUMMARY):
+        summary[k] = np.nan
+
+    speed0 = rocket[ROCKET_LAUNCH_SPEED_MPS]
+    x = 0.0
+    y = 0.0
+    z = rocket[ROCKET_LAUNCH_HEIGHT_M]
+    vx = speed0 * math.cos(elevation_rad)
+    vy = 0.0
+    vz = speed0 * math.sin(elevation_rad)
+    t = 0.0
+    burn = rocket[ROCKET_BURN_TIME_S]
+    if rocket[ROCKET_THRUST_N] <= 0.0:
+        burn = 0.0  # thrust off: no powered phase, mass is the burnout mass throughout
+    apogee = z
+    n = 0
+    if store:
+        path_t_s[0] = t
+        path_state[0, 0] = x
+        path_state[0, 1] = y
+        path_state[0, 2] = z
+        path_state[0, 3] = vx
+        path_state[0, 4] = vy
+        path_state[0, 5] = vz
+        n = 1
+
+    i = 0  # grid steps completed
+    while t < max_time_s:
+        powered = t < burn
+        t_grid = (i + 1) * dt_s
+        if powered and t_grid > burn - _BURNOUT_SNAP * dt_s:
+            t_end = burn  # never straddle burnout
+            if t_grid < burn + _BURNOUT_SNAP * dt_s:
+                i += 1
+        else:
+            t_end = t_grid
+            i += 1
+        h = t_end - t
+        x1, y1, z1, vx1, vy1, vz1 = rk4_step(t, x, y, z, vx, vy, vz, h, powered, rocket,
+                                             wind_x_mps, wind_y_mps, ground_altitude_m,
+                                             drag_mach, drag_cd)
+        if powered and t_end == burn:
+            summary[SUMMARY_BURNOUT_SPEED_MPS] = math.sqrt(vx1 * vx1 + vy1 * vy1 + vz1 * vz1)
+        if vz >= 0.0 and vz1 < 0.0:
+            apex = _hermite_apex(z, vz, z1, vz1, h)
+            if apex > apogee:
+                apogee = apex
+        elif z1 > apogee:
+            apogee = z1
+        if z1 <= 0.0 and vz1 < 0.0:
+            s = _hermite_root(z, vz, z1, vz1, h)
+            xi, vxi = hermite(x, vx, x1, vx1, h, s)
+            yi, vyi = hermite(y, vy, y1, vy1, h, s)
+            _, vzi = hermite(z, vz, z1, vz1, h, s)
+            ti = t + s * h
+            summary[SUMMARY_TOF_S] = ti
+            summary[SUMMARY_X_M] = xi
+            summary[SUMMARY_Y_M] = yi
+            summary[SUMMARY_VX_MPS] = vxi
+            summary[SUMMARY_VY_MPS] = vyi
+            summary[SUMMARY_VZ_MPS] = vzi
+            summary[SUMMARY_APOGEE_M] = apogee
+            if store:
+                path_t_s[n] = ti
+                path_state[n, 0] = xi
+                path_state[n, 1] = yi
+                path_state[n, 2] = 0.0
+                path_state[n, 3] = vxi
+                path_state[n, 4] = vyi
+                path_state[n, 5] = vzi
+                n += 1
+            return n
+        x = x1
+        y = y1
+        z = z1
+        vx = vx1
+        vy = vy1
+        vz = vz1
+        t = t_end
+        if store:
+            path_t_s[n] = t
+            path_state[n, 0] = x
+            path_state[n, 1] = y
+            path_state[n, 2] = z
+            path_state[n, 3] = vx
+            path_state[n, 4] = vy
+            path_state[n, 5] = vz
+            n += 1
+    summary[SUMMARY_APOGEE_M] = apogee
+    return FLIGHT_TIMEOUT

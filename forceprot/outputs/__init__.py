@@ -1,0 +1,1 @@
+"""Everything forceprot writes or shows: files, GIS layers, maps, reports, console tables."""

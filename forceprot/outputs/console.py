@@ -1,0 +1,75 @@
+"""Rich rendering of forceprot results for the terminal."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from rich.console import Console
+from rich.table import Table
+
+M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
+
+
+def _area(m2: float) -> str:
+    return f"{m2 / 1e6:,.2f} km² ({m2 / M2_PER_SQ_MILE:,.2f} sq mi)"
+
+
+def render_validation(console: Console, prepared) -> None:
+    """Print what ``forceprot validate`` checked."""
+    scenario, site = prepared.scenario, prepared.site
+    threat, rocket = scenario.threat, scenario.rocket_class
+    console.print(f"[bold]{scenario.site.name}[/bold]  ({scenario.label})")
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="dim")
+    t.add_column()
+    t.add_row("boundary", f"{scenario.site.boundary}  [{site.source_crs.to_string()}]")
+    t.add_row("local CRS", f"{site.local_crs.name} ({site.local_crs.to_string()})")
+    t.add_row("base area", _area(site.base_area_m2))
+    t.add_row("perimeter", f"{site.base.length / 1000:,.1f} km")
+    band = (f"{threat.min_standoff_m:,.0f}-{threat.max_standoff_m:,.0f} m outside the perimeter"
+            if scenario.site.launch_areas is None else f"layer {scenario.site.launch_areas}")
+    t.add_row("launch zone", f"{_area(site.launch_zone_area_m2)}, {band}"
+              + (f", minus {len(scenario.site.exclusions)} exclusion layer(s)"
+                 if scenario.site.exclusions else ""))
+    t.add_row("rocket", f"{threat.rocket}: {rocket.label}, range {rocket.min_range_m:,.0f}-"
+              f"{rocket.max_range_m:,.0f} m")
+    t.add_row("salvo", f"{threat.tubes} tubes, {threat.ripple_s:g} s ripple, aim {threat.aim}, "
+              f"aim σ {threat.aim_sigma_m:g} m, range σ {threat.range_sigma_frac:.1%}, "
+              f"deflection σ {threat.deflection_sigma_mil:g} mil")
+    if threat.wind_mps > 0:
+        t.add_row("wind", f"{threat.wind_mps:g} m/s from {threat.wind_from_deg:g}°")
+    sim = scenario.simulation
+    t.add_row("simulation", f"{sim.salvos:,} salvos, seed {sim.seed}")
+    console.print(t)
+
+    units = Table(title="Defences", title_justify="left")
+    for col in ("unit", "kind", "lon", "lat", "to perimeter", "envelope", "p_kill", "magazine"):
+        units.add_column(col, justify="right" if col not in ("unit", "kind") else "left")
+    lon, lat = site.xy_to_lonlat(site.unit_xy_m[:, 0], site.unit_xy_m[:, 1]) \
+        if len(scenario.defence) else (np.zeros(0), np.zeros(0))
+    for i, unit in enumerate(scenario.defence):
+        pt = shapely.Point(site.unit_xy_m[i])
+        inside = site.base.contains(pt)
+        d = site.base.exterior.distance(pt) if site.base.geom_type == "Polygon" \
+            else site.base.boundary.distance(pt)
+        where = f"{d:,.0f} m {'inside' if inside else 'outside'}"
+        if unit.kind == "cram":
+            env = f"{unit.max_range_m:,.0f} m, ≥{unit.min_height_m:g} m"
+            mag = f"{unit.magazine_rounds // unit.rounds_per_engagement} engagements"
+        else:
+            env = (f"{unit.min_intercept_range_m / 1000:g}-{unit.max_intercept_range_m / 1000:g} km, "
+                   f"{unit.min_intercept_alt_m:g}-{unit.max_intercept_alt_m:g} m alt")
+            mag = f"{unit.launchers * unit.missiles_per_launcher} interceptors"
+        units.add_row(unit.name, unit.kind, f"{lon[i]:.5f}", f"{lat[i]:.5f}", where, env,
+                      f"{unit.p_kill:.2f}", mag)
+    console.print(units)
+    if scenario.asset:
+        assets = Table(title="Assets", title_justify="left")
+        for col in ("asset", "weight", "radius"):
+            assets.add_column(col)
+        for a in scenario.asset:
+            assets.add_row(a.name, f"{a.weight:g}", f"{a.radius_m:g} m")
+        console.print(assets)
+    console.print("[green]scenario is valid[/green]")

@@ -1,0 +1,361 @@
+"""Scenario files: TOML validated by pydantic.
+
+A scenario names the site (a boundary layer), the threat (rocket class, salvo, launch zone,
+aim and dispersion), the defences, optional assets, and the simulation settings. Every value
+has bounds and a unit; unknown keys are errors, so a typo never passes silently. The JSON
+Schema of the format is :func:`scenario_json_schema` (``forceprot schema``).
+
+Degrees appear only here, in files; :mod:`forceprot.compile` converts them to radians once.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
+
+from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketClass
+from forceprot.errors import ScenarioError
+
+__all__ = [
+    "Asset",
+    "CramUnit",
+    "PatriotUnit",
+    "Scenario",
+    "Simulation",
+    "Site",
+    "Threat",
+    "Warning",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_json_schema",
+]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Positioned(BaseModel):
+    """A point given either as lon/lat (WGS84 degrees) or as x/y in the site CRS."""
+
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude, WGS84 [deg].")
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude, WGS84 [deg].")
+    x: float | None = Field(None, description="Easting in the site CRS [CRS units, usually m].")
+    y: float | None = Field(None, description="Northing in the site CRS [CRS units, usually m].")
+
+    @model_validator(mode="after")
+    def _one_position(self):
+        has_ll = self.lon is not None or self.lat is not None
+        has_xy = self.x is not None or self.y is not None
+        if has_ll and has_xy:
+            raise ValueError("give either lon/lat or x/y, not both")
+        if has_ll and (self.lon is None or self.lat is None):
+            raise ValueError("give both lon and lat")
+        if has_xy and (self.x is None or self.y is None):
+            raise ValueError("give both x and y")
+        if not has_ll and not has_xy:
+            raise ValueError("a position is required: lon/lat or x/y")
+        return self
+
+
+class CramUnit(_Positioned, CramClass):
+    """A C-RAM-class gun mount placed in the scenario; any class parameter may be overridden."""
+
+    model_config = _STRICT
+    kind: Literal["cram"] = Field(description="Defence kind.")
+    name: str = Field(min_length=1, max_length=80, description="Unit name, unique in the scenario.")
+
+
+class PatriotUnit(_Positioned, PatriotClass):
+    """A Patriot-class battery placed in the scenario; any class parameter may be overridden."""
+
+    model_config = _STRICT
+    kind: Literal["patriot"] = Field(description="Defence kind.")
+    name: str = Field(min_length=1, max_length=80, description="Unit name, unique in the scenario.")
+
+
+DefenceUnit = Annotated[CramUnit | PatriotUnit, Field(discriminator="kind")]
+
+
+class Asset(_Positioned):
+    """A point asset inside the base: a weighted aim point for ``aim = "assets"`` and a risk target."""
+
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=80, description="Asset name.")
+    weight: float = Field(1.0, gt=0, le=1e6, description="Relative aim weight [-].")
+    radius_m: float = Field(
+        50.0, gt=0, le=5_000, description="A leaker within this distance hits the asset [m].")
+
+
+class Site(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=120, description="Site name.")
+    boundary: str = Field(
+        min_length=1,
+        description="Base boundary layer (GeoJSON, GeoPackage, Shapefile; any CRS), relative to "
+                    "the scenario file.")
+    boundary_layer: str | None = Field(None, description="Layer name inside a multi-layer file.")
+    crs: str | None = Field(
+        None, description="CRS of x/y positions in this file (default: the boundary's CRS).")
+    ground_altitude_m: float = Field(
+        0.0, ge=-500, le=5_000, description="Ground altitude above mean sea level [m].")
+    defended_margin_m: float = Field(
+        200.0, ge=0, le=10_000,
+        description="Defences engage rockets predicted to land within this distance of the base [m].")
+    exclusions: list[str] = Field(
+        default_factory=list,
+        description="Layers of areas where no launcher can stand (river, town), relative paths.")
+    launch_areas: str | None = Field(
+        None, description="Layer of polygons where a launcher can stand; replaces the standoff band.")
+
+
+class Threat(BaseModel):
+    model_config = _STRICT
+    rocket: str = Field(description="Rocket class: bundled (107mm, 122mm) or defined under [rockets.NAME].")
+    tubes: int = Field(ge=1, le=512, description="Rockets per salvo [-].")
+    ripple_s: float = Field(ge=0, le=60, description="Interval between rockets of a salvo [s].")
+    min_standoff_m: float = Field(
+        ge=0, le=100_000, description="Launch zone inner edge, distance outside the perimeter [m].")
+    max_standoff_m: float = Field(
+        gt=0, le=100_000, description="Launch zone outer edge, distance outside the perimeter [m].")
+    aim: Literal["uniform", "assets"] = Field(
+        "uniform", description="Aim points uniform over the base, or at weighted assets.")
+    aim_sigma_m: float = Field(
+        150.0, ge=0, le=10_000, description="Per-salvo aim error, standard deviation per axis [m].")
+    range_sigma_frac: float = Field(
+        0.015, ge=0, le=0.5, description="Per-rocket range dispersion, standard deviation / range [-].")
+    deflection_sigma_mil: float = Field(
+        5.0, ge=0, le=500, description="Per-rocket deflection dispersion, std. dev. [mil, 6400/turn].")
+    wind_mps: float = Field(0.0, ge=0, le=40, description="Constant wind speed [m/s].")
+    wind_from_deg: float = Field(
+        0.0, ge=0, lt=360, description="Direction the wind blows from, compass bearing [deg].")
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.min_standoff_m >= self.max_standoff_m:
+            raise ValueError(
+                f"min_standoff_m ({self.min_standoff_m:g}) must be below max_standoff_m "
+                f"({self.max_standoff_m:g})")
+        return self
+
+
+class Warning(BaseModel):
+    model_config = _STRICT
+    alert_delay_s: float = Field(
+        2.0, ge=0, le=120,
+        description="First detection by any sensor to the alarm sounding [s]. Illustrative.")
+
+
+class Simulation(BaseModel):
+    model_config = _STRICT
+    salvos: int = Field(20_000, ge=1, le=1_000_000_000, description="Salvos to sample [-].")
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="Root seed of the random streams.")
+    precision: float | None = Field(
+        None, gt=0, le=0.5,
+        description="Stop early once the 95 % leak-rate interval half-width is at most this [-].")
+    cell_m: float = Field(100.0, ge=5, le=10_000, description="Cell size of the base grid [m].")
+    launch_cell_m: float = Field(
+        250.0, ge=10, le=20_000, description="Cell size of the launch-zone grid [m].")
+    story_salvos: int = Field(
+        200, ge=0, le=100_000, description="Salvos whose every rocket is recorded in full [-].")
+
+
+class Scenario(BaseModel):
+    """A whole scenario file."""
+
+    model_config = _STRICT
+    site: Site
+    threat: Threat
+    rockets: dict[str, RocketClass] = Field(
+        default_factory=dict, description="Scenario-defined rocket classes, by name.")
+    defence: list[DefenceUnit] = Field(default_factory=list, description="Defence units.")
+    asset: list[Asset] = Field(default_factory=list, description="Assets inside the base.")
+    warning: Warning = Field(default_factory=Warning)
+    simulation: Simulation = Field(default_factory=Simulation)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _references(self):
+        valid = sorted({*BUNDLED_ROCKETS, *self.rockets})
+        if self.threat.rocket not in valid:
+            raise _FieldError(
+                ("threat", "rocket"), self.threat.rocket,
+                f"unknown rocket class; must be one of {', '.join(valid)}")
+        names = [d.name for d in self.defence]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise _FieldError(("defence", i, "name"), name, "duplicate unit name")
+        if self.threat.aim == "assets" and not self.asset:
+            raise _FieldError(("threat", "aim"), "assets",
+                              "aim = 'assets' needs at least one [[asset]]")
+        return self
+
+    # -- derived -----------------------------------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        """The file this scenario was read from, if any."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative layer paths are resolved against."""
+        return self._path.parent if self._path is not None else Path.cwd()
+
+    @property
+    def rocket_class(self) -> RocketClass:
+        """The rocket class the threat fires."""
+        return self.rockets.get(self.threat.rocket) or BUNDLED_ROCKETS[self.threat.rocket]
+
+    @property
+    def label(self) -> str:
+        return str(self._path) if self._path is not None else "<scenario>"
+
+    def with_path(self, path: Path | None) -> "Scenario":
+        """Return this scenario remembering ``path`` as its source file."""
+        self._path = Path(path) if path is not None else None
+        return self
+
+    def updated(self, changes: dict[str, Any], *, label: str | None = None) -> "Scenario":
+        """A validated copy with nested changes applied (``{"threat": {"tubes": 12}}``)."""
+        data = _deep_merge(self.model_dump(mode="python", by_alias=False), changes)
+        return parse_scenario(data, source=label or self.label, path=self._path)
+
+
+class _FieldError(ValueError):
+    """Raised inside validators to point at a field other than the model's own."""
+
+    def __init__(self, loc: tuple, value: Any, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.value = value
+        self.message = message
+
+
+def _deep_merge(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def format_loc(loc: tuple) -> str:
+    """``('defence', 0, 'cram', 'pk')`` -> ``'defence[0].pk'`` (union tags dropped)."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("cram", "patriot") and parts and parts[-1].startswith("["):
+            continue  # discriminated-union tag, not a key the user wrote
+        elif item.startswith("function-") or item.endswith("]"):
+            continue
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _lookup(data: Any, loc: tuple) -> tuple[bool, Any]:
+    cur = data
+    for item in loc:
+        if isinstance(cur, dict) and item in cur:
+            cur = cur[item]
+        elif isinstance(cur, list) and isinstance(item, int) and item < len(cur):
+            cur = cur[item]
+        elif item in ("cram", "patriot"):
+            continue
+        else:
+            return False, None
+    return True, cur
+
+
+def _error_from_validation(exc: ValidationError, data: Any, source: str) -> ScenarioError:
+    errors = exc.errors(include_url=False)
+    # A typo shows up twice (unknown key + missing field); the unknown key is the cause.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _FieldError):
+        return ScenarioError(ctx_error.message, file=source, field=format_loc(ctx_error.loc),
+                             value=ctx_error.value, has_value=True)
+    loc = tuple(err["loc"])
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (a typo?)"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    if err["type"] in ("missing",) or (err["type"] == "value_error" and isinstance(err.get("input"), dict)):
+        return ScenarioError(msg, file=source, field=format_loc(loc) or None)
+    found, value = _lookup(data, loc)
+    return ScenarioError(msg, file=source, field=format_loc(loc) or None,
+                         value=value if found else err.get("input"), has_value=True)
+
+
+def parse_scenario(data: dict, *, source: str = "<scenario>", path: Path | None = None) -> Scenario:
+    """Validate a scenario given as a mapping (already parsed TOML).
+
+    Raises
+    ------
+    ScenarioError
+        One line naming ``source``, the field and the bad value.
+    """
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _error_from_validation(exc, data, source) from None
+    return scenario.with_path(path)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file. Layer paths inside it are relative to its folder.
+
+    Raises
+    ------
+    ScenarioError
+        Missing or unreadable file, TOML syntax error, or an invalid value.
+    """
+    path = Path(path)
+    label = str(path)
+    if not path.exists():
+        raise ScenarioError("file not found", file=label)
+    if path.is_dir():
+        raise ScenarioError("is a folder, not a scenario file", file=label)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not valid TOML: {exc}", file=label) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", file=label) from None
+    return parse_scenario(data, source=label, path=path.resolve())
+
+
+def scenario_json_schema() -> dict:
+    """JSON Schema of the scenario format (draft 2020-12, as pydantic emits it)."""
+    schema = Scenario.model_json_schema()
+    schema["title"] = "forceprot scenario"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def deg_to_rad(value_deg: float) -> float:
+    """Degrees to radians; the one place a file's degrees become radians."""
+    return math.radians(value_deg)
