@@ -91,21 +91,27 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
     # 107 mm Type 63 family: 18.8 kg, about 385 m/s maximum speed, 8.05 km maximum range, as
     # published in open references (e.g. Jane's Ammunition Handbook entry "107 mm Type 63 rocket";
     # the widely reproduced figures of the Type 63 multiple rocket launcher).
-    # Motor figures (burn time, propellant mass, thrust) are illustrative values consistent with
-    # the published maximum speed; drag_form_factor is calibrated to the published max range.
+    # Motor figures are illustrative: 3.2 kg propellant burnt in 0.9 s; thrust_n calibrated so
+    # the model's burnout speed at the max-range elevation is the published 385 m/s (total
+    # impulse 6.45 kN s, specific impulse ~205 s, typical of a double-base motor), then
+    # drag_form_factor calibrated so the model's max range (no wind, sea level) is the
+    # published 8.05 km: forceprot.ballistics.calibrate(), rounded (model: 8050.0 m at 45.3 deg,
+    # burnout 385.0 m/s). min_elevation_deg: the model's no-wind range at 5 deg (about 860 m)
+    # is below the published 1 km minimum range, so every published range has a low-angle
+    # solution.
     "107mm": RocketClass(
         label="107 mm spin/fin-stabilised rocket (Type 63 class)",
         diameter_m=0.107,
         launch_mass_kg=18.8,
         burnout_mass_kg=15.6,
         burn_time_s=0.9,
-        thrust_n=7600.0,
+        thrust_n=7165.0,
         launch_speed_mps=20.0,
         launch_height_m=1.5,
-        drag_form_factor=1.0,
+        drag_form_factor=0.8164,
         min_range_m=1000.0,
         max_range_m=8050.0,
-        min_elevation_deg=2.0,
+        min_elevation_deg=5.0,
         published_burnout_speed_mps=385.0,
         source="Open literature: Type 63 107 mm rocket, 18.8 kg, ~385 m/s, max range 8.05 km "
                "(Jane's Ammunition Handbook; public summaries). Motor and drag illustrative, "
@@ -113,19 +119,25 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
     ),
     # 122 mm 9M22U (Grad): 66.6 kg, 20.45 kg propellant, about 690 m/s, 1.6 to 20.4 km, per the
     # widely published 9M22U figures (Jane's Ammunition Handbook; public BM-21 summaries).
+    # Burn time illustrative (1.9 s); thrust_n calibrated so the model's burnout speed at the
+    # max-range elevation is the published 690 m/s (total impulse 38.0 kN s, specific impulse
+    # ~190 s), then drag_form_factor calibrated so the model's max range (no wind, sea level)
+    # is the published 20.38 km: forceprot.ballistics.calibrate(), rounded (model: 20381 m at
+    # 49.0 deg, burnout 690.0 m/s). min_elevation_deg: the model's no-wind range at 4.5 deg
+    # (about 1.2 km) is below the published 1.6 km minimum range.
     "122mm": RocketClass(
         label="122 mm fin-stabilised rocket (9M22 Grad class)",
         diameter_m=0.122,
         launch_mass_kg=66.6,
         burnout_mass_kg=46.15,
         burn_time_s=1.9,
-        thrust_n=21000.0,
+        thrust_n=20014.0,
         launch_speed_mps=40.0,
         launch_height_m=2.0,
-        drag_form_factor=1.0,
+        drag_form_factor=1.0270,
         min_range_m=1600.0,
         max_range_m=20380.0,
-        min_elevation_deg=2.0,
+        min_elevation_deg=4.5,
         published_burnout_speed_mps=690.0,
         source="Open literature: 9M22U 122 mm rocket, 66.6 kg, 20.45 kg propellant, ~690 m/s, "
                "range 1.6-20.4 km (Jane's Ammunition Handbook; public summaries). Thrust and drag "

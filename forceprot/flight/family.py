@@ -1,0 +1,310 @@
+"""Trajectory families: precomputed flights on an (elevation, relative wind azimuth) grid.
+
+Only numpy and numba. The Monte Carlo kernel never integrates a flight: it interpolates one
+from a family built once per (rocket class, wind speed, ground altitude).
+
+Layout (all float64, C-contiguous):
+
+- ``node_pos_m[i, j, k, :]``: position ``(downrange, left, up)`` in the flight frame [m] of the
+  flight at grid elevation ``i`` and relative wind azimuth ``j``, at time ``tau_k * tof``,
+  ``tau_k = k / (n_nodes - 1)``; node 0 is the muzzle, the last node the impact (up = 0);
+- ``node_vel_mps[i, j, k, :]``: velocity at the same node [m/s];
+- ``tof_s[i, j]``: time of flight [s].
+
+Grid elevation ``i`` is ``elevation_min_rad + i * elevation_step_rad``; relative wind azimuth
+``j`` is ``j * relaz_step_rad`` with ``relaz_step_rad = 2 pi / n_relaz``. The relative wind
+azimuth is the direction the wind blows toward minus the firing direction (both
+counter-clockwise), so the wind in the flight frame is ``w (cos relaz, sin relaz, 0)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from forceprot.flight.trajectory import (
+    N_SUMMARY,
+    SUMMARY_X_M,
+    hermite,
+    integrate,
+)
+
+__all__ = [
+    "build_family",
+    "ground_ranges",
+    "resample_nodes",
+    "interpolate_family",
+    "state_at_time",
+    "elevation_for_range",
+]
+
+
+@njit(cache=True)
+def resample_nodes(path_t_s, path_state, n_rows, out_pos_m, out_vel_mps):
+    """Sample a stored flight path at equally spaced fractions of its time of flight.
+
+    Parameters
+    ----------
+    path_t_s : ndarray of float64, shape (capacity,)
+        Time of each path row [s]; rows ``0 .. n_rows-1`` are used, the last one the impact.
+    path_state : ndarray of float64, shape (capacity, 6)
+        ``(x, y, z, vx, vy, vz)`` of each row [m, m/s].
+    n_rows : int
+        Rows of the path, >= 2.
+    out_pos_m : ndarray of float64, shape (n_nodes, 3)
+        Out: position at ``t = k / (n_nodes - 1) * tof`` [m], by cubic Hermite interpolation
+        between path rows.
+    out_vel_mps : ndarray of float64, shape (n_nodes, 3)
+        Out: velocity at the same times [m/s] (derivative of the interpolant).
+    """
+    n_nodes = out_pos_m.shape[0]
+    tof = path_t_s[n_rows - 1]
+    row = 0
+    for k in range(n_nodes):
+        if k == 0 or k == n_nodes - 1:
+            src = 0 if k == 0 else n_rows - 1
+            for c in range(3):
+                out_pos_m[k, c] = path_state[src, c]
+                out_vel_mps[k, c] = path_state[src, 3 + c]
+            continue
+        t = tof * k / (n_nodes - 1)
+        while row < n_rows - 2 and path_t_s[row + 1] < t:
+            row += 1
+        h = path_t_s[row + 1] - path_t_s[row]
+        s = (t - path_t_s[row]) / h
+        for c in range(3):
+            p, v = hermite(path_state[row, c], path_state[row, 3 + c],
+                           path_state[row + 1, c], path_state[row + 1, 3 + c], h, s)
+            out_pos_m[k, c] = p
+            out_vel_mps[k, c] = v
+
+
+@njit(cache=True)
+def build_family(elevations_rad, relaz_rad, wind_speed_mps, ground_altitude_m, rocket,
+                 drag_mach, drag_cd, dt_s, max_time_s, path_t_s, path_state, node_pos_m,
+                 node_vel_mps, tof_s):
+    """Fly every (elevation, relative wind azimuth) of a grid and store node samples.
+
+    Parameters
+    ----------
+    elevations_rad : ndarray of float64, shape (n_elev,)
+        Quadrant elevations [rad].
+    relaz_rad : ndarray of float64, shape (n_relaz,)
+        Relative wind azimuths ``j * 2 pi / n_relaz`` [rad]. Flights at ``relaz`` and
+        ``-relaz`` are mirror images (``y -> -y``); only ``j <= n_relaz / 2`` is integrated.
+    wind_speed_mps : float
+        Wind speed [m/s].
+    ground_altitude_m : float
+        Altitude of the ground above mean sea level [m].
+    rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
+        Rocket parameter vector (see :mod:`forceprot.flight.trajectory`).
+    drag_mach, drag_cd : ndarray of float64, shape (n,)
+        Drag table, form factor included.
+    dt_s : float
+        Integration step [s].
+    max_time_s : float
+        Longest flight allowed [s].
+    path_t_s : ndarray of float64, shape (capacity,)
+        Scratch for one path (see :func:`~forceprot.flight.trajectory.path_capacity`).
+    path_state : ndarray of float64, shape (capacity, 6)
+        Scratch for one path.
+    node_pos_m : ndarray of float64, shape (n_elev, n_relaz, n_nodes, 3)
+        Out: node positions [m].
+    node_vel_mps : ndarray of float64, shape (n_elev, n_relaz, n_nodes, 3)
+        Out: node velocities [m/s].
+    tof_s : ndarray of float64, shape (n_elev, n_relaz)
+        Out: time of flight [s].
+
+    Returns
+    -------
+    int
+        Number of flights that found no impact (their entries are NaN); 0 on success.
+    """
+    n_elev = elevations_rad.shape[0]
+    n_relaz = relaz_rad.shape[0]
+    summary = np.empty(N_SUMMARY)
+    failures = 0
+    for i in range(n_elev):
+        for j in range(n_relaz // 2 + 1):
+            wx = wind_speed_mps * math.cos(relaz_rad[j])
+            wy = wind_speed_mps * math.sin(relaz_rad[j])
+            n_rows = integrate(elevations_rad[i], wx, wy, ground_altitude_m, rocket, drag_mach,
+                               drag_cd, dt_s, max_time_s, path_t_s, path_state, summary)
+            if n_rows < 2:
+                failures += 1
+                node_pos_m[i, j, :, :] = np.nan
+                node_vel_mps[i, j, :, :] = np.nan
+                tof_s[i, j] = np.nan
+            else:
+                resample_nodes(path_t_s, path_state, n_rows, node_pos_m[i, j], node_vel_mps[i, j])
+                tof_s[i, j] = path_t_s[n_rows - 1]
+            mirror = (n_relaz - j) % n_relaz
+            if mirror != j:
+                failures += 1 if n_rows < 2 else 0
+                tof_s[i, mirror] = tof_s[i, j]
+                for k in range(node_pos_m.shape[2]):
+                    node_pos_m[i, mirror, k, 0] = node_pos_m[i, j, k, 0]
+                    node_pos_m[i, mirror, k, 1] = -node_pos_m[i, j, k, 1]
+                    node_pos_m[i, mirror, k, 2] = node_pos_m[i, j, k, 2]
+                    node_vel_mps[i, mirror, k, 0] = node_vel_mps[i, j, k, 0]
+                    node_vel_mps[i, mirror, k, 1] = -node_vel_mps[i, j, k, 1]
+                    node_vel_mps[i, mirror, k, 2] = node_vel_mps[i, j, k, 2]
+    return failures
+
+
+@njit(cache=True)
+def ground_ranges(elevations_rad, ground_altitude_m, rocket, drag_mach, drag_cd, dt_s,
+                  max_time_s, out_range_m):
+    """No-wind ground range at each elevation (the fire-control table).
+
+    Parameters
+    ----------
+    elevations_rad : ndarray of float64, shape (n_elev,)
+        Quadrant elevations [rad].
+    ground_altitude_m, rocket, drag_mach, drag_cd, dt_s, max_time_s
+        As in :func:`build_family`.
+    out_range_m : ndarray of float64, shape (n_elev,)
+        Out: downrange of the impact [m]; NaN when no impact happened by ``max_time_s``.
+    """
+    summary = np.empty(N_SUMMARY)
+    no_path_t = np.empty(0)
+    no_path_state = np.empty((0, 6))
+    for i in range(elevations_rad.shape[0]):
+        integrate(elevations_rad[i], 0.0, 0.0, ground_altitude_m, rocket, drag_mach, drag_cd,
+                  dt_s, max_time_s, no_path_t, no_path_state, summary)
+        out_range_m[i] = summary[SUMMARY_X_M]
+
+
+@njit(cache=True)
+def interpolate_family(node_pos_m, node_vel_mps, tof_s, elevation_min_rad, elevation_step_rad,
+                       relaz_step_rad, elevation_rad, relaz_rad, out_pos_m, out_vel_mps):
+    """One flight path from a family, by bilinear interpolation in (elevation, relaz).
+
+    Parameters
+    ----------
+    node_pos_m, node_vel_mps : ndarray of float64, shape (n_elev, n_relaz, n_nodes, 3)
+        The family's nodes [m, m/s].
+    tof_s : ndarray of float64, shape (n_elev, n_relaz)
+        The family's times of flight [s].
+    elevation_min_rad, elevation_step_rad : float
+        Elevation grid: first value and step [rad].
+    relaz_step_rad : float
+        Relative wind azimuth step, ``2 pi / n_relaz`` [rad].
+    elevation_rad : float
+        Quadrant elevation [rad]; clamped to the grid.
+    relaz_rad : float
+        Relative wind azimuth [rad], any value (periodic).
+    out_pos_m, out_vel_mps : ndarray of float64, shape (n_nodes, 3)
+        Out: node positions [m] and velocities [m/s] of the interpolated flight, node ``k`` at
+        ``k / (n_nodes - 1)`` of the returned time of flight.
+
+    Returns
+    -------
+    float
+        Time of flight [s].
+    """
+    n_elev = node_pos_m.shape[0]
+    n_relaz = node_pos_m.shape[1]
+    n_nodes = node_pos_m.shape[2]
+    u = (elevation_rad - elevation_min_rad) / elevation_step_rad if n_elev > 1 else 0.0
+    if u <= 0.0:
+        i0 = 0
+        fe = 0.0
+    elif u >= n_elev - 1:
+        i0 = max(n_elev - 2, 0)
+        fe = 1.0 if n_elev > 1 else 0.0
+    else:
+        i0 = int(math.floor(u))
+        fe = u - i0
+    i1 = min(i0 + 1, n_elev - 1)
+    w = relaz_rad / relaz_step_rad
+    w = w - n_relaz * math.floor(w / n_relaz)  # in [0, n_relaz)
+    j0 = int(math.floor(w))
+    if j0 >= n_relaz:  # rounding at the top of the period
+        j0 = 0
+        w = 0.0
+    fa = w - j0
+    j1 = (j0 + 1) % n_relaz
+    w00 = (1.0 - fe) * (1.0 - fa)
+    w01 = (1.0 - fe) * fa
+    w10 = fe * (1.0 - fa)
+    w11 = fe * fa
+    for k in range(n_nodes):
+        for c in range(3):
+            out_pos_m[k, c] = (w00 * node_pos_m[i0, j0, k, c] + w01 * node_pos_m[i0, j1, k, c]
+                               + w10 * node_pos_m[i1, j0, k, c] + w11 * node_pos_m[i1, j1, k, c])
+            out_vel_mps[k, c] = (w00 * node_vel_mps[i0, j0, k, c]
+                                 + w01 * node_vel_mps[i0, j1, k, c]
+                                 + w10 * node_vel_mps[i1, j0, k, c]
+                                 + w11 * node_vel_mps[i1, j1, k, c])
+    return (w00 * tof_s[i0, j0] + w01 * tof_s[i0, j1] + w10 * tof_s[i1, j0]
+            + w11 * tof_s[i1, j1])
+
+
+@njit(cache=True)
+def state_at_time(pos_m, vel_mps, tof_s, t_s, out_pos_m, out_vel_mps):
+    """Position and velocity along one node path at a time, by cubic Hermite interpolation.
+
+    Parameters
+    ----------
+    pos_m, vel_mps : ndarray of float64, shape (n_nodes, 3)
+        Node positions [m] and velocities [m/s], node ``k`` at ``k / (n_nodes - 1) * tof_s``.
+    tof_s : float
+        Time of flight [s].
+    t_s : float
+        Time since launch [s]; clamped to ``[0, tof_s]``.
+    out_pos_m, out_vel_mps : ndarray of float64, shape (3,)
+        Out: position [m] and velocity [m/s].
+    """
+    n_nodes = pos_m.shape[0]
+    h = tof_s / (n_nodes - 1)
+    u = t_s / h
+    if u <= 0.0:
+        k = 0
+        s = 0.0
+    elif u >= n_nodes - 1:
+        k = n_nodes - 2
+        s = 1.0
+    else:
+        k = int(math.floor(u))
+        s = u - k
+    for c in range(3):
+        p, v = hermite(pos_m[k, c], vel_mps[k, c], pos_m[k + 1, c], vel_mps[k + 1, c], h, s)
+        out_pos_m[c] = p
+        out_vel_mps[c] = v
+
+
+@njit(cache=True)
+def elevation_for_range(range_nowind_m, elevation_min_rad, elevation_step_rad, range_m):
+    """Low-angle quadrant elevation for a ground range (fire control, no wind).
+
+    Parameters
+    ----------
+    range_nowind_m : ndarray of float64, shape (n_elev,)
+        No-wind range at each grid elevation [m], strictly increasing.
+    elevation_min_rad, elevation_step_rad : float
+        Elevation grid: first value and step [rad].
+    range_m : float
+        Ground range wanted [m].
+
+    Returns
+    -------
+    float
+        Elevation [rad] by inverse linear interpolation; NaN outside
+        ``[range_nowind_m[0], range_nowind_m[-1]]``.
+    """
+    n = range_nowind_m.shape[0]
+    if not (range_nowind_m[0] <= range_m <= range_nowind_m[n - 1]):
+        return np.nan
+    lo = 0
+    hi = n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if range_nowind_m[mid] <= range_m:
+            lo = mid
+        else:
+            hi = mid
+    f = (range_m - range_nowind_m[lo]) / (range_nowind_m[hi] - range_nowind_m[lo])
+    return elevation_min_rad + (lo + f) * elevation_step_rad
