@@ -8,14 +8,20 @@ radians, which is all the numba kernel ever sees. After this module, inputs are 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from forceprot.errors import ScenarioError
+import numpy as np
+import shapely
+
+from forceprot.engage import params as P
+from forceprot.errors import OutputError, ScenarioError
 from forceprot.geo import SiteGeometry, load_site
 from forceprot.scenario import Scenario, load_scenario
+from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 
-__all__ = ["Prepared", "prepare_scenario", "prepare"]
+__all__ = ["CompiledScenario", "Grid", "Prepared", "compile_scenario", "prepare", "prepare_scenario"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +55,280 @@ def prepare(scenario: Scenario) -> Prepared:
 def prepare_scenario(path: str | Path) -> Prepared:
     """Load a scenario file and prepare it (see :func:`prepare`)."""
     return prepare(load_scenario(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled arrays
+# ---------------------------------------------------------------------------------------------
+
+
+#: Largest grid (cells) forceprot will allocate for a map; beyond it the cell size is an error.
+MAX_GRID_CELLS = 4_000_000
+#: Mil to radians: NATO mils, 6400 to the circle.
+RAD_PER_MIL = 2.0 * math.pi / 6400.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular grid of square cells; cell ``iy * nx + ix`` has lower-left corner
+    ``(x0 + ix * cell_m, y0 + iy * cell_m)`` in the local CRS [m]."""
+
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+
+    @property
+    def n_cells(self) -> int:
+        return self.nx * self.ny
+
+    def centers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell centres [m], flat arrays of length ``n_cells``."""
+        ix, iy = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
+        return (self.x0 + (ix.ravel() + 0.5) * self.cell_m,
+                self.y0 + (iy.ravel() + 0.5) * self.cell_m)
+
+    def boxes(self) -> np.ndarray:
+        """Cell squares as shapely polygons, flat array of length ``n_cells``."""
+        cx, cy = self.centers()
+        h = 0.5 * self.cell_m
+        return shapely.box(cx - h, cy - h, cx + h, cy + h)
+
+    @classmethod
+    def covering(cls, geometry, cell_m: float, *, label: str, field: str) -> "Grid":
+        minx, miny, maxx, maxy = geometry.bounds
+        nx = max(1, int(math.ceil((maxx - minx) / cell_m)))
+        ny = max(1, int(math.ceil((maxy - miny) / cell_m)))
+        if nx * ny > MAX_GRID_CELLS:
+            raise OutputError(
+                f"would make {nx * ny:,} grid cells (at most {MAX_GRID_CELLS:,}); use a larger "
+                "cell size", file=label, field=field, value=cell_m)
+        return cls(float(minx), float(miny), float(cell_m), nx, ny)
+
+
+def cell_states(geometry, grid: Grid) -> np.ndarray:
+    """Each cell of ``grid`` as inside, outside or on the edge of ``geometry`` (int8, flat)."""
+    boxes = grid.boxes()
+    shapely.prepare(geometry)
+    state = np.full(grid.n_cells, CELL_EDGE, dtype=np.int8)
+    state[shapely.contains(geometry, boxes)] = CELL_IN
+    state[~shapely.intersects(geometry, boxes)] = CELL_OUT
+    return state
+
+
+def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
+    """All rings of a (multi)polygon as flat vertex and offset arrays (shapely ragged layout)."""
+    _, coords, offsets = shapely.to_ragged_array([geometry])
+    return (np.ascontiguousarray(coords, dtype=np.float64),
+            np.ascontiguousarray(offsets[0], dtype=np.int64))
+
+
+def triangles(geometry) -> np.ndarray:
+    """Constrained Delaunay triangles of a (multi)polygon, float64 (n, 3, 2) [m]."""
+    parts = shapely.get_parts(shapely.constrained_delaunay_triangles(geometry))
+    parts = parts[shapely.area(parts) > 0]
+    coords = shapely.get_coordinates(shapely.get_exterior_ring(parts)).reshape(len(parts), 4, 2)
+    return np.ascontiguousarray(coords[:, :3, :])
+
+
+def _cumulative(weights: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(weights, dtype=np.float64)
+    cum /= cum[-1]
+    cum[-1] = 1.0
+    return cum
+
+
+def _triangle_areas(tri: np.ndarray) -> np.ndarray:
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+    return 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1])
+                        - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1]))
+
+
+@dataclass(frozen=True)
+class CompiledScenario:
+    """Everything the kernel sees: arrays (C-contiguous, float64/int64/int8) and scalars, SI units.
+
+    Built by :func:`compile_scenario`; the kernel trusts it. ``prepared`` keeps the scenario and
+    geometry it came from, for outputs.
+    """
+
+    prepared: Prepared
+    tubes: int
+    ripple_s: float
+    aim_sigma_m: float
+    range_sigma_frac: float
+    deflection_sigma_rad: float
+    wind_to_rad: float
+    alert_delay_s: float
+    # trajectory family
+    node_pos: np.ndarray
+    tof_tab: np.ndarray
+    range_nowind_m: np.ndarray
+    min_range_m: float
+    max_range_m: float
+    relaz_step_rad: float
+    tau: np.ndarray
+    # samplers
+    aim_tri: np.ndarray
+    aim_cum: np.ndarray
+    zone_tri: np.ndarray
+    zone_cum: np.ndarray
+    # base and defended area on one grid
+    base_grid: Grid
+    base_state: np.ndarray
+    base_rings: np.ndarray
+    base_offsets: np.ndarray
+    def_state: np.ndarray
+    def_rings: np.ndarray
+    def_offsets: np.ndarray
+    launch_grid: Grid
+    # units and assets
+    unit_kind: np.ndarray
+    unit_xy: np.ndarray
+    unit_par: np.ndarray
+    asset_xy: np.ndarray
+    asset_r2: np.ndarray
+    asset_w: np.ndarray
+
+    @property
+    def n_units(self) -> int:
+        return int(self.unit_kind.shape[0])
+
+    @property
+    def unit_names(self) -> list[str]:
+        return [u.name for u in self.prepared.scenario.defence]
+
+    @property
+    def unit_kinds(self) -> list[str]:
+        return [u.kind for u in self.prepared.scenario.defence]
+
+    def kernel_args(self) -> tuple:
+        """Scenario arguments of :func:`forceprot.kernel.run_blocks`, after ``story_salvos``."""
+        g, lg = self.base_grid, self.launch_grid
+        return (
+            self.ripple_s, self.aim_sigma_m, self.range_sigma_frac, self.deflection_sigma_rad,
+            self.wind_to_rad, self.alert_delay_s,
+            self.node_pos, self.tof_tab, self.range_nowind_m, self.min_range_m, self.max_range_m,
+            self.relaz_step_rad, self.tau,
+            self.aim_tri, self.aim_cum, self.zone_tri, self.zone_cum,
+            g.x0, g.y0, g.cell_m, g.nx, g.ny, self.base_state, self.base_rings, self.base_offsets,
+            self.def_state, self.def_rings, self.def_offsets,
+            lg.x0, lg.y0, lg.cell_m, lg.nx, lg.ny,
+            self.unit_kind, self.unit_xy, self.unit_par,
+            self.asset_xy, self.asset_r2, self.asset_w,
+        )
+
+
+def unit_parameters(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit kind codes (int64) and parameter table (float64, (n_units, N_PAR)), SI/radians."""
+    n = len(scenario.defence)
+    kind = np.zeros(n, dtype=np.int64)
+    par = np.zeros((n, P.N_PAR), dtype=np.float64)
+    for i, unit in enumerate(scenario.defence):
+        row = par[i]
+        row[P.P_KILL] = unit.p_kill
+        row[P.P_DEFENDED_RADIUS_M] = unit.defended_radius_m
+        row[P.P_REACTION_S] = unit.reaction_s
+        if unit.kind == "cram":
+            kind[i] = P.KIND_CRAM
+            row[P.P_SENSOR_RANGE_M] = unit.sensor_range_m
+            row[P.P_SENSOR_HEIGHT_M] = unit.sensor_height_m
+            row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(unit.sensor_min_elevation_deg))
+            row[P.P_GUN_MAX_RANGE_M] = unit.max_range_m
+            row[P.P_GUN_MIN_HEIGHT_M] = unit.min_height_m
+            row[P.P_GUN_ENGAGE_S] = unit.engage_s
+            row[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = unit.rounds_per_engagement
+            row[P.P_GUN_MAGAZINE_ROUNDS] = unit.magazine_rounds
+            row[P.P_GUN_RELOAD_S] = unit.reload_s
+        else:
+            kind[i] = P.KIND_PATRIOT
+            row[P.P_SENSOR_RANGE_M] = unit.radar_range_m
+            row[P.P_SENSOR_HEIGHT_M] = unit.radar_height_m
+            row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(unit.radar_min_elevation_deg))
+            row[P.P_SAM_SPEED_MPS] = unit.interceptor_speed_mps
+            row[P.P_SAM_MIN_RANGE_M] = unit.min_intercept_range_m
+            row[P.P_SAM_MAX_RANGE_M] = unit.max_intercept_range_m
+            row[P.P_SAM_MIN_ALT_M] = unit.min_intercept_alt_m
+            row[P.P_SAM_MAX_ALT_M] = unit.max_intercept_alt_m
+            row[P.P_SAM_MISSILES] = unit.launchers * unit.missiles_per_launcher
+            row[P.P_SAM_LAUNCH_INTERVAL_S] = unit.launch_interval_s
+            row[P.P_SAM_DOCTRINE] = P.DOCTRINES[unit.doctrine]
+            row[P.P_SAM_ASSESS_S] = unit.assess_s
+    return kind, par
+
+
+def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = None) -> CompiledScenario:
+    """Turn a prepared scenario into the arrays the kernel runs on.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Scenario and site geometry.
+    aim_points_xy : ndarray, float64, shape (n, 2), optional
+        Aim at these points with equal weight instead of the scenario's aim rule (used by the
+        coverage map to aim at every cell).
+    """
+    from forceprot.ballistics import build_family
+
+    scenario, site = prepared.scenario, prepared.site
+    threat = scenario.threat
+    label = scenario.label
+    family = build_family(scenario.rocket_class, wind_speed_mps=threat.wind_mps,
+                          ground_altitude_m=scenario.site.ground_altitude_m)
+    n_nodes = family.node_pos_m.shape[2]
+    tau = np.linspace(0.0, 1.0, n_nodes)
+
+    if aim_points_xy is not None:
+        pts = np.asarray(aim_points_xy, dtype=np.float64).reshape(-1, 2)
+        aim_tri = np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1))
+        aim_cum = _cumulative(np.ones(len(pts)))
+    elif threat.aim == "assets":
+        pts = site.asset_xy_m
+        aim_tri = np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1))
+        aim_cum = _cumulative(np.array([a.weight for a in scenario.asset], dtype=np.float64))
+    else:
+        aim_tri = triangles(site.base)
+        aim_cum = _cumulative(_triangle_areas(aim_tri))
+    zone_tri = triangles(site.launch_zone)
+    zone_cum = _cumulative(_triangle_areas(zone_tri))
+
+    grid = Grid.covering(site.defended_area, scenario.simulation.cell_m, label=label,
+                         field="simulation.cell_m")
+    launch_grid = Grid.covering(site.launch_zone, scenario.simulation.launch_cell_m, label=label,
+                                field="simulation.launch_cell_m")
+    base_rings, base_offsets = ring_arrays(site.base)
+    def_rings, def_offsets = ring_arrays(site.defended_area)
+    unit_kind, unit_par = unit_parameters(scenario)
+
+    wind_to_compass_deg = (threat.wind_from_deg + 180.0) % 360.0
+    return CompiledScenario(
+        prepared=prepared,
+        tubes=threat.tubes,
+        ripple_s=float(threat.ripple_s),
+        aim_sigma_m=float(threat.aim_sigma_m),
+        range_sigma_frac=float(threat.range_sigma_frac),
+        deflection_sigma_rad=float(threat.deflection_sigma_mil * RAD_PER_MIL),
+        wind_to_rad=math.radians(90.0 - wind_to_compass_deg),
+        alert_delay_s=float(scenario.warning.alert_delay_s),
+        node_pos=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
+        tof_tab=np.ascontiguousarray(family.tof_s, dtype=np.float64),
+        range_nowind_m=np.ascontiguousarray(family.range_nowind_m, dtype=np.float64),
+        min_range_m=float(family.min_range_m),
+        max_range_m=float(family.max_range_m),
+        relaz_step_rad=float(family.relaz_step_rad),
+        tau=tau,
+        aim_tri=aim_tri, aim_cum=aim_cum, zone_tri=zone_tri, zone_cum=zone_cum,
+        base_grid=grid,
+        base_state=cell_states(site.base, grid),
+        base_rings=base_rings, base_offsets=base_offsets,
+        def_state=cell_states(site.defended_area, grid),
+        def_rings=def_rings, def_offsets=def_offsets,
+        launch_grid=launch_grid,
+        unit_kind=unit_kind,
+        unit_xy=np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
+        unit_par=unit_par,
+        asset_xy=np.ascontiguousarray(site.asset_xy_m, dtype=np.float64).reshape(-1, 2),
+        asset_r2=np.array([a.radius_m ** 2 for a in scenario.asset], dtype=np.float64),
+        asset_w=np.array([a.weight for a in scenario.asset], dtype=np.float64),
+    )

@@ -1,0 +1,61 @@
+"""When a sensor first sees a rocket: range and the radar horizon over a 4/3 earth."""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+#: Mean earth radius [m] (IUGG).
+EARTH_RADIUS_M = 6_371_000.0
+#: Effective earth-radius factor for radar propagation in a standard atmosphere (4/3 earth;
+#: Skolnik, Introduction to Radar Systems, 3rd ed., sec. 8.2).
+K_EFFECTIVE = 4.0 / 3.0
+INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
+
+
+@njit(cache=True, nogil=True)
+def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+    """How far inside the sensor's coverage a point is [m]; >= 0 means visible.
+
+    The point is visible when its slant range is at most ``range_m`` and it stands above the
+    sensor's lowest elevation angle, heights corrected for earth curvature (4/3 earth).
+    """
+    dx = x - ux
+    dy = y - uy
+    d2 = dx * dx + dy * dy
+    d = math.sqrt(d2)
+    dz = z - sensor_height_m
+    slant = math.sqrt(d2 + dz * dz)
+    apparent = z - d2 * INV_2KR - sensor_height_m
+    return min(range_m - slant, apparent - d * tan_min_elevation)
+
+
+@njit(cache=True, nogil=True)
+def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+    """Time a sensor first sees a rocket, or +inf.
+
+    Parameters
+    ----------
+    pos : ndarray, float64, shape (n_nodes, 3)
+        Rocket positions at the flight's nodes, world frame [m].
+    t0_s, tof_s : float
+        Launch time [s] and time of flight [s]; node k is at ``t0_s + tau[k] * tof_s``.
+    tau : ndarray, float64, shape (n_nodes,)
+        Node times as fractions of the flight.
+    ux, uy : float
+        Sensor position [m].
+    sensor_height_m, range_m, tan_min_elevation : float
+        Antenna height [m], detection range [m], tangent of the lowest elevation seen.
+    """
+    prev = -1.0
+    for k in range(pos.shape[0]):
+        g = detection_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
+                               tan_min_elevation)
+        if g >= 0.0:
+            if k == 0:
+                return t0_s
+            f = prev / (prev - g)  # linear crossing between nodes k-1 and k
+            return t0_s + tof_s * (tau[k - 1] + f * (tau[k] - tau[k - 1]))
+        prev = g
+    return math.inf

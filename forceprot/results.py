@@ -1,0 +1,300 @@
+"""Results of a run: reduced tallies, the rocket stories, and the estimates built from them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from forceprot import tally as T
+from forceprot.compile import CompiledScenario
+from forceprot.stats import (
+    Estimate,
+    histogram_quantile,
+    mean_estimate,
+    proportion,
+    ratio,
+    ratio_effective_n,
+    wilson_interval,
+)
+
+__all__ = ["Results", "UnitResult", "SUMMARY_VERSION"]
+
+#: Version of the summary.json layout; bumped when a key changes meaning.
+SUMMARY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    name: str
+    kind: str
+    engagements: int
+    kills: int
+    hits: int
+    shots: int
+    salvos_exhausted: int
+    salvos_engaged: int
+    engagements_per_salvo: float
+    kill_share: Estimate     # share of threatening rockets this unit killed
+
+
+@dataclass
+class Results:
+    """Everything a run produced, with estimates as properties.
+
+    Attributes
+    ----------
+    compiled : CompiledScenario
+        What was run.
+    seed : int
+        Root seed.
+    salvos : int
+        Salvos sampled (fewer than requested if the run stopped at the requested precision).
+    scalars : ndarray, float64, shape (N_SCALARS,)
+        Reduced scalar tallies (:mod:`forceprot.tally`).
+    units, grid, launch, assets, warn_hist : ndarray
+        Reduced per-unit, base-grid, launch-grid, asset tallies and the warning histogram.
+    story, story_units : ndarray
+        Full record of the first ``story_salvos`` salvos' rockets.
+    """
+
+    compiled: CompiledScenario
+    seed: int
+    salvos_requested: int
+    salvos: int
+    scalars: np.ndarray
+    units: np.ndarray
+    grid: np.ndarray
+    launch: np.ndarray
+    assets: np.ndarray
+    warn_hist: np.ndarray
+    story: np.ndarray
+    story_units: np.ndarray
+    threads: int = 1
+    elapsed_s: float = 0.0
+    precision_target: float | None = None
+    stopped_early: bool = False
+    extra: dict = field(default_factory=dict)
+
+    # --- headline estimates ----------------------------------------------------------------
+    def _s(self, k: int) -> float:
+        return float(self.scalars[k])
+
+    @property
+    def rockets_fired(self) -> int:
+        return int(self._s(T.S_FIRED))
+
+    @property
+    def rockets_threatening(self) -> int:
+        return int(self._s(T.S_THREAT))
+
+    @property
+    def rockets_leaked(self) -> int:
+        return int(self._s(T.S_LEAKED))
+
+    @property
+    def rockets_intercepted(self) -> int:
+        return int(self._s(T.S_INTERCEPTED))
+
+    @cached_property
+    def leak_rate(self) -> Estimate:
+        """Leaked / threatening rockets, over salvos as clusters."""
+        s = self.scalars
+        return ratio(s[T.S_LEAKED], s[T.S_THREAT], s[T.S_LEAKED2], s[T.S_THREAT2],
+                     s[T.S_THREAT_LEAKED], s[T.S_SALVOS])
+
+    @cached_property
+    def threat_fraction(self) -> Estimate:
+        """Share of fired rockets that land inside the base (fired per salvo is constant)."""
+        s = self.scalars
+        tubes = self.compiled.tubes
+        n = s[T.S_SALVOS]
+        return ratio(s[T.S_THREAT], s[T.S_FIRED], s[T.S_THREAT2], n * tubes * tubes,
+                     tubes * s[T.S_THREAT], n)
+
+    @cached_property
+    def p_any_leak(self) -> Estimate:
+        """P(a salvo puts at least one unintercepted rocket inside the base)."""
+        return proportion(self._s(T.S_SALVOS_ANY_LEAK), self._s(T.S_SALVOS))
+
+    @cached_property
+    def p_any_inside(self) -> Estimate:
+        """P(a salvo would put at least one rocket inside, defences aside)."""
+        return proportion(self._s(T.S_SALVOS_ANY_THREAT), self._s(T.S_SALVOS))
+
+    @cached_property
+    def expected_leakers_per_salvo(self) -> Estimate:
+        return mean_estimate(self._s(T.S_LEAKED), self._s(T.S_LEAKED2), self._s(T.S_SALVOS))
+
+    @cached_property
+    def expected_threatening_per_salvo(self) -> Estimate:
+        return mean_estimate(self._s(T.S_THREAT), self._s(T.S_THREAT2), self._s(T.S_SALVOS))
+
+    @cached_property
+    def warning_mean_s(self) -> Estimate:
+        """Mean warning time over threatening rockets [s] (no warning counts as 0).
+
+        The interval treats rockets as independent and is therefore only indicative."""
+        return mean_estimate(self._s(T.S_WARN_SUM_S), self._s(T.S_WARN2), self._s(T.S_WARN_N))
+
+    @property
+    def warning_p05_s(self) -> float:
+        """5th percentile of warning time over threatening rockets [s] (0.25 s bins)."""
+        return histogram_quantile(self.warn_hist, T.WARN_BIN_S, 0.05)
+
+    @property
+    def undetected_fraction(self) -> float:
+        n = self._s(T.S_WARN_N)
+        return self._s(T.S_UNDETECTED) / n if n > 0 else math.nan
+
+    @cached_property
+    def asset_risk_per_salvo(self) -> Estimate:
+        """Weighted asset hits per salvo (sum over assets of weight x leakers within radius)."""
+        return mean_estimate(self._s(T.S_ASSET_RISK), self._s(T.S_ASSET_RISK2), self._s(T.S_SALVOS))
+
+    @property
+    def rockets_per_second(self) -> float:
+        return self.rockets_fired / self.elapsed_s if self.elapsed_s > 0 else math.nan
+
+    # --- per unit ----------------------------------------------------------------------------
+    @cached_property
+    def unit_results(self) -> list[UnitResult]:
+        out = []
+        n_salvos = max(self._s(T.S_SALVOS), 1.0)
+        threat = self._s(T.S_THREAT)
+        for u, (name, kind) in enumerate(zip(self.compiled.unit_names, self.compiled.unit_kinds)):
+            row = self.units[u]
+            kills = row[T.U_KILLS]
+            out.append(UnitResult(
+                name=name, kind=kind,
+                engagements=int(row[T.U_ENGAGEMENTS]), kills=int(kills), hits=int(row[T.U_HITS]),
+                shots=int(row[T.U_SHOTS]), salvos_exhausted=int(row[T.U_EXHAUSTED]),
+                salvos_engaged=int(row[T.U_SALVOS_ENGAGED]),
+                engagements_per_salvo=float(row[T.U_ENGAGEMENTS] / n_salvos),
+                kill_share=proportion(kills, threat) if threat > 0 else Estimate(math.nan, 0, 1),
+            ))
+        return out
+
+    # --- maps ----------------------------------------------------------------------------------
+    def base_cells(self) -> dict[str, np.ndarray]:
+        """Per base-grid cell: impacts and leakers per salvo, intercept probability and interval.
+
+        ``p_intercept`` is the probability that a rocket landing in the cell is intercepted,
+        from the rockets that landed there, with a cluster-robust Wilson interval.
+        """
+        g = self.grid
+        n = max(self.salvos, 1)
+        threat = g[T.G_THREAT]
+        inter = g[T.G_INTERCEPTED]
+        p, n_eff = ratio_effective_n(inter, threat, g[T.G_INTERCEPTED2], g[T.G_THREAT2],
+                                     g[T.G_THREAT_INTERCEPTED], n)
+        lo, hi = wilson_interval(np.nan_to_num(p), n_eff)
+        return {
+            "impacts": threat,
+            "leakers": threat - inter,
+            "impacts_per_salvo": threat / n,
+            "leakers_per_salvo": (threat - inter) / n,
+            "p_intercept": p,
+            "p_intercept_lo": np.where(threat > 0, lo, np.nan),
+            "p_intercept_hi": np.where(threat > 0, hi, np.nan),
+            "n_eff": n_eff,
+        }
+
+    def launch_cells(self) -> dict[str, np.ndarray]:
+        """Per launch-grid cell: salvos fired from it and expected leakers per such salvo (t CI)."""
+        from scipy import stats as st
+
+        lt = self.launch
+        salvos = lt[T.L_SALVOS]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.where(salvos > 0, lt[T.L_LEAKED] / salvos, np.nan)
+            var = np.where(salvos > 1, (lt[T.L_LEAKED2] - salvos * mean * mean) / (salvos - 1), np.nan)
+            var = np.maximum(var, 0.0)
+            tq = np.where(salvos > 1, st.t.ppf(0.975, np.maximum(salvos - 1, 1)), np.nan)
+            half = tq * np.sqrt(var / salvos)
+            threat = np.where(salvos > 0, lt[T.L_THREAT] / salvos, np.nan)
+        return {
+            "salvos": salvos,
+            "leakers_per_salvo": mean,
+            "leakers_per_salvo_lo": np.maximum(mean - half, 0.0),
+            "leakers_per_salvo_hi": mean + half,
+            "threatening_per_salvo": threat,
+            "share_of_salvos": salvos / max(self.salvos, 1),
+        }
+
+    def asset_results(self) -> list[dict]:
+        out = []
+        n = self._s(T.S_SALVOS)
+        for a, asset in enumerate(self.compiled.prepared.scenario.asset):
+            est = mean_estimate(self.assets[a, T.A_HITS], self.assets[a, T.A_HITS2], n)
+            out.append({"name": asset.name, "weight": asset.weight, "radius_m": asset.radius_m,
+                        "leakers_per_salvo": est.value,
+                        "leakers_per_salvo_ci": est.as_list()})
+        return out
+
+    # --- export --------------------------------------------------------------------------------
+    def summary(self) -> dict:
+        """The figures of a run under stable keys (``summary.json``)."""
+        sc = self.compiled.prepared.scenario
+
+        def est(e: Estimate) -> list[float]:
+            return [_finite(e.lo), _finite(e.hi)]
+
+        return {
+            "summary_version": SUMMARY_VERSION,
+            "scenario": sc.label,
+            "site": sc.site.name,
+            "rocket": sc.threat.rocket,
+            "tubes": sc.threat.tubes,
+            "seed": self.seed,
+            "salvos": self.salvos,
+            "salvos_requested": self.salvos_requested,
+            "stopped_at_precision": self.stopped_early,
+            "precision_target": self.precision_target,
+            "rockets_fired": self.rockets_fired,
+            "rockets_threatening": self.rockets_threatening,
+            "rockets_intercepted": self.rockets_intercepted,
+            "rockets_intercepted_threatening": int(self._s(T.S_INTERCEPTED_THREAT)),
+            "rockets_leaked": self.rockets_leaked,
+            "threat_fraction": _finite(self.threat_fraction.value),
+            "threat_fraction_ci": est(self.threat_fraction),
+            "leak_rate": _finite(self.leak_rate.value),
+            "leak_rate_ci": est(self.leak_rate),
+            "leak_rate_n_eff": _finite(self.leak_rate.n_eff),
+            "p_any_leak": _finite(self.p_any_leak.value),
+            "p_any_leak_ci": est(self.p_any_leak),
+            "p_any_inside": _finite(self.p_any_inside.value),
+            "p_any_inside_ci": est(self.p_any_inside),
+            "expected_leakers_per_salvo": _finite(self.expected_leakers_per_salvo.value),
+            "expected_leakers_per_salvo_ci": est(self.expected_leakers_per_salvo),
+            "expected_threatening_per_salvo": _finite(self.expected_threatening_per_salvo.value),
+            "warning_time_mean_s": _finite(self.warning_mean_s.value),
+            "warning_time_mean_s_ci": est(self.warning_mean_s),
+            "warning_time_p05_s": _finite(self.warning_p05_s),
+            "undetected_fraction": _finite(self.undetected_fraction),
+            "asset_risk_per_salvo": _finite(self.asset_risk_per_salvo.value),
+            "asset_risk_per_salvo_ci": est(self.asset_risk_per_salvo),
+            "assets": self.asset_results(),
+            "launcher_draws_rejected": int(self._s(T.S_REJECTED)),
+            "aim_points_redrawn": int(self._s(T.S_AIM_REDRAWN)),
+            "units": [
+                {"name": u.name, "kind": u.kind, "engagements": u.engagements, "kills": u.kills,
+                 "kill_draws_won": u.hits, "shots": u.shots,
+                 "engagements_per_salvo": u.engagements_per_salvo,
+                 "salvos_engaged": u.salvos_engaged,
+                 "salvos_magazine_exhausted": u.salvos_exhausted,
+                 "kill_share_of_threatening": _finite(u.kill_share.value),
+                 "kill_share_of_threatening_ci": est(u.kill_share)}
+                for u in self.unit_results
+            ],
+            "threads": self.threads,
+            "run_time_s": self.elapsed_s,
+            "rockets_per_second": _finite(self.rockets_per_second),
+        }
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None

@@ -1,0 +1,140 @@
+"""The Python driver around the kernel: chunks of blocks, progress, early stop, constant memory.
+
+The kernel runs a chunk of blocks in parallel; the driver reduces the chunk's rows in block
+order into running totals and drops them, so memory does not grow with the number of salvos.
+With a precision target the run stops after the first block at which the leak-rate interval is
+narrow enough; since that is decided block by block, the stopping point, like every other
+result, does not depend on the thread count or chunk size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numba
+import numpy as np
+
+from forceprot import tally as T
+from forceprot.compile import CompiledScenario
+from forceprot.kernel import BLOCK_SALVOS, run_blocks
+from forceprot.results import Results
+from forceprot.stats import ratio
+
+__all__ = ["simulate", "BLOCK_SALVOS"]
+
+#: Memory allowed for one chunk's per-block tally rows [bytes].
+CHUNK_BYTES = 256 * 2**20
+#: Blocks per chunk at most (bounds progress-bar latency).
+MAX_CHUNK_BLOCKS = 64
+
+
+def _leak_half_width(s: np.ndarray) -> float:
+    est = ratio(s[T.S_LEAKED], s[T.S_THREAT], s[T.S_LEAKED2], s[T.S_THREAT2],
+                s[T.S_THREAT_LEAKED], s[T.S_SALVOS])
+    return est.half_width if math.isfinite(est.value) else math.inf
+
+
+def simulate(
+    compiled: CompiledScenario,
+    *,
+    salvos: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    precision: float | None = None,
+    chunk_blocks: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
+    """Sample salvos and return the reduced results.
+
+    Parameters
+    ----------
+    compiled : CompiledScenario
+        The scenario's arrays.
+    salvos : int, optional
+        Salvos to sample (default: the scenario's ``simulation.salvos``); with ``precision``, the
+        most to sample.
+    seed : int, optional
+        Root seed (default: the scenario's ``simulation.seed``).
+    threads : int, optional
+        Numba threads (default: all). Results do not depend on it.
+    precision : float, optional
+        Stop once the 95 % leak-rate interval half-width is at most this (fraction, 0.005 =
+        0.5 percentage points), checked after every block.
+    chunk_blocks : int, optional
+        Blocks per kernel call (default: from a memory budget). Results do not depend on it.
+    progress : callable, optional
+        Called as ``progress(salvos_done, salvos_total)`` after each chunk.
+    """
+    sim = compiled.prepared.scenario.simulation
+    total = int(salvos if salvos is not None else sim.salvos)
+    root_seed = int(seed if seed is not None else sim.seed)
+    if precision is None:
+        precision = sim.precision
+    n_threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
+    n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n_threads)
+
+    n_units = compiled.n_units
+    n_assets = compiled.asset_xy.shape[0]
+    n_cells = compiled.base_grid.n_cells
+    n_lcells = compiled.launch_grid.n_cells
+    tubes = compiled.tubes
+    story_salvos = min(sim.story_salvos, total)
+    n_blocks_total = (total + BLOCK_SALVOS - 1) // BLOCK_SALVOS
+
+    per_block = 8 * (T.N_SCALARS + n_units * T.N_UNIT + T.N_GRID * n_cells
+                     + T.N_LAUNCH * n_lcells + max(n_assets, 1) * T.N_ASSET + T.WARN_BINS)
+    if chunk_blocks is None:
+        chunk_blocks = max(n_threads, min(MAX_CHUNK_BLOCKS, CHUNK_BYTES // per_block))
+    chunk_blocks = max(1, int(chunk_blocks))
+
+    acc_scal = np.zeros(T.N_SCALARS)
+    acc_unit = np.zeros((n_units, T.N_UNIT))
+    acc_grid = np.zeros((T.N_GRID, n_cells))
+    acc_launch = np.zeros((T.N_LAUNCH, n_lcells))
+    acc_asset = np.zeros((n_assets, T.N_ASSET))
+    acc_warn = np.zeros(T.WARN_BINS)
+    story = np.full((story_salvos * tubes, T.N_STORY), np.nan)
+    story_u = np.full((story_salvos * tubes, n_units, T.N_STORY_UNIT), np.nan)
+
+    args = compiled.kernel_args()
+    start = time.perf_counter()
+    done_blocks = 0
+    salvos_done = 0
+    stopped = False
+    while done_blocks < n_blocks_total and not stopped:
+        nb = min(chunk_blocks, n_blocks_total - done_blocks)
+        scal = np.zeros((nb, T.N_SCALARS))
+        unit_t = np.zeros((nb, n_units, T.N_UNIT))
+        grid_t = np.zeros((nb, T.N_GRID, n_cells))
+        launch_t = np.zeros((nb, T.N_LAUNCH, n_lcells))
+        asset_t = np.zeros((nb, n_assets, T.N_ASSET))
+        warn_h = np.zeros((nb, T.WARN_BINS))
+        run_blocks(done_blocks, nb, total, root_seed, tubes, story_salvos, *args,
+                   scal, unit_t, grid_t, launch_t, asset_t, warn_h, story, story_u)
+        for j in range(nb):  # reduce in block order: float sums are then thread-independent
+            acc_scal += scal[j]
+            acc_unit += unit_t[j]
+            acc_grid += grid_t[j]
+            acc_launch += launch_t[j]
+            acc_asset += asset_t[j]
+            acc_warn += warn_h[j]
+            done_blocks += 1
+            salvos_done = min(done_blocks * BLOCK_SALVOS, total)
+            if precision is not None and acc_scal[T.S_THREAT] > 0 \
+                    and _leak_half_width(acc_scal) <= precision:
+                stopped = done_blocks < n_blocks_total
+                break
+        if progress is not None:
+            progress(salvos_done, total)
+    elapsed = time.perf_counter() - start
+
+    kept = min(story_salvos, salvos_done) * tubes
+    return Results(
+        compiled=compiled, seed=root_seed, salvos_requested=total, salvos=int(acc_scal[T.S_SALVOS]),
+        scalars=acc_scal, units=acc_unit, grid=acc_grid, launch=acc_launch, assets=acc_asset,
+        warn_hist=acc_warn, story=story[:kept], story_units=story_u[:kept], threads=n_threads,
+        elapsed_s=elapsed, precision_target=precision, stopped_early=stopped,
+    )

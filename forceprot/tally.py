@@ -1,0 +1,89 @@
+"""Layout of the tallies the kernel streams out, one row per block of salvos.
+
+Per-salvo sums and sums of squares and cross-products are kept so that intervals can treat
+the salvo, not the rocket, as the sampling unit (ratio estimator with cluster-robust variance).
+Everything is a float64 holding an exact integer or a sum, reduced in block order.
+"""
+
+# scalar tallies, shape (n_blocks, N_SCALARS)
+S_SALVOS = 0
+S_FIRED = 1
+S_THREAT = 2              # rockets that land inside the base
+S_LEAKED = 3              # ... and are not intercepted
+S_INTERCEPTED = 4         # rockets killed (inside or not)
+S_THREAT2 = 5             # sum over salvos of threat_s^2
+S_LEAKED2 = 6
+S_THREAT_LEAKED = 7       # sum over salvos of threat_s * leaked_s
+S_SALVOS_ANY_THREAT = 8   # salvos with >= 1 rocket inside
+S_SALVOS_ANY_LEAK = 9     # salvos with >= 1 leaker
+S_WARN_SUM_S = 10         # warning time summed over threatening rockets [s]
+S_WARN_N = 11
+S_UNDETECTED = 12         # threatening rockets no sensor saw
+S_REJECTED = 13           # launcher draws rejected (aim point out of range)
+S_INTERCEPTED_THREAT = 14
+S_DEFENDED = 15           # rockets predicted to land in the defended area
+S_ASSET_RISK = 16         # sum over salvos of weighted asset hits
+S_ASSET_RISK2 = 17
+S_WARN2 = 18              # sum of squared warning times [s^2]
+S_AIM_REDRAWN = 19        # aim points with no launch position in range, redrawn
+N_SCALARS = 20
+
+# per-unit tallies, shape (n_blocks, n_units, N_UNIT)
+U_ENGAGEMENTS = 0
+U_KILLS = 1               # kills credited to this unit (the earliest kill of a rocket)
+U_HITS = 2                # successful kill draws, credited or not
+U_SHOTS = 3               # rounds (guns) or interceptors (batteries)
+U_EXHAUSTED = 4           # salvos in which the magazine ran dry
+U_SALVOS_ENGAGED = 5      # salvos in which the unit engaged at least once
+N_UNIT = 6
+
+# base grid tallies, shape (n_blocks, N_GRID, n_cells): impacts by cell
+G_THREAT = 0              # sum of T_sc (rockets landing in the cell)
+G_INTERCEPTED = 1         # sum of I_sc (of those, intercepted)
+G_THREAT2 = 2             # sum of T_sc^2 over salvos
+G_INTERCEPTED2 = 3
+G_THREAT_INTERCEPTED = 4
+N_GRID = 5
+
+# launch grid tallies, shape (n_blocks, N_LAUNCH, n_launch_cells): salvos by launcher cell
+L_SALVOS = 0
+L_LEAKED = 1
+L_LEAKED2 = 2
+L_THREAT = 3
+N_LAUNCH = 4
+
+# asset tallies, shape (n_blocks, n_assets, N_ASSET)
+A_HITS = 0
+A_HITS2 = 1
+N_ASSET = 2
+
+# warning-time histogram, shape (n_blocks, WARN_BINS)
+WARN_BIN_S = 0.25
+WARN_BINS = 480           # 0 .. 120 s; longer warnings go to the last bin
+
+# story of a bounded sample of rockets, shape (story_rockets, N_STORY)
+R_SALVO = 0
+R_TUBE = 1
+R_LAUNCH_X = 2
+R_LAUNCH_Y = 3
+R_AIM_X = 4
+R_AIM_Y = 5
+R_IMPACT_X = 6
+R_IMPACT_Y = 7
+R_T_LAUNCH = 8
+R_T_IMPACT = 9
+R_INSIDE = 10
+R_DEFENDED = 11
+R_INTERCEPTED = 12
+R_KILL_UNIT = 13
+R_KILL_T = 14
+R_FIRST_DETECT_T = 15
+R_WARNING_S = 16
+R_APOGEE_M = 17
+N_STORY = 18
+# per-unit story, shape (story_rockets, n_units, N_STORY_UNIT)
+RU_T = 0                  # burst / first intercept time [s], NaN if not engaged
+RU_OUTCOME = 1            # -1 not engaged, 0 miss, 1 kill
+RU_SHOTS = 2
+RU_DETECT_T = 3
+N_STORY_UNIT = 4
