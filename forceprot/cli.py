@@ -97,5 +97,63 @@ def schema(
         console.print(f"wrote {out}")
 
 
+@app.command()
+@guarded
+def run(
+    scenario: ScenarioArg,
+    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: scenario).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
+    precision: Annotated[Optional[float], typer.Option(
+        min=0.0001, max=0.5,
+        help="Stop once the leak-rate 95 % interval half-width is at most this (0.005 = 0.5 pp).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for summary.json and the map layers.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the report.")] = False,
+) -> None:
+    """Sample salvos against the defences; report leak rate, warning time and per-unit figures."""
+    from forceprot.compile import compile_scenario, prepare_scenario
+    from forceprot.outputs.console import render_results
+    from forceprot.simulate import simulate
+
+    prepared = prepare_scenario(scenario)
+    if out is not None:
+        from forceprot.outputs.writer import RUN_OUTPUTS
+        from forceprot.outputs.files import prepare_out_dir
+
+        prepare_out_dir(out, RUN_OUTPUTS, overwrite=overwrite)  # refuse before spending the time
+    compiled = compile_scenario(prepared)
+    results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
+                                      precision=precision, quiet=json_out)
+    if out is not None:
+        from forceprot.outputs.writer import write_run_outputs
+
+        written = write_run_outputs(results, out, overwrite=overwrite)
+    if json_out:
+        sys.stdout.write(json.dumps(results.summary(), indent=2) + "\n")
+    else:
+        render_results(console, results)
+        if out is not None:
+            console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+
+
+def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
+    """Run the kernel behind a rich progress bar (on stderr, so --json stays clean)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from forceprot.simulate import simulate
+
+    if quiet:
+        return simulate(compiled, **kwargs)
+    with Progress(TextColumn("salvos"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("salvos", total=None)
+
+        def tick(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return simulate(compiled, progress=tick, **kwargs)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

@@ -91,6 +91,9 @@ from forceprot.tally import (
     U_EXHAUSTED,
     U_HITS,
     U_KILLS,
+    U_KILLS_INSIDE,
+    U_KILLS_INSIDE2,
+    U_KILLS_INSIDE_THREAT,
     U_SALVOS_ENGAGED,
     U_SHOTS,
     WARN_BIN_S,
@@ -514,9 +517,18 @@ def simulate_block(
             unit_t[u, U_EXHAUSTED] += unit_stats[u, 3]
             if unit_stats[u, 0] > 0:
                 unit_t[u, U_SALVOS_ENGAGED] += 1.0
+        for u in range(n_units):
+            unit_stats[u, 0] = 0  # reused: this salvo's credited kills of rockets inside
         for i in range(tubes):
             if kill_unit[i] >= 0:
                 unit_t[kill_unit[i], U_KILLS] += 1.0
+                if inside[i]:
+                    unit_stats[kill_unit[i], 0] += 1
+        for u in range(n_units):
+            k_in = float(unit_stats[u, 0])
+            unit_t[u, U_KILLS_INSIDE] += k_in
+            unit_t[u, U_KILLS_INSIDE2] += k_in * k_in
+            unit_t[u, U_KILLS_INSIDE_THREAT] += k_in * n_threat
 
         # impacts by base cell, with per-salvo squares (rockets of a salvo cluster in cells)
         for i in range(tubes):

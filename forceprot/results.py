@@ -37,7 +37,7 @@ class UnitResult:
     salvos_exhausted: int
     salvos_engaged: int
     engagements_per_salvo: float
-    kill_share: Estimate     # share of threatening rockets this unit killed
+    kill_share: Estimate     # share of rockets landing inside that this unit killed first
 
 
 @dataclass
@@ -173,7 +173,9 @@ class Results:
                 shots=int(row[T.U_SHOTS]), salvos_exhausted=int(row[T.U_EXHAUSTED]),
                 salvos_engaged=int(row[T.U_SALVOS_ENGAGED]),
                 engagements_per_salvo=float(row[T.U_ENGAGEMENTS] / n_salvos),
-                kill_share=proportion(kills, threat) if threat > 0 else Estimate(math.nan, 0, 1),
+                kill_share=ratio(row[T.U_KILLS_INSIDE], threat, row[T.U_KILLS_INSIDE2],
+                                 self._s(T.S_THREAT2), row[T.U_KILLS_INSIDE_THREAT],
+                                 self._s(T.S_SALVOS)),
             ))
         return out
 

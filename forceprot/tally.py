@@ -35,7 +35,10 @@ U_HITS = 2                # successful kill draws, credited or not
 U_SHOTS = 3               # rounds (guns) or interceptors (batteries)
 U_EXHAUSTED = 4           # salvos in which the magazine ran dry
 U_SALVOS_ENGAGED = 5      # salvos in which the unit engaged at least once
-N_UNIT = 6
+U_KILLS_INSIDE = 6        # credited kills of rockets that would have landed inside the base
+U_KILLS_INSIDE2 = 7       # sum over salvos of (kills inside)^2
+U_KILLS_INSIDE_THREAT = 8  # sum over salvos of kills inside x rockets inside
+N_UNIT = 9
 
 # base grid tallies, shape (n_blocks, N_GRID, n_cells): impacts by cell
 G_THREAT = 0              # sum of T_sc (rockets landing in the cell)

@@ -73,3 +73,50 @@ def render_validation(console: Console, prepared) -> None:
             assets.add_row(a.name, f"{a.weight:g}", f"{a.radius_m:g} m")
         console.print(assets)
     console.print("[green]scenario is valid[/green]")
+
+
+def _ci(e, fmt: str = "{:.1%}") -> str:
+    if not math.isfinite(e.value):
+        return "n/a"
+    return f"{fmt.format(e.value)}  [{fmt.format(e.lo)} – {fmt.format(e.hi)}]"
+
+
+def render_results(console: Console, results) -> None:
+    """Print the report of a run: headline figures with 95 % intervals, then the units."""
+    sc = results.compiled.prepared.scenario
+    console.print(f"[bold]{sc.site.name}[/bold]: {results.salvos:,} salvos of {sc.threat.tubes} × "
+                  f"{sc.threat.rocket}, seed {results.seed}"
+                  + (f" (stopped at ±{results.precision_target:.2%} precision)"
+                     if results.stopped_early else ""))
+    t = Table(title="Salvo outcome (95 % intervals; the salvo is the sampling unit)",
+              title_justify="left")
+    t.add_column("measure")
+    t.add_column("estimate", justify="right")
+    t.add_row("leak rate (leaked / landing inside)", _ci(results.leak_rate))
+    t.add_row("P(salvo puts ≥ 1 leaker inside)", _ci(results.p_any_leak))
+    t.add_row("expected leakers per salvo", _ci(results.expected_leakers_per_salvo, "{:.2f}"))
+    t.add_row("rockets landing inside (of fired)", _ci(results.threat_fraction))
+    t.add_row("P(salvo puts ≥ 1 rocket inside), defences aside", _ci(results.p_any_inside))
+    t.add_row("warning time, mean", _ci(results.warning_mean_s, "{:.1f} s"))
+    t.add_row("warning time, 5th percentile", f"{results.warning_p05_s:.1f} s")
+    if sc.asset:
+        t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
+    console.print(t)
+    counts = (f"fired {results.rockets_fired:,} · inside {results.rockets_threatening:,} · "
+              f"intercepted {results.rockets_intercepted:,} · leaked {results.rockets_leaked:,}")
+    console.print(counts, style="dim")
+
+    if results.unit_results:
+        u = Table(title="Defence units", title_justify="left")
+        for col in ("unit", "kind", "engagements / salvo", "kills", "share of rockets inside killed",
+                    "salvos magazine dry"):
+            u.add_column(col, justify="left" if col in ("unit", "kind") else "right")
+        for ur in results.unit_results:
+            u.add_row(ur.name, ur.kind, f"{ur.engagements_per_salvo:.2f}", f"{ur.kills:,}",
+                      _ci(ur.kill_share), f"{ur.salvos_exhausted:,}")
+        console.print(u)
+    if results.extra.get("aim_points_redrawn", 0):
+        console.print(f"[yellow]note:[/yellow] {results.extra['aim_points_redrawn']:,} aim points had "
+                      "no launch position in range and were redrawn")
+    console.print(f"run time {results.elapsed_s:.2f} s on {results.threads} thread(s): "
+                  f"{results.rockets_per_second:,.0f} rockets/s", style="dim")
