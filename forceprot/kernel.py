@@ -32,7 +32,13 @@ from forceprot.engage.params import (
 )
 from forceprot.engage.patriot import battery_timeline
 from forceprot.engage.sensors import first_detection_s
-from forceprot.spatial import block_seed, cell_index, point_in_grid_polygon, sample_weighted_triangle
+from forceprot.spatial import (
+    block_seed,
+    cell_index,
+    counter_uniform,
+    point_in_grid_polygon,
+    sample_weighted_triangle,
+)
 from forceprot.tally import (
     A_HITS,
     A_HITS2,
@@ -121,12 +127,15 @@ N_DRAW = 8
 
 
 @njit(cache=True, nogil=True)
-def draw_salvo(aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m, aim_sigma_m,
-               range_sigma_frac, deflection_sigma_rad, draws, delta, deflection, u_kill):
+def draw_salvo(root_seed, salvo, aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m,
+               aim_sigma_m, range_sigma_frac, deflection_sigma_rad, draws, delta, deflection,
+               u_kill):
     """Draw everything random about one salvo, in a fixed order.
 
     Parameters
     ----------
+    root_seed, salvo : int
+        Root seed and global salvo index, for the counter-based kill draws.
     aim_tri, aim_cum : ndarray
         Aim-point sampler: triangles (n, 3, 2) [m] and cumulative weights (n,).
     zone_tri, zone_cum : ndarray
@@ -141,7 +150,8 @@ def draw_salvo(aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m, a
     delta, deflection : ndarray, float64, shape (tubes,)
         Output: per-rocket relative range error [-] and deflection error [rad].
     u_kill : ndarray, float64, shape (tubes, n_units, 2)
-        Output: U(0, 1) kill draws for every possible engagement.
+        Output: U(0, 1) kill draws for every possible engagement, from
+        :func:`forceprot.spatial.counter_uniform` (common random numbers across layouts).
 
     Returns
     -------
@@ -183,8 +193,8 @@ def draw_salvo(aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m, a
         deflection[i] = np.random.normal() * deflection_sigma_rad
     for i in range(u_kill.shape[0]):
         for u in range(u_kill.shape[1]):
-            u_kill[i, u, 0] = np.random.random()
-            u_kill[i, u, 1] = np.random.random()
+            u_kill[i, u, 0] = counter_uniform(root_seed, salvo, i, u, 0)
+            u_kill[i, u, 1] = counter_uniform(root_seed, salvo, i, u, 1)
     return True
 
 
@@ -381,7 +391,7 @@ def evaluate_salvo(
 
 @njit(cache=True, nogil=True)
 def simulate_block(
-    block, first_salvo, n_salvos, tubes, story_salvos,
+    root_seed, first_salvo, n_salvos, tubes, story_salvos,
     ripple_s, aim_sigma_m, range_sigma_frac, deflection_sigma_rad, wind_to_rad, alert_delay_s,
     node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
     aim_tri, aim_cum, zone_tri, zone_cum,
@@ -429,9 +439,9 @@ def simulate_block(
     hits = np.zeros(max(n_assets, 1))
 
     for s in range(n_salvos):
-        ok = draw_salvo(aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m,
-                        aim_sigma_m, range_sigma_frac, deflection_sigma_rad, draws, delta,
-                        deflection, u_kill)
+        ok = draw_salvo(root_seed, first_salvo + s, aim_tri, aim_cum, zone_tri, zone_cum,
+                        min_range_m, max_range_m, aim_sigma_m, range_sigma_frac,
+                        deflection_sigma_rad, draws, delta, deflection, u_kill)
         if not ok:
             scal[S_AIM_REDRAWN] += MAX_AIM_REDRAWS
             continue
@@ -626,7 +636,7 @@ def run_blocks(
         first_salvo = b * BLOCK_SALVOS
         n = min(BLOCK_SALVOS, total_salvos - first_salvo)
         simulate_block(
-            b, first_salvo, n, tubes, story_salvos,
+            root_seed, first_salvo, n, tubes, story_salvos,
             ripple_s, aim_sigma_m, range_sigma_frac, deflection_sigma_rad, wind_to_rad,
             alert_delay_s, node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m,
             relaz_step_rad, tau, aim_tri, aim_cum, zone_tri, zone_cum,
@@ -655,7 +665,7 @@ def draw_block(root_seed, block, n_salvos, tubes, n_units, aim_tri, aim_cum, zon
     deflection = np.zeros((n_salvos, tubes))
     u_kill = np.zeros((n_salvos, tubes, n_units, 2))
     for s in range(n_salvos):
-        draw_salvo(aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m, aim_sigma_m,
-                   range_sigma_frac, deflection_sigma_rad, draws[s], delta[s], deflection[s],
-                   u_kill[s])
+        draw_salvo(root_seed, block * BLOCK_SALVOS + s, aim_tri, aim_cum, zone_tri, zone_cum,
+                   min_range_m, max_range_m, aim_sigma_m, range_sigma_frac, deflection_sigma_rad,
+                   draws[s], delta[s], deflection[s], u_kill[s])
     return draws, delta, deflection, u_kill

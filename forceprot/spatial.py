@@ -28,6 +28,7 @@ __all__ = [
     "CELL_OUT",
     "block_seed",
     "cell_index",
+    "counter_uniform",
     "point_in_grid_polygon",
     "point_in_rings",
     "sample_weighted_triangle",
@@ -148,3 +149,18 @@ def block_seed(root_seed, block):
     """
     z = _splitmix64(np.uint64(root_seed) ^ _splitmix64(np.uint64(block) + np.uint64(1)))
     return np.int64(z >> np.uint64(32))
+
+
+@njit(cache=True, nogil=True)
+def counter_uniform(root_seed, salvo, tube, unit, shot):
+    """U[0, 1) from a hash of (root seed, salvo, tube, unit, shot): a counter-based draw.
+
+    Kill draws come from here rather than from the block's generator, so that the generator's
+    sequence (launcher, aim, dispersion) does not depend on how many units a layout has, and a
+    unit keeps its own draws when other units move: common random numbers across layouts.
+    """
+    z = _splitmix64(np.uint64(root_seed) ^ np.uint64(0xD1B54A32D192ED03))
+    z = _splitmix64(z ^ np.uint64(salvo))
+    key = (np.uint64(tube) << np.uint64(24)) | (np.uint64(unit) << np.uint64(4)) | np.uint64(shot)
+    z = _splitmix64(z ^ key)
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
