@@ -123,8 +123,9 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
     # max-range elevation is the published 690 m/s (total impulse 38.0 kN s, specific impulse
     # ~190 s), then drag_form_factor calibrated so the model's max range (no wind, sea level)
     # is the published 20.38 km: forceprot.ballistics.calibrate(), rounded (model: 20381 m at
-    # 49.0 deg, burnout 690.0 m/s). min_elevation_deg: the model's no-wind range at 4.5 deg
-    # (about 1.2 km) is below the published 1.6 km minimum range.
+    # 49.0 deg, burnout 690.0 m/s). min_elevation_deg: the model's no-wind range at 4.8 deg
+    # (about 1.58 km) is just below the published 1.6 km minimum range; lower elevations skim
+    # the ground and their range changes too fast with elevation for the trajectory family.
     "122mm": RocketClass(
         label="122 mm fin-stabilised rocket (9M22 Grad class)",
         diameter_m=0.122,
@@ -137,7 +138,7 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         drag_form_factor=1.0270,
         min_range_m=1600.0,
         max_range_m=20380.0,
-        min_elevation_deg=4.5,
+        min_elevation_deg=4.8,
         published_burnout_speed_mps=690.0,
         source="Open literature: 9M22U 122 mm rocket, 66.6 kg, 20.45 kg propellant, ~690 m/s, "
                "range 1.6-20.4 km (Jane's Ammunition Handbook; public summaries). Thrust and drag "

@@ -1,0 +1,88 @@
+"""An independent reference for the flight model: the same equations, written plainly in
+numpy and integrated by ``scipy.integrate.solve_ivp`` (DOP853, tight tolerances).
+
+Nothing here calls :mod:`forceprot.flight`; it reads only the rocket's figures.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+G0 = 9.80665  # m/s^2
+R_AIR = 287.05287  # J/(kg K), ISO 2533
+GAMMA = 1.4
+R_EARTH = 6_356_766.0  # m, ISO 2533 geopotential radius
+
+
+def isa(altitude_m: float) -> tuple[float, float]:
+    """Density [kg/m^3] and speed of sound [m/s], ISO 2533 layers to 32 km (geometric input)."""
+    h = R_EARTH * altitude_m / (R_EARTH + altitude_m)
+    layers = [  # base geopotential altitude [m], base temperature [K], lapse rate [K/m]
+        (0.0, 288.15, -0.0065),
+        (11_000.0, 216.65, 0.0),
+        (20_000.0, 216.65, 0.001),
+        (32_000.0, 228.65, None),
+    ]
+    p = 101_325.0
+    for (h0, t0, lapse), (h1, _, _) in zip(layers[:-1], layers[1:]):
+        top = min(h, h1)
+        if lapse == 0.0:
+            t = t0
+            p_top = p * math.exp(-G0 * (top - h0) / (R_AIR * t0))
+        else:
+            t = t0 + lapse * (top - h0)
+            p_top = p * (t / t0) ** (-G0 / (R_AIR * lapse))
+        if h <= h1:
+            return p_top / (R_AIR * t), math.sqrt(GAMMA * R_AIR * t)
+        p = p_top
+    t = 228.65
+    return p / (R_AIR * t), math.sqrt(GAMMA * R_AIR * t)
+
+
+def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
+                     ground_altitude_m: float = 0.0, rtol: float = 1e-10, atol: float = 1e-9):
+    """Impact ``(x, y, tof)`` [m, m, s] and apogee [m] of one flight, by solve_ivp.
+
+    Two segments: the burn ``[0, burn_time_s]`` (burnout is a time event, so the segment end
+    *is* the burnout event) and the coast, ended by the terminal impact event ``z = 0`` going
+    down.
+    """
+    wx, wy = wind_xy_mps
+    area = math.pi * rocket.diameter_m**2 / 4.0
+    mach_tab = np.asarray(rocket.drag_mach)
+    cd_tab = rocket.drag_form_factor * np.asarray(rocket.drag_cd)
+    m0, mb, tb = rocket.launch_mass_kg, rocket.burnout_mass_kg, rocket.burn_time_s
+
+    def rhs(t, s, powered):
+        vx, vy, vz = s[3], s[4], s[5]
+        air = np.array([vx - wx, vy - wy, vz])
+        speed = float(np.linalg.norm(air))
+        rho, sound = isa(ground_altitude_m + s[2])
+        drag = 0.5 * rho * speed**2 * float(np.interp(speed / sound, mach_tab, cd_tab)) * area
+        thrust = rocket.thrust_n if powered else 0.0
+        mass = m0 - (m0 - mb) * t / tb if powered else mb
+        acc = (thrust - drag) / mass * air / speed
+        return [vx, vy, vz, acc[0], acc[1], acc[2] - G0]
+
+    v0 = rocket.launch_speed_mps
+    s0 = [0.0, 0.0, rocket.launch_height_m, v0 * math.cos(elevation_rad), 0.0,
+          v0 * math.sin(elevation_rad)]
+    burn = solve_ivp(rhs, (0.0, tb), s0, method="DOP853", rtol=rtol, atol=atol, args=(True,),
+                     dense_output=True)
+
+    def impact(t, s, powered):
+        return s[2]
+
+    impact.terminal = True
+    impact.direction = -1.0
+    coast = solve_ivp(rhs, (tb, tb + 1000.0), burn.y[:, -1], method="DOP853", rtol=rtol,
+                      atol=atol, args=(False,), events=impact, dense_output=True)
+    assert coast.status == 1, "reference flight found no impact"
+    t_hit = float(coast.t_events[0][0])
+    x, y = coast.y_events[0][0][:2]
+    fine = np.linspace(tb, t_hit, 4001)
+    apogee = max(float(burn.y[2].max()), float(coast.sol(fine)[2].max()))
+    return float(x), float(y), t_hit, apogee
