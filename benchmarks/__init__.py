@@ -1,0 +1,1 @@
+"""Benchmarks: timings live here, not in tests (run each as ``python -m benchmarks.<name>``)."""
