@@ -197,7 +197,8 @@ def _render(document: dict) -> None:
             f"first call (fly + build_family): cold numba cache "
             f"{compile_times['first_call_s_cold_cache']:.2f} s, warm cache "
             f"{compile_times['first_call_s_warm_cache']:.2f} s "
-            f"(import {compile_times['import_s_cold']:.2f} / {compile_times['import_s_warm']:.2f} s)")
+            f"(import {compile_times['import_s_cold']:.2f} / "
+            f"{compile_times['import_s_warm']:.2f} s)")
     else:
         console.print("compile times: skipped (--quick)")
 

@@ -2,6 +2,15 @@
 
 Everything here imports only numpy and numba and takes floats and arrays;
 :mod:`forceprot.ballistics` turns a ``RocketClass`` into them.
+
+Modules: :mod:`~forceprot.flight.atmosphere` (ISA), :mod:`~forceprot.flight.drag` (Cd table),
+:mod:`~forceprot.flight.trajectory` (RK4 point-mass flight), :mod:`~forceprot.flight.family`
+(trajectory families and their interpolation).
+
+Note: numba's on-disk cache (``cache=True``) is keyed on each function's own source file, not
+on the files of the functions it calls; after editing one of these modules, delete the
+``*.nbi``/``*.nbc`` files in ``forceprot/flight/__pycache__`` so callers in other modules
+recompile.
 """
 
 from forceprot.flight.atmosphere import isa_density_sound_speed, isa_temperature_pressure
