@@ -99,6 +99,42 @@ def schema(
 
 @app.command()
 @guarded
+def trajectory(
+    rocket: Annotated[str, typer.Option(help="Rocket class: 107mm or 122mm.")] = "107mm",
+    range_m: Annotated[float, typer.Option("--range-m", help="Ground range to lay for [m].")] = 6000.0,
+    wind_mps: Annotated[float, typer.Option("--wind-mps", help="Wind speed [m/s].")] = 0.0,
+    wind_from_deg: Annotated[float, typer.Option("--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
+    azimuth_deg: Annotated[float, typer.Option("--azimuth-deg", help="Compass bearing of the line of fire [deg].")] = 0.0,
+    ground_altitude_m: Annotated[float, typer.Option("--ground-altitude-m", help="Ground altitude above sea level [m].")] = 0.0,
+    dt_s: Annotated[float, typer.Option("--dt-s", min=1e-4, max=0.5, help="Integrator step [s].")] = 0.01,
+    path: Annotated[Optional[Path], typer.Option("--path", help="Write the flight path as .csv or .json.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --path file.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the solution as JSON.")] = False,
+) -> None:
+    """Fire-control solution and flight of one rocket: elevation, time of flight, apogee, impact."""
+    from forceprot.ballistics import solve_trajectory, write_path
+
+    if path is not None:
+        from forceprot.outputs.files import check_writable
+
+        check_writable(path, overwrite=overwrite)
+    solution = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps,
+                                wind_from_deg=wind_from_deg, firing_azimuth_deg=azimuth_deg,
+                                ground_altitude_m=ground_altitude_m, dt_s=dt_s)
+    if path is not None:
+        write_path(solution, path, overwrite=overwrite)
+    if json_out:
+        sys.stdout.write(json.dumps({"rocket": rocket, **solution.to_dict()}, indent=2) + "\n")
+        return
+    from forceprot.outputs.console import render_trajectory
+
+    render_trajectory(console, rocket, solution)
+    if path is not None:
+        console.print(f"wrote {path}", style="dim")
+
+
+@app.command()
+@guarded
 def run(
     scenario: ScenarioArg,
     salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: scenario).")] = None,

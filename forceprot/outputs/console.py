@@ -120,3 +120,23 @@ def render_results(console: Console, results) -> None:
                       "no launch position in range and were redrawn")
     console.print(f"run time {results.elapsed_s:.2f} s on {results.threads} thread(s): "
                   f"{results.rockets_per_second:,.0f} rockets/s", style="dim")
+
+
+def render_trajectory(console: Console, rocket: str, solution) -> None:
+    """Print a fire-control solution (``forceprot trajectory``)."""
+    t = Table(title=f"{rocket} laid for {solution.requested_range_m:,.0f} m", title_justify="left",
+              show_header=False)
+    t.add_column(style="dim")
+    t.add_column(justify="right")
+    d = solution.to_dict()
+    rows = [("quadrant elevation", f"{d['elevation_deg']:.2f}°"),
+            ("time of flight", f"{d['time_of_flight_s']:.1f} s"),
+            ("apogee", f"{d['apogee_m']:,.0f} m"),
+            ("burnout speed", f"{d['burnout_speed_mps']:.0f} m/s"),
+            ("impact speed", f"{d['impact_speed_mps']:.0f} m/s"),
+            ("impact angle", f"{d['impact_angle_deg']:.1f}° below horizontal"),
+            ("range flown", f"{d['range_m']:,.0f} m"),
+            ("drift (left +)", f"{d['drift_m']:,.1f} m")]
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
