@@ -1,0 +1,747 @@
+"""forceprot's salvo model again, in plain NumPy and shapely: the cross-check for the kernel.
+
+Given the random draws of some blocks of salvos (:func:`forceprot.kernel.draw_block`, the very
+draws the kernel makes) and a :class:`forceprot.compile.CompiledScenario`, this module flies every
+rocket, tests its impact against the base, runs every defence unit's engagement timeline and
+adds up the same tallies as the kernel (layout of :mod:`forceprot.tally`), so that the two can
+be compared count for count on a shared sample.
+
+It is written the way an analyst would write the model with arrays, not the way the kernel is
+written: every step works on all salvos of a chunk at once, ``(n_salvos, tubes[, n_nodes])``
+arrays; impacts are tested with :func:`shapely.contains_xy` against the site polygons themselves
+(the kernel uses a cell grid and its own even-odd ring test); fire control is
+:func:`numpy.searchsorted`; the family is interpolated with fancy indexing. The only Python loops
+are over units and, inside an engagement timeline, over a salvo's rockets in impact order, with
+per-salvo state vectors (free time, rounds or missiles left).
+
+Model (see :mod:`forceprot.kernel`, :mod:`forceprot.engage`): the launcher lays on the aim point
+plus the salvo's laying error; rocket ``i`` leaves at ``i * ripple_s`` with range
+``lay_range * (1 + delta_i)`` clipped to the rocket's reach and heading ``lay_heading +
+deflection_i``; its path is the family bilinearly interpolated in fire-control elevation and
+wind-relative azimuth. A unit sees a rocket from the first node inside its sensor cover (range
+and the 4/3-earth horizon, crossing interpolated linearly); it engages rockets predicted to land
+in the defended area within its defended radius, earliest predicted impact first. Guns fire one
+engagement at a time inside the rocket's terminal envelope window; batteries launch at the
+earliest feasible time and intercept where a constant-speed interceptor first meets the rocket
+inside the envelope. A rocket dies at its earliest successful kill; credit goes to that unit.
+
+This is a benchmark and test aid, not part of the forceprot package: it is slower than the
+kernel by design and must never be used to produce results.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from forceprot import tally as T
+from forceprot.compile import CompiledScenario
+from forceprot.engage import params as P
+from forceprot.kernel import BLOCK_SALVOS, draw_block
+
+__all__ = [
+    "Outcomes",
+    "Sample",
+    "Tallies",
+    "draw_sample",
+    "evaluate",
+    "kernel_tallies",
+]
+
+#: Mean earth radius [m] (IUGG) and the 4/3 effective-earth factor for radar propagation in a
+#: standard atmosphere (Skolnik, Introduction to Radar Systems, 3rd ed., sec. 8.2).
+EARTH_RADIUS_M = 6_371_000.0
+K_EFFECTIVE = 4.0 / 3.0
+_INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)  # [1/m], horizon drop d^2 / (2 k R)
+
+# Columns of the per-salvo draws vector written by forceprot.kernel.draw_salvo.
+_AIM_X, _AIM_Y, _LAUNCH_X, _LAUNCH_Y, _LAY_ERR_X, _LAY_ERR_Y, _REJECTED, _REDRAWN = range(8)
+
+#: Salvos evaluated at once; bounds the (salvos, tubes, nodes, 3) position arrays [salvos].
+CHUNK_SALVOS = 512
+
+
+# ------------------------------------------------------------------------------------ samples
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The draws of consecutive blocks of salvos, as the kernel makes them.
+
+    Attributes
+    ----------
+    root_seed : int
+        Root seed of the run.
+    first_block, n_blocks, total_salvos : int
+        Blocks ``first_block .. first_block + n_blocks - 1`` of a run of ``total_salvos`` salvos
+        (the last block of a run may be short).
+    draws : ndarray, float64, shape (n_salvos, 8)
+        Aim point, launcher, laying error [m]; rejected launcher draws, redrawn aims [-].
+    delta : ndarray, float64, shape (n_salvos, tubes)
+        Relative range error of each rocket [-].
+    deflection : ndarray, float64, shape (n_salvos, tubes)
+        Deflection error of each rocket [rad].
+    u_kill : ndarray, float64, shape (n_salvos, tubes, n_units, 2)
+        U(0, 1) kill draws of the first and second shot at each rocket, per unit.
+    """
+
+    root_seed: int
+    first_block: int
+    n_blocks: int
+    total_salvos: int
+    draws: np.ndarray
+    delta: np.ndarray
+    deflection: np.ndarray
+    u_kill: np.ndarray
+
+    @property
+    def n_salvos(self) -> int:
+        return int(self.draws.shape[0])
+
+
+def draw_sample(compiled: CompiledScenario, *, root_seed: int, first_block: int = 0,
+                n_blocks: int = 1, total_salvos: int | None = None) -> Sample:
+    """Draws of blocks ``first_block .. first_block + n_blocks - 1``, exactly as the kernel's.
+
+    Parameters
+    ----------
+    compiled : CompiledScenario
+        The scenario.
+    root_seed : int
+        Root seed.
+    first_block, n_blocks : int
+        Which blocks (:data:`forceprot.kernel.BLOCK_SALVOS` salvos each).
+    total_salvos : int, optional
+        Salvos of the whole run (default: exactly the blocks asked for); a short last block
+        is drawn short, as in the kernel.
+    """
+    if first_block < 0 or n_blocks < 1:
+        raise ValueError(f"need first_block >= 0 and n_blocks >= 1, got {first_block}, {n_blocks}")
+    if total_salvos is None:
+        total_salvos = (first_block + n_blocks) * BLOCK_SALVOS
+    c = compiled
+    parts = []
+    for b in range(first_block, first_block + n_blocks):
+        n = min(BLOCK_SALVOS, total_salvos - b * BLOCK_SALVOS)
+        if n <= 0:
+            raise ValueError(f"block {b} is beyond a run of {total_salvos} salvos")
+        parts.append(draw_block(root_seed, b, n, c.tubes, c.n_units, c.aim_tri, c.aim_cum,
+                                c.zone_tri, c.zone_cum, c.min_range_m, c.max_range_m,
+                                c.aim_sigma_m, c.range_sigma_frac, c.deflection_sigma_rad))
+    draws, delta, deflection, u_kill = (np.concatenate(x) for x in zip(*parts))
+    if np.any(np.all(draws == 0.0, axis=1)):
+        # draw_block leaves a row at zero when no launch position was found (the kernel then
+        # skips the salvo); compile_scenario checks reachability, so this means a broken scenario.
+        raise ValueError("a salvo of the sample found no launch position in range")
+    return Sample(root_seed=int(root_seed), first_block=int(first_block), n_blocks=int(n_blocks),
+                  total_salvos=int(total_salvos), draws=draws, delta=delta,
+                  deflection=deflection, u_kill=u_kill)
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class Tallies:
+    """Tallies of a sample, reduced over its blocks, in :mod:`forceprot.tally`'s layout.
+
+    ``scal`` (N_SCALARS,), ``unit_t`` (n_units, N_UNIT), ``grid_t`` (N_GRID, n_cells),
+    ``launch_t`` (N_LAUNCH, n_launch_cells), ``asset_t`` (n_assets, N_ASSET), ``warn_h``
+    (WARN_BINS,); float64 holding counts and sums.
+    """
+
+    scal: np.ndarray
+    unit_t: np.ndarray
+    grid_t: np.ndarray
+    launch_t: np.ndarray
+    asset_t: np.ndarray
+    warn_h: np.ndarray
+
+    @classmethod
+    def zeros(cls, compiled: CompiledScenario) -> "Tallies":
+        return cls(
+            scal=np.zeros(T.N_SCALARS),
+            unit_t=np.zeros((compiled.n_units, T.N_UNIT)),
+            grid_t=np.zeros((T.N_GRID, compiled.base_grid.n_cells)),
+            launch_t=np.zeros((T.N_LAUNCH, compiled.launch_grid.n_cells)),
+            asset_t=np.zeros((compiled.asset_xy.shape[0], T.N_ASSET)),
+            warn_h=np.zeros(T.WARN_BINS),
+        )
+
+    def add(self, other: "Tallies") -> None:
+        for name in ("scal", "unit_t", "grid_t", "launch_t", "asset_t", "warn_h"):
+            getattr(self, name).__iadd__(getattr(other, name))
+
+
+@dataclass
+class Outcomes:
+    """Every rocket's fate, shapes (n_salvos, tubes) and (n_salvos, tubes, n_units).
+
+    Times are seconds from the salvo's first launch; positions metres in the local CRS.
+
+    Attributes
+    ----------
+    impact_xy : ndarray, float64, shape (n_salvos, tubes, 2)
+    t_launch_s, t_impact_s : ndarray, float64
+    apogee_m : ndarray, float64
+        Highest node of the path above the ground [m].
+    inside, defended : ndarray, bool
+        Impact inside the base; inside the defended area (base included).
+    first_detect_s : ndarray, float64
+        Earliest detection by any unit [s]; inf if never seen.
+    t_kill_s : ndarray, float64
+        Earliest kill [s]; inf if the rocket survives.
+    kill_unit : ndarray, int64
+        Unit credited with the kill; -1 if none.
+    t_detect_s : ndarray, float64, shape (n_salvos, tubes, n_units)
+        Each unit's first detection [s]; inf if never seen.
+    eng_t_s : ndarray, float64, shape (n_salvos, tubes, n_units)
+        Burst time (guns) or first intercept time (batteries) [s]; NaN if not engaged.
+    eng_out : ndarray, int64, shape (n_salvos, tubes, n_units)
+        -1 not engaged, 0 miss, 1 kill (:mod:`forceprot.engage.params` OUT_*).
+    eng_shots : ndarray, int64, shape (n_salvos, tubes, n_units)
+        Rounds (guns) or interceptors (batteries) spent on the rocket.
+    """
+
+    impact_xy: np.ndarray
+    t_launch_s: np.ndarray
+    t_impact_s: np.ndarray
+    apogee_m: np.ndarray
+    inside: np.ndarray
+    defended: np.ndarray
+    first_detect_s: np.ndarray
+    t_kill_s: np.ndarray
+    kill_unit: np.ndarray
+    t_detect_s: np.ndarray
+    eng_t_s: np.ndarray
+    eng_out: np.ndarray
+    eng_shots: np.ndarray
+
+    @classmethod
+    def concatenate(cls, parts: list["Outcomes"]) -> "Outcomes":
+        names = cls.__dataclass_fields__
+        return cls(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
+
+
+# ------------------------------------------------------------------------------------- flight
+
+
+def _fly(c: CompiledScenario, draws, delta, deflection):
+    """Node positions (S, T, K, 3) [m], launch times and times of flight (S, T) [s]."""
+    lx = draws[:, _LAUNCH_X]
+    ly = draws[:, _LAUNCH_Y]
+    lay_x = draws[:, _AIM_X] + draws[:, _LAY_ERR_X]
+    lay_y = draws[:, _AIM_Y] + draws[:, _LAY_ERR_Y]
+    lay_range_m = np.hypot(lay_x - lx, lay_y - ly)
+    lay_heading_rad = np.arctan2(lay_y - ly, lay_x - lx)
+
+    # fire control: invert the no-wind range table (increasing in elevation index)
+    range_m = np.clip(lay_range_m[:, None] * (1.0 + delta), c.min_range_m, c.max_range_m)
+    table = c.range_nowind_m
+    n_el, n_az = c.node_pos.shape[:2]
+    lo = np.clip(np.searchsorted(table, range_m, side="right") - 1, 0, n_el - 2)
+    span = table[lo + 1] - table[lo]
+    frac = np.divide(range_m - table[lo], span, out=np.zeros_like(range_m), where=span > 0.0)
+    elev_index = lo + np.clip(frac, 0.0, 1.0)
+    ie = np.minimum(elev_index.astype(np.int64), n_el - 2)
+    we = elev_index - ie
+
+    heading_rad = lay_heading_rad[:, None] + deflection
+    if n_az == 1:
+        ia0 = np.zeros_like(ie)
+        ia1 = ia0
+        wa = np.zeros_like(we)
+    else:
+        az_index = np.mod(c.wind_to_rad - heading_rad, 2.0 * math.pi) / c.relaz_step_rad
+        whole = np.trunc(az_index)
+        wa = az_index - whole
+        ia0 = whole.astype(np.int64) % n_az
+        ia1 = (ia0 + 1) % n_az
+    w00 = (1.0 - we) * (1.0 - wa)
+    w01 = (1.0 - we) * wa
+    w10 = we * (1.0 - wa)
+    w11 = we * wa
+
+    fam = c.node_pos
+    corner = (fam[ie, ia0], fam[ie, ia1], fam[ie + 1, ia0], fam[ie + 1, ia1])   # (S, T, K, 3)
+    wts = [w[..., None, None] for w in (w00, w01, w10, w11)]
+    flight = (wts[0] * corner[0] + wts[1] * corner[1]) + wts[2] * corner[2] + wts[3] * corner[3]
+    down, left, up = flight[..., 0], flight[..., 1], flight[..., 2]
+    cos_h = np.cos(heading_rad)[..., None]
+    sin_h = np.sin(heading_rad)[..., None]
+    pos = np.empty(flight.shape)
+    pos[..., 0] = lx[:, None, None] + cos_h * down - sin_h * left
+    pos[..., 1] = ly[:, None, None] + sin_h * down + cos_h * left
+    pos[..., 2] = up
+    tab = c.tof_tab
+    tof_s = (w00 * tab[ie, ia0] + w01 * tab[ie, ia1]) + w10 * tab[ie + 1, ia0] \
+        + w11 * tab[ie + 1, ia1]
+    t0_s = np.broadcast_to(np.arange(delta.shape[1]) * c.ripple_s, delta.shape).copy()
+    return pos, t0_s, tof_s
+
+
+def _take_node(a, k):
+    """``a[..., k]`` per rocket: a (..., K), k (...) int."""
+    return np.take_along_axis(a, k[..., None], axis=-1)[..., 0]
+
+
+def _first_true(mask):
+    """Index of the first True along the last axis, and whether there is one."""
+    return mask.argmax(axis=-1), mask.any(axis=-1)
+
+
+def _last_true(mask):
+    """Index of the last True along the last axis, and whether there is one."""
+    k = mask.shape[-1] - 1 - mask[..., ::-1].argmax(axis=-1)
+    return k, mask.any(axis=-1)
+
+
+# -------------------------------------------------------------------------------- engagements
+
+
+def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
+    """First time a unit's sensor sees each rocket (S, T) [s]; inf if never."""
+    dx = pos[..., 0] - ux
+    dy = pos[..., 1] - uy
+    z = pos[..., 2]
+    ground2 = dx * dx + dy * dy
+    dz = z - par[P.P_SENSOR_HEIGHT_M]
+    slant = np.sqrt(ground2 + dz * dz)
+    above_horizon = z - ground2 * _INV_2KR - par[P.P_SENSOR_HEIGHT_M]
+    margin = np.minimum(par[P.P_SENSOR_RANGE_M] - slant,
+                        above_horizon - np.sqrt(ground2) * par[P.P_TAN_MIN_ELEVATION])
+    k, seen = _first_true(margin >= 0.0)
+    kp = np.maximum(k - 1, 0)
+    g_before = _take_node(margin, kp)
+    g_at = _take_node(margin, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = g_before / (g_before - g_at)
+        t = t0_s + tof_s * (tau[kp] + frac * (tau[k] - tau[kp]))
+    t = np.where(k == 0, t0_s, t)
+    return np.where(seen, t, np.inf)
+
+
+def _gun_window_s(pos, t0_s, tof_s, tau, ux, uy, par):
+    """The terminal pass through a gun's envelope: (t_open, t_close) [s]; (inf, -inf) if none."""
+    dx = pos[..., 0] - ux
+    dy = pos[..., 1] - uy
+    z = pos[..., 2]
+    margin = np.minimum(par[P.P_GUN_MAX_RANGE_M] - np.sqrt(dx * dx + dy * dy + z * z),
+                        z - par[P.P_GUN_MIN_HEIGHT_M])
+    n_k = margin.shape[-1]
+    inside = margin >= 0.0
+    kb, any_in = _last_true(inside)
+    # closing: the last node inside, or the interpolated exit after it
+    ka_after = np.minimum(kb + 1, n_k - 1)
+    g_b = _take_node(margin, kb)
+    g_after = _take_node(margin, ka_after)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tb = np.where(kb == n_k - 1, tau[n_k - 1],
+                      tau[kb] + g_b / (g_b - g_after) * (tau[ka_after] - tau[kb]))
+    # opening: the entry into that last run of inside nodes (or the launch if it starts there)
+    before_out = (~inside) & (np.arange(n_k) < kb[..., None])
+    k_out, any_out = _last_true(before_out)
+    k_in = np.minimum(k_out + 1, n_k - 1)
+    g_in = _take_node(margin, k_in)
+    g_out = _take_node(margin, k_out)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ta = np.where(any_out, tau[k_in] - g_in / (g_in - g_out) * (tau[k_in] - tau[k_out]),
+                      tau[0])
+    t_open = np.where(any_in, t0_s + ta * tof_s, np.inf)
+    t_close = np.where(any_in, t0_s + tb * tof_s, -np.inf)
+    return t_open, t_close
+
+
+def _gun_timeline(par, order, candidate, t_detect, t_open, t_close, u_first):
+    """One gun mount through every salvo; loop over rockets in impact order, vectors over salvos.
+
+    Returns per-rocket (eng_t, eng_out, eng_shots, t_kill), shapes (S, T), and per-salvo
+    (engagements, kills, rounds, exhausted), shapes (S,).
+    """
+    n_s, n_t = order.shape
+    rows = np.arange(n_s)
+    first_seen = t_detect.min(axis=1)
+    active = first_seen + par[P.P_REACTION_S]
+    per = int(par[P.P_GUN_ROUNDS_PER_ENGAGEMENT])
+    magazine = int(par[P.P_GUN_MAGAZINE_ROUNDS])
+    rounds = np.full(n_s, magazine, dtype=np.int64)
+    free = np.full(n_s, -np.inf)
+    exhausted = np.zeros(n_s, dtype=bool)
+    n_eng = np.zeros(n_s, dtype=np.int64)
+    n_kill = np.zeros(n_s, dtype=np.int64)
+    eng_t = np.full((n_s, n_t), np.nan)
+    eng_out = np.full((n_s, n_t), P.OUT_NONE, dtype=np.int64)
+    eng_shots = np.zeros((n_s, n_t), dtype=np.int64)
+    t_kill = np.full((n_s, n_t), np.inf)
+    for j in range(n_t):
+        i = order[:, j]
+        want = candidate[rows, i]
+        reload = want & (rounds < per)
+        exhausted |= reload
+        free = np.where(reload, free + par[P.P_GUN_RELOAD_S], free)
+        rounds = np.where(reload, magazine, rounds)
+        t_shot = np.maximum.reduce([free, active, t_detect[rows, i], t_open[rows, i]])
+        fire = want & (t_shot <= t_close[rows, i])
+        s = rows[fire]
+        r = i[fire]
+        rounds[s] -= per
+        n_eng[s] += 1
+        free[s] = t_shot[fire] + par[P.P_GUN_ENGAGE_S]
+        eng_t[s, r] = t_shot[fire]
+        eng_shots[s, r] = per
+        kill = u_first[s, r] < par[P.P_KILL]
+        eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
+        t_kill[s[kill], r[kill]] = t_shot[fire][kill]
+        n_kill[s[kill]] += 1
+    return (eng_t, eng_out, eng_shots, t_kill), (n_eng, n_kill, n_eng * per,
+                                                 exhausted.astype(np.int64))
+
+
+def _intercept_margin_m(x, y, z, t, t_launch, bx, by, par):
+    dx = x - bx
+    dy = y - by
+    ground = np.sqrt(dx * dx + dy * dy)
+    reach = par[P.P_SAM_SPEED_MPS] * (t - t_launch) - np.sqrt(dx * dx + dy * dy + z * z)
+    return np.minimum.reduce([ground - par[P.P_SAM_MIN_RANGE_M], par[P.P_SAM_MAX_RANGE_M] - ground,
+                              z - par[P.P_SAM_MIN_ALT_M], par[P.P_SAM_MAX_ALT_M] - z, reach])
+
+
+def _earliest_intercept_s(path, t0_s, tof_s, tau, t_launch, bx, by, par):
+    """First time an interceptor launched at ``t_launch`` (n,) meets each rocket (n,); inf if never.
+
+    ``path`` (n, K, 3) are the rockets' node positions. The rocket must be inside the envelope
+    and within the interceptor's flyout distance; the crossing is interpolated linearly between
+    the last node before it and the first node at which both hold, where the search starts at
+    the launch (the rocket's position then interpolated too).
+    """
+    t_node = t0_s[:, None] + tau[None, :] * tof_s[:, None]           # (n, K)
+    x, y, z = path[..., 0], path[..., 1], path[..., 2]
+    g = _intercept_margin_m(x, y, z, t_node, t_launch[:, None], bx, by, par)
+    after = t_node > t_launch[:, None]
+    k, found = _first_true(after & (g >= 0.0))
+    k_first_after, _ = _first_true(after)
+    kp = np.maximum(k - 1, 0)
+    t_k = _take_node(t_node, k)
+    g_k = _take_node(g, k)
+    t_p = _take_node(t_node, kp)
+    g_p = _take_node(g, kp)
+    # case 1: an earlier node after launch was outside; interpolate from it
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_from_node = t_p + g_p / (g_p - g_k) * (t_k - t_p)
+        # case 2: the first node after launch is inside; start from the rocket at launch time
+        step = (tau[k] - tau[kp]) * tof_s
+        f0 = np.maximum((t_launch - t_p) / step, 0.0)
+        p_k = np.take_along_axis(path, k[:, None, None], axis=1)[:, 0]
+        p_p = np.take_along_axis(path, kp[:, None, None], axis=1)[:, 0]
+        at = p_p + f0[:, None] * (p_k - p_p)
+        t_start = np.maximum(t_launch, t_p)
+        g_start = _intercept_margin_m(at[:, 0], at[:, 1], at[:, 2], t_start, t_launch, bx, by,
+                                      par)
+        t_from_launch = np.where(g_start >= 0.0, t_start,
+                                 t_start + g_start / (g_start - g_k) * (t_k - t_start))
+    t = np.where(k > k_first_after, t_from_node, np.where(k == 0, t_k, t_from_launch))
+    return np.where(found, t, np.inf)
+
+
+def _battery_timeline(par, order, candidate, t_detect, pos, t0_s, tof_s, tau, bx, by, u_kill):
+    """One battery through every salvo; loop over rockets in impact order, vectors over salvos.
+
+    ``u_kill`` (S, T, 2): first and second interceptor draws. Returns like :func:`_gun_timeline`.
+    """
+    n_s, n_t = order.shape
+    rows = np.arange(n_s)
+    active = t_detect.min(axis=1) + par[P.P_REACTION_S]
+    interval = par[P.P_SAM_LAUNCH_INTERVAL_S]
+    doctrine = int(par[P.P_SAM_DOCTRINE])
+    p_kill = par[P.P_KILL]
+    missiles = np.full(n_s, int(par[P.P_SAM_MISSILES]), dtype=np.int64)
+    free = np.full(n_s, -np.inf)
+    dry = np.zeros(n_s, dtype=bool)   # ran out while it still wanted to engage: stops for good
+    n_eng = np.zeros(n_s, dtype=np.int64)
+    n_kill = np.zeros(n_s, dtype=np.int64)
+    n_fired = np.zeros(n_s, dtype=np.int64)
+    eng_t = np.full((n_s, n_t), np.nan)
+    eng_out = np.full((n_s, n_t), P.OUT_NONE, dtype=np.int64)
+    eng_shots = np.zeros((n_s, n_t), dtype=np.int64)
+    t_kill = np.full((n_s, n_t), np.inf)
+    for j in range(n_t):
+        i = order[:, j]
+        want = candidate[rows, i] & ~dry
+        dry |= want & (missiles == 0)
+        s = rows[want & (missiles > 0)]
+        if s.size == 0:
+            continue
+        r = i[s]
+        t_launch = np.maximum.reduce([free[s], active[s], t_detect[s, r]])
+        path, t0r, tofr = pos[s, r], t0_s[s, r], tof_s[s, r]
+        t_int = _earliest_intercept_s(path, t0r, tofr, tau, t_launch, bx, by, par)
+        ok = np.isfinite(t_int)
+        s, r, t_launch, t_int = s[ok], r[ok], t_launch[ok], t_int[ok]
+        path, t0r, tofr = path[ok], t0r[ok], tofr[ok]
+        missiles[s] -= 1
+        n_fired[s] += 1
+        n_eng[s] += 1
+        free[s] = t_launch + interval
+        eng_t[s, r] = t_int
+        shots = np.ones(s.size, dtype=np.int64)
+        killed_at = np.where(u_kill[s, r, 0] < p_kill, t_int, np.inf)
+        if doctrine == P.DOCTRINE_RIPPLE2:
+            second = free[s].copy()
+        elif doctrine == P.DOCTRINE_SHOOT_LOOK_SHOOT:
+            second = np.where(np.isinf(killed_at),
+                              np.maximum(free[s], t_int + par[P.P_SAM_ASSESS_S]), np.inf)
+        else:
+            second = np.full(s.size, np.inf)
+        try2 = np.isfinite(second) & (missiles[s] > 0)
+        if try2.any():
+            q = np.flatnonzero(try2)
+            t_int2 = np.full(s.size, np.inf)
+            t_int2[q] = _earliest_intercept_s(path[q], t0r[q], tofr[q], tau, second[q], bx, by,
+                                              par)
+            fired2 = np.isfinite(t_int2)
+            s2 = s[fired2]
+            missiles[s2] -= 1
+            n_fired[s2] += 1
+            shots[fired2] += 1
+            free[s2] = second[fired2] + interval
+            better = fired2 & (u_kill[s, r, 1] < p_kill) & (t_int2 < killed_at)
+            killed_at = np.where(better, t_int2, killed_at)
+        eng_shots[s, r] = shots
+        kill = np.isfinite(killed_at)
+        eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
+        t_kill[s, r] = killed_at
+        n_kill[s[kill]] += 1
+    return (eng_t, eng_out, eng_shots, t_kill), (n_eng, n_kill, n_fired, dry.astype(np.int64))
+
+
+# ------------------------------------------------------------------------------------ tallies
+
+
+def _cell_index(x, y, grid):
+    """Flat cell index ``iy * nx + ix`` of points in ``grid``; -1 outside it."""
+    fx = (x - grid.x0) / grid.cell_m
+    fy = (y - grid.y0) / grid.cell_m
+    ix = np.floor(fx).astype(np.int64)
+    iy = np.floor(fy).astype(np.int64)
+    ok = (fx >= 0.0) & (fy >= 0.0) & (ix < grid.nx) & (iy < grid.ny)
+    return np.where(ok, iy * grid.nx + ix, -1)
+
+
+def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
+    """Tallies of a chunk of salvos from their rockets' outcomes."""
+    tal = Tallies.zeros(c)
+    n_s, n_t = out.inside.shape
+    inside = out.inside
+    killed = out.kill_unit >= 0
+    leaked = inside & ~killed
+    n_threat = inside.sum(axis=1).astype(np.float64)
+    n_leak = leaked.sum(axis=1).astype(np.float64)
+    s = tal.scal
+    s[T.S_SALVOS] = n_s
+    s[T.S_FIRED] = n_s * n_t
+    s[T.S_THREAT] = n_threat.sum()
+    s[T.S_LEAKED] = n_leak.sum()
+    s[T.S_INTERCEPTED] = killed.sum()
+    s[T.S_INTERCEPTED_THREAT] = (inside & killed).sum()
+    s[T.S_DEFENDED] = out.defended.sum()
+    s[T.S_THREAT2] = (n_threat ** 2).sum()
+    s[T.S_LEAKED2] = (n_leak ** 2).sum()
+    s[T.S_THREAT_LEAKED] = (n_threat * n_leak).sum()
+    s[T.S_SALVOS_ANY_THREAT] = (n_threat > 0).sum()
+    s[T.S_SALVOS_ANY_LEAK] = (n_leak > 0).sum()
+    s[T.S_REJECTED] = draws[:, _REJECTED].sum()
+    s[T.S_AIM_REDRAWN] = draws[:, _REDRAWN].sum()
+
+    # warning time of rockets landing inside: impact minus (first detection + alert delay)
+    seen = np.isfinite(out.first_detect_s)
+    warn_s = np.where(seen, np.maximum(
+        out.t_impact_s - (out.first_detect_s + c.alert_delay_s), 0.0), 0.0)[inside]
+    s[T.S_WARN_SUM_S] = warn_s.sum()
+    s[T.S_WARN2] = (warn_s ** 2).sum()
+    s[T.S_WARN_N] = warn_s.size
+    s[T.S_UNDETECTED] = (inside & ~seen).sum()
+    bins = np.minimum((warn_s / T.WARN_BIN_S).astype(np.int64), T.WARN_BINS - 1)
+    tal.warn_h[:] = np.bincount(bins, minlength=T.WARN_BINS)
+
+    # assets hit by leakers
+    if c.asset_xy.shape[0]:
+        d2 = ((out.impact_xy[:, :, None, :] - c.asset_xy[None, None]) ** 2).sum(axis=-1)
+        hits = ((d2 <= c.asset_r2) & leaked[..., None]).sum(axis=1).astype(np.float64)  # (S, A)
+        tal.asset_t[:, T.A_HITS] = hits.sum(axis=0)
+        tal.asset_t[:, T.A_HITS2] = (hits ** 2).sum(axis=0)
+        risk = hits @ c.asset_w
+        s[T.S_ASSET_RISK] = risk.sum()
+        s[T.S_ASSET_RISK2] = (risk ** 2).sum()
+
+    # units
+    n_eng, n_hit, n_shots, n_dry = unit_salvo   # each (U, S)
+    u = tal.unit_t
+    u[:, T.U_ENGAGEMENTS] = n_eng.sum(axis=1)
+    u[:, T.U_HITS] = n_hit.sum(axis=1)
+    u[:, T.U_SHOTS] = n_shots.sum(axis=1)
+    u[:, T.U_EXHAUSTED] = n_dry.sum(axis=1)
+    u[:, T.U_SALVOS_ENGAGED] = (n_eng > 0).sum(axis=1)
+    credited = out.kill_unit[None] == np.arange(c.n_units)[:, None, None]     # (U, S, T)
+    k_in = (credited & inside[None]).sum(axis=2).astype(np.float64)           # (U, S)
+    u[:, T.U_KILLS] = credited.sum(axis=(1, 2))
+    u[:, T.U_KILLS_INSIDE] = k_in.sum(axis=1)
+    u[:, T.U_KILLS_INSIDE2] = (k_in ** 2).sum(axis=1)
+    u[:, T.U_KILLS_INSIDE_THREAT] = (k_in * n_threat).sum(axis=1)
+
+    # impacts by base cell, with per-(salvo, cell) squares
+    g = c.base_grid
+    cell = _cell_index(out.impact_xy[..., 0], out.impact_xy[..., 1], g)
+    keep = inside & (cell >= 0)
+    key = (np.arange(n_s)[:, None] * g.n_cells + cell)[keep]
+    keys, inverse = np.unique(key, return_inverse=True)
+    t_c = np.bincount(inverse, minlength=keys.size).astype(np.float64)
+    i_c = np.bincount(inverse, weights=killed[keep].astype(np.float64), minlength=keys.size)
+    cells = keys % g.n_cells
+    for row, w in ((T.G_THREAT, t_c), (T.G_INTERCEPTED, i_c), (T.G_THREAT2, t_c * t_c),
+                   (T.G_INTERCEPTED2, i_c * i_c), (T.G_THREAT_INTERCEPTED, t_c * i_c)):
+        tal.grid_t[row] = np.bincount(cells, weights=w, minlength=g.n_cells)
+
+    # salvos by launcher cell
+    lg = c.launch_grid
+    lc = _cell_index(draws[:, _LAUNCH_X], draws[:, _LAUNCH_Y], lg)
+    ok = lc >= 0
+    for row, w in ((T.L_SALVOS, np.ones(n_s)), (T.L_LEAKED, n_leak), (T.L_LEAKED2, n_leak ** 2),
+                   (T.L_THREAT, n_threat)):
+        tal.launch_t[row] = np.bincount(lc[ok], weights=w[ok], minlength=lg.n_cells)
+    return tal
+
+
+# ----------------------------------------------------------------------------------- evaluate
+
+
+def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
+    site = c.prepared.site
+    pos, t0_s, tof_s = _fly(c, draws, delta, deflection)
+    tau = c.tau
+    impact_xy = pos[:, :, -1, :2]
+    ix, iy = impact_xy[..., 0], impact_xy[..., 1]
+    inside = shapely.contains_xy(site.base, ix, iy)
+    defended = inside | shapely.contains_xy(site.defended_area, ix, iy)
+    t_impact_s = t0_s + tof_s
+    order = np.argsort(t_impact_s, axis=1, kind="stable")   # threat evaluation
+
+    n_s, n_t = t0_s.shape
+    n_u = c.n_units
+    t_detect = np.full((n_s, n_t, n_u), np.inf)
+    eng_t = np.full((n_s, n_t, n_u), np.nan)
+    eng_out = np.full((n_s, n_t, n_u), P.OUT_NONE, dtype=np.int64)
+    eng_shots = np.zeros((n_s, n_t, n_u), dtype=np.int64)
+    t_kill = np.full((n_s, n_t, n_u), np.inf)
+    unit_salvo = np.zeros((4, n_u, n_s), dtype=np.int64)
+    for u in range(n_u):
+        ux, uy = c.unit_xy[u]
+        par = c.unit_par[u]
+        td = _detection_s(pos, t0_s, tof_s, tau, ux, uy, par)
+        t_detect[..., u] = td
+        radius_m = par[P.P_DEFENDED_RADIUS_M]
+        cand = defended & np.isfinite(td) & ((ix - ux) ** 2 + (iy - uy) ** 2 <= radius_m ** 2)
+        if c.unit_kind[u] == P.KIND_CRAM:
+            t_open, t_close = _gun_window_s(pos, t0_s, tof_s, tau, ux, uy, par)
+            cand &= t_open <= t_close
+            per_rocket, per_salvo = _gun_timeline(par, order, cand, td, t_open, t_close,
+                                                  u_kill[:, :, u, 0])
+        else:
+            per_rocket, per_salvo = _battery_timeline(par, order, cand, td, pos, t0_s, tof_s,
+                                                      tau, ux, uy, u_kill[:, :, u, :])
+        eng_t[..., u], eng_out[..., u], eng_shots[..., u], t_kill[..., u] = per_rocket
+        for q in range(4):
+            unit_salvo[q, u] = per_salvo[q]
+
+    t_kill_s = t_kill.min(axis=2) if n_u else np.full((n_s, n_t), np.inf)
+    kill_unit = np.where(np.isfinite(t_kill_s), t_kill.argmin(axis=2) if n_u else -1, -1)
+    out = Outcomes(
+        impact_xy=np.ascontiguousarray(impact_xy), t_launch_s=t0_s, t_impact_s=t_impact_s,
+        apogee_m=np.maximum(pos[..., 2].max(axis=2), 0.0), inside=inside, defended=defended,
+        first_detect_s=t_detect.min(axis=2) if n_u else np.full((n_s, n_t), np.inf),
+        t_kill_s=t_kill_s, kill_unit=kill_unit.astype(np.int64), t_detect_s=t_detect,
+        eng_t_s=eng_t, eng_out=eng_out, eng_shots=eng_shots)
+    return out, _tally(c, draws, out, unit_salvo)
+
+
+def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool = True,
+             chunk_salvos: int = CHUNK_SALVOS) -> tuple[Tallies, Outcomes | None]:
+    """Fly a sample's salvos through the defences and tally them.
+
+    Parameters
+    ----------
+    compiled : CompiledScenario
+        The scenario the sample was drawn for.
+    sample : Sample
+        The draws (:func:`draw_sample`).
+    keep_rockets : bool
+        Also return every rocket's :class:`Outcomes` (memory grows with the sample).
+    chunk_salvos : int
+        Salvos evaluated at once (memory bound; results do not depend on it, up to the order
+        of float sums).
+
+    Returns
+    -------
+    tallies : Tallies
+        Reduced over the sample, :mod:`forceprot.tally` layout.
+    outcomes : Outcomes or None
+        Per rocket, if ``keep_rockets``.
+    """
+    tallies = Tallies.zeros(compiled)
+    parts = []
+    for a in range(0, sample.n_salvos, chunk_salvos):
+        b = min(a + chunk_salvos, sample.n_salvos)
+        out, tal = _evaluate_chunk(compiled, sample.draws[a:b], sample.delta[a:b],
+                                   sample.deflection[a:b], sample.u_kill[a:b])
+        tallies.add(tal)
+        if keep_rockets:
+            parts.append(out)
+    return tallies, (Outcomes.concatenate(parts) if keep_rockets else None)
+
+
+# ------------------------------------------------------------------------- the kernel, same blocks
+
+
+def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: int = 0,
+                   n_blocks: int = 1, total_salvos: int | None = None, story: bool = False,
+                   ) -> tuple[Tallies, np.ndarray, np.ndarray]:
+    """The kernel's tallies of the same blocks as :func:`draw_sample`, reduced in block order.
+
+    Calls :func:`forceprot.kernel.run_blocks` directly (threads as numba is set).
+
+    Returns
+    -------
+    tallies : Tallies
+    story, story_units : ndarray
+        With ``story``, every rocket's record (:mod:`forceprot.tally` R_*, RU_*), rows
+        ``(salvo - first_salvo) * tubes + tube``; otherwise empty.
+    """
+    from forceprot.kernel import run_blocks
+
+    c = compiled
+    if total_salvos is None:
+        total_salvos = (first_block + n_blocks) * BLOCK_SALVOS
+    n_u = c.n_units
+    n_a = c.asset_xy.shape[0]
+    first_salvo = first_block * BLOCK_SALVOS
+    last_salvo = min(total_salvos, (first_block + n_blocks) * BLOCK_SALVOS)
+    story_salvos = last_salvo if story else 0
+    rows = story_salvos * c.tubes
+    story_arr = np.full((rows, T.N_STORY), np.nan)
+    story_u = np.full((rows, n_u, T.N_STORY_UNIT), np.nan)
+    scal = np.zeros((n_blocks, T.N_SCALARS))
+    unit_t = np.zeros((n_blocks, n_u, T.N_UNIT))
+    grid_t = np.zeros((n_blocks, T.N_GRID, c.base_grid.n_cells))
+    launch_t = np.zeros((n_blocks, T.N_LAUNCH, c.launch_grid.n_cells))
+    asset_t = np.zeros((n_blocks, n_a, T.N_ASSET))
+    warn_h = np.zeros((n_blocks, T.WARN_BINS))
+    run_blocks(first_block, n_blocks, total_salvos, root_seed, c.tubes, story_salvos,
+               *c.kernel_args(), scal, unit_t, grid_t, launch_t, asset_t, warn_h, story_arr,
+               story_u)
+    tallies = Tallies.zeros(c)
+    for j in range(n_blocks):   # block order, as forceprot.simulate reduces
+        tallies.add(Tallies(scal[j], unit_t[j], grid_t[j], launch_t[j], asset_t[j], warn_h[j]))
+    skip = first_salvo * c.tubes
+    return tallies, story_arr[skip:], story_u[skip:]
