@@ -1,0 +1,142 @@
+"""The kernel against the NumPy + shapely reference (benchmarks/reference.py) on shared samples.
+
+Both see the same draws (``forceprot.kernel.draw_block``), so every rocket must meet the same
+fate: tolerances are those of :mod:`benchmarks.crosscheck` (float rounding on positions and
+times; at most 1 rocket in 10^4 flipped by a borderline float case, with tally tolerances
+scaled to the flips). Samples: Taji as shipped; a stress variant of it (saturated mounts, a gun
+magazine that empties and reloads, ripple2 / shoot-look-shoot / single batteries that run dry,
+12 m/s wind); and the FOB (UTM layer, 122 mm, no wind, a short last block).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from benchmarks import scenarios
+from benchmarks.crosscheck import compare
+from benchmarks.reference import draw_sample, evaluate, kernel_tallies
+from forceprot import tally as T
+from forceprot.compile import compile_scenario, prepare_scenario
+from forceprot.engage import params as P
+from forceprot.kernel import BLOCK_SALVOS
+from forceprot.simulate import simulate
+
+# (name, root seed, first block, blocks, salvos in the whole run)
+SAMPLES = {
+    "taji": (42, 0, 3, 3 * BLOCK_SALVOS),
+    "stress": (7, 0, 2, 2 * BLOCK_SALVOS),
+    "fob": (3, 1, 2, 2 * BLOCK_SALVOS + 200),   # blocks 1 and 2, the last one 200 salvos
+}
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    return {
+        "taji": scenarios.taji(),
+        "stress": scenarios.stress(),
+        "fob": compile_scenario(prepare_scenario(scenarios.ROOT / "sites" / "fob.toml")),
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(compiled):
+    """Per sample: (reference tallies, reference outcomes, kernel tallies, story, story_units)."""
+    out = {}
+    for name, (seed, first, n, total) in SAMPLES.items():
+        c = compiled[name]
+        sample = draw_sample(c, root_seed=seed, first_block=first, n_blocks=n, total_salvos=total)
+        ref_t, ref_o = evaluate(c, sample)
+        ker_t, story, story_u = kernel_tallies(c, root_seed=seed, first_block=first, n_blocks=n,
+                                               total_salvos=total, story=True)
+        out[name] = (ref_t, ref_o, ker_t, story, story_u)
+    return out
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_kernel_matches_reference(name, compiled, runs):
+    c = compiled[name]
+    ref_t, ref_o, ker_t, story, story_u = runs[name]
+    result = compare(c, ref_t, ref_o, ker_t, story, story_u)
+    assert result.agree, f"{name}: " + "; ".join(result.problems())
+    if result.n_flipped == 0:
+        assert result.counts_kernel == result.counts_reference
+
+
+def test_samples_exercise_every_rule(compiled, runs):
+    """The shared samples must reach the branches they are meant to check."""
+    c = compiled["stress"]
+    ker = runs["stress"][2]
+    units = dict(zip(c.unit_names, ker.unit_t))
+    # the 300-round mount runs dry and reloads inside salvos; the batteries run dry
+    for name in ("C-RAM north", "Patriot battery", "Patriot SLS", "Patriot single"):
+        assert units[name][T.U_EXHAUSTED] > 0, f"{name} never exhausted its magazine"
+    # ripple2 fires two interceptors per engagement when it can, shoot-look-shoot sometimes,
+    # single never
+    ripple2, sls, single = (units[n] for n in ("Patriot battery", "Patriot SLS", "Patriot single"))
+    assert ripple2[T.U_SHOTS] > 1.3 * ripple2[T.U_ENGAGEMENTS]
+    assert sls[T.U_ENGAGEMENTS] < sls[T.U_SHOTS] < 2 * sls[T.U_ENGAGEMENTS]
+    assert single[T.U_SHOTS] == single[T.U_ENGAGEMENTS]
+    # every unit of every sample kills something, and some rockets leak
+    for name in SAMPLES:
+        k = runs[name][2]
+        assert np.all(k.unit_t[:, T.U_KILLS] > 0), name
+        assert 0 < k.scal[T.S_LEAKED] < k.scal[T.S_THREAT], name
+    # saturation: a mount engages some rockets of a salvo and must let others it would have
+    # engaged (in its radius, seen) pass, for lack of time
+    ref_o = runs["stress"][1]
+    for u, name in enumerate(c.unit_names):
+        if c.unit_kind[u] != P.KIND_CRAM:
+            continue
+        d2 = ((ref_o.impact_xy - c.unit_xy[u]) ** 2).sum(axis=-1)
+        wanted = (ref_o.defended & np.isfinite(ref_o.t_detect_s[..., u])
+                  & (d2 <= c.unit_par[u, P.P_DEFENDED_RADIUS_M] ** 2))
+        engaged = ref_o.eng_out[..., u] != P.OUT_NONE
+        saturated = (wanted & ~engaged).any(axis=1) & engaged.any(axis=1)
+        assert saturated.sum() >= 10, f"{name}: only {saturated.sum()} saturated salvos"
+
+
+def test_harness_runs_the_kernel_as_simulate_does(compiled, runs):
+    """kernel_tallies on blocks 0.. equals forceprot.simulate with that many salvos."""
+    c = compiled["taji"]
+    seed, first, n, total = SAMPLES["taji"]
+    res = simulate(c, salvos=total, seed=seed, threads=1)
+    ker = runs["taji"][2]
+    assert_array_equal(res.scalars, ker.scal)
+    assert_array_equal(res.units, ker.unit_t)
+    assert_array_equal(res.grid, ker.grid_t)
+
+
+def test_reference_does_not_depend_on_chunking(compiled):
+    c = compiled["taji"]
+    sample = draw_sample(c, root_seed=5, n_blocks=1)
+    whole, _ = evaluate(c, sample, keep_rockets=False)
+    pieces, _ = evaluate(c, sample, keep_rockets=False, chunk_salvos=97)
+    exact = [k for k in range(T.N_SCALARS) if k not in (T.S_WARN_SUM_S, T.S_WARN2,
+                                                       T.S_ASSET_RISK, T.S_ASSET_RISK2)]
+    assert_array_equal(whole.scal[exact], pieces.scal[exact])
+    np.testing.assert_allclose(whole.scal, pieces.scal, rtol=1e-12)
+    assert_array_equal(whole.unit_t, pieces.unit_t)
+    assert_array_equal(whole.grid_t, pieces.grid_t)
+    assert_array_equal(whole.launch_t, pieces.launch_t)
+
+
+@pytest.mark.parametrize("column, delta", [
+    (P.P_REACTION_S, 0.5),          # timelines shift: times and some outcomes differ
+    (P.P_KILL, -0.05),              # only kill draws change: counts differ
+    (P.P_DEFENDED_RADIUS_M, -300),  # candidates change
+])
+def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
+    """The comparison is not vacuous: a reference run with one parameter off fails it."""
+    c = compiled["taji"]
+    sample = draw_sample(c, root_seed=11, n_blocks=1)
+    ker_t, story, story_u = kernel_tallies(c, root_seed=11, n_blocks=1, story=True)
+    par = c.unit_par.copy()
+    par[:, column] += delta
+    wrong = dataclasses.replace(c, unit_par=par)
+    ref_t, ref_o = evaluate(wrong, sample)
+    assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
+    assert not compare(c, ref_t, None, ker_t).agree
