@@ -1,0 +1,312 @@
+"""Independent Monte Carlo tasks, in this process or on a dask.distributed cluster.
+
+Placement optimisation evaluates thousands of layouts and a sweep runs one scenario variant per
+grid point; each is an independent task. An :class:`Executor` maps a module-level function over a
+list of picklable jobs and returns the results in order:
+
+- :class:`InProcessExecutor` runs them one after the other here (the kernel itself uses every core);
+- :class:`DaskExecutor` submits them to a dask.distributed cluster: an existing one
+  (``connect(scheduler="tcp://host:8786")``) or a :class:`~distributed.LocalCluster` started for the
+  run (``connect(workers=4)``). Tasks then run the kernel on one numba thread each; the cluster
+  provides the parallelism.
+
+Jobs carry a scenario as a :class:`ScenarioSpec`: the TOML data as read, the file's path (layers
+are resolved against it) and nested overrides, never numba objects or geometry. Every task seeds
+its Monte Carlo stream from the scenario (or an explicit seed), and the kernel's results depend on
+neither the thread count nor the process, so a task returns the same numbers wherever it runs.
+
+A worker keeps what it compiled for a spec (:func:`worker_cached`), so a thousand layout tasks
+compile the site once per worker, not once per task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import tomllib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from forceprot.errors import ForceprotError
+from forceprot.scenario import Scenario, load_scenario, parse_scenario
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "InProcessExecutor",
+    "ScenarioSpec",
+    "connect",
+    "worker_cached",
+    "CONNECT_TIMEOUT_S",
+]
+
+#: How long to wait for a dask scheduler to answer before giving up [s].
+CONNECT_TIMEOUT_S = 5.0
+#: Compiled scenarios a worker keeps (least recently used dropped first) [-].
+WORKER_CACHE_ENTRIES = 8
+
+Progress = Callable[[int, int], None]
+
+
+# ---------------------------------------------------------------------------------------------
+# The scenario as shipped to workers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A scenario in picklable form: TOML data, source file, overrides.
+
+    Attributes
+    ----------
+    data : dict
+        The scenario's TOML data as read (plain dicts, lists and scalars).
+    path : str or None
+        Absolute path of the scenario file; relative layer paths are resolved against its folder.
+    label : str
+        How errors name the scenario (the path as the user gave it).
+    changes : dict
+        Nested overrides in the form :meth:`forceprot.scenario.Scenario.updated` takes
+        (``{"threat": {"tubes": 12}}``; a list is replaced whole).
+    """
+
+    data: dict
+    path: str | None
+    label: str
+    changes: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "ScenarioSpec":
+        """Read a scenario file, validate it, and keep its TOML data.
+
+        Raises
+        ------
+        ScenarioError
+            As :func:`forceprot.scenario.load_scenario`.
+        """
+        scenario = load_scenario(path)  # every file and value error, with the file's name
+        with Path(path).open("rb") as fh:
+            data = tomllib.load(fh)
+        return cls(data=data, path=str(scenario.path), label=str(path))
+
+    def with_changes(self, changes: dict) -> "ScenarioSpec":
+        """This spec with ``changes`` merged over its own (later changes win)."""
+        return ScenarioSpec(self.data, self.path, self.label, _merge(self.changes, changes))
+
+    def scenario(self) -> Scenario:
+        """The validated scenario, overrides applied.
+
+        Raises
+        ------
+        ScenarioError
+            An override gives an invalid value (the message names its field).
+        """
+        scenario = parse_scenario(self.data, source=self.label,
+                                  path=Path(self.path) if self.path else None)
+        return scenario.updated(self.changes, label=self.label) if self.changes else scenario
+
+    @property
+    def key(self) -> str:
+        """A digest of the data, path and overrides: equal specs have equal keys."""
+        text = json.dumps([self.data, self.path, self.changes], sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _merge(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_CACHE: "OrderedDict[str, Any]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def worker_cached(key: str, build: Callable[[], Any]) -> Any:
+    """``build()`` once per process for ``key``; later calls return the same object.
+
+    Used by tasks to compile a scenario once per worker. At most :data:`WORKER_CACHE_ENTRIES`
+    entries are kept. Building holds a lock, so two threads of one worker never build the same
+    thing twice.
+    """
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        value = build()
+        _CACHE[key] = value
+        while len(_CACHE) > WORKER_CACHE_ENTRIES:
+            _CACHE.popitem(last=False)
+        return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Executors
+# ---------------------------------------------------------------------------------------------
+
+
+class Executor:
+    """Maps a function over jobs and returns the results in job order.
+
+    Attributes
+    ----------
+    description : str
+        Where tasks run, for reports.
+    n_workers : int
+        Tasks that can run at once.
+    task_threads : int or None
+        Numba threads a task should use (None: all cores).
+    """
+
+    description: str = ""
+    n_workers: int = 1
+    task_threads: int | None = None
+
+    def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any], *,
+            progress: Progress | None = None) -> list:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the cluster, if this executor started one."""
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Run every job here, one after the other; the kernel uses all cores inside each."""
+
+    description = "in-process"
+    n_workers = 1
+    task_threads = None
+
+    def map(self, fn, jobs, *, progress=None) -> list:
+        out = []
+        for i, job in enumerate(jobs):
+            out.append(fn(job))
+            if progress is not None:
+                progress(i + 1, len(jobs))
+        return out
+
+
+class DaskExecutor(Executor):
+    """Run jobs as tasks on a dask.distributed cluster; each task uses one numba thread.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A connected client.
+    cluster : distributed.LocalCluster, optional
+        A cluster this executor started and closes with itself.
+    """
+
+    task_threads = 1
+
+    def __init__(self, client, cluster=None, *, description: str) -> None:
+        self.client = client
+        self.cluster = cluster
+        self.description = description
+
+    @property
+    def n_workers(self) -> int:  # type: ignore[override]
+        info = self.client.scheduler_info()
+        threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
+        return max(1, threads)
+
+    def map(self, fn, jobs, *, progress=None) -> list:
+        from distributed import as_completed
+
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        futures = self.client.map(fn, jobs, pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        out: list = [None] * len(jobs)
+        done = 0
+        for future in as_completed(futures):
+            out[index[future.key]] = future.result()  # re-raises a task's error here
+            done += 1
+            if progress is not None:
+                progress(done, len(jobs))
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def connect(scheduler: str | None = None, workers: int | None = None, *,
+            processes: bool = True, timeout_s: float = CONNECT_TIMEOUT_S) -> Executor:
+    """An executor: in-process, a local dask cluster, or an existing dask scheduler.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running dask scheduler (``tcp://host:8786``).
+    workers : int, optional
+        Start a :class:`distributed.LocalCluster` of this many single-threaded workers.
+    processes : bool
+        Local workers are processes (default) or threads of this process. Process workers take a
+        few seconds to start (each imports forceprot and loads the compiled kernels) but share
+        nothing; thread workers start at once and need a thread-safe numba threading layer
+        (``omp`` or ``tbb``).
+    timeout_s : float
+        Give up on an unreachable scheduler after this long [s].
+
+    Returns
+    -------
+    Executor
+        Use it as a context manager, or call ``close()``: a local cluster is shut down with it.
+
+    Raises
+    ------
+    ForceprotError
+        Both ``scheduler`` and ``workers`` given, ``workers`` < 1, dask.distributed not installed,
+        a malformed address, or no scheduler answering within ``timeout_s``.
+    """
+    if scheduler is not None and workers is not None:
+        raise ForceprotError("give --scheduler or --workers, not both", field="--workers",
+                             value=workers)
+    if scheduler is None and workers is None:
+        return InProcessExecutor()
+    if workers is not None and workers < 1:
+        raise ForceprotError("must be at least 1", field="--workers", value=workers)
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ForceprotError(
+            "distributed runs need dask.distributed: pip install 'forceprot[dist]'",
+            field="--scheduler" if scheduler is not None else "--workers",
+            value=scheduler if scheduler is not None else workers) from None
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=f"{timeout_s:g}s", set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ForceprotError(f"cannot reach a dask scheduler: {reason}",
+                                 field="--scheduler", value=scheduler) from None
+        except (ValueError, TypeError) as exc:
+            raise ForceprotError(f"not a scheduler address ({exc}); e.g. tcp://host:8786",
+                                 field="--scheduler", value=scheduler) from None
+        return DaskExecutor(client, description=f"dask scheduler {scheduler}")
+
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    client = Client(cluster, set_as_default=False)
+    kind = "process" if processes else "thread"
+    return DaskExecutor(client, cluster,
+                        description=f"local dask cluster, {workers} {kind} worker(s)")
+

@@ -1,0 +1,541 @@
+"""Parameter sweeps: the grid of scenario variants, each run with the same seed.
+
+``--set threat.tubes=12,24,48 --set defence[0].pk=0.5,0.7`` makes the cartesian product of the
+values (6 variants). A path is dotted, with ``[i]`` list indexes (``defence[0].pk``,
+``asset[1].weight``, ``rockets.MYROCKET.burn_time_s``); a key may be any name or alias the
+scenario file accepts. Values are TOML scalars (``12``, ``0.7``, ``true``, ``"assets"``); a value
+that is not valid TOML is taken as a string (``uniform``). Every variant is validated through
+:meth:`forceprot.scenario.Scenario.updated` before anything runs, so a bad path or value is one
+error line naming it.
+
+Each variant is one task (:mod:`forceprot.distributed`): the scenario's TOML data and the
+variant's overrides go to the worker, which compiles and samples it with the sweep's seed and
+salvo count. Results do not depend on where a task ran.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+from pydantic import AliasChoices, BaseModel
+
+from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec
+from forceprot.errors import ForceprotError, ScenarioError
+from forceprot.outputs.files import atomic_path, prepare_out_dir
+from forceprot.scenario import Scenario
+
+__all__ = [
+    "MAX_VARIANTS",
+    "SWEEP_OUTPUTS",
+    "Setting",
+    "SweepResult",
+    "parse_setting",
+    "plan_sweep",
+    "run_sweep",
+    "write_sweep_outputs",
+]
+
+#: Most variants one sweep may have [-].
+MAX_VARIANTS = 10_000
+#: Files ``forceprot sweep --out DIR`` writes (Parquet only where pyarrow is installed).
+SWEEP_OUTPUTS = ["sweep.csv", "sweep.parquet", "sweep.png"]
+
+_KEY = r"[A-Za-z0-9_\-]+"
+_TOKEN = re.compile(rf"^({_KEY})((?:\[\d+\])*)$")
+
+#: Result columns of a sweep row, after the swept parameters, with what they hold.
+METRIC_COLUMNS = {
+    "leak_rate": "leaked / threatening rockets [-]",
+    "leak_rate_lo": "95 % interval, lower [-]",
+    "leak_rate_hi": "95 % interval, upper [-]",
+    "p_any_leak": "P(salvo puts >= 1 leaker inside) [-]",
+    "p_any_leak_lo": "95 % interval, lower [-]",
+    "p_any_leak_hi": "95 % interval, upper [-]",
+    "expected_leakers_per_salvo": "mean leakers per salvo [rockets]",
+    "expected_leakers_per_salvo_lo": "95 % interval, lower [rockets]",
+    "expected_leakers_per_salvo_hi": "95 % interval, upper [rockets]",
+    "expected_threatening_per_salvo": "mean rockets landing inside per salvo [rockets]",
+    "threat_fraction": "share of fired rockets landing inside [-]",
+    "warning_time_mean_s": "mean warning time of threatening rockets [s]",
+    "warning_time_p05_s": "5th percentile of warning time [s]",
+    "undetected_fraction": "threatening rockets no sensor saw [-]",
+    "asset_risk_per_salvo": "weighted asset hits per salvo [-]",
+    "asset_risk_per_salvo_lo": "95 % interval, lower [-]",
+    "asset_risk_per_salvo_hi": "95 % interval, upper [-]",
+    "salvos": "salvos sampled [-]",
+    "seed": "root seed [-]",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``--set PATH=V1,V2,...``.
+
+    Attributes
+    ----------
+    path : str
+        The path as written (``defence[0].pk``); also the column name in the results.
+    loc : tuple
+        The canonical location in the scenario (``("defence", 0, "p_kill")``).
+    values : tuple
+        The parsed values, in the order given.
+    """
+
+    path: str
+    loc: tuple
+    values: tuple
+
+
+@dataclass
+class SweepResult:
+    """The rows of a sweep, one per variant, in grid order (last setting varies fastest)."""
+
+    settings: list[Setting]
+    table: pd.DataFrame
+    salvos: int
+    seed: int
+    executor: str
+
+    def records(self) -> list[dict]:
+        return self.table.to_dict(orient="records")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing --set
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """A TOML scalar (``12``, ``0.7``, ``true``, ``"x"``); anything else is a bare string."""
+    text = text.strip()
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+    if isinstance(value, (dict, list)):
+        raise ValueError("only scalar values can be swept")
+    return value
+
+
+def _split_values(text: str) -> list[str]:
+    """Split on commas outside double quotes, keeping the quotes."""
+    parts, cur, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _field_name(model: type[BaseModel], key: str) -> str | None:
+    """The field of ``model`` that ``key`` names: its name, alias or one of its alias choices."""
+    for name, info in model.model_fields.items():
+        if key == name or key == info.alias:
+            return name
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and key in alias.choices:
+            return name
+        if isinstance(alias, str) and key == alias:
+            return name
+    return None
+
+
+def resolve_path(scenario: Scenario, path: str, *, label: str | None = None) -> tuple:
+    """The canonical location of a dotted path in ``scenario`` (``defence[0].pk`` ->
+    ``("defence", 0, "p_kill")``).
+
+    Raises
+    ------
+    ScenarioError
+        Malformed path, unknown key (with the valid keys), index out of range, or a path that
+        ends at a section rather than a value.
+    """
+    label = label or scenario.label
+    tokens = path.split(".")
+    loc: list = []
+    obj: Any = scenario
+    for n, token in enumerate(tokens):
+        m = _TOKEN.match(token)
+        if not m:
+            raise ScenarioError("not a dotted path (e.g. threat.tubes, defence[0].pk)",
+                                file=label, field="--set", value=path)
+        key, idx_text = m.group(1), m.group(2)
+        where = _fmt(loc) or "the scenario"
+        if isinstance(obj, BaseModel):
+            name = _field_name(type(obj), key)
+            if name is None:
+                valid = ", ".join(sorted(type(obj).model_fields))
+                raise ScenarioError(f"unknown key '{key}' in {where}; valid keys: {valid}",
+                                    file=label, field=path)
+            loc.append(name)
+            obj = getattr(obj, name)
+        elif isinstance(obj, dict):
+            if key not in obj:
+                valid = ", ".join(sorted(obj)) or "none defined"
+                raise ScenarioError(f"no '{key}' in {where}; defined: {valid}", file=label,
+                                    field=path)
+            loc.append(key)
+            obj = obj[key]
+        elif isinstance(obj, list):
+            raise ScenarioError(f"{where} is a list; give an index, e.g. {where}[0].{key}",
+                                file=label, field=path)
+        else:
+            raise ScenarioError(f"{where} is a value, it has no key '{key}'", file=label,
+                                field=path)
+        for idx in (int(i) for i in re.findall(r"\[(\d+)\]", idx_text)):
+            if not isinstance(obj, list):
+                raise ScenarioError(f"{_fmt(loc)} is not a list; drop the [{idx}]", file=label,
+                                    field=path)
+            if idx >= len(obj):
+                raise ScenarioError(
+                    f"index {idx} out of range: {_fmt(loc)} has {len(obj)} entries", file=label,
+                    field=path)
+            loc.append(idx)
+            obj = obj[idx]
+        if isinstance(obj, list) and n == len(tokens) - 1:
+            raise ScenarioError(f"{_fmt(loc)} is a list; give an index and a field, e.g. "
+                                f"{_fmt(loc)}[0].{_first_field(obj)}", file=label, field=path)
+    if isinstance(obj, (BaseModel, dict, list)):
+        keys = sorted(type(obj).model_fields) if isinstance(obj, BaseModel) else []
+        hint = f"; e.g. {path}.{keys[0]}" if keys else ""
+        raise ScenarioError(f"is a section, not a value{hint}", file=label, field=path)
+    return tuple(loc)
+
+
+def _first_field(items: list) -> str:
+    return next(iter(type(items[0]).model_fields)) if items and isinstance(items[0], BaseModel) \
+        else "name"
+
+
+def _fmt(loc) -> str:
+    out = ""
+    for item in loc:
+        out += f"[{item}]" if isinstance(item, int) else (("." if out else "") + str(item))
+    return out
+
+
+def parse_setting(text: str, scenario: Scenario, *, label: str | None = None) -> Setting:
+    """Parse one ``PATH=V1,V2,...`` against ``scenario``.
+
+    Raises
+    ------
+    ScenarioError
+        No ``=``, an unknown path, an empty or non-scalar value, a repeated value.
+    """
+    label = label or scenario.label
+    if "=" not in text:
+        raise ScenarioError("expected PATH=V1,V2,... (e.g. threat.tubes=12,24)", file=label,
+                            field="--set", value=text)
+    path, _, rhs = text.partition("=")
+    path = path.strip()
+    loc = resolve_path(scenario, path, label=label)
+    raw = _split_values(rhs)
+    if any(not r.strip() for r in raw):
+        raise ScenarioError("empty value in the list", file=label, field=path, value=rhs)
+    values = []
+    for r in raw:
+        try:
+            values.append(parse_value(r))
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=label, field=path, value=r.strip()) from None
+    if len({repr(v) for v in values}) != len(values):
+        raise ScenarioError("a value is repeated", file=label, field=path, value=rhs)
+    return Setting(path=path, loc=loc, values=tuple(values))
+
+
+def variant_changes(scenario: Scenario, assignments: list[tuple[tuple, Any]]) -> dict:
+    """The nested overrides (for :meth:`Scenario.updated`) that set each location to its value.
+
+    A list on the way is copied whole from the scenario, as ``updated`` replaces lists.
+    """
+    data = scenario.model_dump(mode="python")
+    touched: list[str] = []
+    for loc, value in assignments:
+        cur = data
+        for item in loc[:-1]:
+            cur = cur[item]
+        cur[loc[-1]] = value
+        if loc[0] not in touched:
+            touched.append(loc[0])
+    changes: dict = {}
+    for top in touched:
+        if isinstance(data[top], list):
+            changes[top] = data[top]
+        else:
+            changes[top] = _subset(data[top], [loc[1:] for loc, _ in assignments if loc[0] == top])
+    return changes
+
+
+def _subset(data: dict, locs: list[tuple]) -> dict:
+    """Only the keys along ``locs`` (unchanged nested defaults stay implicit); a list on the way
+    is taken whole."""
+    out: dict = {}
+    for loc in locs:
+        src, dst = data, out
+        for i, item in enumerate(loc):
+            if i == len(loc) - 1 or isinstance(src[item], list):
+                dst[item] = src[item]
+                break
+            src = src[item]
+            dst = dst.setdefault(item, {})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and running
+# ---------------------------------------------------------------------------------------------
+
+
+#: Settings under these sections, or of these fields, change the geometry or the rocket's reach;
+#: their variants are also checked against the layers before the sweep starts.
+_GEOMETRY_SECTIONS = ("site", "threat", "rockets", "asset")
+_GEOMETRY_KEYS = ("lon", "lat", "x", "y")
+
+
+@dataclass(frozen=True)
+class _VariantJob:
+    """One sweep point, picklable: scenario spec with overrides, sample size, seed, threads."""
+
+    spec: ScenarioSpec
+    salvos: int
+    seed: int
+    threads: int | None
+
+
+def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting], list[ScenarioSpec]]:
+    """Parse the settings and validate every variant of their grid.
+
+    Returns
+    -------
+    settings : list of Setting
+    variants : list of ScenarioSpec
+        One per grid point, in ``itertools.product`` order (the last setting varies fastest).
+
+    Raises
+    ------
+    ScenarioError
+        A bad ``--set``, a path given twice, too many variants, or a variant that does not
+        validate (the message names the field and value).
+    """
+    scenario = spec.scenario()
+    if not set_texts:
+        raise ScenarioError("give at least one --set PATH=V1,V2,...", file=spec.label,
+                            field="--set")
+    settings = [parse_setting(t, scenario, label=spec.label) for t in set_texts]
+    seen: dict[tuple, str] = {}
+    for s in settings:
+        if s.loc in seen:
+            raise ScenarioError(f"set twice (also as {seen[s.loc]})", file=spec.label,
+                                field=s.path)
+        seen[s.loc] = s.path
+    n = math.prod(len(s.values) for s in settings)
+    if n > MAX_VARIANTS:
+        raise ScenarioError(f"{n:,} variants; at most {MAX_VARIANTS:,}", file=spec.label,
+                            field="--set")
+    fixed = {"simulation": {"precision": None, "story_salvos": 0}}
+    geometric = any(s.loc[0] in _GEOMETRY_SECTIONS or s.loc[-1] in _GEOMETRY_KEYS
+                    for s in settings)
+    variants = []
+    for combo in itertools.product(*(s.values for s in settings)):
+        changes = variant_changes(scenario, [(s.loc, v) for s, v in zip(settings, combo)])
+        variant = spec.with_changes(changes)
+        checked = variant.scenario()  # validate now: a bad value fails before any work is done
+        if geometric:
+            from forceprot.compile import prepare
+
+            prepare(checked)  # layers, positions, reach: also before any work
+        variants.append(variant.with_changes(fixed))
+    return settings, variants
+
+
+def _run_variant(job: _VariantJob) -> dict:
+    """Compile and sample one variant; its figures under :data:`METRIC_COLUMNS` names."""
+    from forceprot.compile import compile_scenario, prepare
+    from forceprot.simulate import simulate
+
+    compiled = compile_scenario(prepare(job.spec.scenario()))
+    results = simulate(compiled, salvos=job.salvos, seed=job.seed, threads=job.threads)
+    s = results.summary()
+
+    def ci(key: str) -> list:
+        return s[f"{key}_ci"]
+
+    return {
+        "leak_rate": s["leak_rate"], "leak_rate_lo": ci("leak_rate")[0],
+        "leak_rate_hi": ci("leak_rate")[1],
+        "p_any_leak": s["p_any_leak"], "p_any_leak_lo": ci("p_any_leak")[0],
+        "p_any_leak_hi": ci("p_any_leak")[1],
+        "expected_leakers_per_salvo": s["expected_leakers_per_salvo"],
+        "expected_leakers_per_salvo_lo": ci("expected_leakers_per_salvo")[0],
+        "expected_leakers_per_salvo_hi": ci("expected_leakers_per_salvo")[1],
+        "expected_threatening_per_salvo": s["expected_threatening_per_salvo"],
+        "threat_fraction": s["threat_fraction"],
+        "warning_time_mean_s": s["warning_time_mean_s"],
+        "warning_time_p05_s": s["warning_time_p05_s"],
+        "undetected_fraction": s["undetected_fraction"],
+        "asset_risk_per_salvo": s["asset_risk_per_salvo"],
+        "asset_risk_per_salvo_lo": ci("asset_risk_per_salvo")[0],
+        "asset_risk_per_salvo_hi": ci("asset_risk_per_salvo")[1],
+        "salvos": s["salvos"],
+        "seed": s["seed"],
+    }
+
+
+def run_sweep(spec: ScenarioSpec, settings: list[Setting], variants: list[ScenarioSpec], *,
+              salvos: int | None = None, seed: int | None = None,
+              executor: Executor | None = None,
+              progress: Callable[[int, int], None] | None = None) -> SweepResult:
+    """Sample every variant with the same salvo count and seed.
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+        The scenario swept.
+    settings, variants
+        From :func:`plan_sweep`.
+    salvos : int, optional
+        Salvos per variant (default: the scenario's ``simulation.salvos``). A precision target in
+        the scenario is ignored: every variant samples exactly this many.
+    seed : int, optional
+        Root seed of every variant (default: the scenario's).
+    executor : Executor, optional
+        Where variants run (default: in-process).
+    progress : callable, optional
+        ``progress(variants_done, variants_total)``.
+    """
+    base = spec.scenario()
+    salvos = int(salvos if salvos is not None else base.simulation.salvos)
+    seed = int(seed if seed is not None else base.simulation.seed)
+    executor = executor or InProcessExecutor()
+    jobs = [_VariantJob(v, salvos, seed, executor.task_threads) for v in variants]
+    rows = executor.map(_run_variant, jobs, progress=progress)
+    params = []
+    for combo in itertools.product(*(s.values for s in settings)):
+        params.append({s.path: v for s, v in zip(settings, combo)})
+    table = pd.DataFrame([{**p, **r} for p, r in zip(params, rows)])
+    return SweepResult(settings=settings, table=table, salvos=salvos, seed=seed,
+                       executor=executor.description)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outputs
+# ---------------------------------------------------------------------------------------------
+
+
+def has_parquet() -> bool:
+    """Whether pyarrow (for Parquet output) is installed."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def sweep_output_names() -> list[str]:
+    """The files :func:`write_sweep_outputs` writes here."""
+    return [n for n in SWEEP_OUTPUTS if n != "sweep.parquet" or has_parquet()]
+
+
+def write_sweep_outputs(result: SweepResult, out_dir: Path, *,
+                        overwrite: bool = False) -> tuple[list[Path], list[str]]:
+    """Write ``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``.
+
+    Returns
+    -------
+    written : list of Path
+    notes : list of str
+        What was left out and why (Parquet without pyarrow).
+    """
+    names = sweep_output_names()
+    out_dir = prepare_out_dir(out_dir, names, overwrite=overwrite)
+    written, notes = [], []
+    path = out_dir / "sweep.csv"
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        result.table.to_csv(tmp, index=False)
+    written.append(path)
+    if "sweep.parquet" in names:
+        path = out_dir / "sweep.parquet"
+        table = result.table.copy()
+        for col in table.columns:  # a swept column mixing strings and numbers: store as text
+            if table[col].dtype == object:
+                table[col] = table[col].astype(str)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            table.to_parquet(tmp, index=False)
+        written.append(path)
+    else:
+        notes.append("sweep.parquet not written: pyarrow is not installed (CSV only)")
+    path = out_dir / "sweep.png"
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        plot_sweep(result, tmp)
+    written.append(path)
+    return written, notes
+
+
+def plot_sweep(result: SweepResult, path: Path) -> None:
+    """Leak rate with its 95 % interval against the first swept parameter, one line per value
+    of the others."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = result.table
+    first = result.settings[0]
+    others = result.settings[1:]
+    xs = list(first.values)
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in xs)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
+    groups = [()] if not others else list(itertools.product(*(s.values for s in others)))
+    n_groups = len(groups)
+    for g, combo in enumerate(groups):
+        mask = np.ones(len(table), dtype=bool)
+        for s, v in zip(others, combo):
+            mask &= table[s.path].map(repr).to_numpy() == repr(v)
+        sub = table[mask]
+        order = [xs.index(v) for v in sub[first.path]]
+        sub = sub.iloc[np.argsort(order)]
+        if numeric:
+            x = sub[first.path].to_numpy(dtype=float)
+        else:  # categories, nudged apart so the interval bars do not hide each other
+            x = np.sort(order) + (g - (n_groups - 1) / 2) * 0.08
+        y = sub["leak_rate"].to_numpy(dtype=float)
+        err = np.vstack([y - sub["leak_rate_lo"].to_numpy(dtype=float),
+                         sub["leak_rate_hi"].to_numpy(dtype=float) - y])
+        label = ", ".join(f"{s.path} = {v}" for s, v in zip(others, combo)) or None
+        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label)
+    if not numeric:
+        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+    ax.set_xlabel(first.path)
+    ax.set_ylabel("leak rate (leaked / threatening rockets)")
+    ax.set_ylim(0.0, 1.0)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"Sweep: {result.salvos:,} salvos per point, seed {result.seed}, 95 % intervals",
+                 fontsize=10)
+    if others:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def sweep_summary_rows(result: SweepResult) -> list[dict]:
+    """The rows with NaN as None (for JSON)."""
+    out = []
+    for row in result.records():
+        out.append({k: (None if isinstance(v, float) and not math.isfinite(v) else
+                        (v.item() if isinstance(v, np.generic) else v)) for k, v in row.items()})
+    return out
+
