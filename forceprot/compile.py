@@ -161,6 +161,7 @@ class CompiledScenario:
     deflection_sigma_rad: float
     wind_to_rad: float
     alert_delay_s: float
+    wind_laying: bool
     # trajectory family
     node_pos: np.ndarray
     tof_tab: np.ndarray
@@ -208,7 +209,7 @@ class CompiledScenario:
         g, lg = self.base_grid, self.launch_grid
         return (
             self.ripple_s, self.aim_sigma_m, self.range_sigma_frac, self.deflection_sigma_rad,
-            self.wind_to_rad, self.alert_delay_s,
+            self.wind_to_rad, self.alert_delay_s, self.wind_laying,
             self.node_pos, self.tof_tab, self.range_nowind_m, self.min_range_m, self.max_range_m,
             self.relaz_step_rad, self.tau,
             self.aim_tri, self.aim_cum, self.zone_tri, self.zone_cum,
@@ -311,6 +312,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         deflection_sigma_rad=float(threat.deflection_sigma_mil * RAD_PER_MIL),
         wind_to_rad=math.radians(90.0 - wind_to_compass_deg),
         alert_delay_s=float(scenario.warning.alert_delay_s),
+        wind_laying=bool(threat.lay_for_wind and threat.wind_mps > 0),
         node_pos=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
         tof_tab=np.ascontiguousarray(family.tof_s, dtype=np.float64),
         range_nowind_m=np.ascontiguousarray(family.range_nowind_m, dtype=np.float64),

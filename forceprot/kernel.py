@@ -282,9 +282,73 @@ def fly_rocket(node_pos, tof_tab, fe, relaz_rad, relaz_step_rad, lx, ly, heading
 
 
 @njit(cache=True, nogil=True)
+def family_impact(node_pos, tof_tab, fe, relaz_rad, relaz_step_rad):
+    """Impact point (downrange, left) [m] in the flight frame and time of flight [s].
+
+    The last node of :func:`fly_rocket`'s bilinear blend, without the other nodes.
+    """
+    n_el = node_pos.shape[0]
+    n_az = node_pos.shape[1]
+    last = node_pos.shape[2] - 1
+    ie = int(fe)
+    if ie >= n_el - 1:
+        ie = n_el - 2
+    we = fe - ie
+    if n_az == 1:
+        ia0 = 0
+        ia1 = 0
+        wa = 0.0
+    else:
+        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
+        ia0 = int(fa)
+        wa = fa - ia0
+        ia0 = ia0 % n_az
+        ia1 = (ia0 + 1) % n_az
+    w00 = (1.0 - we) * (1.0 - wa)
+    w01 = (1.0 - we) * wa
+    w10 = we * (1.0 - wa)
+    w11 = we * wa
+    down = (w00 * node_pos[ie, ia0, last, 0] + w01 * node_pos[ie, ia1, last, 0]
+            + w10 * node_pos[ie + 1, ia0, last, 0] + w11 * node_pos[ie + 1, ia1, last, 0])
+    left = (w00 * node_pos[ie, ia0, last, 1] + w01 * node_pos[ie, ia1, last, 1]
+            + w10 * node_pos[ie + 1, ia0, last, 1] + w11 * node_pos[ie + 1, ia1, last, 1])
+    tof = (w00 * tof_tab[ie, ia0] + w01 * tof_tab[ie, ia1] + w10 * tof_tab[ie + 1, ia0]
+           + w11 * tof_tab[ie + 1, ia1])
+    return down, left, tof
+
+
+#: Fixed-point iterations of the wind-corrected laying solution.
+WIND_LAY_ITERATIONS = 12
+
+
+@njit(cache=True, nogil=True)
+def lay_for_wind(node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad,
+                 wind_to_rad, range_m, heading_rad):
+    """Laying (no-wind-equivalent range, heading) that puts the nominal rocket on the target.
+
+    A crew with met data aims off for the wind: starting from the no-wind solution, range and
+    heading are corrected by the nominal rocket's miss, a few fixed-point iterations.
+
+    Returns
+    -------
+    lay_range_m, lay_heading_rad : float
+    """
+    r = range_m
+    h = heading_rad
+    for _ in range(WIND_LAY_ITERATIONS):
+        rc = min(max(r, min_range_m), max_range_m)
+        fe = elevation_index(range_nowind_m, rc)
+        down, left, _ = family_impact(node_pos, tof_tab, fe, wind_to_rad - h, relaz_step_rad)
+        # the nominal impact lies atan2(left, down) to the left of the heading laid
+        r = rc + (range_m - math.hypot(down, left))
+        h = heading_rad - math.atan2(left, down)
+    return min(max(r, min_range_m), max_range_m), h
+
+
+@njit(cache=True, nogil=True)
 def evaluate_salvo(
     draws, delta, deflection, u_kill,
-    ripple_s, wind_to_rad, alert_delay_s,
+    ripple_s, wind_to_rad, alert_delay_s, wind_laying,
     node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
     gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets,
     def_state, def_rings, def_offsets,
@@ -295,7 +359,8 @@ def evaluate_salvo(
     """Fly one salvo's rockets and run every unit's engagements.
 
     The first block of arguments are the salvo's draws (:func:`draw_salvo`); then the scenario's
-    scalars, trajectory family, base and defended-area grids and units
+    scalars (``wind_laying``: the crew aims off for the wind, :func:`lay_for_wind`), trajectory
+    family, base and defended-area grids and units
     (:class:`forceprot.compile.CompiledScenario`); then per-salvo scratch and outputs, shaped
     (tubes, ...) and (tubes, n_units): ``impact`` (tubes, 2) [m], ``inside``/``defended`` flags,
     ``first_detect`` [s] (inf if never seen), ``t_kill_rocket`` [s] (inf if not killed),
@@ -310,6 +375,10 @@ def evaluate_salvo(
     lay_y = draws[D_AIM_Y] + draws[D_LAY_ERR_Y]
     lay_range = math.hypot(lay_x - lx, lay_y - ly)
     heading = math.atan2(lay_y - ly, lay_x - lx)
+    if wind_laying:
+        lay_range, heading = lay_for_wind(node_pos, tof_tab, range_nowind_m, min_range_m,
+                                          max_range_m, relaz_step_rad, wind_to_rad, lay_range,
+                                          heading)
     n_k = tau.shape[0]
 
     for i in range(tubes):
@@ -393,6 +462,7 @@ def evaluate_salvo(
 def simulate_block(
     root_seed, first_salvo, n_salvos, tubes, story_salvos,
     ripple_s, aim_sigma_m, range_sigma_frac, deflection_sigma_rad, wind_to_rad, alert_delay_s,
+    wind_laying,
     node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
     aim_tri, aim_cum, zone_tri, zone_cum,
     gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets, def_state, def_rings,
@@ -446,7 +516,7 @@ def simulate_block(
             scal[S_AIM_REDRAWN] += MAX_AIM_REDRAWS
             continue
         evaluate_salvo(
-            draws, delta, deflection, u_kill, ripple_s, wind_to_rad, alert_delay_s,
+            draws, delta, deflection, u_kill, ripple_s, wind_to_rad, alert_delay_s, wind_laying,
             node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
             gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets,
             def_state, def_rings, def_offsets, unit_kind, unit_xy, unit_par,
@@ -616,6 +686,7 @@ def simulate_block(
 def run_blocks(
     first_block, n_blocks, total_salvos, root_seed, tubes, story_salvos,
     ripple_s, aim_sigma_m, range_sigma_frac, deflection_sigma_rad, wind_to_rad, alert_delay_s,
+    wind_laying,
     node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
     aim_tri, aim_cum, zone_tri, zone_cum,
     gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets, def_state, def_rings,
@@ -638,7 +709,7 @@ def run_blocks(
         simulate_block(
             root_seed, first_salvo, n, tubes, story_salvos,
             ripple_s, aim_sigma_m, range_sigma_frac, deflection_sigma_rad, wind_to_rad,
-            alert_delay_s, node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m,
+            alert_delay_s, wind_laying, node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m,
             relaz_step_rad, tau, aim_tri, aim_cum, zone_tri, zone_cum,
             gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets, def_state, def_rings,
             def_offsets, lx0, ly0, lcell, lnx, lny, unit_kind, unit_xy, unit_par,

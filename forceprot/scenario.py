@@ -138,6 +138,9 @@ class Threat(BaseModel):
     wind_mps: float = Field(0.0, ge=0, le=40, description="Constant wind speed [m/s].")
     wind_from_deg: float = Field(
         0.0, ge=0, lt=360, description="Direction the wind blows from, compass bearing [deg].")
+    lay_for_wind: bool = Field(
+        False, description="The crew aims off for the wind (met data); otherwise it lays from a "
+                            "no-wind table and the wind moves the whole salvo.")
 
     @model_validator(mode="after")
     def _band(self):
