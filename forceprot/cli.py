@@ -145,6 +145,7 @@ def run(
         help="Stop once the leak-rate 95 % interval half-width is at most this (0.005 = 0.5 pp).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for summary.json and the map layers.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    gpkg: Annotated[bool, typer.Option("--gpkg", help="Also write every layer into --out/forceprot.gpkg.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the report.")] = False,
 ) -> None:
     """Sample salvos against the defences; report leak rate, warning time and per-unit figures."""
@@ -154,17 +155,18 @@ def run(
 
     prepared = prepare_scenario(scenario)
     if out is not None:
-        from forceprot.outputs.writer import RUN_OUTPUTS
+        from forceprot.outputs.writer import run_output_names
         from forceprot.outputs.files import prepare_out_dir
 
-        prepare_out_dir(out, RUN_OUTPUTS, overwrite=overwrite)  # refuse before spending the time
+        # refuse before spending the time
+        prepare_out_dir(out, run_output_names(gpkg=gpkg), overwrite=overwrite)
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
 
-        written = write_run_outputs(results, out, overwrite=overwrite)
+        written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg)
     if json_out:
         sys.stdout.write(json.dumps(results.summary(), indent=2) + "\n")
     else:

@@ -1,0 +1,383 @@
+"""Coverage map: where over the base a rocket that lands is likely to be intercepted.
+
+For every cell of a grid over the base, the probability that a rocket landing in the cell is
+intercepted is estimated by aiming salvos at the cells (equal weight each) and counting, cell by
+cell, how many of the rockets that landed there were killed (:meth:`Results.base_cells`). The
+threat is otherwise the scenario's: the same launch zone, rocket, salvo size and dispersion, so
+the estimate includes saturation by the rest of the salvo.
+
+Coverage is then the share of the base's *area* whose cell clears a threshold: each cell weighs
+its area inside the base (edge cells count only their part inside). A cell in which no rocket
+landed has no estimate; it counts as not covered, and the share of the base area in such cells is
+reported (``unsampled_share``) so that a thin sample cannot pass for coverage. The conservative
+figure counts a cell only if the lower end of its 95 % interval clears the threshold.
+
+The work is split so that a command can check everything before it spends time:
+:func:`plan_coverage` validates the options and compiles the aimed scenario,
+:func:`forceprot.simulate.simulate` runs it, :func:`coverage_from_results` reduces it.
+:func:`coverage_map` does all three.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import shapely
+
+from forceprot.compile import CompiledScenario, Grid, Prepared, compile_scenario
+from forceprot.errors import ForceprotError
+from forceprot.kernel import BLOCK_SALVOS
+from forceprot.results import Results
+from forceprot.scenario import Simulation
+
+__all__ = [
+    "AssetCoverage",
+    "Coverage",
+    "CoveragePlan",
+    "DEFAULT_CELL_M",
+    "DEFAULT_THRESHOLD",
+    "SALVOS_PER_CELL",
+    "cells_in",
+    "coverage_from_results",
+    "coverage_map",
+    "plan_coverage",
+]
+
+#: Default coverage cell size [m].
+DEFAULT_CELL_M = 100.0
+#: Smallest cell size the scenario format accepts [m].
+MIN_CELL_M = float(next(m.ge for m in Simulation.model_fields["cell_m"].metadata if hasattr(m, "ge")))
+#: Default threshold on P(intercept) for a cell to count as covered [-].
+DEFAULT_THRESHOLD = 0.9
+#: Salvos aimed per cell by default [-]. A salvo spreads its rockets over several cells (aim error
+#: and dispersion are one to a few cells wide), so each cell then collects on the order of
+#: ``SALVOS_PER_CELL * rockets landing inside per salvo`` rockets: about 200 on Taji at 100 m, from
+#: a few dozen salvos, which puts a cell's interval within about +-0.1 of its estimate.
+SALVOS_PER_CELL = 10
+
+
+#: Clipped cells with less area than this are slivers of the outline and are dropped [m^2]: below
+#: the 1 cm precision of exported coordinates, and no estimate could rest on them.
+MIN_CELL_AREA_M2 = 1.0
+
+
+def cells_in(grid: Grid, geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of ``grid`` that overlap ``geometry``, clipped to it.
+
+    Parameters
+    ----------
+    grid : Grid
+        Regular grid in the local CRS [m].
+    geometry : shapely Polygon or MultiPolygon
+        Area to clip to, same CRS [m].
+
+    Returns
+    -------
+    index : ndarray, int64, shape (n,)
+        Flat cell indices (``iy * nx + ix``) of the cells with at least
+        :data:`MIN_CELL_AREA_M2` inside.
+    polygons : ndarray of shapely geometries, shape (n,)
+        Each cell clipped to ``geometry`` (the full square where it lies wholly inside).
+    area_m2 : ndarray, float64, shape (n,)
+        Area of each clipped cell [m^2].
+    """
+    boxes = grid.boxes()
+    shapely.prepare(geometry)
+    hit = np.flatnonzero(shapely.intersects(geometry, boxes))
+    polygons = boxes[hit].copy()
+    edge = ~shapely.contains(geometry, polygons)
+    polygons[edge] = _polygonal(shapely.intersection(polygons[edge], geometry))
+    area = shapely.area(polygons)
+    keep = area >= MIN_CELL_AREA_M2
+    return hit[keep].astype(np.int64), polygons[keep], area[keep]
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Drop the line and point slivers an intersection can leave beside its polygons."""
+    out = geoms.copy()
+    mixed = np.flatnonzero(shapely.get_type_id(out) == 7)  # GeometryCollection
+    for i in mixed:
+        parts = shapely.get_parts(out[i])
+        out[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
+    return out
+
+
+@dataclass(frozen=True)
+class CoveragePlan:
+    """A coverage run, checked and compiled, not yet sampled.
+
+    Attributes
+    ----------
+    compiled : CompiledScenario
+        The scenario with salvos aimed at the cells, on a base grid of ``cell_m``.
+    cell_m : float
+        Cell size [m].
+    threshold : float
+        P(intercept) a cell must reach to count as covered [-].
+    index, polygons, area_m2 : ndarray
+        The grid cells overlapping the base (:func:`cells_in`).
+    aim_xy_m : ndarray, float64, shape (n, 2)
+        Aim point of each cell [m]: its centre, or a point of its part inside the base when the
+        centre lies outside.
+    salvos : int
+        Salvos to sample.
+    """
+
+    compiled: CompiledScenario
+    cell_m: float
+    threshold: float
+    index: np.ndarray
+    polygons: np.ndarray
+    area_m2: np.ndarray
+    aim_xy_m: np.ndarray
+    salvos: int
+
+    @property
+    def grid(self) -> Grid:
+        return self.compiled.base_grid
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.index.shape[0])
+
+
+def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
+                  threshold: float = DEFAULT_THRESHOLD, salvos: int | None = None) -> CoveragePlan:
+    """Check the options and compile the scenario with salvos aimed at every cell of the base.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Scenario and site.
+    cell_m : float
+        Cell size [m]; at least :data:`MIN_CELL_M`, and the grid over the defended area may
+        have at most :data:`forceprot.compile.MAX_GRID_CELLS` cells.
+    threshold : float
+        Covered where P(intercept) >= threshold; in [0, 1].
+    salvos : int, optional
+        Salvos to sample (default: :data:`SALVOS_PER_CELL` per cell, whole blocks of
+        :data:`forceprot.kernel.BLOCK_SALVOS`).
+
+    Raises
+    ------
+    ForceprotError
+        A threshold outside [0, 1], a cell size below :data:`MIN_CELL_M`, a salvo count below 1.
+    OutputError
+        A cell size that would make too many cells.
+    """
+    label = prepared.scenario.label
+    if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
+        raise ForceprotError("must be between 0 and 1 (a probability)", field="--threshold",
+                             value=threshold)
+    if not (isinstance(cell_m, (int, float)) and math.isfinite(cell_m) and cell_m > 0):
+        raise ForceprotError("must be a positive number of metres", field="--cell-m", value=cell_m)
+    if salvos is not None and salvos < 1:
+        raise ForceprotError("must be at least 1", field="--salvos", value=salvos)
+    site = prepared.site
+    # The grid compile will build; checked here first so a huge grid fails fast, with the
+    # option's name rather than the scenario field's.
+    grid = Grid.covering(site.defended_area, float(cell_m), label=label, field="--cell-m")
+    if cell_m < MIN_CELL_M:
+        raise ForceprotError(f"must be at least {MIN_CELL_M:g} m", field="--cell-m", value=cell_m)
+    scenario = prepared.scenario.updated(
+        {"simulation": {"cell_m": float(cell_m), "precision": None, "story_salvos": 0}})
+    index, polygons, area = cells_in(grid, site.base)
+    cx, cy = grid.centers()
+    aim = np.column_stack([cx[index], cy[index]])
+    centre_out = ~shapely.contains_xy(site.base, aim[:, 0], aim[:, 1])
+    if centre_out.any():
+        aim[centre_out] = shapely.get_coordinates(shapely.point_on_surface(polygons[centre_out]))
+    compiled = compile_scenario(Prepared(scenario=scenario, site=site), aim_points_xy=aim)
+    if salvos is None:
+        blocks = math.ceil(SALVOS_PER_CELL * len(index) / BLOCK_SALVOS)
+        salvos = max(1, blocks) * BLOCK_SALVOS
+    return CoveragePlan(compiled=compiled, cell_m=float(cell_m), threshold=float(threshold),
+                        index=index, polygons=polygons, area_m2=area, aim_xy_m=aim,
+                        salvos=int(salvos))
+
+
+@dataclass(frozen=True)
+class AssetCoverage:
+    """Coverage of one asset's disk (its ``radius_m`` around it, inside the base)."""
+
+    name: str
+    radius_m: float
+    area_m2: float                      # disk area inside the base [m^2]
+    covered_share: float                # of that area, share with P(intercept) >= threshold
+    covered_share_conservative: float   # ... with the interval's lower bound >= threshold
+    unsampled_share: float              # ... in cells where no rocket landed
+    p_intercept_mean: float             # area-weighted mean P(intercept) over sampled cells
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """A coverage map and the shares it gives.
+
+    Attributes
+    ----------
+    plan : CoveragePlan
+        Cells, their clipped polygons and areas.
+    results : Results
+        The aimed run.
+    p_intercept, p_intercept_lo, p_intercept_hi : ndarray, float64, shape (n_cells,)
+        Per cell (in ``plan.index`` order): estimate and 95 % interval; NaN where no rocket landed.
+    impacts : ndarray, float64, shape (n_cells,)
+        Rockets that landed in the cell [-].
+    covered, covered_conservative : ndarray, bool, shape (n_cells,)
+        Estimate, or interval lower bound, at least the threshold (False where unsampled).
+    covered_share, covered_share_conservative, unsampled_share : float
+        Shares of the base area [-].
+    p_intercept_mean : float
+        Area-weighted mean P(intercept) over the sampled part of the base [-].
+    assets : list of AssetCoverage
+    """
+
+    plan: CoveragePlan
+    results: Results
+    p_intercept: np.ndarray
+    p_intercept_lo: np.ndarray
+    p_intercept_hi: np.ndarray
+    impacts: np.ndarray
+    covered: np.ndarray
+    covered_conservative: np.ndarray
+    covered_share: float
+    covered_share_conservative: float
+    unsampled_share: float
+    p_intercept_mean: float
+    assets: list[AssetCoverage]
+
+    @property
+    def threshold(self) -> float:
+        return self.plan.threshold
+
+    @property
+    def cell_m(self) -> float:
+        return self.plan.cell_m
+
+    @property
+    def base_area_m2(self) -> float:
+        return float(self.plan.area_m2.sum())
+
+    def summary(self) -> dict:
+        """The figures under stable keys (``coverage.json``)."""
+        r = self.results
+        sc = r.compiled.prepared.scenario
+        impacts = self.impacts
+        return {
+            "scenario": sc.label,
+            "site": sc.site.name,
+            "rocket": sc.threat.rocket,
+            "tubes": sc.threat.tubes,
+            "threshold": self.threshold,
+            "cell_m": self.cell_m,
+            "cells_in_base": self.plan.n_cells,
+            "cells_clipped_to_base": True,
+            "base_area_m2": self.base_area_m2,
+            "covered_share": self.covered_share,
+            "covered_area_m2": float(self.plan.area_m2[self.covered].sum()),
+            "covered_share_conservative": self.covered_share_conservative,
+            "covered_area_conservative_m2": float(self.plan.area_m2[self.covered_conservative].sum()),
+            "unsampled_share": self.unsampled_share,
+            "unsampled_cells_count_as": "not covered",
+            "p_intercept_mean": _finite(self.p_intercept_mean),
+            "impacts_per_cell_median": float(np.median(impacts)) if len(impacts) else None,
+            "impacts_per_cell_min": float(impacts.min()) if len(impacts) else None,
+            "assets": [
+                {"name": a.name, "radius_m": a.radius_m, "area_m2": a.area_m2,
+                 "covered_share": _finite(a.covered_share),
+                 "covered_share_conservative": _finite(a.covered_share_conservative),
+                 "unsampled_share": _finite(a.unsampled_share),
+                 "p_intercept_mean": _finite(a.p_intercept_mean)}
+                for a in self.assets
+            ],
+            "salvos": r.salvos,
+            "salvos_per_cell": r.salvos / max(self.plan.n_cells, 1),
+            "seed": r.seed,
+            "rockets_fired": r.rockets_fired,
+            "rockets_landing_inside": r.rockets_threatening,
+            "run_time_s": r.elapsed_s,
+            "threads": r.threads,
+        }
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _shares(area: np.ndarray, covered: np.ndarray, covered_cons: np.ndarray,
+            sampled: np.ndarray, p: np.ndarray) -> tuple[float, float, float, float]:
+    total = float(area.sum())
+    if total <= 0:
+        return math.nan, math.nan, math.nan, math.nan
+    sampled_area = float(area[sampled].sum())
+    mean = float((area[sampled] * p[sampled]).sum() / sampled_area) if sampled_area > 0 else math.nan
+    return (float(area[covered].sum()) / total, float(area[covered_cons].sum()) / total,
+            1.0 - sampled_area / total, mean)
+
+
+def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
+    """Reduce an aimed run to per-cell estimates and area-weighted coverage shares.
+
+    Parameters
+    ----------
+    plan : CoveragePlan
+        The plan the run was compiled from.
+    results : Results
+        ``simulate(plan.compiled, ...)``.
+    """
+    cells = results.base_cells()
+    idx = plan.index
+    impacts = cells["impacts"][idx]
+    p = cells["p_intercept"][idx]
+    lo = cells["p_intercept_lo"][idx]
+    hi = cells["p_intercept_hi"][idx]
+    sampled = impacts > 0
+    thr = plan.threshold
+    covered = sampled & (np.nan_to_num(p, nan=-1.0) >= thr)
+    covered_cons = sampled & (np.nan_to_num(lo, nan=-1.0) >= thr)
+    share, share_cons, unsampled, mean = _shares(plan.area_m2, covered, covered_cons, sampled, p)
+
+    site = results.compiled.prepared.site
+    assets = []
+    for a, asset in enumerate(results.compiled.prepared.scenario.asset):
+        disk = shapely.Point(site.asset_xy_m[a]).buffer(asset.radius_m, quad_segs=32)
+        near = shapely.intersects(plan.polygons, disk)
+        area = np.zeros_like(plan.area_m2)
+        area[near] = shapely.area(shapely.intersection(plan.polygons[near], disk))
+        s, sc, un, m = _shares(area, covered, covered_cons, sampled, p)
+        assets.append(AssetCoverage(name=asset.name, radius_m=asset.radius_m,
+                                    area_m2=float(area.sum()), covered_share=s,
+                                    covered_share_conservative=sc, unsampled_share=un,
+                                    p_intercept_mean=m))
+    return Coverage(plan=plan, results=results, p_intercept=p, p_intercept_lo=lo,
+                    p_intercept_hi=hi, impacts=impacts, covered=covered,
+                    covered_conservative=covered_cons, covered_share=share,
+                    covered_share_conservative=share_cons, unsampled_share=unsampled,
+                    p_intercept_mean=mean, assets=assets)
+
+
+def coverage_map(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
+                 threshold: float = DEFAULT_THRESHOLD, salvos: int | None = None,
+                 seed: int | None = None, threads: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> Coverage:
+    """Plan, sample and reduce a coverage map (see the module notes).
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Scenario and site.
+    cell_m, threshold, salvos :
+        See :func:`plan_coverage`.
+    seed, threads, progress :
+        See :func:`forceprot.simulate.simulate`.
+    """
+    from forceprot.simulate import simulate
+
+    plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
+    results = simulate(plan.compiled, salvos=plan.salvos, seed=seed, threads=threads,
+                       progress=progress)
+    return coverage_from_results(plan, results)

@@ -1,0 +1,457 @@
+"""GIS layers of a run and of a coverage map, as GeoDataFrames in WGS84 lon/lat.
+
+Every layer is built in the site's local metric CRS, transformed to EPSG:4326 and given RFC 7946
+winding (exterior rings counter-clockwise, holes clockwise). Property names carry their unit
+(``_m``, ``_s``, ``_m2``, ``_per_salvo``, ``_per_km2_per_salvo``); ``p_`` are probabilities,
+counts are plain nouns (``impacts``, ``salvos``). Undefined values (a rate over no rockets) are
+null. Grid cells are clipped to the area they describe (the base, the launch zone): a cell on the
+perimeter is the part of the square inside, and ``area_in_base_m2`` / ``area_in_zone_m2`` is its
+true area.
+
+Writers: :func:`write_geojson` (GDAL's GeoJSON driver with ``RFC7946=YES``) and
+:func:`write_gpkg` (one named table per layer).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from forceprot import tally as T
+from forceprot.compile import Grid
+from forceprot.coverage import Coverage, cells_in
+from forceprot.geo import QUAD_SEGS
+from forceprot.results import Results
+
+__all__ = [
+    "WGS84",
+    "base_layer",
+    "coarsen_grid",
+    "coverage_grid_layer",
+    "defences_layer",
+    "impacts_layer",
+    "launch_risk_layer",
+    "launch_zone_layer",
+    "leak_grid_layer",
+    "run_layers",
+    "top_launch_areas",
+    "write_geojson",
+    "write_gpkg",
+]
+
+WGS84 = "EPSG:4326"
+M2_PER_KM2 = 1.0e6
+#: Segments per quarter circle of envelope and asset disks (0.1 % area error at 32).
+CIRCLE_QUAD_SEGS = 32
+#: Decimals of lon/lat in GeoJSON: 7 is about 1 cm (GDAL's RFC 7946 default).
+COORDINATE_PRECISION = 7
+#: Significant figures of property values in GeoJSON (counts are exact integers regardless).
+SIGNIFICANT_FIGURES = 9
+
+
+def _frame(site, data: dict, geometry_m) -> gpd.GeoDataFrame:
+    """A GeoDataFrame in EPSG:4326 from local-CRS geometry, exterior rings counter-clockwise."""
+    geometry = shapely.orient_polygons(site.to_wgs84(np.asarray(geometry_m, dtype=object)))
+    return gpd.GeoDataFrame(pd.DataFrame(data), geometry=geometry, crs=WGS84)
+
+
+# --- site ------------------------------------------------------------------------------------
+
+
+def base_layer(results: Results) -> gpd.GeoDataFrame:
+    """``base``: the base outline (one feature)."""
+    prepared = results.compiled.prepared
+    site = prepared.site
+    return _frame(site, {"name": [site.name], "area_m2": [site.base_area_m2],
+                         "perimeter_m": [float(site.base.boundary.length)],
+                         "defended_margin_m": [prepared.scenario.site.defended_margin_m]},
+                  [site.base])
+
+
+def launch_zone_layer(results: Results) -> gpd.GeoDataFrame:
+    """``launch_zone``: where a launcher may stand (one feature)."""
+    prepared = results.compiled.prepared
+    site, threat = prepared.site, prepared.scenario.threat
+    custom = prepared.scenario.site.launch_areas is not None
+    return _frame(site, {"area_m2": [site.launch_zone_area_m2],
+                         "min_standoff_m": [threat.min_standoff_m],
+                         "max_standoff_m": [None if custom else threat.max_standoff_m],
+                         "source": ["launch_areas layer" if custom else "standoff band"],
+                         "rocket": [threat.rocket],
+                         "rocket_min_range_m": [results.compiled.min_range_m],
+                         "rocket_max_range_m": [results.compiled.max_range_m]},
+                  [site.launch_zone])
+
+
+# --- defences --------------------------------------------------------------------------------
+
+#: Feature kinds of the ``defences`` layer, in drawing order.
+DEFENCE_FEATURES = ("unit", "sensor_coverage", "engagement_envelope", "defended_area")
+
+
+def _disk(xy, radius_m: float):
+    return shapely.Point(xy).buffer(radius_m, quad_segs=CIRCLE_QUAD_SEGS)
+
+
+def unit_envelopes_m(compiled, u: int) -> dict[str, tuple]:
+    """One unit's envelopes in the local CRS: ``{feature: (geometry, inner_m, outer_m, height_m)}``.
+
+    * ``sensor_coverage``: disk of the detection range (the 4/3-earth horizon cuts it further
+      for low rockets far out; that is not drawn).
+    * ``engagement_envelope``: for a gun, the disk where a rocket at the minimum engagement
+      height is within the maximum slant range (radius ``sqrt(max_range^2 - min_height^2)``);
+      for a battery, the ring of ground ranges between the minimum and maximum intercept range.
+    * ``defended_area``: where a rocket must be predicted to land for the unit to engage it: its
+      ``defended_radius_m`` disk inside the site's defended area (the base plus its margin).
+    """
+    unit = compiled.prepared.scenario.defence[u]
+    site = compiled.prepared.site
+    xy = site.unit_xy_m[u]
+    out: dict[str, tuple] = {}
+    if unit.kind == "cram":
+        out["sensor_coverage"] = (_disk(xy, unit.sensor_range_m), 0.0, unit.sensor_range_m, None)
+        r = math.sqrt(max(unit.max_range_m ** 2 - unit.min_height_m ** 2, 0.0))
+        if r > 0:
+            out["engagement_envelope"] = (_disk(xy, r), 0.0, r, unit.min_height_m)
+    else:
+        out["sensor_coverage"] = (_disk(xy, unit.radar_range_m), 0.0, unit.radar_range_m, None)
+        ring = _disk(xy, unit.max_intercept_range_m)
+        if unit.min_intercept_range_m > 0:
+            ring = ring.difference(_disk(xy, unit.min_intercept_range_m))
+        out["engagement_envelope"] = (ring, unit.min_intercept_range_m,
+                                      unit.max_intercept_range_m, unit.min_intercept_alt_m)
+    defended = _disk(xy, unit.defended_radius_m).intersection(site.defended_area)
+    if not defended.is_empty:
+        out["defended_area"] = (defended, 0.0, unit.defended_radius_m, None)
+    return out
+
+
+_INTEGER_PROPERTIES = ("magazine_rounds", "rounds_per_engagement", "interceptors", "kills",
+                       "salvos_magazine_exhausted")
+
+
+def defences_layer(results: Results) -> gpd.GeoDataFrame:
+    """``defences``: each unit as a point with its parameters and run figures, and its envelopes.
+
+    The ``feature`` property says what a row is: ``unit`` (point), ``sensor_coverage``,
+    ``engagement_envelope`` or ``defended_area`` (polygons; see :func:`unit_envelopes_m`).
+    Envelope rows carry ``inner_radius_m``, ``outer_radius_m`` and ``height_m`` (the height the
+    envelope is drawn at, where it applies).
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    rows: list[dict] = []
+    geoms = []
+    unit_results = results.unit_results
+    for u, unit in enumerate(compiled.prepared.scenario.defence):
+        lon, lat = site.xy_to_lonlat(site.unit_xy_m[u, 0], site.unit_xy_m[u, 1])
+        ur = unit_results[u]
+        gun = unit.kind == "cram"
+        row = {
+            "feature": "unit", "name": unit.name, "kind": unit.kind,
+            "lon": float(lon), "lat": float(lat),
+            "p_kill": unit.p_kill, "reaction_s": unit.reaction_s,
+            "sensor_range_m": unit.sensor_range_m if gun else unit.radar_range_m,
+            "defended_radius_m": unit.defended_radius_m,
+            "max_range_m": unit.max_range_m if gun else None,
+            "min_height_m": unit.min_height_m if gun else None,
+            "engage_s": unit.engage_s if gun else None,
+            "magazine_rounds": unit.magazine_rounds if gun else None,
+            "rounds_per_engagement": unit.rounds_per_engagement if gun else None,
+            "min_intercept_range_m": None if gun else unit.min_intercept_range_m,
+            "max_intercept_range_m": None if gun else unit.max_intercept_range_m,
+            "min_intercept_alt_m": None if gun else unit.min_intercept_alt_m,
+            "max_intercept_alt_m": None if gun else unit.max_intercept_alt_m,
+            "interceptors": None if gun else unit.launchers * unit.missiles_per_launcher,
+            "doctrine": None if gun else unit.doctrine,
+            "engagements_per_salvo": ur.engagements_per_salvo,
+            "kills": ur.kills,
+            "kill_share_of_threatening": ur.kill_share.value,
+            "kill_share_of_threatening_lo": ur.kill_share.lo,
+            "kill_share_of_threatening_hi": ur.kill_share.hi,
+            "salvos_magazine_exhausted": ur.salvos_exhausted,
+        }
+        rows.append(row)
+        geoms.append(shapely.Point(site.unit_xy_m[u]))
+        for feature, (geom, inner, outer, height) in unit_envelopes_m(compiled, u).items():
+            rows.append({"feature": feature, "name": unit.name, "kind": unit.kind,
+                         "inner_radius_m": inner, "outer_radius_m": outer, "height_m": height})
+            geoms.append(geom)
+    frame = pd.DataFrame(rows)  # missing and NaN values are written as null
+    for col in _INTEGER_PROPERTIES:
+        frame[col] = frame[col].astype("Int64")
+    return _frame(site, frame, geoms)
+
+
+# --- grids -----------------------------------------------------------------------------------
+
+
+def _grid_xy_to_lonlat(site, grid, index) -> tuple[np.ndarray, np.ndarray]:
+    cx, cy = grid.centers()
+    return site.xy_to_lonlat(cx[index], cy[index])
+
+
+def leak_grid_layer(results: Results) -> gpd.GeoDataFrame:
+    """``leak_grid``: base-grid cells overlapping the base, clipped to it.
+
+    Properties: ``cell`` (flat grid index), ``impacts`` and ``leakers`` (rocket counts),
+    ``impacts_per_salvo``, ``leakers_per_salvo``, ``leaker_density_per_km2_per_salvo`` (leakers per
+    salvo over the cell's area inside the base), ``p_intercept`` with its 95 % interval
+    ``p_intercept_lo``/``_hi`` (null where no rocket landed), ``area_in_base_m2``, ``centre_lon``,
+    ``centre_lat``.
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    grid = compiled.base_grid
+    index, polygons, area = cells_in(grid, site.base)
+    cells = results.base_cells()
+    lon, lat = _grid_xy_to_lonlat(site, grid, index)
+    data = {
+        "cell": index,
+        "impacts": cells["impacts"][index].astype(np.int64),
+        "leakers": cells["leakers"][index].astype(np.int64),
+        "impacts_per_salvo": cells["impacts_per_salvo"][index],
+        "leakers_per_salvo": cells["leakers_per_salvo"][index],
+        "leaker_density_per_km2_per_salvo": cells["leakers_per_salvo"][index] / (area / M2_PER_KM2),
+        "p_intercept": cells["p_intercept"][index],
+        "p_intercept_lo": cells["p_intercept_lo"][index],
+        "p_intercept_hi": cells["p_intercept_hi"][index],
+        "area_in_base_m2": area,
+        "centre_lon": lon,
+        "centre_lat": lat,
+    }
+    return _frame(site, data, polygons)
+
+
+def launch_risk_layer(results: Results) -> gpd.GeoDataFrame:
+    """``launch_risk``: launch-grid cells overlapping the launch zone, clipped to it.
+
+    Properties: ``cell``, ``salvos`` (salvos fired from the cell), ``share_of_salvos``,
+    ``leakers_per_salvo`` (expected leakers of a salvo fired from the cell) with its 95 % t
+    interval ``leakers_per_salvo_lo``/``_hi`` (null below two salvos), ``threatening_per_salvo``
+    (rockets of such a salvo landing inside), ``distance_to_base_m`` (cell centre to the
+    perimeter), ``area_in_zone_m2``, ``centre_lon``, ``centre_lat``.
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    grid = compiled.launch_grid
+    index, polygons, area = cells_in(grid, site.launch_zone)
+    cells = results.launch_cells()
+    cx, cy = grid.centers()
+    lon, lat = site.xy_to_lonlat(cx[index], cy[index])
+    data = {
+        "cell": index,
+        "salvos": cells["salvos"][index].astype(np.int64),
+        "share_of_salvos": cells["share_of_salvos"][index],
+        "leakers_per_salvo": cells["leakers_per_salvo"][index],
+        "leakers_per_salvo_lo": cells["leakers_per_salvo_lo"][index],
+        "leakers_per_salvo_hi": cells["leakers_per_salvo_hi"][index],
+        "threatening_per_salvo": cells["threatening_per_salvo"][index],
+        "distance_to_base_m": shapely.distance(shapely.points(cx[index], cy[index]), site.base),
+        "area_in_zone_m2": area,
+        "centre_lon": lon,
+        "centre_lat": lat,
+    }
+    return _frame(site, data, polygons)
+
+
+#: Launch areas listed in the report and numbered on the map.
+TOP_LAUNCH_AREAS = 5
+#: Side of a launch area [m]: launch-grid cells are summed into squares about this size, so that
+#: each holds enough salvos for its leak figure to mean something.
+LAUNCH_AREA_M = 1_000.0
+#: Salvos an area needs before it is ranked.
+MIN_SALVOS_TO_RANK = 10
+
+
+def top_launch_areas(results: Results, n: int = TOP_LAUNCH_AREAS, *,
+                     area_m: float = LAUNCH_AREA_M) -> pd.DataFrame:
+    """The launch areas whose salvos leak most.
+
+    Launch-grid cells are summed into squares of about ``area_m`` (a whole number of cells; the
+    tallies are sums, so this is exact), and squares with at least :data:`MIN_SALVOS_TO_RANK`
+    salvos are ranked by expected leakers per salvo fired from them.
+
+    Returns
+    -------
+    DataFrame
+        ``rank``, ``side_m``; ``x_m``, ``y_m`` (local CRS), ``lon``, ``lat``: a point of the
+        square's part in the launch zone; ``distance_to_base_m`` (that point to the perimeter),
+        ``bearing_from_base_deg`` (true bearing from the base's centroid), ``salvos``,
+        ``leakers_per_salvo`` with its 95 % t interval ``_lo``/``_hi``,
+        ``threatening_per_salvo``, ``polygon_m`` (the square in the local CRS, clipped to the
+        launch zone). At most ``n`` rows; fewer if fewer areas qualify.
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    grid = compiled.launch_grid
+    coarse, summed = coarsen_grid(grid, results.launch, max(1, int(round(area_m / grid.cell_m))))
+    cells = replace(results, launch=summed).launch_cells()
+    ranked = np.flatnonzero(cells["salvos"] >= MIN_SALVOS_TO_RANK)
+    pick = ranked[np.argsort(-cells["leakers_per_salvo"][ranked], kind="stable")[:n]]
+    polygons = shapely.intersection(coarse.boxes()[pick], site.launch_zone)
+    where = shapely.point_on_surface(polygons)
+    x, y = shapely.get_x(where), shapely.get_y(where)
+    lon, lat = site.xy_to_lonlat(x, y)
+    centroid = site.base.centroid
+    clon, clat = site.xy_to_lonlat(centroid.x, centroid.y)
+    bearing, _, _ = Geod(ellps="WGS84").inv(np.full(len(pick), clon), np.full(len(pick), clat),
+                                            lon, lat)
+    return pd.DataFrame({
+        "rank": np.arange(1, len(pick) + 1),
+        "side_m": np.full(len(pick), coarse.cell_m),
+        "x_m": x,
+        "y_m": y,
+        "lon": lon,
+        "lat": lat,
+        "distance_to_base_m": shapely.distance(where, site.base),
+        "bearing_from_base_deg": np.mod(bearing, 360.0),
+        "salvos": cells["salvos"][pick].astype(np.int64),
+        "leakers_per_salvo": cells["leakers_per_salvo"][pick],
+        "leakers_per_salvo_lo": cells["leakers_per_salvo_lo"][pick],
+        "leakers_per_salvo_hi": cells["leakers_per_salvo_hi"][pick],
+        "threatening_per_salvo": cells["threatening_per_salvo"][pick],
+        "polygon_m": polygons,
+    })
+
+
+def coarsen_grid(grid: Grid, tallies: np.ndarray, k: int) -> tuple[Grid, np.ndarray]:
+    """Group a grid's cells into ``k`` x ``k`` squares and sum their tallies (exact: they are sums).
+
+    Parameters
+    ----------
+    grid : Grid
+        The fine grid.
+    tallies : ndarray, float64, shape (n_rows, grid.n_cells)
+        Per-cell tallies (``Results.grid`` or ``Results.launch``).
+    k : int
+        Cells per side of a square.
+
+    Returns
+    -------
+    coarse : Grid
+        Same origin, ``k * cell_m`` cells (the last row and column may stick out).
+    summed : ndarray, float64, shape (n_rows, coarse.n_cells)
+    """
+    if k == 1:
+        return grid, tallies
+    coarse = Grid(grid.x0, grid.y0, grid.cell_m * k, -(-grid.nx // k), -(-grid.ny // k))
+    iy, ix = np.divmod(np.arange(grid.n_cells), grid.nx)
+    target = (iy // k) * coarse.nx + ix // k
+    summed = np.stack([np.bincount(target, weights=row, minlength=coarse.n_cells)
+                       for row in tallies])
+    return coarse, summed
+
+
+def impacts_layer(results: Results) -> gpd.GeoDataFrame:
+    """``impacts``: where each rocket of the recorded sample of salvos lands, as points.
+
+    The point is the rocket's ballistic impact point: for an intercepted rocket, where it would
+    have landed. Properties: ``salvo``, ``tube``, ``inside`` (lands inside the base),
+    ``defended`` (inside the defended area), ``intercepted``, ``leaked`` (inside and not
+    intercepted), ``kill_unit`` (name, null if not intercepted), ``kill_t_s``, ``t_launch_s``,
+    ``t_impact_s`` (from the salvo's first launch), ``first_detect_t_s``, ``warning_s`` (null for
+    rockets landing outside), ``apogee_m``, ``launch_lon``/``launch_lat``,
+    ``aim_lon``/``aim_lat``.
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    s = results.story
+    names = np.array(compiled.unit_names + [None], dtype=object)
+    kill_unit = s[:, T.R_KILL_UNIT].astype(np.int64) if len(s) else np.zeros(0, np.int64)
+    inside = s[:, T.R_INSIDE] > 0
+    intercepted = s[:, T.R_INTERCEPTED] > 0
+    launch_lon, launch_lat = site.xy_to_lonlat(s[:, T.R_LAUNCH_X], s[:, T.R_LAUNCH_Y])
+    aim_lon, aim_lat = site.xy_to_lonlat(s[:, T.R_AIM_X], s[:, T.R_AIM_Y])
+    data = {
+        "salvo": s[:, T.R_SALVO].astype(np.int64),
+        "tube": s[:, T.R_TUBE].astype(np.int64),
+        "inside": inside,
+        "defended": s[:, T.R_DEFENDED] > 0,
+        "intercepted": intercepted,
+        "leaked": inside & ~intercepted,
+        "kill_unit": names[kill_unit],  # -1 (not killed) picks the trailing None
+        "kill_t_s": s[:, T.R_KILL_T],
+        "t_launch_s": s[:, T.R_T_LAUNCH],
+        "t_impact_s": s[:, T.R_T_IMPACT],
+        "first_detect_t_s": s[:, T.R_FIRST_DETECT_T],
+        "warning_s": s[:, T.R_WARNING_S],
+        "apogee_m": s[:, T.R_APOGEE_M],
+        "launch_lon": launch_lon,
+        "launch_lat": launch_lat,
+        "aim_lon": aim_lon,
+        "aim_lat": aim_lat,
+    }
+    return _frame(site, data, shapely.points(s[:, T.R_IMPACT_X], s[:, T.R_IMPACT_Y]))
+
+
+def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer of a run, by name, in drawing order (areas first, points last)."""
+    return {
+        "base": base_layer(results),
+        "launch_zone": launch_zone_layer(results),
+        "leak_grid": leak_grid_layer(results),
+        "launch_risk": launch_risk_layer(results),
+        "defences": defences_layer(results),
+        "impacts": impacts_layer(results),
+    }
+
+
+def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
+    """``coverage_grid``: coverage cells clipped to the base.
+
+    Properties: ``cell``, ``p_intercept`` with ``p_intercept_lo``/``_hi`` (null where no rocket
+    landed), ``impacts``, ``covered`` (estimate >= threshold), ``covered_conservative`` (lower
+    bound >= threshold), ``sampled``, ``area_in_base_m2``, ``centre_lon``, ``centre_lat``.
+    """
+    plan = coverage.plan
+    site = coverage.results.compiled.prepared.site
+    lon, lat = _grid_xy_to_lonlat(site, plan.grid, plan.index)
+    data = {
+        "cell": plan.index,
+        "p_intercept": coverage.p_intercept,
+        "p_intercept_lo": coverage.p_intercept_lo,
+        "p_intercept_hi": coverage.p_intercept_hi,
+        "impacts": coverage.impacts.astype(np.int64),
+        "covered": coverage.covered,
+        "covered_conservative": coverage.covered_conservative,
+        "sampled": coverage.impacts > 0,
+        "area_in_base_m2": plan.area_m2,
+        "centre_lon": lon,
+        "centre_lat": lat,
+    }
+    return _frame(site, data, plan.polygons)
+
+
+# --- writers ---------------------------------------------------------------------------------
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
+    """Write ``frame`` as RFC 7946 GeoJSON (EPSG:4326, counter-clockwise exteriors, no CRS member).
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        In EPSG:4326.
+    path : Path
+        Target file (callers pass a temp path and move it into place).
+    layer : str
+        The collection's ``name``.
+    """
+    frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer=layer,
+                  layer_options={"RFC7946": "YES",
+                                 "COORDINATE_PRECISION": str(COORDINATE_PRECISION),
+                                 "SIGNIFICANT_FIGURES": str(SIGNIFICANT_FIGURES)})
+
+
+def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write every layer into one GeoPackage, one table each, named as the dict keys."""
+    for name, frame in layers.items():
+        frame.to_file(path, driver="GPKG", engine="pyogrio", layer=name)

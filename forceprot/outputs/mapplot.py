@@ -1,0 +1,508 @@
+"""Map pictures: ``map.png`` of a run and ``coverage.png`` of a coverage map.
+
+Each picture has two panels: an overview of the launch zone around the base (with the launch
+areas that leak most) and a detail of the base (the heat map, the defences with their envelopes
+and labels, the assets), so that a small base is as readable as a large one. Drawn with matplotlib's Agg canvas only (no pyplot state, no network tiles), in the site's local
+UTM CRS so that distances on the page are true: the scale bar is exact, the north arrow points to
+true north at the map centre (UTM grid north differs by the meridian convergence), and a WGS84
+graticule gives lon/lat on the frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import shapely
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Bbox
+from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+from forceprot.coverage import Coverage, cells_in
+from forceprot.outputs.layers import coarsen_grid, unit_envelopes_m
+from forceprot.results import Results
+
+__all__ = ["render_coverage_map", "render_run_map", "MAP_DPI", "MAP_SIZE_IN"]
+
+#: Figure size [in] and resolution [dots per inch]: 2400 x 1350 px.
+MAP_SIZE_IN = (16.0, 9.0)
+MAP_DPI = 150
+#: Margins around the overview (launch zone and base) and the detail (defended area, units and
+#: gun envelopes) [fraction of the larger side].
+OVERVIEW_MARGIN_FRAC = 0.03
+DETAIL_MARGIN_FRAC = 0.05
+
+UNIT_STYLE = {
+    "cram": {"marker": "^", "color": "#1f4e9c", "label": "C-RAM-class mount"},
+    "patriot": {"marker": "s", "color": "#6a2c91", "label": "Patriot-class battery"},
+}
+#: Figure fractions (left, bottom, width, height) of the panels and the colour bar, and the
+#: lower-left corner of the legend. Panels are square (equal aspect), anchored left.
+OVERVIEW_AXES = (0.045, 0.135, 0.40, 0.711)
+DETAIL_AXES = (0.475, 0.135, 0.40, 0.711)
+COLORBAR_AXES = (0.895, 0.25, 0.012, 0.55)
+LEGEND_CORNER = (0.045, 0.035)
+LEAK_CMAP = "YlOrRd"
+COVERAGE_CMAP = "RdYlBu"
+TOP_LAUNCH_COLOR = "#b2182b"
+HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
+LAUNCH_ZONE_FILL = "#efe4cc"
+BASE_FILL = "#f2f2f2"
+
+
+# --- geometry to matplotlib -------------------------------------------------------------------
+
+
+def _polygon_path(geometry) -> MplPath:
+    """A matplotlib path of a (multi)polygon, holes included (even-odd fill)."""
+    verts, codes = [], []
+    for poly in shapely.get_parts(geometry):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            xy = np.asarray(ring.coords)
+            verts.append(xy)
+            codes.append(np.r_[MplPath.MOVETO, np.full(len(xy) - 2, MplPath.LINETO),
+                               MplPath.CLOSEPOLY])
+    if not verts:
+        return MplPath(np.zeros((1, 2)), [MplPath.MOVETO])
+    return MplPath(np.concatenate(verts), np.concatenate(codes).astype(np.uint8))
+
+
+def _patch(ax, geometry, **kwargs) -> PathPatch:
+    patch = PathPatch(_polygon_path(geometry), **kwargs)
+    ax.add_patch(patch)
+    return patch
+
+
+# --- map furniture ----------------------------------------------------------------------------
+
+
+def _nice_length_m(span_m: float) -> float:
+    """A round scale-bar length near a fifth of ``span_m`` [m]."""
+    target = span_m / 5.0
+    base = 10.0 ** math.floor(math.log10(target))
+    return max(m * base for m in (1, 2, 5) if m * base <= target)
+
+
+def _scale_bar(ax, span_m: float) -> None:
+    length = _nice_length_m(span_m)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    bar = AnchoredSizeBar(ax.transData, length, label, loc="lower left", pad=0.6, borderpad=0.8,
+                          sep=4, frameon=True, size_vertical=span_m / 250.0, color="black",
+                          fontproperties={"size": 10})
+    bar.patch.set_alpha(0.85)
+    ax.add_artist(bar)
+
+
+def _north_arrow(ax, site, centre_xy) -> None:
+    """Arrow to true north at the map centre, with the grid convergence noted."""
+    lon, lat = site.xy_to_lonlat(*centre_xy)
+    nx, ny = site.lonlat_to_xy(lon, lat + 0.01)
+    dx, dy = float(nx - centre_xy[0]), float(ny - centre_xy[1])
+    norm = math.hypot(dx, dy)
+    dx, dy = dx / norm, dy / norm
+    convergence_deg = math.degrees(math.atan2(dx, dy))
+    x0, y0, length = 0.94, 0.84, 0.08
+    ax.add_patch(FancyArrow(x0 - 0.5 * length * dx, y0 - 0.5 * length * dy, length * dx,
+                            length * dy, width=0.012, head_width=0.035, head_length=0.03,
+                            length_includes_head=True, transform=ax.transAxes, color="black",
+                            zorder=20))
+    ax.text(x0 + 0.5 * length * dx, y0 + 0.5 * length * dy + 0.015, "N", transform=ax.transAxes,
+            ha="center", va="bottom", fontsize=13, fontweight="bold", zorder=20,
+            path_effects=HALO)
+    ax.text(x0, y0 - 0.5 * length - 0.012, f"true north\ngrid {convergence_deg:+.2f}°",
+            transform=ax.transAxes, ha="center", va="top", fontsize=7, zorder=20,
+            path_effects=HALO)
+
+
+def _graticule_step_deg(span_deg: float) -> float:
+    for step in (0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0):
+        if span_deg / step <= 6:
+            return step
+    return 10.0
+
+
+def _graticule(ax, site, extent) -> None:
+    """Faint WGS84 lon/lat lines, labelled where they meet the bottom and left frame."""
+    x0, x1, y0, y1 = extent
+    xs = np.linspace(x0, x1, 50)
+    ys = np.linspace(y0, y1, 50)
+    bx = np.r_[xs, np.full(50, x1), xs[::-1], np.full(50, x0)]
+    by = np.r_[np.full(50, y0), ys, np.full(50, y1), ys[::-1]]
+    lon, lat = site.xy_to_lonlat(bx, by)
+    step = _graticule_step_deg(max(lon.max() - lon.min(), lat.max() - lat.min()))
+    lons = np.arange(math.ceil(lon.min() / step) * step, lon.max(), step)
+    lats = np.arange(math.ceil(lat.min() / step) * step, lat.max(), step)
+    t = np.linspace(0.0, 1.0, 100)
+    xt, xl, yt, yl = [], [], [], []
+    for L in lons:
+        gx, gy = site.lonlat_to_xy(np.full_like(t, L), lat.min() + t * (lat.max() - lat.min()))
+        ax.plot(gx, gy, color="#9a9a9a", lw=0.5, ls=(0, (4, 4)), zorder=1.5)
+        xt.append(float(np.interp(y0, gy, gx)))
+        xl.append(f"{abs(L):.{_decimals(step)}f}°{'E' if L >= 0 else 'W'}")
+    for L in lats:
+        gx, gy = site.lonlat_to_xy(lon.min() + t * (lon.max() - lon.min()), np.full_like(t, L))
+        ax.plot(gx, gy, color="#9a9a9a", lw=0.5, ls=(0, (4, 4)), zorder=1.5)
+        yt.append(float(np.interp(x0, gx, gy)))
+        yl.append(f"{abs(L):.{_decimals(step)}f}°{'N' if L >= 0 else 'S'}")
+    ax.set_xticks(xt, xl, fontsize=8)
+    ax.set_yticks(yt, yl, fontsize=8, rotation=90, va="center")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+
+
+def _decimals(step: float) -> int:
+    """Decimals that write ``step`` exactly (0.025 -> 3, 0.5 -> 1, 2 -> 0)."""
+    text = f"{step:g}"
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _square(bounds, margin_frac: float) -> tuple[float, float, float, float]:
+    """A square extent (x0, x1, y0, y1) around ``bounds`` with a margin [fraction of the side]."""
+    minx, miny, maxx, maxy = bounds
+    side = max(maxx - minx, maxy - miny) * (1.0 + 2.0 * margin_frac)
+    cx, cy = 0.5 * (minx + maxx), 0.5 * (miny + maxy)
+    return cx - 0.5 * side, cx + 0.5 * side, cy - 0.5 * side, cy + 0.5 * side
+
+
+def _overview_extent(compiled) -> tuple[float, float, float, float]:
+    """The launch zone and the base."""
+    site = compiled.prepared.site
+    return _square(shapely.union_all([site.launch_zone, site.base]).bounds, OVERVIEW_MARGIN_FRAC)
+
+
+def _detail_extent(compiled) -> tuple[float, float, float, float]:
+    """The defended area, the units and the guns' engagement disks."""
+    site = compiled.prepared.site
+    parts = [site.defended_area, shapely.multipoints(site.unit_xy_m.reshape(-1, 2))]
+    for u, unit in enumerate(compiled.prepared.scenario.defence):
+        if unit.kind == "cram":
+            parts.append(unit_envelopes_m(compiled, u).get("engagement_envelope",
+                                                           (shapely.Point(),))[0])
+    return _square(shapely.union_all(parts).bounds, DETAIL_MARGIN_FRAC)
+
+
+def _panel(fig, rect, compiled, extent, title: str):
+    """One map panel: launch zone, base fill, graticule, scale bar, north arrow, title."""
+    site = compiled.prepared.site
+    ax = fig.add_axes(rect)
+    ax.set_aspect("equal")
+    ax.set_anchor("W")
+    _patch(ax, site.launch_zone, facecolor=LAUNCH_ZONE_FILL, edgecolor="#b89b5e", lw=0.8,
+           zorder=1)
+    _patch(ax, site.base, facecolor=BASE_FILL, edgecolor="none", zorder=2)
+    _graticule(ax, site, extent)
+    _scale_bar(ax, extent[1] - extent[0])
+    _north_arrow(ax, site, (0.5 * (extent[0] + extent[1]), 0.5 * (extent[2] + extent[3])))
+    ax.set_title(title, loc="left", fontsize=11, fontweight="bold")
+    return ax
+
+
+def _new_map(compiled, title: str, subtitle: str, overview_title: str, detail_title: str):
+    """Figure with the overview and detail panels (see the module notes)."""
+    site = compiled.prepared.site
+    fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
+    FigureCanvasAgg(fig)
+    overview_extent = _overview_extent(compiled)
+    detail_extent = _detail_extent(compiled)
+    overview = _panel(fig, OVERVIEW_AXES, compiled, overview_extent, overview_title)
+    detail = _panel(fig, DETAIL_AXES, compiled, detail_extent, detail_title)
+    x0, x1, y0, y1 = detail_extent
+    overview.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="#444444",
+                                 lw=1.0, ls=(0, (5, 3)), zorder=15))
+    fig.text(0.03, 0.975, title, fontsize=15, fontweight="bold", va="top")
+    fig.text(0.03, 0.935, subtitle, fontsize=10.5, va="top", color="#333333")
+    crs = site.local_crs
+    fig.text(0.03, 0.012, f"Drawn in {crs.name} ({crs.to_string()}), metres, so the scale bars are "
+             "true; dashed grey lines are WGS84 lon/lat. The dashed box on the left is the area "
+             "on the right. Generic, illustrative parameters.", fontsize=8, color="#555555")
+    return fig, overview, detail
+
+
+def _outlines(ax, compiled) -> list:
+    """Base outline and the site's defended area (base plus margin); legend handles."""
+    site = compiled.prepared.site
+    margin = compiled.prepared.scenario.site.defended_margin_m
+    _patch(ax, site.base, facecolor="none", edgecolor="#1a1a1a", lw=1.8, zorder=6)
+    handles = [Line2D([], [], color="#1a1a1a", lw=1.8, label="base perimeter")]
+    if margin > 0:
+        _patch(ax, site.defended_area, facecolor="none", edgecolor="#1a1a1a", lw=0.8,
+               ls=(0, (2, 2)), zorder=6)
+        handles.append(Line2D([], [], color="#1a1a1a", lw=0.8, ls=(0, (2, 2)),
+                              label=f"defended area (base + {margin:g} m)"))
+    handles.append(Patch(facecolor=LAUNCH_ZONE_FILL, edgecolor="#b89b5e", label="launch zone"))
+    return handles
+
+
+def _units(ax, compiled, labels=None) -> list:
+    """Unit symbols, engagement envelopes and sensor coverage; labels if given; legend handles.
+
+    A gun's engagement disk is shaded; a battery's intercept ring is only outlined (it usually
+    covers the whole map, and what matters on it is the dead zone inside the minimum range).
+    """
+    site = compiled.prepared.site
+    kinds_seen: list[str] = []
+    for u, unit in enumerate(compiled.prepared.scenario.defence):
+        style = UNIT_STYLE[unit.kind]
+        env = unit_envelopes_m(compiled, u)
+        if "sensor_coverage" in env:
+            _patch(ax, env["sensor_coverage"][0], facecolor="none", edgecolor=style["color"],
+                   lw=0.7, ls=(0, (1, 2.5)), alpha=0.7, zorder=7)
+        if "engagement_envelope" in env:
+            geom = env["engagement_envelope"][0]
+            if unit.kind == "cram":
+                _patch(ax, geom, facecolor=style["color"], alpha=0.10, edgecolor="none", zorder=5)
+                _patch(ax, geom, facecolor="none", edgecolor=style["color"], lw=1.4, zorder=7)
+            else:
+                _patch(ax, geom, facecolor="none", edgecolor=style["color"], lw=1.4,
+                       ls=(0, (6, 2, 1, 2)), zorder=7)
+        x, y = site.unit_xy_m[u]
+        ax.plot(x, y, marker=style["marker"], color=style["color"], markersize=11,
+                markeredgecolor="white", markeredgewidth=1.2, ls="none", zorder=12)
+        if labels is not None:
+            labels.add(unit.name, (x, y), fontsize=9, fontweight="bold", color=style["color"])
+        if unit.kind not in kinds_seen:
+            kinds_seen.append(unit.kind)
+    handles = []
+    for kind in kinds_seen:
+        style = UNIT_STYLE[kind]
+        if kind == "cram":
+            envelope = Patch(facecolor=mcolors.to_rgba(style["color"], 0.15),
+                             edgecolor=style["color"], lw=1.4,
+                             label="engagement disk (max range at min height)")
+        else:
+            envelope = Line2D([], [], color=style["color"], lw=1.4, ls=(0, (6, 2, 1, 2)),
+                              label="intercept ring (min and max range)")
+        handles += [
+            Line2D([], [], marker=style["marker"], color=style["color"], ls="none", markersize=10,
+                   markeredgecolor="white", label=style["label"]),
+            envelope,
+            Line2D([], [], color=style["color"], lw=0.8, ls=(0, (1, 2.5)),
+                   label="sensor detection range"),
+        ]
+    return handles
+
+
+class _Labels:
+    """Point labels placed greedily: each takes the first of a few offsets that overlaps neither
+    a label placed before it nor a blocked point (a symbol), else the first offset."""
+
+    OFFSETS_PT = ((8, 5, "left", "bottom"), (8, -5, "left", "top"), (-8, 5, "right", "bottom"),
+                  (-8, -5, "right", "top"), (0, -12, "center", "top"), (0, 12, "center", "bottom"))
+    SYMBOL_HALF_PT = 6.0
+
+    def __init__(self, ax, points_xy) -> None:
+        self.ax = ax
+        self.renderer = ax.figure.canvas.get_renderer()
+        half = self.SYMBOL_HALF_PT * ax.figure.dpi / 72.0
+        self.placed = [Bbox.from_extents(px - half, py - half, px + half, py + half)
+                       for px, py in ax.transData.transform(np.reshape(points_xy, (-1, 2)))]
+
+    def _annotate(self, text, xy, dx, dy, ha, va, **kwargs):
+        return self.ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
+                                va=va, zorder=13, path_effects=HALO, **kwargs)
+
+    def add(self, text: str, xy, **kwargs) -> None:
+        for dx, dy, ha, va in self.OFFSETS_PT:
+            label = self._annotate(text, xy, dx, dy, ha, va, **kwargs)
+            box = label.get_window_extent(self.renderer)
+            if not any(box.overlaps(other) for other in self.placed):
+                break
+            label.remove()
+        else:
+            label = self._annotate(text, xy, *self.OFFSETS_PT[0], **kwargs)
+            box = label.get_window_extent(self.renderer)
+        self.placed.append(box)
+
+
+def _labels(ax, compiled) -> _Labels:
+    site = compiled.prepared.site
+    return _Labels(ax, np.concatenate([site.unit_xy_m.reshape(-1, 2),
+                                       site.asset_xy_m.reshape(-1, 2)]))
+
+
+def _assets(ax, compiled, labels) -> list:
+    site = compiled.prepared.site
+    assets = compiled.prepared.scenario.asset
+    for a, asset in enumerate(assets):
+        x, y = site.asset_xy_m[a]
+        _patch(ax, shapely.Point(x, y).buffer(asset.radius_m, quad_segs=16), facecolor="none",
+               edgecolor="#111111", lw=0.9, zorder=9)
+        ax.plot(x, y, marker="*", color="#111111", markersize=9, ls="none", zorder=10)
+        labels.add(asset.name, (x, y), fontsize=8, fontstyle="italic")
+    if not assets:
+        return []
+    return [Line2D([], [], marker="*", color="#111111", ls="none", markersize=9,
+                   label="asset (circle: hit radius)")]
+
+
+def _grid_image(ax, grid, values: np.ndarray, clip_geometry, cmap, norm):
+    """Draw per-cell values (flat, NaN = nothing) as an image clipped to ``clip_geometry``."""
+    arr = np.ma.masked_invalid(values.reshape(grid.ny, grid.nx))
+    image = ax.imshow(arr, origin="lower", interpolation="nearest", cmap=cmap, norm=norm,
+                      extent=(grid.x0, grid.x0 + grid.nx * grid.cell_m, grid.y0,
+                              grid.y0 + grid.ny * grid.cell_m), zorder=4)
+    clip = PathPatch(_polygon_path(clip_geometry), transform=ax.transData, facecolor="none",
+                     edgecolor="none")
+    ax.add_patch(clip)
+    image.set_clip_path(clip)
+    return image
+
+
+def _colorbar(fig, image, label: str, *, extend: str = "neither"):
+    cax = fig.add_axes(COLORBAR_AXES)
+    bar = fig.colorbar(image, cax=cax, extend=extend)
+    bar.set_label(label, fontsize=10)
+    bar.ax.tick_params(labelsize=8)
+    return bar
+
+
+def _legend(fig, handles: list) -> None:
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=LEGEND_CORNER, ncols=4,
+               fontsize=8.5, frameon=False, handlelength=2.4, borderaxespad=0.0,
+               columnspacing=2.0, labelspacing=0.6)
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, format="png", dpi=MAP_DPI, facecolor="white")
+
+
+def _top_launch(ax, top_launch) -> list:
+    """Outline and number the launch areas the report lists; legend handle."""
+    if top_launch is None or not len(top_launch):
+        return []
+    for row in top_launch.itertuples():
+        _patch(ax, row.polygon_m, facecolor="none", edgecolor=TOP_LAUNCH_COLOR, lw=1.2, zorder=8)
+        ax.annotate(str(row.rank), (row.x_m, row.y_m), ha="center", va="center", fontsize=8,
+                    fontweight="bold", color="white", zorder=14,
+                    bbox={"boxstyle": "circle,pad=0.25", "fc": TOP_LAUNCH_COLOR, "ec": "white",
+                          "lw": 1.0})
+    side_km = top_launch["side_m"].iloc[0] / 1000.0
+    return [Line2D([], [], marker="o", color=TOP_LAUNCH_COLOR, ls="none", markersize=9,
+                   markeredgecolor="white",
+                   label=f"{side_km:g} km launch areas whose salvos leak most (report.md)")]
+
+
+# --- the two maps -----------------------------------------------------------------------------
+
+#: Rockets a typical map cell should hold: the run map groups base-grid cells into squares big
+#: enough for this (a cell's leaker count then varies by roughly 1/sqrt(300), about 6 %, before
+#: clustering), so that the picture shows the defences rather than sampling noise.
+ROCKETS_PER_MAP_CELL = 300
+
+
+def _display_cells(results: Results):
+    """The base grid, grouped so a typical cell holds :data:`ROCKETS_PER_MAP_CELL` rockets."""
+    grid = results.compiled.base_grid
+    area = results.compiled.prepared.site.base_area_m2
+    rockets = max(float(results.rockets_threatening), 1.0)
+    side_m = math.sqrt(ROCKETS_PER_MAP_CELL * area / rockets)
+    k = max(1, math.ceil(side_m / grid.cell_m - 1e-9))
+    coarse, summed = coarsen_grid(grid, results.grid, k)
+    return coarse, replace(results, grid=summed).base_cells()
+
+
+def _pct(e) -> str:
+    return f"{e.value:.1%} [{e.lo:.1%}–{e.hi:.1%}]" if math.isfinite(e.value) else "n/a"
+
+
+def render_run_map(results: Results, path: Path, *, top_launch=None) -> None:
+    """Write ``map.png``: leaker density over the base, launch zone, defences and assets.
+
+    Parameters
+    ----------
+    results : Results
+        The run.
+    path : Path
+        PNG file to write (callers pass a temp path).
+    top_launch : DataFrame, optional
+        Launch areas to outline and number (:func:`forceprot.outputs.layers.top_launch_areas`),
+        as the report lists them.
+    """
+    compiled = results.compiled
+    sc = compiled.prepared.scenario
+    site = compiled.prepared.site
+    grid, cells = _display_cells(results)
+    fig, overview, detail = _new_map(
+        compiled, f"{sc.site.name}: where leakers land",
+        f"{results.salvos:,} salvos of {sc.threat.tubes} × {sc.threat.rocket}, seed {results.seed}"
+        f"  ·  leak rate {_pct(results.leak_rate)}  ·  P(salvo puts ≥ 1 leaker inside) "
+        f"{_pct(results.p_any_leak)}  ·  95 % intervals",
+        "Launch zone", f"Base: leakers per km² per salvo, {grid.cell_m:g} m cells")
+
+    index, _, area = cells_in(grid, site.base)
+    density = np.full(grid.n_cells, np.nan)
+    sampled = cells["impacts"][index] > 0
+    density[index[sampled]] = cells["leakers_per_salvo"][index[sampled]] / (area[sampled] / 1e6)
+    # Colour scale up to the 99th percentile of cells at least half inside: edge slivers are
+    # noisy (few rockets over a small area) and would wash the rest out.
+    full = sampled & (area >= 0.5 * grid.cell_m ** 2)
+    vmax = float(np.nanpercentile(density[index[full]], 99)) if full.any() else 1.0
+    vmax = vmax if vmax > 0 else 1.0
+    norm = mcolors.Normalize(vmin=0.0, vmax=vmax)
+    more = bool(np.nanmax(density) > vmax) if np.isfinite(density).any() else False
+    for ax in (overview, detail):
+        image = _grid_image(ax, grid, density, site.base, LEAK_CMAP, norm)
+    _colorbar(fig, image, "leakers per km² per salvo", extend="max" if more else "neither")
+
+    handles = _outlines(overview, compiled)
+    _outlines(detail, compiled)
+    handles += _units(detail, compiled, _labels(detail, compiled))
+    _units(overview, compiled)
+    handles += _assets(detail, compiled, _labels(detail, compiled))
+    handles += _top_launch(overview, top_launch)
+    _legend(fig, handles)
+    _save(fig, path)
+
+
+def render_coverage_map(coverage: Coverage, path: Path) -> None:
+    """Write ``coverage.png``: P(intercept) of a rocket landing in each cell, threshold outlined."""
+    results = coverage.results
+    compiled = results.compiled
+    sc = compiled.prepared.scenario
+    site = compiled.prepared.site
+    plan = coverage.plan
+    fig, overview, detail = _new_map(
+        compiled, f"{sc.site.name}: where a rocket that lands is intercepted",
+        f"covered (P(intercept) ≥ {coverage.threshold:g}): {coverage.covered_share:.1%} of the "
+        f"base area; {coverage.covered_share_conservative:.1%} by the 95 % lower bound  ·  "
+        f"{results.salvos:,} salvos of {sc.threat.tubes} × {sc.threat.rocket} aimed over "
+        f"{plan.n_cells:,} cells, seed {results.seed}",
+        "Launch zone", f"Base: P(intercept), {plan.cell_m:g} m cells")
+    values = np.full(plan.grid.n_cells, np.nan)
+    values[plan.index] = coverage.p_intercept
+    norm = mcolors.Normalize(vmin=0.0, vmax=1.0)
+    for ax in (overview, detail):
+        image = _grid_image(ax, plan.grid, values, site.base, COVERAGE_CMAP, norm)
+    bar = _colorbar(fig, image, "P(intercept) of a rocket landing in the cell")
+    bar.ax.axhline(coverage.threshold, color="black", lw=2.5)
+    bar.ax.text(-0.4, coverage.threshold, "threshold", transform=bar.ax.get_yaxis_transform(),
+                ha="right", va="center", fontsize=8, rotation=90)
+    handles = _outlines(overview, compiled)
+    _outlines(detail, compiled)
+    if coverage.covered.any():
+        covered = shapely.union_all(plan.polygons[coverage.covered])
+        _patch(detail, covered, facecolor="none", edgecolor="black", lw=1.0, hatch="//",
+               zorder=5.5)
+        handles.append(Patch(facecolor="none", edgecolor="black", hatch="//",
+                             label=f"covered: P(intercept) ≥ {coverage.threshold:g}"))
+    unsampled = coverage.impacts <= 0
+    if unsampled.any():
+        for ax in (overview, detail):
+            _patch(ax, shapely.union_all(plan.polygons[unsampled]), facecolor="#9e9e9e",
+                   edgecolor="none", zorder=4.5)
+        handles.append(Patch(facecolor="#9e9e9e", label="no rocket landed (counted not covered)"))
+    handles += _units(detail, compiled, _labels(detail, compiled))
+    _units(overview, compiled)
+    handles += _assets(detail, compiled, _labels(detail, compiled))
+    _legend(fig, handles)
+    _save(fig, path)

@@ -1,0 +1,186 @@
+"""``report.md``: a run's findings as a short Markdown report with the map embedded.
+
+The report says what was run, the headline figures with their 95 % intervals, what each unit
+did, how much warning people get, the launch areas whose salvos leak most, what reaches the
+assets, and the run's facts, in that order. Every figure in it is also in ``summary.json`` or a
+GeoJSON layer under a stable name.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from forceprot import __version__
+from forceprot.outputs.layers import MIN_SALVOS_TO_RANK
+from forceprot.results import Results
+from forceprot.stats import Estimate
+
+__all__ = ["run_report_markdown"]
+
+COMPASS_POINTS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
+                  "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
+
+
+def _compass(bearing_deg: float) -> str:
+    return COMPASS_POINTS[int((bearing_deg % 360.0) / 22.5 + 0.5) % 16]
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}%}".replace("%", " %") if math.isfinite(x) else "n/a"
+
+
+def _num(x: float, fmt: str) -> str:
+    return format(x, fmt) if math.isfinite(x) else "n/a"
+
+
+def _est(e: Estimate, kind: str = "pct", fmt: str = ".2f") -> tuple[str, str]:
+    """(estimate, interval) as text; ``kind`` is ``pct`` or ``num``."""
+    if not math.isfinite(e.value):
+        return "n/a", "n/a"
+    if kind == "pct":
+        return _pct(e.value), f"{_pct(e.lo)} – {_pct(e.hi)}"
+    return _num(e.value, fmt), f"{_num(e.lo, fmt)} – {_num(e.hi, fmt)}"
+
+
+def _table(header: list[str], rows: list[list[str]], align: str) -> str:
+    """A Markdown pipe table; ``align`` has one of ``l``/``r`` per column."""
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = None,
+                        map_name: str | None = "map.png") -> str:
+    """The Markdown report of a run.
+
+    Parameters
+    ----------
+    results : Results
+        The run.
+    top_launch : DataFrame, optional
+        :func:`forceprot.outputs.layers.top_launch_areas` (numbered the same on the map).
+    map_name : str, optional
+        File name of the map picture beside the report; None leaves the map out.
+    """
+    sc = results.compiled.prepared.scenario
+    site = results.compiled.prepared.site
+    threat = sc.threat
+    out: list[str] = []
+    out.append(f"# {sc.site.name}: rocket salvo leak report\n")
+    out.append(
+        f"{results.salvos:,} salvos of {threat.tubes} × {threat.rocket} rockets "
+        f"({sc.rocket_class.label}), {threat.ripple_s:g} s ripple, fired from "
+        + (f"{threat.min_standoff_m:,.0f}–{threat.max_standoff_m:,.0f} m outside the perimeter"
+           if sc.site.launch_areas is None else "the launch areas layer")
+        + f", aimed {'uniformly over the base' if threat.aim == 'uniform' else 'at the assets'}, "
+        f"against {len(sc.defence)} defence unit(s). Scenario `{sc.label}`, seed {results.seed}. "
+        "Intervals are 95 %; the salvo, not the rocket, is the sampling unit.\n")
+
+    out.append("## Headline\n")
+    rows = []
+    for label, e, kind in (
+            ("**Leak rate** (rockets landing inside that are not intercepted)",
+             results.leak_rate, "pct"),
+            ("P(a salvo puts at least one leaker inside)", results.p_any_leak, "pct"),
+            ("Expected leakers per salvo", results.expected_leakers_per_salvo, "num"),
+            ("Share of fired rockets landing inside the base", results.threat_fraction, "pct"),
+            ("P(a salvo puts at least one rocket inside), defences aside", results.p_any_inside,
+             "pct")):
+        value, interval = _est(e, kind)
+        rows.append([label, value, interval])
+    out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
+    out.append(f"Of {results.rockets_fired:,} rockets fired, {results.rockets_threatening:,} "
+               f"would have landed inside the base; {results.rockets_leaked:,} of those got "
+               f"through and {results.rockets_threatening - results.rockets_leaked:,} were "
+               "intercepted.\n")
+
+    out.append("## Defence units\n")
+    if results.unit_results:
+        rows = []
+        for ur in results.unit_results:
+            value, interval = _est(ur.kill_share, "pct")
+            rows.append([ur.name, ur.kind, f"{ur.engagements_per_salvo:.2f}", f"{ur.kills:,}",
+                         f"{value} ({interval})", f"{ur.salvos_exhausted:,}"])
+        out.append(_table(["unit", "kind", "engagements per salvo", "kills",
+                           "share of rockets landing inside it killed first (95 %)",
+                           "salvos with magazine run dry"], rows, "llrrrr") + "\n")
+        out.append("A rocket killed by two units is credited to the earlier kill.\n")
+    else:
+        out.append("No defence units: every rocket landing inside leaks.\n")
+
+    out.append("## Warning time\n")
+    mean, interval = _est(results.warning_mean_s, "num", ".1f")
+    out.append(
+        f"From first detection by any sensor plus the {sc.warning.alert_delay_s:g} s alert delay "
+        f"to impact, over rockets landing inside: mean **{mean} s** ({interval} s; rockets "
+        f"treated as independent, so indicative), 5th percentile "
+        f"**{_num(results.warning_p05_s, '.1f')} s**. Rockets no sensor saw (no warning): "
+        f"{_pct(results.undetected_fraction)}.\n")
+
+    out.append("## Launch areas whose salvos leak most\n")
+    if top_launch is not None and len(top_launch):
+        side_km = top_launch["side_m"].iloc[0] / 1000.0
+        rows = []
+        for row in top_launch.itertuples():
+            rows.append([
+                str(row.rank), f"{row.lat:.5f}, {row.lon:.5f}",
+                f"{row.distance_to_base_m:,.0f} m {_compass(row.bearing_from_base_deg)} "
+                f"({row.bearing_from_base_deg:.0f}°)",
+                f"{row.salvos:,}",
+                f"{row.leakers_per_salvo:.1f} ({_num(row.leakers_per_salvo_lo, '.1f')} – "
+                f"{_num(row.leakers_per_salvo_hi, '.1f')})",
+                f"{row.threatening_per_salvo:.1f}"])
+        cell_m = results.compiled.launch_grid.cell_m
+        out.append(f"Launch positions grouped into {side_km:g} km squares; squares with at "
+                   f"least {MIN_SALVOS_TO_RANK} salvos ranked by expected leakers of a salvo "
+                   "fired from them (numbered the same on the map; every "
+                   f"{cell_m:g} m cell is in `launch_risk.geojson`).\n")
+        out.append(_table(["#", "lat, lon", "from the perimeter (bearing from the base)",
+                           "salvos", "leakers per salvo (95 %)", "rockets inside per salvo"],
+                          rows, "rlrrrr") + "\n")
+    else:
+        out.append(f"No launch area has {MIN_SALVOS_TO_RANK} salvos yet, too few to rank; run "
+                   "more salvos.\n")
+
+    out.append("## Assets\n")
+    assets = results.asset_results()
+    if assets:
+        rows = [[a["name"], f"{a['weight']:g}", f"{a['radius_m']:g} m",
+                 f"{a['leakers_per_salvo']:.3f}",
+                 f"{_num(a['leakers_per_salvo_ci'][0], '.3f')} – "
+                 f"{_num(a['leakers_per_salvo_ci'][1], '.3f')}"] for a in assets]
+        out.append(_table(["asset", "weight", "hit radius", "leakers within radius per salvo",
+                           "95 % interval"], rows, "lrrrr") + "\n")
+        value, interval = _est(results.asset_risk_per_salvo, "num", ".3f")
+        out.append(f"Weighted asset hits per salvo: **{value}** ({interval}).\n")
+    else:
+        out.append("No assets in the scenario.\n")
+
+    if map_name:
+        out.append("## Map\n")
+        out.append(f"![map]({map_name})\n")
+        out.append("Left: the launch zone, with the numbered launch areas of the table above. "
+                   "Right: the base, coloured "
+                   "by leakers per km² per salvo, with each unit's engagement envelope and "
+                   "sensor range and the assets. The same layers are in the GeoJSON files "
+                   "beside this report.\n")
+
+    out.append("## Run\n")
+    facts = [
+        ["salvos", f"{results.salvos:,}" + (f" (stopped at ±{results.precision_target:.2%} "
+                                            "leak-rate precision)" if results.stopped_early else "")],
+        ["seed", str(results.seed)],
+        ["rockets fired", f"{results.rockets_fired:,}"],
+        ["run time", f"{results.elapsed_s:.2f} s on {results.threads} thread(s), compile aside"],
+        ["speed", f"{_num(results.rockets_per_second, ',.0f')} rockets/s"],
+        ["base area", f"{site.base_area_m2 / 1e6:,.2f} km²"],
+        ["local CRS", f"{site.local_crs.name} ({site.local_crs.to_string()})"],
+        ["forceprot", __version__],
+    ]
+    out.append(_table(["", ""], facts, "ll") + "\n")
+    out.append("Parameters are generic and illustrative (public class descriptions); see "
+               "`forceprot schema` for each field's unit and source.\n")
+    return "\n".join(out)
