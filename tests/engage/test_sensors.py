@@ -1,0 +1,97 @@
+"""First detection against closed forms: the 4/3-earth horizon, the range limit, the lowest
+elevation angle."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forceprot.engage.sensors import first_detection_s
+
+#: Mean earth radius [m] (IUGG) and the standard-atmosphere effective-radius factor (Skolnik,
+#: Introduction to Radar Systems, sec. 8.2): the reference's own constants.
+R_EARTH_M = 6_371_000.0
+K_EFF = 4.0 / 3.0
+N_NODES = 4_001
+
+
+def _straight(p0, p1, n=N_NODES):
+    """Nodes of a straight, constant-speed path from p0 to p1 and their fractions of the flight."""
+    tau = np.linspace(0.0, 1.0, n)
+    pos = np.asarray(p0, float)[None, :] + tau[:, None] * (np.asarray(p1, float)
+                                                           - np.asarray(p0, float))[None, :]
+    return np.ascontiguousarray(pos), tau
+
+
+def _node_tol_s(tof_s, n=N_NODES):
+    """The kernel interpolates the visibility margin linearly between nodes; the margin is
+    smooth, so the crossing it finds is within one node interval of the true one."""
+    return tof_s / (n - 1)
+
+
+@pytest.mark.parametrize("height_m", [10.0, 100.0, 1_000.0])
+def test_horizon_from_the_ground(height_m):
+    """A target at height h is visible from a ground-level sensor only within
+    d = sqrt(2 k R h) (a 4/3 earth); flying in from 2 d, it is first seen there."""
+    d_h = math.sqrt(2.0 * K_EFF * R_EARTH_M * height_m)
+    tof = 100.0
+    t0 = 7.0
+    pos, tau = _straight((2.0 * d_h, 0.0, height_m), (0.0, 0.0, height_m))
+    t = first_detection_s(pos, t0, tof, tau, 0.0, 0.0, 0.0, 1e9, 0.0)
+    expected = t0 + tof * (1.0 - d_h / (2.0 * d_h))
+    assert t == pytest.approx(expected, abs=_node_tol_s(tof)), (
+        f"h {height_m} m: seen at {t:.4f} s, horizon crossing at {expected:.4f} s")
+    # flying outwards: seen from the start
+    out = np.ascontiguousarray(pos[::-1])
+    assert first_detection_s(out, t0, tof, tau, 0.0, 0.0, 0.0, 1e9, 0.0) == t0
+
+
+def test_slant_range_limit():
+    """At 500 m, far inside the horizon, the slant range limit alone decides."""
+    rng_m, h, hs = 3_000.0, 500.0, 5.0
+    tof = 20.0
+    pos, tau = _straight((0.0, 6_000.0, h), (0.0, 0.0, h))  # along y, towards the sensor
+    t = first_detection_s(pos, 0.0, tof, tau, 0.0, 0.0, hs, rng_m, 0.0)
+    d = math.sqrt(rng_m**2 - (h - hs) ** 2)
+    assert t == pytest.approx(tof * (1.0 - d / 6_000.0), abs=_node_tol_s(tof))
+
+
+def test_lowest_elevation_angle():
+    """With a lowest elevation angle a, a target at height h is seen when
+    h - hs - d^2 / (2 k R) >= d tan(a) (curvature-corrected height above the beam)."""
+    hs, h, a = 5.0, 300.0, math.radians(2.0)
+    two_kr = 2.0 * K_EFF * R_EARTH_M
+    ta = math.tan(a)
+    # positive root of d^2 / 2kR + d tan(a) - (h - hs) = 0
+    d = (-ta + math.sqrt(ta * ta + 4.0 * (h - hs) / two_kr)) * two_kr / 2.0
+    tof = 60.0
+    pos, tau = _straight((4.0 * d, 0.0, h), (0.0, 0.0, h))
+    t = first_detection_s(pos, 0.0, tof, tau, 0.0, 0.0, hs, 1e9, ta)
+    assert t == pytest.approx(tof * (1.0 - d / (4.0 * d)), abs=_node_tol_s(tof))
+    # the elevation angle seen from the sensor at that distance is a, to small-angle accuracy
+    elevation = math.atan2(h - hs - d * d / two_kr, d)
+    assert elevation == pytest.approx(a, abs=1e-6)
+
+
+def test_never_seen_is_inf():
+    pos, tau = _straight((50_000.0, 0.0, 10.0), (40_000.0, 0.0, 10.0))
+    assert first_detection_s(pos, 0.0, 30.0, tau, 0.0, 0.0, 0.0, 1e9, 0.0) == math.inf
+    # in range and above the horizon, but beyond the sensor's range
+    pos, tau = _straight((5_000.0, 0.0, 1_000.0), (4_000.0, 0.0, 1_000.0))
+    assert first_detection_s(pos, 0.0, 30.0, tau, 0.0, 0.0, 0.0, 3_000.0, 0.0) == math.inf
+
+
+@settings(max_examples=60, deadline=None)
+@given(height_m=st.floats(5.0, 3_000.0), sensor_height_m=st.floats(0.0, 4.0),
+       start_factor=st.floats(1.1, 4.0), t0=st.floats(0.0, 100.0))
+def test_horizon_property(height_m, sensor_height_m, start_factor, t0):
+    """Any height, any start: first seen where h - hs = d^2 / 2kR, the level-beam horizon."""
+    d_h = math.sqrt(2.0 * K_EFF * R_EARTH_M * (height_m - sensor_height_m))
+    tof = 50.0
+    pos, tau = _straight((start_factor * d_h, 0.0, height_m), (0.0, 0.0, height_m), n=2_001)
+    t = first_detection_s(pos, t0, tof, tau, 0.0, 0.0, sensor_height_m, 1e9, 0.0)
+    assert t == pytest.approx(t0 + tof * (1.0 - 1.0 / start_factor), abs=_node_tol_s(tof, 2_001))
