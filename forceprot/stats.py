@@ -53,8 +53,10 @@ def wilson_interval(p_hat, n, z: float = Z95):
         denom = 1.0 + z * z / n
         centre = (p_hat + z * z / (2.0 * n)) / denom
         half = z * np.sqrt(p_hat * (1.0 - p_hat) / n + z * z / (4.0 * n * n)) / denom
-        lo = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
-        hi = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
+        # The interval always contains p_hat (the score statistic is 0 there); at p_hat = 0 or 1
+        # rounding would put the bound a few ulp off it (1 - 2e-16 for a leak rate of exactly 1).
+        lo = np.where(n > 0, np.clip(np.minimum(centre - half, p_hat), 0.0, 1.0), 0.0)
+        hi = np.where(n > 0, np.clip(np.maximum(centre + half, p_hat), 0.0, 1.0), 1.0)
     return lo, hi
 
 
