@@ -6,12 +6,14 @@ stderr and the command exits with code 2. Anything else is a bug and keeps its t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -191,6 +193,349 @@ def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
             bar.update(task, completed=done, total=total)
 
         return simulate(compiled, progress=tick, **kwargs)
+
+
+@app.command()
+@guarded
+def coverage(
+    scenario: ScenarioArg,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Cell size of the coverage grid [m].")] = 100.0,
+    threshold: Annotated[float, typer.Option(help="A cell is covered where P(intercept) >= this [0-1].")] = 0.9,
+    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for coverage_grid.geojson, coverage.json, coverage.png.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print coverage.json to stdout instead of the report.")] = False,
+) -> None:
+    """Map where over the base a landing rocket is intercepted; share of the base area covered."""
+    from forceprot.compile import prepare_scenario
+    from forceprot.coverage import coverage_from_results, plan_coverage
+
+    prepared = prepare_scenario(scenario)
+    plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
+    if out is not None:
+        from forceprot.outputs.files import prepare_out_dir
+        from forceprot.outputs.writer import COVERAGE_OUTPUTS
+
+        prepare_out_dir(out, COVERAGE_OUTPUTS, overwrite=overwrite)  # refuse before sampling
+    results = _simulate_with_progress(plan.compiled, salvos=plan.salvos, seed=seed,
+                                      threads=threads, quiet=json_out)
+    cov = coverage_from_results(plan, results)
+    if out is not None:
+        from forceprot.outputs.writer import write_coverage_outputs
+
+        written = write_coverage_outputs(cov, out, overwrite=overwrite)
+    if json_out:
+        sys.stdout.write(json.dumps(cov.summary(), indent=2) + "\n")
+        return
+    _render_coverage(cov)
+    if out is not None:
+        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+
+
+def _render_coverage(cov) -> None:
+    from forceprot.coverage import SHARE_LEVELS
+
+    sc = cov.results.compiled.prepared.scenario
+    plan, r = cov.plan, cov.results
+    console.print(f"[bold]{sc.site.name}[/bold]: coverage against {sc.threat.tubes} × "
+                  f"{sc.threat.rocket} salvos, covered where P(intercept) ≥ {cov.threshold:g}")
+    t = Table(title="Share of the base area covered", title_justify="left")
+    t.add_column("measure")
+    t.add_column("share", justify="right")
+    t.add_column("area", justify="right")
+    area = cov.base_area_m2
+    t.add_row("covered: cell estimate ≥ threshold", f"{cov.covered_share:.1%}",
+              f"{cov.covered_share * area / 1e6:,.2f} km²")
+    t.add_row("covered, conservative: 95 % lower bound ≥ threshold",
+              f"{cov.covered_share_conservative:.1%}",
+              f"{cov.covered_share_conservative * area / 1e6:,.2f} km²")
+    t.add_row("no rocket landed (counted not covered)", f"{cov.unsampled_share:.1%}",
+              f"{cov.unsampled_share * area / 1e6:,.2f} km²")
+    t.add_row("mean P(intercept), area-weighted", f"{cov.p_intercept_mean:.1%}", "")
+    console.print(t)
+    console.print("share of the base area with P(intercept) at least "
+                  + ", ".join(f"{level:g}: {cov.share_at_least(level):.1%}"
+                              for level in SHARE_LEVELS))
+    if cov.assets:
+        a = Table(title="Assets (hit-radius disk inside the base)", title_justify="left")
+        for col in ("asset", "radius", "covered", "conservative", "mean P(intercept)"):
+            a.add_column(col, justify="left" if col == "asset" else "right")
+        for ac in cov.assets:
+            a.add_row(ac.name, f"{ac.radius_m:g} m", f"{ac.covered_share:.1%}",
+                      f"{ac.covered_share_conservative:.1%}", f"{ac.p_intercept_mean:.1%}")
+        console.print(a)
+    console.print(f"{plan.n_cells:,} cells of {plan.cell_m:g} m (clipped to the base); "
+                  f"{r.salvos:,} salvos aimed at them, {r.salvos / max(plan.n_cells, 1):.1f} per "
+                  f"cell; median {float(np.median(cov.impacts)):.0f} rockets landed per cell",
+                  style="dim")
+    console.print(f"run time {r.elapsed_s:.2f} s on {r.threads} thread(s), seed {r.seed}",
+                  style="dim")
+
+
+@app.command()
+@guarded
+def compare(
+    a: Annotated[Path, typer.Argument(help="Scenario TOML of layout A.", show_default=False)],
+    b: Annotated[Path, typer.Argument(help="Scenario TOML of layout B (compared against A).", show_default=False)],
+    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per layout (default: A's scenario).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of both runs (default: A's scenario).")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Two layouts on the same salvos: leak rate, P(>=1 leaker), leakers, warning; paired B - A."""
+    from forceprot.compare import compare_layouts
+    from forceprot.compile import prepare_scenario
+
+    prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
+    with _progress_bar(quiet=json_out) as tick:
+        comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
+                                     threads=threads, progress=tick)
+    if json_out:
+        sys.stdout.write(json.dumps(comparison.summary(), indent=2) + "\n")
+        return
+    _render_comparison(comparison)
+
+
+def _render_comparison(comparison) -> None:
+    sa = comparison.a.compiled.prepared.scenario
+    sb = comparison.b.compiled.prepared.scenario
+    console.print(f"[bold]A[/bold] {sa.label} ({len(sa.defence)} units)  vs  "
+                  f"[bold]B[/bold] {sb.label} ({len(sb.defence)} units)")
+    console.print(f"{comparison.a.salvos:,} salvos each, seed {comparison.a.seed}; "
+                  + ("the same salvos for both (common random numbers)" if comparison.same_salvos
+                     else "site or threat differ, so the salvos differ")
+                  + f"; paired over {comparison.n_batches} batches of salvos", style="dim")
+    t = Table(title="B - A, 95 % intervals", title_justify="left")
+    for col in ("measure", "A", "B", "B - A", "95 % interval", "p", "significant"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for key, d in comparison.differences.items():
+        if key == "warning_time_mean_s":
+            val, diff = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3f} s")
+        elif key == "expected_leakers_per_salvo":
+            val, diff = (lambda x: f"{x:.2f}"), (lambda x: f"{x:+.3f}")
+        else:
+            val, diff = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f} pp")
+        t.add_row(d.label, val(d.a), val(d.b), diff(d.difference),
+                  f"{diff(d.lo)} to {diff(d.hi)}", f"{d.p_value:.2g}",
+                  "[bold]yes[/bold]" if d.significant else "no")
+    console.print(t)
+    leak = comparison.differences["leak_rate"]
+    if leak.significant:
+        console.print(f"B's leak rate is {'lower' if leak.difference < 0 else 'higher'} than A's "
+                      f"by {abs(leak.difference) * 100:.2f} percentage points, a significant "
+                      "difference (the 95 % interval excludes 0).")
+    else:
+        console.print("The leak rates of A and B do not differ significantly on this sample "
+                      "(the 95 % interval includes 0).")
+
+
+@contextlib.contextmanager
+def _progress_bar(*, quiet: bool):
+    """Yield ``tick(done, total)`` driving a rich progress bar on stderr (None when quiet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet:
+        yield None
+        return
+    with Progress(TextColumn("salvos"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("salvos", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", min=1, help="Run tasks on a local dask cluster of this many worker processes.")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Run tasks on an existing dask cluster (tcp://host:8786).")]
+ConnectTimeoutOpt = Annotated[float, typer.Option(
+    "--connect-timeout", min=0.1, help="Give up on an unreachable --scheduler after this long [s].")]
+
+
+def _layout_progress(quiet: bool):
+    """A rich progress bar for labelled batches of tasks (on stderr), or nothing."""
+    import contextlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet:
+        return contextlib.nullcontext(None)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True)
+
+
+@app.command()
+@guarded
+def optimize(
+    scenario: ScenarioArg,
+    cram: Annotated[int, typer.Option("--cram", min=0, help="C-RAM-class mounts to place (class defaults).")] = 0,
+    patriot: Annotated[int, typer.Option("--patriot", min=0, help="Patriot-class batteries to place (class defaults).")] = 0,
+    candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None,
+    grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
+    margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
+    objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak or asset_risk.")] = "leak_rate",
+    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos every compared layout sees (default: scenario).")] = None,
+    screen_salvos: Annotated[int, typer.Option("--screen-salvos", min=1, help="Salvos on which every move is first screened.")] = 1024,
+    refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False,
+    search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 5.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
+) -> None:
+    """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
+    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.optimize import (optimize_output_names, plan_optimization, run_optimization,
+                                    write_optimization_outputs)
+
+    spec = ScenarioSpec.from_file(scenario)
+    plan = plan_optimization(
+        spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
+        margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
+        refine=refine, seed=seed, keep_existing=not replace_existing,
+        search_from_mclp=True if search_from_mclp else None)
+    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+        if out is not None:
+            from forceprot.outputs.files import prepare_out_dir
+
+            prepare_out_dir(out, optimize_output_names(), overwrite=overwrite)
+        with _layout_progress(json_out) as bar:
+            tick = None
+            if bar is not None:
+                task = bar.add_task("layouts", total=None)
+
+                def tick(label: str, done: int, total: int) -> None:
+                    bar.update(task, description=label, completed=done, total=total)
+
+            result = run_optimization(plan, executor=executor, progress=tick)
+    if out is not None:
+        written = write_optimization_outputs(result, out, overwrite=overwrite)
+    if json_out:
+        sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+        return
+    _render_optimization(result)
+    if out is not None:
+        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+
+
+def _render_optimization(result) -> None:
+    from forceprot.optimize import KIND_LABEL, OBJECTIVES
+
+    def ci(score) -> str:
+        return f"{score.value:.4f}  [{score.lo:.4f}, {score.hi:.4f}]"
+
+    def diff(e) -> str:
+        return f"{e.value:+.4f}  [{e.lo:+.4f}, {e.hi:+.4f}]"
+
+    placed = ", ".join(f"{n} {KIND_LABEL[k]}" for k, n in result.counts.items() if n)
+    console.print(f"[bold]Placement[/bold] of {placed} ({result.scenario_label}): minimise "
+                  f"{result.objective} ({OBJECTIVES[result.objective]})")
+    console.print(f"{len(result.candidates):,} candidate sites ({result.candidates.source}); "
+                  f"existing units {'kept fixed' if result.keep_existing else 'replaced'}; "
+                  f"{result.salvos:,} salvos per compared layout, seed {result.seed}; moves "
+                  f"screened on {result.screen_salvos:,} salvos", style="dim")
+    steps = Table(title="Search (objective on the full sample, 95 % interval)",
+                  title_justify="left")
+    for col in ("search", "step", "action", result.objective, "moves screened"):
+        steps.add_column(col, justify="right" if col in ("step", "moves screened") else "left")
+    for row in result.step_rows():
+        o = row["objective"]
+        steps.add_row(row["search"], str(row["step"]), row["action"],
+                      f"{o['value']:.4f}  [{o['ci'][0]:.4f}, {o['ci'][1]:.4f}]"
+                      if o["value"] is not None else "n/a",
+                      f"{row['moves_screened']:,}" if row["moves_screened"] else "")
+    console.print(steps)
+
+    ref = Table(title="Layouts compared on the same salvos", title_justify="left")
+    ref.add_column("layout")
+    ref.add_column(result.objective)
+    ref.add_column("chosen minus this (paired)")
+    ref.add_row(result.initial_label, ci(result.initial_score),
+                diff(result.comparisons["final_minus_initial"]))
+    mc = ", ".join(f"{KIND_LABEL[k]} {r:,.0f} m" for k, r in result.mclp.radius_m.items())
+    ref.add_row(f"MCLP (disks {mc}; {result.mclp.solver})", ci(result.mclp_score),
+                diff(result.comparisons["final_minus_mclp"]))
+    ref.add_row(f"[bold]chosen[/bold] (search from {result.final_start})",
+                ci(result.final_score), "")
+    console.print(ref)
+
+    units = Table(title="Chosen sites", title_justify="left")
+    for col in ("unit", "kind", "site", "lon", "lat", "placed at step"):
+        units.add_column(col, justify="right" if col in ("lon", "lat", "placed at step") else "left")
+    for p in result.placements():
+        units.add_row(p["name"], KIND_LABEL[p["kind"]], p["site"], f"{p['lon']:.5f}",
+                      f"{p['lat']:.5f}", f"{p['search']} {p['step']} ({p['phase']})")
+    console.print(units)
+    console.print(f"{result.layout_runs:,} layout runs, {result.salvos_sampled:,} salvos "
+                  f"sampled, {result.executor}, {result.timings_s['total']:.1f} s; paired "
+                  f"differences on {result.paired_salvos:,} salvos", style="dim")
+
+
+@app.command()
+@guarded
+def sweep(
+    scenario: ScenarioArg,
+    settings: Annotated[Optional[list[str]], typer.Option("--set", help="PATH=V1,V2,... (repeatable; the grid is their product), e.g. threat.tubes=12,24,48 or defence[0].pk=0.5,0.7.")] = None,
+    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per variant (default: scenario).")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of every variant (default: scenario).")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 5.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for sweep.csv, sweep.parquet and sweep.png.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON to stdout instead of the table.")] = False,
+) -> None:
+    """Run the grid of scenario variants given by --set; one row of results per variant."""
+    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.sweep import (plan_sweep, run_sweep, sweep_output_names, sweep_summary_rows,
+                                 write_sweep_outputs)
+
+    spec = ScenarioSpec.from_file(scenario)
+    plan_settings, variants = plan_sweep(spec, list(settings or []))
+    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+        if out is not None:
+            from forceprot.outputs.files import prepare_out_dir
+
+            prepare_out_dir(out, sweep_output_names(), overwrite=overwrite)
+        with _layout_progress(json_out) as bar:
+            tick = None
+            if bar is not None:
+                task = bar.add_task("variants", total=len(variants))
+
+                def tick(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+            result = run_sweep(spec, plan_settings, variants, salvos=salvos, seed=seed,
+                               executor=executor, progress=tick)
+    notes: list[str] = []
+    if out is not None:
+        written, notes = write_sweep_outputs(result, out, overwrite=overwrite)
+    if json_out:
+        sys.stdout.write(json.dumps(sweep_summary_rows(result), indent=2) + "\n")
+        return
+    table = Table(title=f"Sweep of {spec.label}: {result.salvos:,} salvos per variant, seed "
+                        f"{result.seed} (95 % intervals)", title_justify="left")
+    for s in result.settings:
+        table.add_column(s.path, justify="right")
+    for col in ("leak rate", "P(≥1 leaker)", "leakers / salvo"):
+        table.add_column(col, justify="right")
+    for row in result.records():
+        table.add_row(*[str(row[s.path]) for s in result.settings],
+                      f"{row['leak_rate']:.3f} [{row['leak_rate_lo']:.3f}, {row['leak_rate_hi']:.3f}]",
+                      f"{row['p_any_leak']:.3f} [{row['p_any_leak_lo']:.3f}, {row['p_any_leak_hi']:.3f}]",
+                      f"{row['expected_leakers_per_salvo']:.2f} "
+                      f"[{row['expected_leakers_per_salvo_lo']:.2f}, {row['expected_leakers_per_salvo_hi']:.2f}]")
+    console.print(table)
+    console.print(f"{len(result.table)} variant(s), {result.executor}", style="dim")
+    for note in notes:
+        console.print(note, style="yellow")
+    if out is not None:
+        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -48,6 +48,9 @@ __all__ = [
 
 #: Default coverage cell size [m].
 DEFAULT_CELL_M = 100.0
+#: P(intercept) levels at which the summary also gives the share of the base area, for context
+#: when the threshold is far from what the layout achieves.
+SHARE_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.99)
 #: Smallest cell size the scenario format accepts [m].
 MIN_CELL_M = float(next(m.ge for m in Simulation.model_fields["cell_m"].metadata if hasattr(m, "ge")))
 #: Default threshold on P(intercept) for a cell to count as covered [-].
@@ -57,6 +60,8 @@ DEFAULT_THRESHOLD = 0.9
 #: ``SALVOS_PER_CELL * rockets landing inside per salvo`` rockets: about 200 on Taji at 100 m, from
 #: a few dozen salvos, which puts a cell's interval within about +-0.1 of its estimate.
 SALVOS_PER_CELL = 10
+#: Fewest salvos sampled by default (20 blocks): a small base still gets a dense sample, cheaply.
+MIN_DEFAULT_SALVOS = 20 * BLOCK_SALVOS
 
 
 #: Clipped cells with less area than this are slivers of the outline and are dropped [m^2]: below
@@ -158,8 +163,8 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     threshold : float
         Covered where P(intercept) >= threshold; in [0, 1].
     salvos : int, optional
-        Salvos to sample (default: :data:`SALVOS_PER_CELL` per cell, whole blocks of
-        :data:`forceprot.kernel.BLOCK_SALVOS`).
+        Salvos to sample (default: :data:`SALVOS_PER_CELL` per cell in whole blocks of
+        :data:`forceprot.kernel.BLOCK_SALVOS`, at least :data:`MIN_DEFAULT_SALVOS`).
 
     Raises
     ------
@@ -193,7 +198,7 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     compiled = compile_scenario(Prepared(scenario=scenario, site=site), aim_points_xy=aim)
     if salvos is None:
         blocks = math.ceil(SALVOS_PER_CELL * len(index) / BLOCK_SALVOS)
-        salvos = max(1, blocks) * BLOCK_SALVOS
+        salvos = max(blocks * BLOCK_SALVOS, MIN_DEFAULT_SALVOS)
     return CoveragePlan(compiled=compiled, cell_m=float(cell_m), threshold=float(threshold),
                         index=index, polygons=polygons, area_m2=area, aim_xy_m=aim,
                         salvos=int(salvos))
@@ -261,6 +266,11 @@ class Coverage:
     def base_area_m2(self) -> float:
         return float(self.plan.area_m2.sum())
 
+    def share_at_least(self, level: float) -> float:
+        """Share of the base area whose cell estimate is at least ``level`` (unsampled: not) [-]."""
+        ok = (self.impacts > 0) & (np.nan_to_num(self.p_intercept, nan=-1.0) >= level)
+        return float(self.plan.area_m2[ok].sum()) / self.base_area_m2
+
     def summary(self) -> dict:
         """The figures under stable keys (``coverage.json``)."""
         r = self.results
@@ -283,6 +293,7 @@ class Coverage:
             "unsampled_share": self.unsampled_share,
             "unsampled_cells_count_as": "not covered",
             "p_intercept_mean": _finite(self.p_intercept_mean),
+            "share_at_least": {f"{level:g}": self.share_at_least(level) for level in SHARE_LEVELS},
             "impacts_per_cell_median": float(np.median(impacts)) if len(impacts) else None,
             "impacts_per_cell_min": float(impacts.min()) if len(impacts) else None,
             "assets": [

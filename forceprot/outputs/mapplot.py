@@ -78,8 +78,9 @@ def _polygon_path(geometry) -> MplPath:
 
 
 def _patch(ax, geometry, **kwargs) -> PathPatch:
+    """Draw a (multi)polygon; the view limits are set by the panel, so they are not updated."""
     patch = PathPatch(_polygon_path(geometry), **kwargs)
-    ax.add_patch(patch)
+    ax.add_artist(patch)
     return patch
 
 
