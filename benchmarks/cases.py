@@ -1,0 +1,396 @@
+"""The benchmark cases of ``python -m benchmarks``: throughput, reference, scaling, answer.
+
+Each ``run_*`` function measures, returns its document (see :mod:`benchmarks.common`), and each
+``show_*`` prints it as rich tables. Timings are taken in this run only and compared within it
+(ratios of the same run); targets are reported PASS/MISS, never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+from rich.table import Table
+
+from benchmarks import scenarios
+from benchmarks.common import console, fmt, new_document, repeat, target, targets_table
+from benchmarks.crosscheck import compare
+from benchmarks.reference import draw_sample, evaluate, kernel_tallies
+from forceprot.kernel import BLOCK_SALVOS
+from forceprot.simulate import simulate
+
+__all__ = [
+    "run_answer", "run_reference", "run_scaling", "run_throughput",
+    "show_answer", "show_reference", "show_scaling", "show_throughput",
+]
+
+#: Targets, measured on the 2-core development machine.
+TARGET_ROCKETS_PER_S = 3_000_000      # rockets/s, all threads, Taji default
+TARGET_SPEEDUP_VS_REFERENCE = 3.0     # kernel / NumPy reference, same sample, same run
+TARGET_THREAD_SCALING = 1.9           # 2 threads / 1 thread
+TARGET_ANSWER_S = 5.0                 # wall of `forceprot run taji.toml --precision 0.005`
+ANSWER_PRECISION = 0.005              # leak-rate 95 % half-width [-] (0.5 pp)
+#: Peak RSS may not grow by more than this past one full chunk of tallies [fraction].
+TARGET_MEMORY_GROWTH = 0.05
+
+
+def _all_threads() -> int:
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def _probe(args: list[str], *, env: dict | None = None) -> list[dict]:
+    """Run ``python -m benchmarks.probe ARGS`` from the repository root; its JSON lines."""
+    path = os.pathsep.join([str(scenarios.ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.probe", *args],
+                          cwd=scenarios.ROOT, env={**(env or os.environ), "PYTHONPATH": path},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmarks.probe {' '.join(args)} failed "
+                           f"(exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+# ---------------------------------------------------------------------------------- throughput
+
+
+def run_throughput(*, quick: bool) -> dict:
+    """Rockets per second on the Taji default, 1 thread and all threads; compile times."""
+    doc = new_document("throughput", quick=quick)
+    c = scenarios.taji()
+    n_all = _all_threads()
+    salvos = 4 * BLOCK_SALVOS if quick else 200_000
+    reps = 1 if quick else 5
+    for th in (1, n_all):
+        simulate(c, salvos=2 * BLOCK_SALVOS, threads=th)    # compiled, caches warm
+    rates = {1: [], n_all: []}
+    scalars = {}
+    for _ in range(reps):   # interleaved, so drift in machine load hits both alike
+        for th in (1, n_all):
+            res = simulate(c, salvos=salvos, threads=th)
+            rates[th].append(res.rockets_fired / res.elapsed_s)
+            scalars[th] = res.scalars
+    best1, bestn = max(rates[1]), max(rates[n_all])
+    paired = [b / a for a, b in zip(rates[1], rates[n_all])]
+    doc.update({
+        "scenario": "sites/taji.toml", "salvos": salvos, "tubes": c.tubes,
+        "rockets_per_run": salvos * c.tubes, "repeats": reps, "threads_all": n_all,
+        "rockets_per_s_1_thread": {"best": best1, "median": float(np.median(rates[1])),
+                                   "all": rates[1]},
+        "rockets_per_s_all_threads": {"best": bestn, "median": float(np.median(rates[n_all])),
+                                      "all": rates[n_all]},
+        "thread_scaling": {"best_over_best": bestn / best1,
+                           "median_of_paired": float(np.median(paired))},
+        "identical_tallies_across_threads": bool(np.array_equal(scalars[1], scalars[n_all])),
+        "compile": None if quick else _compile_times(),
+    })
+    doc["targets"] = [
+        target(f"rockets/s, {n_all} threads (best of {reps})", bestn, TARGET_ROCKETS_PER_S,
+               unit="rockets/s", higher_is_better=True),
+        target(f"{n_all} threads / 1 thread", bestn / best1, TARGET_THREAD_SCALING, unit="x",
+               higher_is_better=True, note=f"median of paired runs "
+                                           f"{float(np.median(paired)):.2f}x"),
+    ]
+    return doc
+
+
+def _compile_times() -> dict:
+    """Cold (empty NUMBA_CACHE_DIR) and warm (same dir again) first-call costs, subprocesses."""
+    cache = tempfile.mkdtemp(prefix="forceprot-numba-cache-")
+    try:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = _probe(["compile"], env=env)[0]
+        warm = _probe(["compile"], env=env)[0]
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {"cold": cold, "warm": warm}
+
+
+def show_throughput(doc: dict) -> None:
+    table = Table(title=f"Kernel throughput, Taji default ({doc['salvos']:,} salvos x "
+                        f"{doc['tubes']} tubes per run, {doc['repeats']} runs)")
+    for col in ("threads", "best rockets/s", "median rockets/s"):
+        table.add_column(col, justify="right")
+    for th, key in ((1, "rockets_per_s_1_thread"), (doc["threads_all"], "rockets_per_s_all_threads")):
+        table.add_row(str(th), fmt(doc[key]["best"], "rockets/s"),
+                      fmt(doc[key]["median"], "rockets/s"))
+    console.print(table)
+    console.print(f"tallies identical on 1 and {doc['threads_all']} threads: "
+                  f"{doc['identical_tallies_across_threads']}")
+    comp = doc["compile"]
+    if comp:
+        t = Table(title="First call in a fresh process (subprocess, own NUMBA_CACHE_DIR)")
+        for col in ("cache", "imports", "scenario compile", "kernel first call", "process total"):
+            t.add_column(col, justify="right")
+        for label in ("cold", "warm"):
+            r = comp[label]
+            t.add_row(label, fmt(r["import_s"], "s"), fmt(r["scenario_compile_s"], "s"),
+                      fmt(r["kernel_first_call_s"], "s"), fmt(r["total_s"], "s"))
+        console.print(t)
+    else:
+        console.print("compile times: skipped (--quick)")
+    console.print(targets_table(doc, "Throughput targets"))
+
+
+# ----------------------------------------------------------------------------------- reference
+
+
+def _reference_sample(name: str, c, n_blocks: int, seed: int, reps: int) -> dict:
+    sample_t = time.perf_counter()
+    sample = draw_sample(c, root_seed=seed, n_blocks=n_blocks)
+    draw_s = time.perf_counter() - sample_t
+    n_all = _all_threads()
+    kernel = {}
+    for th in sorted({1, n_all}):
+        numba.set_num_threads(th)
+        kernel_tallies(c, root_seed=seed, n_blocks=1)                               # warm-up
+        kernel[th] = repeat(lambda: kernel_tallies(c, root_seed=seed, n_blocks=n_blocks),
+                            max(reps, 3))
+    numba.set_num_threads(n_all)
+    # the proof: same sample, rocket by rocket; the first reference run is also timed
+    t = time.perf_counter()
+    ref_t, ref_o = evaluate(c, sample)
+    first_s = time.perf_counter() - t
+    ref = repeat(lambda: evaluate(c, sample, keep_rockets=False), reps - 1) if reps > 1 else \
+        {"best_s": first_s, "median_s": first_s, "all_s": [first_s]}
+    if first_s < ref["best_s"]:
+        ref["best_s"] = first_s
+    ker_t, story, story_u = kernel_tallies(c, root_seed=seed, n_blocks=n_blocks, story=True)
+    cmp = compare(c, ref_t, ref_o, ker_t, story, story_u)
+    rockets = sample.n_salvos * c.tubes
+    return {
+        "scenario": name, "seed": seed, "blocks": n_blocks, "salvos": sample.n_salvos,
+        "rockets": rockets, "draw_sample_s": draw_s, "reference": ref,
+        "kernel_1_thread": kernel[1], "kernel_all_threads": kernel[n_all],
+        "reference_rockets_per_s": rockets / ref["best_s"],
+        "kernel_rockets_per_s_1_thread": rockets / kernel[1]["best_s"],
+        "kernel_rockets_per_s_all_threads": rockets / kernel[n_all]["best_s"],
+        "speedup_1_thread": ref["best_s"] / kernel[1]["best_s"],
+        "speedup_all_threads": ref["best_s"] / kernel[n_all]["best_s"],
+        "agree": cmp.agree, "identical_counts": cmp.identical_counts,
+        "rockets_flipped": cmp.n_flipped, "rockets_flipped_allowed": cmp.allowed_flips,
+        "max_position_diff_m": cmp.max_position_diff_m, "max_time_diff_s": cmp.max_time_diff_s,
+        "problems": cmp.problems(),
+        "counts_kernel": cmp.counts_kernel, "counts_reference": cmp.counts_reference,
+    }
+
+
+def run_reference(*, quick: bool) -> dict:
+    """Kernel against the NumPy reference on the same sample: speed ratio and equal counts."""
+    doc = new_document("reference", quick=quick)
+    n_all = _all_threads()
+    reps = 1 if quick else 3
+    samples = [
+        _reference_sample("taji", scenarios.taji(), 1 if quick else 8, 42, reps),
+        _reference_sample("stress", scenarios.stress(), 1 if quick else 4, 7, reps),
+    ]
+    doc["samples"] = samples
+    taji = samples[0]
+    doc["targets"] = [
+        target("kernel 1 thread / reference (Taji)", taji["speedup_1_thread"],
+               TARGET_SPEEDUP_VS_REFERENCE, unit="x", higher_is_better=True,
+               note="like for like: NumPy runs on one core"),
+        target(f"kernel {n_all} threads / reference (Taji)", taji["speedup_all_threads"],
+               TARGET_SPEEDUP_VS_REFERENCE, unit="x", higher_is_better=True),
+    ] + [
+        target(f"rockets with another outcome ({s['scenario']}, {s['rockets']:,} rockets)",
+               s["rockets_flipped"], s["rockets_flipped_allowed"], unit="rockets",
+               higher_is_better=False,
+               note="counts identical" if s["identical_counts"] else "within tolerance")
+        for s in samples
+    ]
+    return doc
+
+
+def show_reference(doc: dict) -> None:
+    for s in doc["samples"]:
+        table = Table(title=f"Kernel vs NumPy reference: {s['scenario']}, {s['salvos']:,} "
+                            f"salvos ({s['rockets']:,} rockets), same draws")
+        for col in ("", "best time", "rockets/s", "reference / this"):
+            table.add_column(col, justify="right")
+        table.add_row("NumPy reference", fmt(s["reference"]["best_s"], "s"),
+                      fmt(s["reference_rockets_per_s"], "rockets/s"), "1.00x")
+        table.add_row("kernel, 1 thread", fmt(s["kernel_1_thread"]["best_s"], "s"),
+                      fmt(s["kernel_rockets_per_s_1_thread"], "rockets/s"),
+                      fmt(s["speedup_1_thread"], "x"))
+        table.add_row("kernel, all threads", fmt(s["kernel_all_threads"]["best_s"], "s"),
+                      fmt(s["kernel_rockets_per_s_all_threads"], "rockets/s"),
+                      fmt(s["speedup_all_threads"], "x"))
+        console.print(table)
+        counts = Table(title=f"Counts on the shared sample ({s['scenario']})")
+        for col in ("count", "kernel", "reference", ""):
+            counts.add_column(col, justify="left" if col == "count" else "right")
+        for key, kv in s["counts_kernel"].items():
+            rv = s["counts_reference"].get(key)
+            counts.add_row(key, f"{kv:,}" if isinstance(kv, int) else f"{kv:,.3f}",
+                           "-" if rv is None else (f"{rv:,}" if isinstance(rv, int)
+                                                   else f"{rv:,.3f}"),
+                           "=" if rv == kv else "[red]differs[/red]")
+        console.print(counts)
+        console.print(f"rockets with another outcome: {s['rockets_flipped']} "
+                      f"(allowed {s['rockets_flipped_allowed']}); largest position difference "
+                      f"{s['max_position_diff_m']:.3g} m, time difference "
+                      f"{s['max_time_diff_s']:.3g} s; agree: {s['agree']}")
+        for p in s["problems"]:
+            console.print(f"[red]{p}[/red]")
+    console.print(targets_table(doc, "Reference targets"))
+
+
+# ------------------------------------------------------------------------------------- scaling
+
+
+def _series(variant_points: list[tuple[str, int]], *, quick: bool) -> list[dict]:
+    """Measure (variant, salvos) points: one subprocess each, or all in one for --quick."""
+    def args(points):
+        return ["simulate"] + [a for v, n in points for a in ("--point", v, str(n))]
+
+    if quick:
+        return _probe(args(variant_points))
+    return [_probe(args([p]))[0] for p in variant_points]
+
+
+def _exponent(points: list[dict]) -> float | None:
+    """Slope of log(time) against log(salvos): 1 is linear."""
+    pts = [p for p in points if p["kernel_s"] > 0]
+    if len(pts) < 2:
+        return None
+    x = np.log([p["salvos"] for p in pts])
+    y = np.log([p["kernel_s"] for p in pts])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def run_scaling(*, quick: bool, full: bool) -> dict:
+    """Wall time and peak RSS against salvos, defence units and tubes."""
+    doc = new_document("scaling", quick=quick)
+    if quick:
+        sizes = [BLOCK_SALVOS, 4 * BLOCK_SALVOS]
+        units, tubes, fixed = [1, 4], [6, 24], BLOCK_SALVOS
+    else:
+        sizes = [10 ** 3, 10 ** 4, 10 ** 5, 10 ** 6] + ([10 ** 7] if full else [])
+        units, tubes, fixed = [1, 4, 16], [6, 24, 96], 20_000
+    points = ([("taji", n) for n in sizes] + [(f"units:{u}", fixed) for u in units]
+              + [(f"tubes:{t}", fixed) for t in tubes])
+    measured = _series(points, quick=quick)
+    by_size = measured[:len(sizes)]
+    by_units = measured[len(sizes):len(sizes) + len(units)]
+    by_tubes = measured[len(sizes) + len(units):]
+    for p in by_size + by_units + by_tubes:
+        p["us_per_salvo"] = 1e6 * p["kernel_s"] / p["salvos"]
+        p["rockets_per_s"] = p["rockets"] / p["kernel_s"]
+        p["rss_peak_mb"] = p["rss_peak_kb"] / 1024 if p["rss_peak_kb"] else None
+    # linearity from 10^4 up (below, fixed costs of a chunk dominate)
+    fit = [p for p in by_size if p["salvos"] >= (10 ** 4 if not quick else 0)]
+    exponent = _exponent(fit)
+    # memory: past one full chunk of tallies (64 blocks = 32,768 salvos) nothing should grow
+    ref_pt = next((p for p in by_size if p["salvos"] >= 10 ** 5), by_size[0])
+    last = by_size[-1]
+    growth = (last["rss_peak_kb"] - ref_pt["rss_peak_kb"]) / ref_pt["rss_peak_kb"] \
+        if ref_pt["rss_peak_kb"] and last["rss_peak_kb"] else None
+    doc.update({"scenario": "sites/taji.toml", "by_salvos": by_size, "by_units": by_units,
+                "by_tubes": by_tubes, "fixed_salvos": fixed, "time_exponent": exponent,
+                "memory_growth_fraction": growth,
+                "memory_reference_salvos": ref_pt["salvos"],
+                "one_process_per_point": not quick})
+    doc["targets"] = [
+        target(f"|k - 1|, time ~ salvos^k over {fit[0]['salvos']:,}..{fit[-1]['salvos']:,}",
+               None if exponent is None else abs(exponent - 1.0), 0.1, unit="",
+               higher_is_better=False,
+               note="k = " + ("-" if exponent is None else f"{exponent:.3f}") + "; 1 is linear"),
+        target(f"peak RSS growth {ref_pt['salvos']:,} -> {last['salvos']:,} salvos",
+               None if growth is None else 100 * growth, 100 * TARGET_MEMORY_GROWTH, unit="%",
+               higher_is_better=False, note="flat past one chunk of tallies"),
+    ]
+    return doc
+
+
+def show_scaling(doc: dict) -> None:
+    for key, title, col in (("by_salvos", "Against salvos (Taji)", "salvos"),
+                            ("by_units", f"Against defence units ({doc['fixed_salvos']:,} salvos)",
+                             "n_units"),
+                            ("by_tubes", f"Against tubes ({doc['fixed_salvos']:,} salvos)",
+                             "tubes")):
+        table = Table(title=title)
+        for c in (col, "kernel time", "us/salvo", "rockets/s", "process peak RSS"):
+            table.add_column(c, justify="right")
+        for p in doc[key]:
+            table.add_row(f"{p[col]:,}", fmt(p["kernel_s"], "s"), f"{p['us_per_salvo']:.1f}",
+                          fmt(p["rockets_per_s"], "rockets/s"), fmt(p["rss_peak_mb"], "MB"))
+        console.print(table)
+    console.print(targets_table(doc, "Scaling targets"))
+
+
+# -------------------------------------------------------------------------------------- answer
+
+
+def _forceprot_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("forceprot")
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-c", "from forceprot.cli import main; main()"]
+
+
+def _timed_run(precision: float) -> dict:
+    cmd = _forceprot_cmd() + ["run", str(scenarios.TAJI), "--precision", str(precision), "--json"]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=scenarios.ROOT)
+    wall = time.perf_counter() - t
+    summary = json.loads(done.stdout)
+    lo, hi = summary["leak_rate_ci"]
+    return {"wall_s": wall, "salvos": summary["salvos"], "leak_rate": summary["leak_rate"],
+            "half_width": (hi - lo) / 2, "run_time_s": summary["run_time_s"],
+            "stopped_at_precision": summary["stopped_at_precision"]}
+
+
+def run_answer(*, quick: bool) -> dict:
+    """Wall time of ``forceprot run sites/taji.toml --precision 0.005`` as a user runs it."""
+    doc = new_document("answer", quick=quick)
+    precision = 0.02 if quick else ANSWER_PRECISION
+    if not quick:
+        _timed_run(precision)                  # warm-up: numba cache written if stale
+    runs = [_timed_run(precision) for _ in range(1 if quick else 3)]
+    walls = [r["wall_s"] for r in runs]
+    med = runs[int(np.argsort(walls)[len(walls) // 2])]
+    doc.update({
+        "command": f"forceprot run sites/taji.toml --precision {precision} --json",
+        "precision": precision, "runs": runs, "wall_s_median": float(np.median(walls)),
+        "wall_s_best": min(walls), "salvos": med["salvos"],
+        "half_width_pp": 100 * med["half_width"],
+        "breakdown": None if quick else _probe(["answer", "--precision", str(precision)])[0],
+    })
+    doc["targets"] = [
+        target(f"wall, median of {len(runs)} (warm numba cache)", doc["wall_s_median"],
+               TARGET_ANSWER_S, unit="s", higher_is_better=False,
+               note=f"{med['salvos']:,} salvos"),
+        target("leak-rate 95 % half-width reached", doc["half_width_pp"], 100 * precision,
+               unit="pp", higher_is_better=False),
+    ]
+    return doc
+
+
+def show_answer(doc: dict) -> None:
+    table = Table(title=f"Time to answer: {doc['command']}")
+    for col in ("run", "wall", "salvos", "leak rate", "half-width", "sampling"):
+        table.add_column(col, justify="right")
+    for k, r in enumerate(doc["runs"], 1):
+        table.add_row(str(k), fmt(r["wall_s"], "s"), f"{r['salvos']:,}",
+                      f"{100 * r['leak_rate']:.2f} %", f"{100 * r['half_width']:.3f} pp",
+                      fmt(r["run_time_s"], "s"))
+    console.print(table)
+    b = doc["breakdown"]
+    if b:
+        t = Table(title="Where the wall time goes (same steps in one process)")
+        for col in ("imports", "prepare", "scenario compile", "kernel load", "sampling",
+                    "total"):
+            t.add_column(col, justify="right")
+        t.add_row(*(fmt(b[k], "s") for k in ("import_s", "prepare_s", "scenario_compile_s",
+                                             "kernel_load_s", "sampling_s", "total_s")))
+        console.print(t)
+    console.print(targets_table(doc, "Time-to-answer targets"))
