@@ -234,7 +234,7 @@ class DaskExecutor(Executor):
         index = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * len(jobs)
         done = 0
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=self.client.loop):
             out[index[future.key]] = future.result()  # re-raises a task's error here
             done += 1
             if progress is not None:
@@ -304,7 +304,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
         return DaskExecutor(client, description=f"dask scheduler {scheduler}")
 
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address=None, silence_logs=logging.CRITICAL)
     client = Client(cluster, set_as_default=False)
     kind = "process" if processes else "thread"
     return DaskExecutor(client, cluster,

@@ -520,7 +520,7 @@ def plot_sweep(result: SweepResult, path: Path) -> None:
         ax.set_xticks(range(len(xs)), [str(v) for v in xs])
     ax.set_xlabel(first.path)
     ax.set_ylabel("leak rate (leaked / threatening rockets)")
-    ax.set_ylim(0.0, 1.0)
+    ax.margins(y=0.15)
     ax.grid(alpha=0.3)
     ax.set_title(f"Sweep: {result.salvos:,} salvos per point, seed {result.seed}, 95 % intervals",
                  fontsize=10)
