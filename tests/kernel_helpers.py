@@ -27,8 +27,6 @@ UTM_38N = "EPSG:32638"
 CX_M = 435_000.0
 CY_M = 3_707_000.0
 
-#: Two-sided normal quantiles.
-Z95 = float(st.norm.ppf(0.975))
 #: A deterministic test that compares a Monte Carlo estimate with a known truth fails by chance
 #: with probability 1 - confidence when the seed (or the random stream) changes; at 99.9 % a
 #: change of stream almost never breaks a correct kernel, while a wrong model still does (the
@@ -58,8 +56,9 @@ def ideal_patriot(name: str, x: float, y: float, p_kill: float, **override: Any)
 
     Radar sees everything (500 km; antenna at ground level, so every rocket above the 4/3-earth
     curvature drop is seen: the elevation limit is measured from the antenna's horizontal, so a
-    raised antenna would miss rockets flying below it), reacts at once, launches without interval, the
-    interceptor is fast (5 km/s) and its envelope spans every range and altitude, the magazine
+    raised antenna would miss rockets flying below it), reacts at once, launches without
+    interval, the interceptor is fast (5 km/s) and its envelope spans every range and altitude,
+    the magazine
     holds 4096 interceptors, one per rocket.
     """
     unit = {
@@ -78,8 +77,9 @@ def ideal_patriot(name: str, x: float, y: float, p_kill: float, **override: Any)
 def ideal_cram(name: str, x: float, y: float, p_kill: float, **override: Any) -> dict:
     """A gun mount that engages every rocket landing in the defended area, without saturation.
 
-    Sensor 500 km at ground level (see :func:`ideal_patriot`), no reaction time, 20 km slant range from the ground up,
-    a microsecond per engagement, one round per engagement from a million-round magazine.
+    Sensor 500 km at ground level (see :func:`ideal_patriot`), no reaction time, 20 km slant
+    range from the ground up, a microsecond per engagement, one round per engagement from a
+    million-round magazine.
     """
     unit = {
         "kind": "cram", "name": name, "x": x, "y": y, "p_kill": p_kill,

@@ -40,7 +40,8 @@ def _awkward_site_lonlat() -> shapely.MultiPolygon:
     island = shapely.box(700, 600, 1300, 1200)
     local = shapely.affinity.translate(shapely.MultiPolygon([ell, island]), CX_M, CY_M)
     to_ll = Transformer.from_crs(UTM_38N, "EPSG:4326", always_xy=True)
-    return shapely.transform(local, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(
+        local, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
 
 
 @pytest.fixture(scope="module")

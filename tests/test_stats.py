@@ -32,6 +32,11 @@ NEWCOMBE_1998 = [
 ]
 #: Half a unit of the table's last decimal.
 TABLE_TOL = 5e-5
+#: Jackknife and linearisation variances of a ratio differ by O(1/n): with 2000 clusters, a
+#: few parts in ten thousand (measured 0.03 %); 2 % leaves room for another sample.
+JACKKNIFE_RTOL = 0.02
+#: Wilson's half-width on n_eff differs from the Wald half-width z sqrt(V) by O(1/n_eff).
+WALD_RTOL = 0.01
 
 
 @pytest.mark.parametrize(("k", "n", "lo", "hi"), NEWCOMBE_1998)
@@ -119,7 +124,7 @@ def test_ratio_equals_brute_force(seed):
 
 def test_ratio_variance_agrees_with_the_jackknife():
     """The delete-one-salvo jackknife variance of the ratio is an independent estimate of the
-    same sampling variance; with 2000 clusters the two agree to O(1/n) (here within 2 %)."""
+    same sampling variance; with 2000 clusters the two agree to O(1/n)."""
     rng = np.random.default_rng(7)
     x, y = _clusters(rng, 2_000)
     sx, sy = x.sum(), y.sum()
@@ -127,12 +132,13 @@ def test_ratio_variance_agrees_with_the_jackknife():
     n = len(x)
     v_jack = (n - 1) / n * np.sum((loo - loo.mean()) ** 2)
     _, v_lin, n_eff, _, _ = _brute_force(x, y)
-    assert v_lin == pytest.approx(v_jack, rel=0.02)
+    assert v_lin == pytest.approx(v_jack, rel=JACKKNIFE_RTOL)
     # and the interval's n_eff carries that variance: Wilson's width on n_eff ~ 2 z sqrt(V)
     r = sy / sx
     est = ratio(*_sums(x, y))
-    assert est.half_width == pytest.approx(Z95 * math.sqrt(r * (1 - r) / est.n_eff), rel=0.01)
-    assert est.half_width == pytest.approx(Z95 * math.sqrt(v_lin), rel=0.01)
+    assert est.half_width == pytest.approx(Z95 * math.sqrt(r * (1 - r) / est.n_eff),
+                                           rel=WALD_RTOL)
+    assert est.half_width == pytest.approx(Z95 * math.sqrt(v_lin), rel=WALD_RTOL)
     # strong within-cluster correlation: design effect well above 1
     assert sx / n_eff > 2.0
 
