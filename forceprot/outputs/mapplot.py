@@ -35,8 +35,8 @@ __all__ = ["render_coverage_map", "render_run_map", "MAP_DPI", "MAP_SIZE_IN"]
 #: Figure size [in] and resolution [dots per inch]: 2400 x 1350 px.
 MAP_SIZE_IN = (16.0, 9.0)
 MAP_DPI = 150
-#: Margins around the overview (launch zone and base) and the detail (defended area, units and
-#: gun envelopes) [fraction of the larger side].
+#: Margins around the overview (launch zone and base) and the detail (defended area and units)
+#: [fraction of the larger side].
 OVERVIEW_MARGIN_FRAC = 0.03
 DETAIL_MARGIN_FRAC = 0.05
 
@@ -182,13 +182,9 @@ def _overview_extent(compiled) -> tuple[float, float, float, float]:
 
 
 def _detail_extent(compiled) -> tuple[float, float, float, float]:
-    """The defended area, the units and the guns' engagement disks."""
+    """The defended area and the units (envelopes are clipped to it, never widen it)."""
     site = compiled.prepared.site
     parts = [site.defended_area, shapely.multipoints(site.unit_xy_m.reshape(-1, 2))]
-    for u, unit in enumerate(compiled.prepared.scenario.defence):
-        if unit.kind == "cram":
-            parts.append(unit_envelopes_m(compiled, u).get("engagement_envelope",
-                                                           (shapely.Point(),))[0])
     return _square(shapely.union_all(parts).bounds, DETAIL_MARGIN_FRAC)
 
 
@@ -457,9 +453,10 @@ def render_run_map(results: Results, path: Path, *, top_launch=None) -> None:
 
     handles = _outlines(overview, compiled)
     _outlines(detail, compiled)
-    handles += _units(detail, compiled, _labels(detail, compiled))
+    labels = _labels(detail, compiled)
+    handles += _units(detail, compiled, labels)
     _units(overview, compiled)
-    handles += _assets(detail, compiled, _labels(detail, compiled))
+    handles += _assets(detail, compiled, labels)
     handles += _top_launch(overview, top_launch)
     _legend(fig, handles)
     _save(fig, path)
@@ -502,8 +499,9 @@ def render_coverage_map(coverage: Coverage, path: Path) -> None:
             _patch(ax, shapely.union_all(plan.polygons[unsampled]), facecolor="#9e9e9e",
                    edgecolor="none", zorder=4.5)
         handles.append(Patch(facecolor="#9e9e9e", label="no rocket landed (counted not covered)"))
-    handles += _units(detail, compiled, _labels(detail, compiled))
+    labels = _labels(detail, compiled)
+    handles += _units(detail, compiled, labels)
     _units(overview, compiled)
-    handles += _assets(detail, compiled, _labels(detail, compiled))
+    handles += _assets(detail, compiled, labels)
     _legend(fig, handles)
     _save(fig, path)
