@@ -307,19 +307,19 @@ def _render_comparison(comparison) -> None:
                   + ("the same salvos for both (common random numbers)" if comparison.same_salvos
                      else "site or threat differ, so the salvos differ")
                   + f"; paired over {comparison.n_batches} batches of salvos", style="dim")
-    t = Table(title="B - A, 95 % intervals", title_justify="left")
-    for col in ("measure", "A", "B", "B - A", "95 % interval", "p", "significant"):
+    t = Table(title="Paired difference B - A with its 95 % interval", title_justify="left")
+    for col in ("measure", "A", "B", "B - A [95 %]", "p", "significant"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for key, d in comparison.differences.items():
         if key == "warning_time_mean_s":
-            val, diff = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3f} s")
+            val, diff, unit = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3g}"), " s"
         elif key == "expected_leakers_per_salvo":
-            val, diff = (lambda x: f"{x:.2f}"), (lambda x: f"{x:+.3f}")
+            val, diff, unit = (lambda x: f"{x:.2f}"), (lambda x: f"{x:+.3f}"), ""
         else:
-            val, diff = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f} pp")
-        t.add_row(d.label, val(d.a), val(d.b), diff(d.difference),
-                  f"{diff(d.lo)} to {diff(d.hi)}", f"{d.p_value:.2g}",
-                  "[bold]yes[/bold]" if d.significant else "no")
+            val, diff, unit = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f}"), " pp"
+        t.add_row(d.label, val(d.a), val(d.b),
+                  f"{diff(d.difference)}{unit}  [{diff(d.lo)}, {diff(d.hi)}]",
+                  f"{d.p_value:.2g}", "[bold]yes[/bold]" if d.significant else "no")
     console.print(t)
     leak = comparison.differences["leak_rate"]
     if leak.significant:

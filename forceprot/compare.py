@@ -48,9 +48,9 @@ MIN_BATCHES = 2
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
 MEASURES = {
     "leak_rate": (T.S_LEAKED, T.S_THREAT, "leak rate"),
-    "p_any_leak": (T.S_SALVOS_ANY_LEAK, T.S_SALVOS, "P(salvo puts ≥ 1 leaker inside)"),
-    "expected_leakers_per_salvo": (T.S_LEAKED, T.S_SALVOS, "expected leakers per salvo"),
-    "warning_time_mean_s": (T.S_WARN_SUM_S, T.S_WARN_N, "warning time, mean [s]"),
+    "p_any_leak": (T.S_SALVOS_ANY_LEAK, T.S_SALVOS, "P(≥ 1 leaker per salvo)"),
+    "expected_leakers_per_salvo": (T.S_LEAKED, T.S_SALVOS, "leakers per salvo"),
+    "warning_time_mean_s": (T.S_WARN_SUM_S, T.S_WARN_N, "mean warning"),
 }
 
 
