@@ -40,7 +40,8 @@ class CramClass(BaseModel):
         5.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
     sensor_min_elevation_deg: float = Field(
         0.0, ge=-1, le=30,
-        description="Lowest elevation angle the radar sees, above the 4/3-earth horizon [deg].")
+        description="Lowest elevation angle the radar sees, from the antenna's local horizontal, "
+                    "heights corrected for a 4/3 earth; negative lets a tall mast look down [deg].")
     reaction_s: float = Field(
         3.0, ge=0, le=300, description="First detection of the salvo to first burst [s]. " + _PUBLIC)
     max_range_m: float = Field(
@@ -89,7 +90,8 @@ class PatriotClass(BaseModel):
         4.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
     radar_min_elevation_deg: float = Field(
         0.0, ge=-1, le=30,
-        description="Lowest elevation angle the radar sees, above the 4/3-earth horizon [deg].")
+        description="Lowest elevation angle the radar sees, from the antenna's local horizontal, "
+                    "heights corrected for a 4/3 earth; negative lets a tall mast look down [deg].")
     reaction_s: float = Field(
         9.0, ge=0, le=600, description="First detection of the salvo to first launch [s]. " + _PUBLIC)
     interceptor_speed_mps: float = Field(

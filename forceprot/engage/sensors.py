@@ -18,8 +18,11 @@ INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
 def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
     """How far inside the sensor's coverage a point is [m]; >= 0 means visible.
 
-    The point is visible when its slant range is at most ``range_m`` and it stands above the
-    sensor's lowest elevation angle, heights corrected for earth curvature (4/3 earth).
+    The point is visible when its slant range is at most ``range_m``, it stands above the
+    sensor's lowest elevation angle (measured from the antenna's local horizontal, heights
+    corrected for earth curvature on a 4/3 earth; a negative angle lets a tall mast look down),
+    and the line of sight clears the earth: ground distance at most
+    ``sqrt(2 k R h_sensor) + sqrt(2 k R z)``.
     """
     dx = x - ux
     dy = y - uy
@@ -28,7 +31,9 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
     dz = z - sensor_height_m
     slant = math.sqrt(d2 + dz * dz)
     apparent = z - d2 * INV_2KR - sensor_height_m
-    return min(range_m - slant, apparent - d * tan_min_elevation)
+    line_of_sight = (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
+                     + math.sqrt(max(z, 0.0) / INV_2KR)) - d
+    return min(min(range_m - slant, apparent - d * tan_min_elevation), line_of_sight)
 
 
 @njit(cache=True, nogil=True)

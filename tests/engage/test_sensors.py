@@ -95,3 +95,17 @@ def test_horizon_property(height_m, sensor_height_m, start_factor, t0):
     pos, tau = _straight((start_factor * d_h, 0.0, height_m), (0.0, 0.0, height_m), n=2_001)
     t = first_detection_s(pos, t0, tof, tau, 0.0, 0.0, sensor_height_m, 1e9, 0.0)
     assert t == pytest.approx(t0 + tof * (1.0 - 1.0 / start_factor), abs=_node_tol_s(tof, 2_001))
+
+
+def test_tall_mast_looking_down_sees_to_the_joint_horizon():
+    """A 200 m mast allowed to look 1 deg down sees a 50 m target out to the joint radio horizon
+    sqrt(2 k R hs) + sqrt(2 k R h), and not beyond it (line of sight over a 4/3 earth)."""
+    hs, h = 200.0, 50.0
+    two_kr = 2.0 * K_EFF * R_EARTH_M
+    d_los = math.sqrt(two_kr * hs) + math.sqrt(two_kr * h)
+    tof = 100.0
+    pos, tau = _straight((1.5 * d_los, 0.0, h), (0.0, 0.0, h))
+    t = first_detection_s(pos, 0.0, tof, tau, 0.0, 0.0, hs, 1e9, math.tan(math.radians(-1.0)))
+    assert t == pytest.approx(tof * (1.0 - d_los / (1.5 * d_los)), abs=_node_tol_s(tof))
+    # with the beam floor at the local horizontal the mast cannot see a target below it
+    assert first_detection_s(pos, 0.0, tof, tau, 0.0, 0.0, hs, 1e9, 0.0) == math.inf
