@@ -86,7 +86,7 @@ def _finite(x: float) -> float | None:
 
 
 def paired_ratio_difference(y_a: np.ndarray, x_a: np.ndarray, y_b: np.ndarray, x_b: np.ndarray,
-                            *, confidence: float = 0.95) -> tuple[float, float, float, float, float, float]:
+                            *, confidence: float = 0.95) -> tuple[float, ...]:
     """Difference of two ratio estimators over paired batches, with a t interval.
 
     Parameters

@@ -52,7 +52,8 @@ DEFAULT_CELL_M = 100.0
 #: when the threshold is far from what the layout achieves.
 SHARE_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.99)
 #: Smallest cell size the scenario format accepts [m].
-MIN_CELL_M = float(next(m.ge for m in Simulation.model_fields["cell_m"].metadata if hasattr(m, "ge")))
+MIN_CELL_M = float(next(m.ge for m in Simulation.model_fields["cell_m"].metadata
+                        if hasattr(m, "ge")))
 #: Default threshold on P(intercept) for a cell to count as covered [-].
 DEFAULT_THRESHOLD = 0.9
 #: Salvos aimed per cell by default [-]. A salvo spreads its rockets over several cells (aim error
@@ -289,7 +290,8 @@ class Coverage:
             "covered_share": self.covered_share,
             "covered_area_m2": float(self.plan.area_m2[self.covered].sum()),
             "covered_share_conservative": self.covered_share_conservative,
-            "covered_area_conservative_m2": float(self.plan.area_m2[self.covered_conservative].sum()),
+            "covered_area_conservative_m2":
+                float(self.plan.area_m2[self.covered_conservative].sum()),
             "unsampled_share": self.unsampled_share,
             "unsampled_cells_count_as": "not covered",
             "p_intercept_mean": _finite(self.p_intercept_mean),
@@ -325,7 +327,8 @@ def _shares(area: np.ndarray, covered: np.ndarray, covered_cons: np.ndarray,
     if total <= 0:
         return math.nan, math.nan, math.nan, math.nan
     sampled_area = float(area[sampled].sum())
-    mean = float((area[sampled] * p[sampled]).sum() / sampled_area) if sampled_area > 0 else math.nan
+    mean = (float((area[sampled] * p[sampled]).sum() / sampled_area) if sampled_area > 0
+            else math.nan)
     return (float(area[covered].sum()) / total, float(area[covered_cons].sum()) / total,
             1.0 - sampled_area / total, mean)
 

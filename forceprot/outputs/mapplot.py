@@ -2,10 +2,12 @@
 
 Each picture has two panels: an overview of the launch zone around the base (with the launch
 areas that leak most) and a detail of the base (the heat map, the defences with their envelopes
-and labels, the assets), so that a small base is as readable as a large one. Drawn with matplotlib's Agg canvas only (no pyplot state, no network tiles), in the site's local
-UTM CRS so that distances on the page are true: the scale bar is exact, the north arrow points to
-true north at the map centre (UTM grid north differs by the meridian convergence), and a WGS84
-graticule gives lon/lat on the frame.
+and labels, the assets), so that a small base is as readable as a large one.
+
+Drawn with matplotlib's Agg canvas only (no pyplot state, no network tiles), in the site's local
+UTM CRS so that distances on the page are true: the scale bars are exact, the north arrows point
+to true north at the panel centre (UTM grid north differs by the meridian convergence), and a
+WGS84 graticule gives lon/lat on the frame.
 """
 
 from __future__ import annotations

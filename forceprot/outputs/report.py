@@ -170,8 +170,9 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
 
     out.append("## Run\n")
     facts = [
-        ["salvos", f"{results.salvos:,}" + (f" (stopped at ±{results.precision_target:.2%} "
-                                            "leak-rate precision)" if results.stopped_early else "")],
+        ["salvos", f"{results.salvos:,}"
+         + (f" (stopped at ±{results.precision_target:.2%} leak-rate precision)"
+            if results.stopped_early else "")],
         ["seed", str(results.seed)],
         ["rockets fired", f"{results.rockets_fired:,}"],
         ["run time", f"{results.elapsed_s:.2f} s on {results.threads} thread(s), compile aside"],
