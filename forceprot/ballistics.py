@@ -16,10 +16,12 @@ where the wind comes from; ``firing_azimuth_deg``) are clockwise from north in d
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,8 @@ __all__ = [
     "calibrate",
     "calibrate_drag_form_factor",
     "calibrate_thrust_n",
+    "FAMILY_CACHE_ENV",
+    "family_cache_dir",
     "fly",
     "max_range",
     "range_limits",
@@ -78,6 +82,7 @@ def _rocket_name(rocket: RocketClass) -> str:
 
 
 def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True,
+                  instant_weathercock: bool = False,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The arrays the flight kernels take for one rocket class.
 
@@ -89,6 +94,10 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
         False sets the thrust to 0 (the rocket then flies at its burnout mass throughout).
     drag : bool
         False sets the drag reference area to 0.
+    instant_weathercock : bool
+        True sets the weathercock time constant to 0: the thrust then follows the air-relative
+        velocity at once (the limit ``weathercock_tau_s -> 0``; the flight model before the
+        body axis, kept for comparison).
 
     Returns
     -------
@@ -107,6 +116,8 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
     params[_traj.ROCKET_AREA_M2] = rocket.reference_area_m2 if drag else 0.0
     params[_traj.ROCKET_LAUNCH_SPEED_MPS] = rocket.launch_speed_mps
     params[_traj.ROCKET_LAUNCH_HEIGHT_M] = rocket.launch_height_m
+    params[_traj.ROCKET_WEATHERCOCK_TAU_S] = (0.0 if instant_weathercock
+                                             else rocket.weathercock_tau_s)
     drag_mach = np.ascontiguousarray(rocket.drag_mach, dtype=np.float64)
     drag_cd = rocket.drag_form_factor * np.ascontiguousarray(rocket.drag_cd, dtype=np.float64)
     return params, drag_mach, drag_cd
@@ -168,6 +179,9 @@ class Trajectory:
         Highest point above the ground [m] (located inside its step).
     burnout_speed_mps : float
         Ground speed at motor burnout [m/s]; NaN without thrust.
+    burnout_lag_rad : float
+        Angle from the body axis to the air-relative velocity at burnout [rad] (the
+        weathercocking lag); NaN without thrust.
     """
 
     t_s: np.ndarray
@@ -175,6 +189,7 @@ class Trajectory:
     vel_mps: np.ndarray
     apogee_m: float
     burnout_speed_mps: float
+    burnout_lag_rad: float = math.nan
 
     @property
     def range_m(self) -> float:
@@ -205,7 +220,8 @@ class Trajectory:
 
 def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0.0,
         wind_speed_mps: float = 0.0, ground_altitude_m: float = 0.0, dt_s: float = DEFAULT_DT_S,
-        thrust: bool = True, drag: bool = True) -> Trajectory:
+        thrust: bool = True, drag: bool = True, instant_weathercock: bool = False,
+        ) -> Trajectory:
     """Integrate one flight and keep its path.
 
     Parameters
@@ -224,13 +240,17 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
         RK4 step [s].
     thrust, drag : bool
         False turns thrust or drag off (vacuum and coasting checks).
+    instant_weathercock : bool
+        True aligns the thrust with the air-relative velocity at once instead of following the
+        body axis (see :func:`rocket_arrays`).
 
     Returns
     -------
     Trajectory
     """
     rocket = _as_rocket(rocket)
-    params, drag_mach, drag_cd = rocket_arrays(rocket, thrust=thrust, drag=drag)
+    params, drag_mach, drag_cd = rocket_arrays(rocket, thrust=thrust, drag=drag,
+                                               instant_weathercock=instant_weathercock)
     max_time = _max_time_s(params)
     capacity = _traj.path_capacity(max_time, dt_s)
     path_t = np.empty(capacity)
@@ -247,6 +267,7 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
         vel_mps=path_state[:n, 3:].copy(),
         apogee_m=float(summary[_traj.SUMMARY_APOGEE_M]),
         burnout_speed_mps=float(summary[_traj.SUMMARY_BURNOUT_SPEED_MPS]),
+        burnout_lag_rad=float(summary[_traj.SUMMARY_BURNOUT_LAG_RAD]),
     )
 
 
@@ -523,10 +544,106 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@functools.lru_cache(maxsize=16)
-def _build_family_cached(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
-                         n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
-                         ) -> TrajectoryFamily:
+# ----------------------------------------------------------------- family cache on disk
+
+FAMILY_CACHE_ENV = "FORCEPROT_CACHE_DIR"  # folder of cached families; overrides the default
+_FAMILY_ARRAYS = ("node_pos_m", "node_vel_mps", "tof_s", "range_nowind_m")
+_FAMILY_SCALARS = ("elevation_min_rad", "elevation_step_rad", "relaz_step_rad",
+                   "wind_speed_mps", "min_range_m", "max_range_m")
+
+
+def family_cache_dir() -> Path | None:
+    """Folder of the on-disk trajectory-family cache, created if need be.
+
+    Returns
+    -------
+    Path or None
+        ``$FORCEPROT_CACHE_DIR`` if set and not empty, else ``forceprot`` under
+        ``$XDG_CACHE_HOME`` (default ``~/.cache``); None when the folder cannot be created
+        (caching is then skipped).
+    """
+    chosen = os.environ.get(FAMILY_CACHE_ENV)
+    if chosen:
+        folder = Path(chosen)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                                  ".cache")
+        folder = Path(base) / "forceprot"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if folder.is_dir() else None
+
+
+def _family_cache_key(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
+                      n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float) -> str:
+    """Canonical text of everything a family depends on (hashed for the file name)."""
+    return json.dumps({
+        "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
+        "rocket": rocket.model_dump_json(),
+        "wind_speed_mps": wind_speed_mps,
+        "ground_altitude_m": ground_altitude_m,
+        "n_elevations": n_elevations,
+        "n_relaz": n_relaz,
+        "n_nodes": n_nodes,
+        "dt_s": dt_s,
+    }, sort_keys=True)
+
+
+def _family_cache_path(folder: Path, key: str) -> Path:
+    return folder / f"family-{hashlib.sha256(key.encode()).hexdigest()}.npz"
+
+
+def _load_family(path: Path, key: str, shape: tuple[int, int, int]) -> TrajectoryFamily | None:
+    """A family from a cache file; None when missing, unreadable, corrupt or not this key."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) != key:
+                return None
+            arrays = {name: np.ascontiguousarray(data[name], dtype=np.float64)
+                      for name in _FAMILY_ARRAYS}
+            scalars = {name: float(data[name]) for name in _FAMILY_SCALARS}
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
+        return None  # unreadable or corrupt: a miss, rebuilt and overwritten
+    n_elevations, n_relaz, n_nodes = shape
+    expected = {"node_pos_m": (n_elevations, n_relaz, n_nodes, 3),
+                "node_vel_mps": (n_elevations, n_relaz, n_nodes, 3),
+                "tof_s": (n_elevations, n_relaz), "range_nowind_m": (n_elevations,)}
+    if any(arrays[name].shape != expected[name] for name in _FAMILY_ARRAYS):
+        return None
+    if not (all(np.all(np.isfinite(a)) for a in arrays.values())
+            and all(math.isfinite(v) for v in scalars.values())
+            and np.all(np.diff(arrays["range_nowind_m"]) > 0.0)):
+        return None
+    return TrajectoryFamily(**{name: _readonly(a) for name, a in arrays.items()}, **scalars)
+
+
+def _store_family(path: Path, key: str, family: TrajectoryFamily) -> None:
+    """Write a family to the cache atomically (temp file, then ``os.replace``); errors skip."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, key=np.array(key),
+                     **{name: getattr(family, name) for name in _FAMILY_ARRAYS},
+                     **{name: np.float64(getattr(family, name)) for name in _FAMILY_SCALARS})
+        os.replace(tmp_name, path)
+    except OSError:
+        Path(tmp_name).unlink(missing_ok=True)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------- family build
+
+
+def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
+                    n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
+                    ) -> TrajectoryFamily:
     params, drag_mach, drag_cd = rocket_arrays(rocket)
     _, elevation_max = max_range(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
     elevation_min = math.radians(rocket.min_elevation_deg)
@@ -567,11 +684,28 @@ def _build_family_cached(rocket: RocketClass, wind_speed_mps: float, ground_alti
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _build_family_cached(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
+                         n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
+                         ) -> TrajectoryFamily:
+    sizes = (n_elevations, n_relaz, n_nodes)
+    folder = family_cache_dir()
+    if folder is None:
+        return _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
+    key = _family_cache_key(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
+    path = _family_cache_path(folder, key)
+    family = _load_family(path, key, sizes)
+    if family is None:
+        family = _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
+        _store_family(path, key, family)
+    return family
+
+
 def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
-                 ground_altitude_m: float = 0.0, n_elevations: int = 64,
+                 ground_altitude_m: float = 0.0, n_elevations: int = 112,
                  n_relaz: int | None = None, n_nodes: int = 33, dt_s: float = DEFAULT_DT_S,
                  ) -> TrajectoryFamily:
-    """Build (or fetch from the memo) the trajectory family of a rocket class.
+    """Build (or fetch from the memo or the disk cache) the trajectory family of a rocket class.
 
     Parameters
     ----------
@@ -586,7 +720,7 @@ def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
     n_relaz : int, optional
         Relative wind azimuths over the full circle; default 1 without wind, 24 with.
     n_nodes : int
-        Time samples per flight, >= 2 (33: node spacing ~1.2 s for 107 mm, ~2.5 s for 122 mm at
+        Time samples per flight, >= 2 (33: node spacing ~0.9 s for 107 mm, ~2.4 s for 122 mm at
         max range).
     dt_s : float
         RK4 step [s].
@@ -595,6 +729,24 @@ def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
     -------
     TrajectoryFamily
         Memoized per (rocket, wind, altitude, sizes, step); its arrays are read-only.
+
+    Notes
+    -----
+    Default grid (112 x 24 x 33), measured against direct integration at random and swept
+    (elevation, relaz) for wind 0 to 8 m/s (``tests/flight/test_family.py``): impact within
+    0.4 % of range, path within 17 m after the node interval that holds burnout. 64 elevations
+    miss by up to 0.76 % (122 mm, 3.6 deg, 8 m/s head wind: range changes fastest with
+    elevation on the flat, ground-skimming shots), 96 by 0.49 %; 16 relative wind azimuths leave
+    the 122 mm path 29 m off in an 8 m/s wind, 24 hold it to 17 m. Inside the node interval
+    that holds burnout a cubic cannot follow the thrust cut-off: up to 12 m (107 mm) and 45 m
+    (122 mm) off during the boost, 19.5 m just after burnout, all within ~1.5 km of the
+    launcher.
+
+    A built family is kept in memory (``functools.lru_cache``) and on disk: an ``.npz`` file in
+    :func:`family_cache_dir`, named by the SHA-256 of the rocket's ``model_dump_json()``, the
+    wind, altitude, grid sizes, step and ``forceprot.flight.FLIGHT_MODEL_VERSION``. It is
+    written to a temporary file and moved into place; an unreadable, corrupt or mismatching
+    file is rebuilt and overwritten, and an uncreatable folder just skips the disk cache.
     """
     rocket = _as_rocket(rocket)
     if not (math.isfinite(wind_speed_mps) and wind_speed_mps >= 0.0):

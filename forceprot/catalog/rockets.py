@@ -56,6 +56,17 @@ class RocketClass(BaseModel):
     max_range_m: float = Field(gt=0, le=500_000, description="Published nominal maximum range [m].")
     min_elevation_deg: float = Field(
         2.0, ge=0, lt=45, description="Lowest quadrant elevation the launcher is laid at [deg].")
+    weathercock_tau_s: float = Field(
+        0.04, gt=0, le=10,
+        description="Weathercocking time constant [s]: how fast the body axis (and the thrust) "
+                    "turns toward the air-relative velocity during the burn, at 300 m/s air "
+                    "speed and sea-level density (1.225 kg/m^3); it scales as 1 / (v sqrt(rho)), "
+                    "the restoring moment's frequency being proportional to sqrt(q). "
+                    "Illustrative: 1 / omega for a fin-stabilised artillery rocket whose pitch "
+                    "natural frequency is omega = sqrt(-Cm_alpha q S d / I), several Hz at high "
+                    "dynamic pressure (Fleeman, Tactical Missile Design, ch. 4; McCoy, Modern "
+                    "Exterior Ballistics, ch. 9-10 and the rocket chapter). Default 0.04 s: a "
+                    "1 m, 20 kg class with Cm_alpha = -15 /rad (4 Hz at 300 m/s).")
     published_burnout_speed_mps: float | None = Field(
         None, gt=0, description="Published maximum (burnout) speed, for validation [m/s].")
     source: str = Field("", description="Where the figures come from.")
@@ -109,9 +120,10 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         launch_speed_mps=20.0,
         launch_height_m=1.5,
         drag_form_factor=0.8164,
+        weathercock_tau_s=0.08,
         min_range_m=1000.0,
         max_range_m=8050.0,
-        min_elevation_deg=5.0,
+        min_elevation_deg=3.5,
         published_burnout_speed_mps=385.0,
         source="Open literature: Type 63 107 mm rocket, 18.8 kg, ~385 m/s, max range 8.05 km "
                "(Jane's Ammunition Handbook; public summaries). Motor and drag illustrative, "
@@ -132,13 +144,14 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         launch_mass_kg=66.6,
         burnout_mass_kg=46.15,
         burn_time_s=1.9,
-        thrust_n=20014.0,
+        thrust_n=20013.0,
         launch_speed_mps=40.0,
         launch_height_m=2.0,
         drag_form_factor=1.0270,
+        weathercock_tau_s=0.12,
         min_range_m=1600.0,
         max_range_m=20380.0,
-        min_elevation_deg=4.8,
+        min_elevation_deg=3.4,
         published_burnout_speed_mps=690.0,
         source="Open literature: 9M22U 122 mm rocket, 66.6 kg, 20.45 kg propellant, ~690 m/s, "
                "range 1.6-20.4 km (Jane's Ammunition Handbook; public summaries). Thrust and drag "

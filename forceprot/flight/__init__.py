@@ -24,6 +24,7 @@ from forceprot.flight.family import (
     state_at_time,
 )
 from forceprot.flight.trajectory import (
+    FLIGHT_MODEL_VERSION,
     N_ROCKET_PARAMS,
     N_SUMMARY,
     ROCKET_AREA_M2,
@@ -33,7 +34,9 @@ from forceprot.flight.trajectory import (
     ROCKET_LAUNCH_MASS_KG,
     ROCKET_LAUNCH_SPEED_MPS,
     ROCKET_THRUST_N,
+    ROCKET_WEATHERCOCK_TAU_S,
     SUMMARY_APOGEE_M,
+    SUMMARY_BURNOUT_LAG_RAD,
     SUMMARY_BURNOUT_SPEED_MPS,
     SUMMARY_TOF_S,
     SUMMARY_VX_MPS,
@@ -46,6 +49,7 @@ from forceprot.flight.trajectory import (
 )
 
 __all__ = [
+    "FLIGHT_MODEL_VERSION",
     "N_ROCKET_PARAMS",
     "N_SUMMARY",
     "ROCKET_AREA_M2",
@@ -55,7 +59,9 @@ __all__ = [
     "ROCKET_LAUNCH_MASS_KG",
     "ROCKET_LAUNCH_SPEED_MPS",
     "ROCKET_THRUST_N",
+    "ROCKET_WEATHERCOCK_TAU_S",
     "SUMMARY_APOGEE_M",
+    "SUMMARY_BURNOUT_LAG_RAD",
     "SUMMARY_BURNOUT_SPEED_MPS",
     "SUMMARY_TOF_S",
     "SUMMARY_VX_MPS",

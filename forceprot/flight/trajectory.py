@@ -10,12 +10,45 @@ it, ``z`` up (right-handed), origin on the ground below the muzzle. The state is
 Model
 -----
 - gravity: constant ``g0 = 9.80665 m/s^2`` down;
-- thrust: constant ``thrust_n`` for ``burn_time_s``, along the air-relative velocity
-  ``v - wind`` (a fin-stabilised rocket weathercocks into the relative wind);
+- thrust: constant ``thrust_n`` for ``burn_time_s``, along the rocket's body axis ``b`` (a unit
+  vector, see *Weathercocking* below);
 - mass: linear from ``launch_mass_kg`` to ``burnout_mass_kg`` over the burn, then constant;
-- drag: ``0.5 rho(h) |v_air|^2 Cd(M) A`` against ``v_air``, ``M = |v_air| / a(h)``, ISA
-  ``rho`` and ``a`` at geometric altitude ``h = ground_altitude_m + z``;
+- drag: ``0.5 rho(h) |v_air|^2 Cd(M) A`` against ``v_air = v - wind``, ``M = |v_air| / a(h)``,
+  ISA ``rho`` and ``a`` at geometric altitude ``h = ground_altitude_m + z``;
 - wind: constant, horizontal, in the flight frame.
+
+Weathercocking
+--------------
+A fin-stabilised rocket turns its nose into the relative wind, but not at once: the
+aerodynamic restoring moment grows with dynamic pressure, so at tube exit (20-40 m/s) the body
+barely turns and it lines up with the air-relative velocity only once it is fast. During the
+burn the state carries the body axis ``b``, which leaves the tube along the tube
+(``(cos QE, 0, sin QE)``) and relaxes toward the unit air-relative velocity
+``a_hat = v_air / |v_air|``::
+
+    db/dt = (a_hat - (a_hat . b) b) / tau,
+    tau   = weathercock_tau_s * (V_REF / |v_air|) * sqrt(RHO_REF / rho)
+
+with ``V_REF = 300 m/s`` and ``RHO_REF = 1.225 kg/m^3``: the restoring-moment frequency is
+proportional to ``sqrt(q)``, i.e. to ``|v_air| sqrt(rho)``, and ``weathercock_tau_s`` is the
+alignment time constant at 300 m/s at sea level. ``b`` is renormalised after every step. After
+burnout the thrust is zero and ``b`` plays no part (drag always acts along ``v_air``).
+
+When ``tau`` at the start of a step is shorter than the step itself, the step takes the
+quasi-steady limit ``b = a_hat`` (thrust along the air-relative velocity): an explicit step
+cannot follow so fast a relaxation, and the lag it would resolve is below ``tau`` times the turn
+rate of ``a_hat``, a fraction of a milliradian. A parameter ``weathercock_tau_s = 0`` (or any
+tiny value) therefore gives instantaneous alignment throughout, the model before the body axis
+was added.
+
+With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost (thrust holds the
+rocket near the tube line a little longer). In a wind, instantaneous alignment turns a rocket
+leaving the tube at 20 m/s by ``wind / launch speed`` (0.4 rad at 8 m/s) into the wind and
+moves its impact by kilometres; with the body axis it turns only as it gains speed, and the
+net effect is a modest one. Fire control laid for no wind, sea level, 8 m/s wind
+(range change in head/tail wind, lateral impact offset in a crosswind, positive upwind):
+
+WIND_SENSITIVITY_TABLE
 
 Classical RK4 with a fixed step; the step that would straddle burnout is split at burnout
 (the thrust and mass-flow discontinuity), so every step integrates a smooth right-hand side.
@@ -37,6 +70,7 @@ from forceprot.flight.atmosphere import G0_MPS2, isa_density_sound_speed
 from forceprot.flight.drag import drag_coefficient
 
 __all__ = [
+    "FLIGHT_MODEL_VERSION",
     "ROCKET_THRUST_N",
     "ROCKET_BURN_TIME_S",
     "ROCKET_LAUNCH_MASS_KG",
@@ -44,7 +78,10 @@ __all__ = [
     "ROCKET_AREA_M2",
     "ROCKET_LAUNCH_SPEED_MPS",
     "ROCKET_LAUNCH_HEIGHT_M",
+    "ROCKET_WEATHERCOCK_TAU_S",
     "N_ROCKET_PARAMS",
+    "WEATHERCOCK_V_REF_MPS",
+    "WEATHERCOCK_RHO_REF_KG_M3",
     "SUMMARY_TOF_S",
     "SUMMARY_X_M",
     "SUMMARY_Y_M",
@@ -53,15 +90,22 @@ __all__ = [
     "SUMMARY_VZ_MPS",
     "SUMMARY_APOGEE_M",
     "SUMMARY_BURNOUT_SPEED_MPS",
+    "SUMMARY_BURNOUT_LAG_RAD",
     "N_SUMMARY",
     "FLIGHT_TIMEOUT",
     "FLIGHT_PATH_FULL",
-    "acceleration",
+    "derivatives",
+    "weathercock_tau",
     "rk4_step",
     "hermite",
     "integrate",
     "path_capacity",
 ]
+
+# Version of the flight model's numbers: bump it whenever a change here or in family.py moves
+# any flight, so that trajectory families cached on disk (forceprot.ballistics) are rebuilt.
+# 1: thrust along the air-relative velocity; 2: thrust along a weathercocking body axis.
+FLIGHT_MODEL_VERSION = 2
 
 # Layout of the rocket parameter vector (float64, shape (N_ROCKET_PARAMS,)).
 ROCKET_THRUST_N = 0  # N, 0 turns thrust off
@@ -71,7 +115,13 @@ ROCKET_BURNOUT_MASS_KG = 3  # kg
 ROCKET_AREA_M2 = 4  # m^2, reference area for drag; 0 turns drag off
 ROCKET_LAUNCH_SPEED_MPS = 5  # m/s, speed along the tube at the muzzle
 ROCKET_LAUNCH_HEIGHT_M = 6  # m, muzzle height above the ground
-N_ROCKET_PARAMS = 7
+# s, body-axis alignment time constant at V_REF, RHO_REF; 0 aligns the thrust with the
+# air-relative velocity at once
+ROCKET_WEATHERCOCK_TAU_S = 7
+N_ROCKET_PARAMS = 8
+
+WEATHERCOCK_V_REF_MPS = 300.0  # m/s, reference air speed of ROCKET_WEATHERCOCK_TAU_S
+WEATHERCOCK_RHO_REF_KG_M3 = 1.225  # kg/m^3, reference air density (ISA sea level)
 
 # Layout of the flight summary vector (float64, shape (N_SUMMARY,)).
 SUMMARY_TOF_S = 0  # s, time of flight to ground impact
@@ -82,19 +132,25 @@ SUMMARY_VY_MPS = 4  # m/s
 SUMMARY_VZ_MPS = 5  # m/s
 SUMMARY_APOGEE_M = 6  # m, highest point above the ground
 SUMMARY_BURNOUT_SPEED_MPS = 7  # m/s, ground speed at burnout (NaN if the flight ends first)
-N_SUMMARY = 8
+SUMMARY_BURNOUT_LAG_RAD = 8  # rad, angle from the body axis to v_air at burnout (NaN likewise)
+N_SUMMARY = 9
 
 # Error codes of :func:`integrate` (a result >= 0 is the number of path rows written).
 FLIGHT_TIMEOUT = -1  # no impact before max_time_s
 FLIGHT_PATH_FULL = -2  # the path buffer is too short for max_time_s / dt_s steps
 
 _BURNOUT_SNAP = 1e-9  # fraction of a step: a grid time this close to burnout is burnout
+# A step whose alignment time constant (at its start) is below this many steps takes the
+# quasi-steady limit b = a_hat: RK4 follows a relaxation of rate 1/tau accurately for
+# h / tau <= 1 (amplification 0.375 against exp(-1) = 0.368) and goes unstable past 2.79.
+_QUASI_STEADY_TAU_STEPS = 1.0
 
 
 @njit(cache=True)
-def acceleration(z_m, vx_mps, vy_mps, vz_mps, mass_kg, thrust_n, wind_x_mps, wind_y_mps,
-                 ground_altitude_m, area_m2, drag_mach, drag_cd):
-    """Acceleration of the rocket.
+def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body_axis,
+                turn_rate_per_m, wind_x_mps, wind_y_mps, ground_altitude_m, area_m2, drag_mach,
+                drag_cd):
+    """Acceleration of the rocket and rate of its body axis.
 
     Parameters
     ----------
@@ -102,16 +158,25 @@ def acceleration(z_m, vx_mps, vy_mps, vz_mps, mass_kg, thrust_n, wind_x_mps, win
         Height above the ground [m].
     vx_mps, vy_mps, vz_mps : float
         Ground-relative velocity in the flight frame [m/s].
+    bx, by, bz : float
+        Body axis, a unit vector in the flight frame [-]; used only when ``body_axis``.
     mass_kg : float
         Current mass [kg].
     thrust_n : float
-        Current thrust [N], along the air-relative velocity.
+        Current thrust [N].
+    body_axis : bool
+        True: the thrust acts along ``b`` and ``b`` turns toward the air-relative velocity.
+        False: the thrust acts along the air-relative velocity (instantaneous alignment) and the
+        returned rate of ``b`` is 0.
+    turn_rate_per_m : float
+        ``1 / (weathercock_tau_s * WEATHERCOCK_V_REF_MPS)`` [1/m]: the alignment rate
+        ``1 / tau`` per m/s of air speed at the reference density.
     wind_x_mps, wind_y_mps : float
         Horizontal wind in the flight frame [m/s].
     ground_altitude_m : float
         Altitude of the ground above mean sea level [m].
     area_m2 : float
-        Drag reference area [m^2]; 0 turns drag off.
+        Drag reference area [m^2]; 0 turns drag off (not the weathercocking).
     drag_mach, drag_cd : ndarray of float64, shape (n,)
         Drag table, form factor included (see :func:`~forceprot.flight.drag.drag_coefficient`).
 
@@ -119,6 +184,9 @@ def acceleration(z_m, vx_mps, vy_mps, vz_mps, mass_kg, thrust_n, wind_x_mps, win
     -------
     ax, ay, az : float
         Acceleration in the flight frame [m/s^2].
+    dbx, dby, dbz : float
+        ``db/dt = (a_hat - (a_hat . b) b) / tau`` [1/s], written without dividing by the air
+        speed: ``(v_air - (v_air . b) b) sqrt(rho / RHO_REF) * turn_rate_per_m``.
     """
     ux = vx_mps - wind_x_mps
     uy = vy_mps - wind_y_mps
@@ -127,23 +195,72 @@ def acceleration(z_m, vx_mps, vy_mps, vz_mps, mass_kg, thrust_n, wind_x_mps, win
     ax = 0.0
     ay = 0.0
     az = -G0_MPS2
+    dbx = 0.0
+    dby = 0.0
+    dbz = 0.0
+    turning = body_axis and thrust_n > 0.0
+    if area_m2 > 0.0 or turning:
+        rho, sound = isa_density_sound_speed(ground_altitude_m + z_m)
+    else:
+        rho, sound = 0.0, 1.0
+    if turning:
+        k = thrust_n / mass_kg
+        ax += k * bx
+        ay += k * by
+        az += k * bz
+        rate = math.sqrt(rho / WEATHERCOCK_RHO_REF_KG_M3) * turn_rate_per_m
+        ub = ux * bx + uy * by + uz * bz
+        dbx = (ux - ub * bx) * rate
+        dby = (uy - ub * by) * rate
+        dbz = (uz - ub * bz) * rate
     if u > 0.0:
-        force_n = thrust_n
+        force_n = 0.0 if turning else thrust_n
         if area_m2 > 0.0:
-            rho, sound = isa_density_sound_speed(ground_altitude_m + z_m)
             cd = drag_coefficient(u / sound, drag_mach, drag_cd)
             force_n -= 0.5 * rho * u * u * cd * area_m2
         k = force_n / (mass_kg * u)
         ax += k * ux
         ay += k * uy
         az += k * uz
-    return ax, ay, az
+    return ax, ay, az, dbx, dby, dbz
 
 
 @njit(cache=True)
-def rk4_step(t_s, x, y, z, vx, vy, vz, h_s, powered, rocket, wind_x_mps, wind_y_mps,
-             ground_altitude_m, drag_mach, drag_cd):
-    """One classical Runge-Kutta step of the point-mass equations.
+def weathercock_tau(z_m, vx_mps, vy_mps, vz_mps, weathercock_tau_s, wind_x_mps, wind_y_mps,
+                    ground_altitude_m):
+    """Body-axis alignment time constant at one state.
+
+    Parameters
+    ----------
+    z_m : float
+        Height above the ground [m].
+    vx_mps, vy_mps, vz_mps : float
+        Ground-relative velocity in the flight frame [m/s].
+    weathercock_tau_s : float
+        Alignment time constant at ``WEATHERCOCK_V_REF_MPS`` and ``WEATHERCOCK_RHO_REF_KG_M3``
+        [s].
+    wind_x_mps, wind_y_mps, ground_altitude_m : float
+        As in :func:`derivatives`.
+
+    Returns
+    -------
+    float
+        ``weathercock_tau_s * (V_REF / |v_air|) * sqrt(RHO_REF / rho)`` [s]; inf in still air.
+    """
+    ux = vx_mps - wind_x_mps
+    uy = vy_mps - wind_y_mps
+    u = math.sqrt(ux * ux + uy * uy + vz_mps * vz_mps)
+    rho, _ = isa_density_sound_speed(ground_altitude_m + z_m)
+    if u <= 0.0 or rho <= 0.0:
+        return math.inf
+    return (weathercock_tau_s * WEATHERCOCK_V_REF_MPS / u
+            * math.sqrt(WEATHERCOCK_RHO_REF_KG_M3 / rho))
+
+
+@njit(cache=True)
+def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rocket, wind_x_mps,
+             wind_y_mps, ground_altitude_m, drag_mach, drag_cd):
+    """One classical Runge-Kutta step of the point-mass equations and the body axis.
 
     Parameters
     ----------
@@ -153,21 +270,28 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, h_s, powered, rocket, wind_x_mps, wind_y_
         Position in the flight frame [m].
     vx, vy, vz : float
         Velocity in the flight frame [m/s].
+    bx, by, bz : float
+        Body axis, unit vector [-].
     h_s : float
         Step [s]. A powered step must end at or before burnout.
     powered : bool
         Whether the motor burns during the whole step.
+    body_axis : bool
+        Whether the thrust follows ``b`` (integrated with the rest of the state) or the
+        air-relative velocity (quasi-steady limit; ``b`` then ends the step along ``v_air``).
     rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
         Rocket parameter vector (``ROCKET_*`` indices).
     wind_x_mps, wind_y_mps, ground_altitude_m, drag_mach, drag_cd
-        As in :func:`acceleration`.
+        As in :func:`derivatives`.
 
     Returns
     -------
-    x, y, z, vx, vy, vz : float
-        State at ``t_s + h_s`` [m, m/s].
+    x, y, z, vx, vy, vz, bx, by, bz : float
+        State at ``t_s + h_s`` [m, m/s, -]; ``b`` renormalised to unit length.
     """
     area = rocket[ROCKET_AREA_M2]
+    tau_ref = rocket[ROCKET_WEATHERCOCK_TAU_S]
+    turn = 1.0 / (tau_ref * WEATHERCOCK_V_REF_MPS) if tau_ref > 0.0 else 0.0
     if powered:
         thrust = rocket[ROCKET_THRUST_N]
         m0 = rocket[ROCKET_LAUNCH_MASS_KG]
@@ -180,33 +304,59 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, h_s, powered, rocket, wind_x_mps, wind_y_
         m1 = rocket[ROCKET_BURNOUT_MASS_KG]
         m2 = m1
         m4 = m1
+    body = body_axis and powered and turn > 0.0
     half = 0.5 * h_s
 
-    a1x, a1y, a1z = acceleration(z, vx, vy, vz, m1, thrust, wind_x_mps, wind_y_mps,
-                                 ground_altitude_m, area, drag_mach, drag_cd)
+    a1x, a1y, a1z, d1x, d1y, d1z = derivatives(
+        z, vx, vy, vz, bx, by, bz, m1, thrust, body, turn, wind_x_mps, wind_y_mps,
+        ground_altitude_m, area, drag_mach, drag_cd)
     v2x = vx + half * a1x
     v2y = vy + half * a1y
     v2z = vz + half * a1z
-    a2x, a2y, a2z = acceleration(z + half * vz, v2x, v2y, v2z, m2, thrust, wind_x_mps,
-                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    a2x, a2y, a2z, d2x, d2y, d2z = derivatives(
+        z + half * vz, v2x, v2y, v2z, bx + half * d1x, by + half * d1y, bz + half * d1z, m2,
+        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
     v3x = vx + half * a2x
     v3y = vy + half * a2y
     v3z = vz + half * a2z
-    a3x, a3y, a3z = acceleration(z + half * v2z, v3x, v3y, v3z, m2, thrust, wind_x_mps,
-                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    a3x, a3y, a3z, d3x, d3y, d3z = derivatives(
+        z + half * v2z, v3x, v3y, v3z, bx + half * d2x, by + half * d2y, bz + half * d2z, m2,
+        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
     v4x = vx + h_s * a3x
     v4y = vy + h_s * a3y
     v4z = vz + h_s * a3z
-    a4x, a4y, a4z = acceleration(z + h_s * v3z, v4x, v4y, v4z, m4, thrust, wind_x_mps,
-                                 wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+    a4x, a4y, a4z, d4x, d4y, d4z = derivatives(
+        z + h_s * v3z, v4x, v4y, v4z, bx + h_s * d3x, by + h_s * d3y, bz + h_s * d3z, m4,
+        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
     sixth = h_s / 6.0
+    vx1 = vx + sixth * (a1x + 2.0 * a2x + 2.0 * a3x + a4x)
+    vy1 = vy + sixth * (a1y + 2.0 * a2y + 2.0 * a3y + a4y)
+    vz1 = vz + sixth * (a1z + 2.0 * a2z + 2.0 * a3z + a4z)
+    if body:
+        bx1 = bx + sixth * (d1x + 2.0 * d2x + 2.0 * d3x + d4x)
+        by1 = by + sixth * (d1y + 2.0 * d2y + 2.0 * d3y + d4y)
+        bz1 = bz + sixth * (d1z + 2.0 * d2z + 2.0 * d3z + d4z)
+    else:  # quasi-steady (or coasting): the body axis ends along the air-relative velocity
+        bx1 = vx1 - wind_x_mps
+        by1 = vy1 - wind_y_mps
+        bz1 = vz1
+    norm = math.sqrt(bx1 * bx1 + by1 * by1 + bz1 * bz1)
+    if norm > 0.0:
+        bx1 /= norm
+        by1 /= norm
+        bz1 /= norm
+    else:
+        bx1, by1, bz1 = bx, by, bz
     return (
         x + sixth * (vx + 2.0 * v2x + 2.0 * v3x + v4x),
         y + sixth * (vy + 2.0 * v2y + 2.0 * v3y + v4y),
         z + sixth * (vz + 2.0 * v2z + 2.0 * v3z + v4z),
-        vx + sixth * (a1x + 2.0 * a2x + 2.0 * a3x + a4x),
-        vy + sixth * (a1y + 2.0 * a2y + 2.0 * a3y + a4y),
-        vz + sixth * (a1z + 2.0 * a2z + 2.0 * a3z + a4z),
+        vx1,
+        vy1,
+        vz1,
+        bx1,
+        by1,
+        bz1,
     )
 
 
@@ -334,7 +484,8 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     ground_altitude_m : float
         Altitude of the (flat) ground above mean sea level [m].
     rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
-        Rocket parameter vector (``ROCKET_*`` indices). Thrust 0 turns thrust off, area 0 drag.
+        Rocket parameter vector (``ROCKET_*`` indices). Thrust 0 turns thrust off, area 0 drag,
+        weathercock time constant 0 aligns the thrust with the air-relative velocity at once.
     drag_mach, drag_cd : ndarray of float64, shape (n,)
         Drag table, form factor included.
     dt_s : float
@@ -348,8 +499,8 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
         written the impact (``z = 0``), located by Hermite interpolation. Capacity must be at
         least :func:`path_capacity` ``(max_time_s, dt_s)`` when storing.
     summary : ndarray of float64, shape (N_SUMMARY,)
-        Out: time of flight, impact position and velocity, apogee, burnout speed
-        (``SUMMARY_*`` indices).
+        Out: time of flight, impact position and velocity, apogee, burnout speed and body-axis
+        lag (``SUMMARY_*`` indices).
 
     Returns
     -------
@@ -371,6 +522,10 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     vx = speed0 * math.cos(elevation_rad)
     vy = 0.0
     vz = speed0 * math.sin(elevation_rad)
+    bx = math.cos(elevation_rad)  # body axis: along the tube
+    by = 0.0
+    bz = math.sin(elevation_rad)
+    tau_ref = rocket[ROCKET_WEATHERCOCK_TAU_S]
     t = 0.0
     burn = rocket[ROCKET_BURN_TIME_S]
     if rocket[ROCKET_THRUST_N] <= 0.0:
@@ -399,11 +554,19 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
             t_end = t_grid
             i += 1
         h = t_end - t
-        x1, y1, z1, vx1, vy1, vz1 = rk4_step(t, x, y, z, vx, vy, vz, h, powered, rocket,
-                                             wind_x_mps, wind_y_mps, ground_altitude_m,
-                                             drag_mach, drag_cd)
+        body_axis = False
+        if powered and tau_ref > 0.0:
+            body_axis = weathercock_tau(z, vx, vy, vz, tau_ref, wind_x_mps, wind_y_mps,
+                                        ground_altitude_m) >= _QUASI_STEADY_TAU_STEPS * h
+        x1, y1, z1, vx1, vy1, vz1, bx1, by1, bz1 = rk4_step(
+            t, x, y, z, vx, vy, vz, bx, by, bz, h, powered, body_axis, rocket, wind_x_mps,
+            wind_y_mps, ground_altitude_m, drag_mach, drag_cd)
         if powered and t_end == burn:
             summary[SUMMARY_BURNOUT_SPEED_MPS] = math.sqrt(vx1 * vx1 + vy1 * vy1 + vz1 * vz1)
+            ux = vx1 - wind_x_mps
+            uy = vy1 - wind_y_mps
+            cos_lag = (ux * bx1 + uy * by1 + vz1 * bz1) / math.sqrt(ux * ux + uy * uy + vz1 * vz1)
+            summary[SUMMARY_BURNOUT_LAG_RAD] = math.acos(min(1.0, max(-1.0, cos_lag)))
         if vz >= 0.0 and vz1 < 0.0:
             apex = _hermite_apex(z, vz, z1, vz1, h)
             if apex > apogee:
@@ -439,6 +602,9 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
         vx = vx1
         vy = vy1
         vz = vz1
+        bx = bx1
+        by = by1
+        bz = bz1
         t = t_end
         if store:
             path_t_s[n] = t

@@ -42,34 +42,56 @@ def isa(altitude_m: float) -> tuple[float, float]:
     return p / (R_AIR * t), math.sqrt(GAMMA * R_AIR * t)
 
 
+V_REF = 300.0  # m/s, air speed at which weathercock_tau_s is quoted
+RHO_REF = 1.225  # kg/m^3, sea-level density at which it is quoted
+
+
 def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
-                     ground_altitude_m: float = 0.0, rtol: float = 1e-10, atol: float = 1e-9):
+                     ground_altitude_m: float = 0.0, rtol: float = 1e-10, atol: float = 1e-9,
+                     instant_weathercock: bool = False):
     """Impact ``(x, y, tof)`` [m, m, s] and apogee [m] of one flight, by solve_ivp.
 
     Two segments: the burn ``[0, burn_time_s]`` (burnout is a time event, so the segment end
     *is* the burnout event) and the coast, ended by the terminal impact event ``z = 0`` going
     down.
+
+    During the burn the state is ``(x, y, z, vx, vy, vz, bx, by, bz)``: the thrust acts along
+    the body axis ``b``, which starts along the tube and turns toward the air-relative velocity,
+    ``db/dt = (u_hat - (u_hat . b) b) / tau`` with
+    ``tau = weathercock_tau_s * (V_REF / |u|) * sqrt(RHO_REF / rho)``. With
+    ``instant_weathercock`` the thrust acts along the air-relative velocity instead (the limit
+    ``tau -> 0``) and ``b`` is carried along unchanged.
     """
     wx, wy = wind_xy_mps
     area = math.pi * rocket.diameter_m**2 / 4.0
     mach_tab = np.asarray(rocket.drag_mach)
     cd_tab = rocket.drag_form_factor * np.asarray(rocket.drag_cd)
     m0, mb, tb = rocket.launch_mass_kg, rocket.burnout_mass_kg, rocket.burn_time_s
+    tau_ref = rocket.weathercock_tau_s
 
     def rhs(t, s, powered):
-        vx, vy, vz = s[3], s[4], s[5]
-        air = np.array([vx - wx, vy - wy, vz])
+        vel = s[3:6]
+        air = vel - np.array([wx, wy, 0.0])
         speed = float(np.linalg.norm(air))
+        u_hat = air / speed
         rho, sound = isa(ground_altitude_m + s[2])
         drag = 0.5 * rho * speed**2 * float(np.interp(speed / sound, mach_tab, cd_tab)) * area
-        thrust = rocket.thrust_n if powered else 0.0
-        mass = m0 - (m0 - mb) * t / tb if powered else mb
-        acc = (thrust - drag) / mass * air / speed
-        return [vx, vy, vz, acc[0], acc[1], acc[2] - G0]
+        acc = -drag / (m0 - (m0 - mb) * t / tb if powered else mb) * u_hat
+        acc[2] -= G0
+        rates = np.concatenate([vel, acc])
+        if not powered:
+            return rates
+        mass = m0 - (m0 - mb) * t / tb
+        b = s[6:9] / np.linalg.norm(s[6:9])
+        if instant_weathercock:
+            return np.concatenate([rates[:3], acc + rocket.thrust_n / mass * u_hat, np.zeros(3)])
+        tau = tau_ref * (V_REF / speed) * math.sqrt(RHO_REF / rho)
+        b_rate = (u_hat - float(u_hat @ b) * b) / tau
+        return np.concatenate([rates[:3], acc + rocket.thrust_n / mass * b, b_rate])
 
     v0 = rocket.launch_speed_mps
-    s0 = [0.0, 0.0, rocket.launch_height_m, v0 * math.cos(elevation_rad), 0.0,
-          v0 * math.sin(elevation_rad)]
+    tube = [math.cos(elevation_rad), 0.0, math.sin(elevation_rad)]
+    s0 = [0.0, 0.0, rocket.launch_height_m, v0 * tube[0], 0.0, v0 * tube[2], *tube]
     burn = solve_ivp(rhs, (0.0, tb), s0, method="DOP853", rtol=rtol, atol=atol, args=(True,),
                      dense_output=True)
 
@@ -78,7 +100,7 @@ def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
 
     impact.terminal = True
     impact.direction = -1.0
-    coast = solve_ivp(rhs, (tb, tb + 1000.0), burn.y[:, -1], method="DOP853", rtol=rtol,
+    coast = solve_ivp(rhs, (tb, tb + 1000.0), burn.y[:6, -1], method="DOP853", rtol=rtol,
                       atol=atol, args=(False,), events=impact, dense_output=True)
     assert coast.status == 1, "reference flight found no impact"
     t_hit = float(coast.t_events[0][0])
