@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import time
 from datetime import datetime, timezone
@@ -27,7 +28,9 @@ from forceprot.outputs.files import atomic_write_text
 __all__ = [
     "RESULTS",
     "console",
+    "cpu_s",
     "fmt",
+    "load_average",
     "machine",
     "new_document",
     "read_proc_status_kb",
@@ -56,6 +59,17 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def cpu_s() -> float:
+    """CPU time of this process, all threads, user + system [s]."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def load_average() -> float | None:
+    """1-minute load average (runnable processes; above the core count, runs share cores)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def machine() -> dict:
     """Where the figures came from: cores, CPU model, library versions."""
     import shapely
@@ -70,7 +84,7 @@ def machine() -> dict:
         "numba": numba.__version__,
         "numpy": np.__version__,
         "shapely": shapely.__version__,
-        "load_average_1min_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load_average_1min_at_start": load_average(),
     }
 
 
@@ -132,6 +146,7 @@ def result_path(results: Path, case: str, *, quick: bool) -> Path:
 
 def write_result(doc: dict, results: Path) -> Path:
     """Write a case's document to ``<results>/<case>[.quick].json`` atomically."""
+    doc["machine"]["load_average_1min_at_end"] = load_average()
     path = result_path(results, doc["case"], quick=doc["quick"])
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(doc, indent=2, allow_nan=False) + "\n", overwrite=True)

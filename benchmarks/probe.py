@@ -8,8 +8,8 @@ Modes
 ``simulate --point V N [--point V N ...]``
     For each point: compile scenario ``V`` (``taji``, ``stress``, ``units:16``, ``tubes:96``),
     warm the kernel up on one block, reset the peak-RSS mark (``/proc/self/clear_refs``), run
-    ``forceprot.simulate.simulate`` for ``N`` salvos, and report its wall time and the peak and
-    starting RSS. One point per process is the clean measurement; several points share one
+    ``forceprot.simulate.simulate`` for ``N`` salvos, and report its wall and CPU time and the
+    peak and starting RSS. One point per process is the clean measurement; several points share one
     process only in ``--quick`` smoke runs.
 ``compile``
     First-call cost in this process: imports, scenario compile (trajectory family), and the
@@ -49,6 +49,14 @@ def _compiled(variant: str):
     raise SystemExit(f"unknown variant {variant!r}; one of taji, stress, units:N, tubes:N")
 
 
+def _cpu_s() -> float:
+    """CPU time of this process, all threads [s]."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _reset_peak_rss() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as fh:
@@ -73,13 +81,15 @@ def _simulate(args) -> None:
         simulate(c, salvos=512, threads=threads)   # kernel compiled or loaded, first chunk warm
         reset = _reset_peak_rss()
         before = read_proc_status_kb("VmRSS")
+        cpu0 = _cpu_s()
         t = time.perf_counter()
         res = simulate(c, salvos=n, threads=threads)
         wall = time.perf_counter() - t
+        cpu = _cpu_s() - cpu0
         after = read_proc_status_kb("VmRSS", "VmHWM")
         _emit({"variant": variant, "salvos": n, "threads": threads, "tubes": c.tubes,
                "n_units": c.n_units, "rockets": int(res.rockets_fired), "wall_s": wall,
-               "kernel_s": res.elapsed_s, "rss_start_kb": before.get("VmRSS"),
+               "kernel_s": res.elapsed_s, "cpu_s": cpu, "rss_start_kb": before.get("VmRSS"),
                "rss_end_kb": after.get("VmRSS"), "rss_peak_kb": after.get("VmHWM"),
                "peak_reset": reset,
                "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})

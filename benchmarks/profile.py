@@ -140,7 +140,8 @@ def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma
                         t_open[i, u] = ta
                         t_close[i, u] = tb
                         candidate[i, u] = ta <= tb
-                        check += ta
+                        if ta <= tb:
+                            check += ta
             if upto < 5:
                 continue
             for i in range(tubes):

@@ -43,11 +43,13 @@ def _machine(docs: dict) -> str:
     lines = []
     for case, d in docs.items():
         m = d["machine"]
-        load = m.get("load_average_1min_at_start")
+        load0 = m.get("load_average_1min_at_start")
+        load1 = m.get("load_average_1min_at_end")
         lines.append(f"- `{case}`: {d['when']}, {m['nproc']} cores ({m['cpu_model']}), numba "
                      f"{m['numba']} ({m['numba_threads']} threads), numpy {m['numpy']}, shapely "
                      f"{m['shapely']}, Python {m['python']}"
-                     + ("" if load is None else f"; 1-min load average at start {load:.2f}"))
+                     + ("" if load0 is None else f"; 1-min load average {load0:.2f} at start")
+                     + ("" if load1 is None else f", {load1:.2f} at end"))
     return "\n".join(lines)
 
 
@@ -72,7 +74,10 @@ def _throughput(d: dict) -> str:
            f"runs per thread count, interleaved. {n} / 1 threads: "
            f"{d['thread_scaling']['best_over_best']:.2f}x (best over best), "
            f"{d['thread_scaling']['median_of_paired']:.2f}x (median of paired runs). Tallies "
-           f"identical on 1 and {n} threads: {d['identical_tallies_across_threads']}.", "",
+           f"identical on 1 and {n} threads: {d['identical_tallies_across_threads']}. "
+           f"Load-independent figures: {d['rockets_per_cpu_s_1_thread']:,.0f} rockets per "
+           f"CPU-second on 1 thread; the same work costs {1 / d['cpu_efficiency_all_threads']:.3f}x "
+           f"the CPU time on {n} threads (numba threading layer {d['threading_layer']}).", "",
            _table(["threads", "best", "median"], rows)]
     comp = d.get("compile")
     if comp:
@@ -109,10 +114,11 @@ def _scaling(d: dict) -> str:
                              "n_units"),
                             ("by_tubes", f"Against tubes ({d['fixed_salvos']:,} salvos)",
                              "tubes")):
-        rows = [[f"{p[col]:,}", fmt(p["kernel_s"], "s"), f"{p['us_per_salvo']:.1f}",
-                 fmt(p["rockets_per_s"], "rockets/s"), fmt(p["rss_peak_mb"], "MB")]
+        rows = [[f"{p[col]:,}", fmt(p["kernel_s"], "s"), fmt(p["cpu_s"], "s"),
+                 f"{p['cpu_us_per_salvo']:.1f}", fmt(p["rockets_per_s"], "rockets/s"),
+                 fmt(p["rss_peak_mb"], "MB")]
                 for p in d[key]]
-        out += [f"{title}:", "", _table([col, "kernel time", "us/salvo", "rockets/s",
+        out += [f"{title}:", "", _table([col, "wall", "CPU", "CPU us/salvo", "rockets/s (wall)",
                                          "process peak RSS"], rows), ""]
     return "\n".join(out).rstrip()
 
