@@ -733,14 +733,12 @@ def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
     Notes
     -----
     Default grid (112 x 24 x 33), measured against direct integration at random and swept
-    (elevation, relaz) for wind 0 to 8 m/s (``tests/flight/test_family.py``): impact within
-    0.4 % of range, path within 17 m after the node interval that holds burnout. 64 elevations
-    miss by up to 0.76 % (122 mm, 3.6 deg, 8 m/s head wind: range changes fastest with
-    elevation on the flat, ground-skimming shots), 96 by 0.49 %; 16 relative wind azimuths leave
-    the 122 mm path 29 m off in an 8 m/s wind, 24 hold it to 17 m. Inside the node interval
-    that holds burnout a cubic cannot follow the thrust cut-off: up to 12 m (107 mm) and 45 m
-    (122 mm) off during the boost, 19.5 m just after burnout, all within ~1.5 km of the
-    launcher.
+    (elevation, relaz) for wind 0 to 8 m/s (table in :mod:`forceprot.flight.family`): impact
+    within 0.4 % of range, path within 14 m after the node interval that holds burnout (19.5 m
+    inside it after burnout, 43 m during the boost). 64 elevations miss the impact by up to
+    0.76 % (122 mm, 3.6 deg, 8 m/s head wind: range changes fastest with elevation on the flat,
+    ground-skimming shots), 96 by 0.49 %; 16 relative wind azimuths leave the 122 mm path 30 m
+    off in an 8 m/s wind, 24 hold it to 14 m.
 
     A built family is kept in memory (``functools.lru_cache``) and on disk: an ``.npz`` file in
     :func:`family_cache_dir`, named by the SHA-256 of the rocket's ``model_dump_json()``, the

@@ -27,9 +27,11 @@ GENERIC_FIN_ROCKET_DRAG: tuple[tuple[float, float], ...] = (
 class RocketClass(BaseModel):
     """One class of unguided rocket, as the point-mass flight model sees it.
 
-    The model: constant thrust ``thrust_n`` for ``burn_time_s`` along the air-relative velocity,
-    mass falling linearly from ``launch_mass_kg`` to ``burnout_mass_kg``, drag
-    ``0.5 rho v^2 Cd(M) A`` with ``Cd = drag_form_factor * table``.
+    The model: constant thrust ``thrust_n`` for ``burn_time_s`` along the body axis, which
+    leaves the tube along the tube and turns toward the air-relative velocity with the time
+    constant ``weathercock_tau_s * (300 m/s / v_air) * sqrt(1.225 kg/m^3 / rho)``; mass falling
+    linearly from ``launch_mass_kg`` to ``burnout_mass_kg``; drag ``0.5 rho v^2 Cd(M) A`` with
+    ``Cd = drag_form_factor * table`` (see :mod:`forceprot.flight.trajectory`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -64,9 +66,11 @@ class RocketClass(BaseModel):
                     "the restoring moment's frequency being proportional to sqrt(q). "
                     "Illustrative: 1 / omega for a fin-stabilised artillery rocket whose pitch "
                     "natural frequency is omega = sqrt(-Cm_alpha q S d / I), several Hz at high "
-                    "dynamic pressure (Fleeman, Tactical Missile Design, ch. 4; McCoy, Modern "
-                    "Exterior Ballistics, ch. 9-10 and the rocket chapter). Default 0.04 s: a "
-                    "1 m, 20 kg class with Cm_alpha = -15 /rad (4 Hz at 300 m/s).")
+                    "dynamic pressure (Fleeman, Tactical Missile Design, static stability; "
+                    "McCoy, Modern Exterior Ballistics, linearized pitching and yawing motion). "
+                    "Default 0.04 s: a 1 m, 20 kg class with Cm_alpha = -15 /rad (4 Hz at "
+                    "300 m/s). Values below the integration step align the thrust with the "
+                    "air-relative velocity at once.")
     published_burnout_speed_mps: float | None = Field(
         None, gt=0, description="Published maximum (burnout) speed, for validation [m/s].")
     source: str = Field("", description="Where the figures come from.")
@@ -106,10 +110,18 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
     # the model's burnout speed at the max-range elevation is the published 385 m/s (total
     # impulse 6.45 kN s, specific impulse ~205 s, typical of a double-base motor), then
     # drag_form_factor calibrated so the model's max range (no wind, sea level) is the
-    # published 8.05 km: forceprot.ballistics.calibrate(), rounded (model: 8050.0 m at 45.3 deg,
-    # burnout 385.0 m/s). min_elevation_deg: the model's no-wind range at 5 deg (about 860 m)
-    # is below the published 1 km minimum range, so every published range has a low-angle
-    # solution.
+    # published 8.05 km: forceprot.ballistics.calibrate() (flight model 2: 7164.6 N, 0.81641),
+    # rounded (model: 8050.4 m at 44.1 deg, burnout 385.0 m/s).
+    # weathercock_tau_s, illustrative: a fin-stabilised rocket of this size (0.84 m, 18.8 kg,
+    # I ~ m L^2 / 12 = 1.1 kg m^2, Cm_alpha ~ -15 /rad on the calibre) has a pitch frequency
+    # sqrt(-Cm_alpha q S d / I) of 4.3 Hz at 300 m/s at sea level, tau = 1 / omega = 0.04 s
+    # (Fleeman, Tactical Missile Design, static stability; McCoy, Modern Exterior Ballistics,
+    # linearized pitching and yawing motion).
+    # The Type 63 rocket is spun by canted nozzles and a spinning body follows the relative wind
+    # more slowly, so 0.08 s: 2 Hz at 300 m/s, 2.5 Hz at its 385 m/s burnout. The 8 m/s
+    # crosswind offset at 6 km is 570 m at 0.04 s, 380 m at 0.08 s, 280 m at 0.13 s.
+    # min_elevation_deg: the model's no-wind range at 3.5 deg (about 920 m) is below the
+    # published 1 km minimum range, so every published range has a low-angle solution.
     "107mm": RocketClass(
         label="107 mm spin/fin-stabilised rocket (Type 63 class)",
         diameter_m=0.107,
@@ -134,10 +146,16 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
     # Burn time illustrative (1.9 s); thrust_n calibrated so the model's burnout speed at the
     # max-range elevation is the published 690 m/s (total impulse 38.0 kN s, specific impulse
     # ~190 s), then drag_form_factor calibrated so the model's max range (no wind, sea level)
-    # is the published 20.38 km: forceprot.ballistics.calibrate(), rounded (model: 20381 m at
-    # 49.0 deg, burnout 690.0 m/s). min_elevation_deg: the model's no-wind range at 4.8 deg
-    # (about 1.58 km) is just below the published 1.6 km minimum range; lower elevations skim
-    # the ground and their range changes too fast with elevation for the trajectory family.
+    # is the published 20.38 km: forceprot.ballistics.calibrate() (flight model 2: 20013.3 N,
+    # 1.02705), rounded (model: 20380 m at 48.1 deg, burnout 690.0 m/s).
+    # weathercock_tau_s, illustrative: 2.87 m and 66.6 kg (I ~ 46 kg m^2), Cm_alpha ~ -36 /rad
+    # on the calibre (about 3 calibres of static margin behind the wrap-around fins): pitch
+    # frequency 1.25 Hz at 300 m/s at sea level, 2.9 Hz at the 690 m/s burnout, tau = 1 / omega
+    # = 0.13 s, taken as 0.12 s (same sources as the 107 mm). The 8 m/s crosswind offset at
+    # 15 km is 1.1 km at 0.07 s, 850 m at 0.12 s, 650 m at 0.2 s.
+    # min_elevation_deg: the model's no-wind range at 3.4 deg (about 1.47 km) is below the
+    # published 1.6 km minimum range; lower elevations skim the ground and their range changes
+    # too fast with elevation for the trajectory family.
     "122mm": RocketClass(
         label="122 mm fin-stabilised rocket (9M22 Grad class)",
         diameter_m=0.122,

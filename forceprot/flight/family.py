@@ -15,6 +15,39 @@ Grid elevation ``i`` is ``elevation_min_rad + i * elevation_step_rad``; relative
 ``j`` is ``j * relaz_step_rad`` with ``relaz_step_rad = 2 pi / n_relaz``. The relative wind
 azimuth is the direction the wind blows toward minus the firing direction (both
 counter-clockwise), so the wind in the flight frame is ``w (cos relaz, sin relaz, 0)``.
+
+Accuracy
+--------
+Bilinear interpolation in (elevation, relaz) and cubic Hermite interpolation in time between
+nodes, against direct integration, on the default grid of
+:func:`forceprot.ballistics.build_family` (112 elevations x 24 relative wind azimuths x 33
+nodes); worst of 300 random (elevation, relaz) plus a sweep of the 8 lowest grid intervals in
+head, cross and tail wind. The *burnout interval* is the node interval that holds burnout (the
+first interval for all but the shorter flights, up to 0.9 s long for 107 mm and 2.4 s for
+122 mm):
+
+=======  =====  ==============  ===================  ==============  ==================
+class    wind   impact miss /   path miss after the  path miss just  path miss during
+         [m/s]  range           burnout interval     after burnout   the boost
+=======  =====  ==============  ===================  ==============  ==================
+107 mm   0      0.03 %          0.5 m                7 m             12 m
+107 mm   2      0.05 %          1.3 m                7 m             12 m
+107 mm   4      0.07 %          2.7 m                7 m             12 m
+107 mm   8      0.11 %          5.8 m                7.5 m           12 m
+122 mm   0      0.25 %          4.2 m                19.4 m          39 m
+122 mm   2      0.29 %          5.1 m                19.3 m          40 m
+122 mm   4      0.32 %          6.4 m                19.1 m          41 m
+122 mm   8      0.39 %          13.9 m               19.4 m          43 m
+=======  =====  ==============  ===================  ==============  ==================
+
+The impact miss peaks on the flattest 122 mm shots (3.4-3.7 deg), where range changes fastest
+with elevation, in a head wind: 0.39 % at 8 m/s with 112 elevations, 0.49 % with 96, 0.76 %
+with 64. Inside the burnout interval a cubic between two nodes cannot follow the thrust
+cut-off: the path is off by up to 12 m (107 mm) and 43 m (122 mm) during the boost and up to
+19.5 m in the rest of that interval, all within about 1.5 km of the launcher; more nodes would
+shrink it, but the kernel looks at the rockets mainly later in their flight. More relative wind
+azimuths buy nothing measurable: the body axis makes the flights change smoothly with the wind
+direction (16 azimuths leave the 122 mm path 30 m off in an 8 m/s wind, 24 hold it to 14 m).
 """
 
 from __future__ import annotations

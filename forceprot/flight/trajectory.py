@@ -41,14 +41,34 @@ rate of ``a_hat``, a fraction of a milliradian. A parameter ``weathercock_tau_s 
 tiny value) therefore gives instantaneous alignment throughout, the model before the body axis
 was added.
 
-With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost (thrust holds the
-rocket near the tube line a little longer). In a wind, instantaneous alignment turns a rocket
-leaving the tube at 20 m/s by ``wind / launch speed`` (0.4 rad at 8 m/s) into the wind and
-moves its impact by kilometres; with the body axis it turns only as it gains speed, and the
-net effect is a modest one. Fire control laid for no wind, sea level, 8 m/s wind
-(range change in head/tail wind, lateral impact offset in a crosswind, positive upwind):
+With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: 0.03-0.1 deg at
+burnout. That lag matters only while the rocket is slow: where instantaneous alignment lets
+gravity bend the path of a 20-40 m/s rocket and the thrust follows the bend, the body axis
+keeps pushing along the tube line, so the path at burnout is 1-1.7 deg steeper. The maximum
+range is unchanged (within 0.01 %; its elevation falls by about 1 deg, to 44.1 deg for 107 mm
+and 48.1 deg for 122 mm), but flat shots fly much further (107 mm at 5 deg: 1.56 km instead of
+0.86 km; 122 mm at 4.8 deg: 3.4 km instead of 1.6 km).
 
-WIND_SENSITIVITY_TABLE
+In a wind, instantaneous alignment turns a rocket leaving the tube at 20 m/s by
+``wind / launch speed`` (0.4 rad at 8 m/s) into the wind and moves its impact by kilometres;
+with the body axis it turns only as it gains speed, and the net effect is a modest one.
+Laid for the range with no wind (sea level), then flown in an 8 m/s wind: range change in a
+head and a tail wind, lateral impact offset in a crosswind (upwind in every case:
+weathercocking during the boost outweighs the downwind drag drift of the coast, which alone,
+with a body that hardly turns, moves the impact 50-100 m downwind):
+
+=============  =========================  ======================  ======================
+class, range   model                      head / tail wind        crosswind offset
+=============  =========================  ======================  ======================
+107 mm, 6 km   thrust along v_air (v1)    -1316 m / +1863 m       2102 m upwind (35 %)
+107 mm, 6 km   body axis, tau 0.08 s      -375 m / +404 m         382 m upwind (6.4 %)
+122 mm, 15 km  thrust along v_air (v1)    -1535 m / +1950 m       2845 m upwind (19 %)
+122 mm, 15 km  body axis, tau 0.12 s      -631 m / +676 m         848 m upwind (5.7 %)
+=============  =========================  ======================  ======================
+
+Over the whole bracket of ranges the 8 m/s crosswind offset is 6-8 % of the range for both
+classes, largest near the maximum range (steep shots, long flights). v1 is
+``FLIGHT_MODEL_VERSION`` 1, the instantaneous limit above.
 
 Classical RK4 with a fixed step; the step that would straddle burnout is split at burnout
 (the thrust and mass-flow discontinuity), so every step integrates a smooth right-hand side.
@@ -56,7 +76,9 @@ Ground impact (``z`` crossing 0 downwards) and the apex are located inside their
 cubic Hermite interpolation of the step's end positions and velocities, exact for the
 parabola of vacuum flight.
 
-Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``.
+Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``
+(the weathercocking still feels the ISA density). Instantaneous alignment: pass
+``rocket[ROCKET_WEATHERCOCK_TAU_S] = 0``.
 """
 
 from __future__ import annotations
