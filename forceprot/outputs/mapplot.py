@@ -122,8 +122,10 @@ def _north_arrow(ax, site, centre_xy) -> None:
     ax.text(x0 + 0.5 * length * dx, y0 + 0.5 * length * dy + 0.015, "N", transform=ax.transAxes,
             ha="center", va="bottom", fontsize=13, fontweight="bold", zorder=20,
             path_effects=HALO)
-    ax.text(x0, y0 - 0.5 * length - 0.012, f"true north\ngrid {convergence_deg:+.2f}°",
-            transform=ax.transAxes, ha="center", va="top", fontsize=7, zorder=20,
+    side = "E" if convergence_deg >= 0 else "W"
+    ax.text(0.985, y0 - 0.5 * length - 0.012,
+            f"true north,\n{abs(convergence_deg):.2f}° {side} of grid north",
+            transform=ax.transAxes, ha="right", va="top", fontsize=7, zorder=20,
             path_effects=HALO)
 
 
