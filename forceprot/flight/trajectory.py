@@ -5,7 +5,8 @@ turns a ``RocketClass`` into them.
 
 Frame (the *flight frame*): ``x`` downrange along the firing direction, ``y`` to the left of
 it, ``z`` up (right-handed), origin on the ground below the muzzle. The state is
-``(x, y, z, vx, vy, vz)`` in m and m/s, velocities relative to the ground.
+``(x, y, z, vx, vy, vz)`` in m and m/s, velocities relative to the ground, and during the burn
+the body axis ``(bx, by, bz)``.
 
 Model
 -----
@@ -36,10 +37,11 @@ burnout the thrust is zero and ``b`` plays no part (drag always acts along ``v_a
 
 When ``tau`` at the start of a step is shorter than the step itself, the step takes the
 quasi-steady limit ``b = a_hat`` (thrust along the air-relative velocity): an explicit step
-cannot follow so fast a relaxation, and the lag it would resolve is below ``tau`` times the turn
-rate of ``a_hat``, a fraction of a milliradian. A parameter ``weathercock_tau_s = 0`` (or any
-tiny value) therefore gives instantaneous alignment throughout, the model before the body axis
-was added.
+cannot follow so fast a relaxation, and the lag it would resolve (``tau`` times the turn rate of
+``a_hat``) is less than the turn of ``a_hat`` over one step. The bundled classes never get there
+at the default 0.01 s step (their shortest ``tau``, at burnout, is 0.05 s). A parameter
+``weathercock_tau_s = 0`` (or any tiny value) therefore gives instantaneous alignment
+throughout, the model before the body axis was added.
 
 With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: 0.03-0.1 deg at
 burnout. That lag matters only while the rocket is slow: where instantaneous alignment lets
