@@ -378,6 +378,7 @@ def optimize(
     salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos every compared layout sees (default: scenario).")] = None,
     screen_salvos: Annotated[int, typer.Option("--screen-salvos", min=1, help="Salvos on which every move is first screened.")] = 1024,
     refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,
+    min_gain: Annotated[float, typer.Option("--min-gain", help="A swap must lower the objective by at least this fraction of its value [0-1).")] = 1e-3,
     seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
     replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False,
     search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False,
@@ -398,7 +399,7 @@ def optimize(
         spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
         margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
         refine=refine, seed=seed, keep_existing=not replace_existing,
-        search_from_mclp=True if search_from_mclp else None)
+        search_from_mclp=True if search_from_mclp else None, min_gain=min_gain)
     with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
         if out is not None:
             from forceprot.outputs.files import prepare_out_dir

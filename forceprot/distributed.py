@@ -17,6 +17,10 @@ neither the thread count nor the process, so a task returns the same numbers whe
 
 A worker keeps what it compiled for a spec (:func:`worker_cached`), so a thousand layout tasks
 compile the site once per worker, not once per task.
+
+Workers read the scenario's layers (boundary, exclusions, launch areas) themselves, from the
+absolute path the spec carries: on a remote cluster, the scenario's folder must be visible to the
+workers at the same path (a shared file system), as it is on a local cluster.
 """
 
 from __future__ import annotations

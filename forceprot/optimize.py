@@ -28,17 +28,17 @@ Search
 1. Greedy: add the (kind, site) that most lowers the objective, one unit at a time.
 2. Swap: move one placed unit to a free site while that lowers the objective.
 3. Baseline: the maximal covering location problem (PySAL ``spopt.locate.MCLP``) with static
-   envelope disks over the base's demand points (:func:`mclp_layout`); a swap search also starts
-   from it, and the better of the two final layouts is kept, so the result is never worse than
-   the baseline on the common sample.
+   envelope disks over the base's demand points (:func:`mclp_layout`). When the MCLP layout beats
+   the greedy result (or when asked), a swap search also starts from it; the better final layout
+   is kept, so the result is never worse than the baseline on the common sample.
 
 Each greedy step and swap round screens every move on the first ``screen_salvos`` salvos (a
-prefix of the full sample: same seed), then re-evaluates the best ``refine`` moves on all
-``salvos`` and takes the best of those; a swap is accepted only if it beats the current layout on
-the full sample. The screen keeps the cost near ``moves x screen_salvos``: on Camp Taji with a
-250 m grid (about 800 sites) one greedy step is about 1,600 screening runs. A move that the screen
-ranks below ``refine`` is not looked at again in that round: the result is a local optimum with
-respect to the screened neighbourhood.
+prefix of the full sample: same seed), the best ``4 * refine`` again on four times as many, and
+the best ``refine`` on all ``salvos`` (:func:`screening_stages`); a swap is accepted only if it
+beats the current layout on the full sample. The cost is then close to ``moves x screen_salvos``
+per step: on Camp Taji with the default 250 m grid (about 700 sites) the first greedy step of a
+C-RAM-plus-battery placement screens about 1,400 moves. A move the screen ranks low is not looked
+at again in that round: the result is a local optimum with respect to the screened neighbourhood.
 
 Layout evaluations run as tasks through :mod:`forceprot.distributed` (in-process or on a dask
 cluster) and give identical numbers either way.
@@ -74,6 +74,7 @@ from forceprot.stats import Z95, Estimate, mean_estimate
 __all__ = [
     "Candidates",
     "DEFAULT_GRID_M",
+    "DEFAULT_MIN_GAIN",
     "DEFAULT_REFINE",
     "DEFAULT_SCREEN_SALVOS",
     "KINDS",
@@ -116,6 +117,9 @@ DEFAULT_SCREEN_SALVOS = 1024
 DEFAULT_REFINE = 8
 #: Most swap rounds per search [-] (each accepted swap strictly lowers the objective).
 MAX_SWAP_ROUNDS = 30
+#: A swap must lower the objective by at least this fraction of its value [-]: smaller gains
+#: are fitted to the sample rather than to the defence, and each round costs a full screen.
+DEFAULT_MIN_GAIN = 1e-3
 #: Most candidate sites [-]; beyond this use a coarser grid.
 MAX_CANDIDATES = 5_000
 #: Most salvos recorded rocket by rocket for the paired comparisons [-] (memory: about 6 kB per
@@ -586,8 +590,15 @@ def _greedy(ev: _Evaluator, n_sites: int, counts: dict[str, int], *, salvos: int
     return steps
 
 
+def _improves(new: Score, current: Score, min_gain: float) -> bool:
+    """Whether ``new`` is lower than ``current`` by at least ``min_gain`` of its value."""
+    if not new.key < current.key:
+        return False
+    return current.value - new.value >= min_gain * abs(current.value) if min_gain > 0 else True
+
+
 def _swaps(ev: _Evaluator, start: Step, n_sites: int, *, salvos: int, screen_salvos: int,
-           refine: int, max_rounds: int) -> list[Step]:
+           refine: int, max_rounds: int, min_gain: float) -> list[Step]:
     steps: list[Step] = []
     layout, score = start.layout, start.score
     for r in range(max_rounds):
@@ -598,7 +609,7 @@ def _swaps(ev: _Evaluator, start: Step, n_sites: int, *, salvos: int, screen_sal
             break
         best, best_score = _best_move(ev, moves, salvos=salvos, screen_salvos=screen_salvos,
                                       refine=refine, label=f"{start.start} swap round {r + 1}")
-        if not best_score.key < score.key:
+        if not _improves(best_score, score, min_gain):
             break
         j = next(i for i, (a, b) in enumerate(zip(layout, best)) if a != b)
         steps.append(Step(start.start, "swap", start.index + len(steps) + 1, best, best_score,
@@ -734,13 +745,21 @@ def _native_stdout_silenced():
         os.close(devnull)
 
 
-def _solve_mclp(cost: np.ndarray, weight: np.ndarray, radius_m: float, p: int, name: str,
-                solver) -> list[int]:
+def _mclp_class():
+    """``spopt.locate.MCLP``, or a ForceprotError saying how to install it."""
     try:
-        from spopt.locate import MCLP
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from spopt.locate import MCLP
     except ImportError:
         raise ForceprotError("the MCLP baseline needs spopt: pip install "
                              "'forceprot[optimize]'") from None
+    return MCLP
+
+
+def _solve_mclp(cost: np.ndarray, weight: np.ndarray, radius_m: float, p: int, name: str,
+                solver) -> list[int]:
+    MCLP = _mclp_class()
     with warnings.catch_warnings():
         # spopt builds variables through the PuLP 3 constructor that PuLP 4 removes
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -878,6 +897,7 @@ class OptimizationResult:
     layout_runs: int
     salvos_sampled: int
     timings_s: dict
+    min_gain: float = 0.0
 
     @property
     def site(self) -> SiteGeometry:
@@ -959,6 +979,7 @@ class OptimizationResult:
             "salvos": self.salvos,
             "screen_salvos": self.screen_salvos,
             "refine": self.refine,
+            "min_gain": self.min_gain,
             "initial": {"layout": self.initial_label, "objective": self.initial_score.as_dict()},
             "mclp": {
                 "solver": self.mclp.solver, "demand": self.mclp.demand,
@@ -1000,6 +1021,7 @@ class OptimizationPlan:
     demand_cell_m: float
     max_swap_rounds: int
     search_from_mclp: bool | None
+    min_gain: float
 
     @property
     def fixed_names(self) -> tuple[str, ...]:
@@ -1023,6 +1045,7 @@ def plan_optimization(
     demand_cell_m: float | None = None,
     max_swap_rounds: int = MAX_SWAP_ROUNDS,
     search_from_mclp: bool | None = None,
+    min_gain: float = DEFAULT_MIN_GAIN,
 ) -> OptimizationPlan:
     """Check an optimisation request and build its candidate sites; nothing is sampled.
 
@@ -1057,6 +1080,9 @@ def plan_optimization(
         Also run a swap search from the MCLP layout: always (True), never (False), or only when
         the MCLP layout beats the greedy search's result (None, the default), which keeps the
         result at least as good as the baseline.
+    min_gain : float
+        A swap is accepted only if it lowers the objective by at least this fraction of its
+        value [-] (0: any decrease).
 
     Raises
     ------
@@ -1082,6 +1108,8 @@ def plan_optimization(
             raise ScenarioError("must be at least 1", field=name, value=n)
     if salvos is not None and salvos < 1:
         raise ScenarioError("must be at least 1", field="--salvos", value=salvos)
+    if not (0.0 <= min_gain < 1.0):
+        raise ScenarioError("must be at least 0 and below 1", field="--min-gain", value=min_gain)
 
     scenario = spec.scenario()
     if objective == "asset_risk" and not scenario.asset:
@@ -1109,13 +1137,15 @@ def plan_optimization(
             "site); use a finer grid or more points",
             field="--candidates" if candidates_path is not None else "--cram", value=need)
     mclp_solver()  # fail now, not after the search, if the baseline cannot be solved
+    _mclp_class()
     return OptimizationPlan(
         spec=spec, base_spec=base_spec, base_prepared=base_prepared, candidates=candidates,
         counts={"cram": int(n_cram), "patriot": int(n_patriot)}, objective=objective,
         salvos=salvos, screen_salvos=min(int(screen_salvos), salvos), refine=int(refine),
         seed=seed, keep_existing=keep_existing,
         demand_cell_m=float(demand_cell_m or grid_m or DEFAULT_GRID_M),
-        max_swap_rounds=int(max_swap_rounds), search_from_mclp=search_from_mclp)
+        max_swap_rounds=int(max_swap_rounds), search_from_mclp=search_from_mclp,
+        min_gain=float(min_gain))
 
 
 def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None,
@@ -1159,7 +1189,8 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
     greedy = _greedy(ev, len(candidates), counts, **kwargs)
     timings["greedy"] = time.perf_counter() - t
     t = time.perf_counter()
-    greedy += _swaps(ev, greedy[-1], len(candidates), max_rounds=plan.max_swap_rounds, **kwargs)
+    greedy += _swaps(ev, greedy[-1], len(candidates), max_rounds=plan.max_swap_rounds,
+                     min_gain=plan.min_gain, **kwargs)
     timings["greedy_swaps"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -1172,7 +1203,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
     if plan.search_from_mclp or (plan.search_from_mclp is None
                                  and mclp_start.score.key < greedy[-1].score.key):
         mclp_steps += _swaps(ev, mclp_start, len(candidates), max_rounds=plan.max_swap_rounds,
-                             **kwargs)
+                             min_gain=plan.min_gain, **kwargs)
     timings["mclp_swaps"] = time.perf_counter() - t
 
     final = min((greedy[-1], mclp_steps[-1]), key=lambda s: (s.score.key, s.start != "greedy"))
@@ -1209,7 +1240,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
         mclp=mclp, mclp_steps=mclp_steps, final_start=final.start, final_layout=final.layout,
         final_score=final.score, comparisons=comparisons, paired_salvos=paired_salvos,
         results=results, executor=executor.description, layout_runs=ev.runs,
-        salvos_sampled=ev.salvos_sampled, timings_s=timings,
+        salvos_sampled=ev.salvos_sampled, timings_s=timings, min_gain=plan.min_gain,
     )
 
 

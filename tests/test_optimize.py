@@ -181,6 +181,19 @@ def test_paired_difference_matches_the_direct_formula() -> None:
     assert risk.value == pytest.approx(np.mean(0.5 * d), rel=1e-12)
 
 
+def test_a_swap_must_gain_a_set_fraction() -> None:
+    from forceprot.optimize import Score, _improves
+
+    def sc(v: float, leak: float | None = None) -> Score:
+        return Score("leak_rate", v, v, v, v if leak is None else leak, 1)
+
+    assert _improves(sc(0.80), sc(0.81), 1e-3)
+    assert not _improves(sc(0.8095), sc(0.81), 1e-3)    # 0.06 % of 0.81: too small a gain
+    assert _improves(sc(0.8095), sc(0.81), 0.0)
+    assert not _improves(sc(0.82), sc(0.81), 0.0)
+    assert _improves(sc(0.81, 0.5), sc(0.81, 0.6), 0.0)  # tie broken by the leak rate
+
+
 def test_screening_ladder() -> None:
     assert screening_stages(20_000, 1024, 8) == [(1024, 32), (4096, 8)]
     assert screening_stages(4096, 1024, 8) == [(1024, 8)]
@@ -393,6 +406,8 @@ BAD = [
      lambda s: ["--cram", "1", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
      "taji.toml", ["--workers", "not both"]),
     ("bad-scenario", lambda s: ["--cram", "1"], "nope.toml", ["nope.toml", "file not found"]),
+    ("min-gain-out-of-range", lambda s: ["--cram", "1", "--min-gain", "1.5"], "taji.toml",
+     ["--min-gain = 1.5", "below 1"]),
 ]
 
 
