@@ -20,7 +20,7 @@ def _private_family_cache(tmp_path_factory):
 
 
 @pytest.fixture
-def family_cache_dir(tmp_path, monkeypatch):
+def fresh_cache_dir(tmp_path, monkeypatch):
     """A fresh, empty cache folder for one test (not created yet); the memo is cleared."""
     from forceprot import ballistics
 

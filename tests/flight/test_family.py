@@ -224,9 +224,9 @@ def _forbid_building(monkeypatch):
     monkeypatch.setattr(ballistics._family, "build_family", fail)
 
 
-def test_disk_cache_hit_gives_identical_arrays(family_cache_dir, monkeypatch):
+def test_disk_cache_hit_gives_identical_arrays(fresh_cache_dir, monkeypatch):
     built = build_family("107mm", **SMALL)
-    (path,) = _cache_files(family_cache_dir)
+    (path,) = _cache_files(fresh_cache_dir)
     ballistics._build_family_cached.cache_clear()  # only the disk is left
     _forbid_building(monkeypatch)
     loaded = build_family("107mm", **SMALL)
@@ -235,11 +235,11 @@ def test_disk_cache_hit_gives_identical_arrays(family_cache_dir, monkeypatch):
     for array in (loaded.node_pos_m, loaded.node_vel_mps, loaded.tof_s, loaded.range_nowind_m):
         assert array.dtype == np.float64 and array.flags.c_contiguous
         assert not array.flags.writeable
-    assert not list(family_cache_dir.glob("*.tmp"))  # written atomically, nothing left over
-    assert _cache_files(family_cache_dir) == [path]
+    assert not list(fresh_cache_dir.glob("*.tmp"))  # written atomically, nothing left over
+    assert _cache_files(fresh_cache_dir) == [path]
 
 
-def test_disk_cache_is_keyed_on_everything_the_family_depends_on(family_cache_dir):
+def test_disk_cache_is_keyed_on_everything_the_family_depends_on(fresh_cache_dir):
     build_family("107mm", **SMALL)
     build_family("107mm", **{**SMALL, "wind_speed_mps": 3.5})
     build_family("107mm", **{**SMALL, "ground_altitude_m": 0.0})
@@ -247,13 +247,13 @@ def test_disk_cache_is_keyed_on_everything_the_family_depends_on(family_cache_di
     build_family("122mm", **SMALL)
     tweaked = BUNDLED_ROCKETS["107mm"].model_copy(update={"weathercock_tau_s": 0.1})
     build_family(tweaked, **SMALL)
-    assert len(_cache_files(family_cache_dir)) == 6
+    assert len(_cache_files(fresh_cache_dir)) == 6
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
-def test_corrupt_cache_file_is_rebuilt(family_cache_dir, damage):
+def test_corrupt_cache_file_is_rebuilt(fresh_cache_dir, damage):
     built = build_family("107mm", **SMALL)
-    (path,) = _cache_files(family_cache_dir)
+    (path,) = _cache_files(fresh_cache_dir)
     good = path.read_bytes()
     path.write_bytes({"garbage": b"not an npz file", "truncated": good[: len(good) // 2],
                       "empty": b""}[damage])
@@ -263,9 +263,9 @@ def test_corrupt_cache_file_is_rebuilt(family_cache_dir, damage):
     assert path.read_bytes() == good  # overwritten with a good file
 
 
-def test_model_version_change_misses(family_cache_dir, monkeypatch):
+def test_model_version_change_misses(fresh_cache_dir, monkeypatch):
     build_family("107mm", **SMALL)
-    (old,) = _cache_files(family_cache_dir)
+    (old,) = _cache_files(fresh_cache_dir)
     ballistics._build_family_cached.cache_clear()
     monkeypatch.setattr(trajectory, "FLIGHT_MODEL_VERSION", trajectory.FLIGHT_MODEL_VERSION + 1)
     calls = []
@@ -274,7 +274,7 @@ def test_model_version_change_misses(family_cache_dir, monkeypatch):
                         lambda *args: calls.append(1) or original(*args))
     build_family("107mm", **SMALL)
     assert calls == [1]
-    assert len(_cache_files(family_cache_dir)) == 2 and old in _cache_files(family_cache_dir)
+    assert len(_cache_files(fresh_cache_dir)) == 2 and old in _cache_files(fresh_cache_dir)
 
 
 def test_uncreatable_cache_folder_skips_the_disk_cache(tmp_path, monkeypatch):
