@@ -308,7 +308,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
         return DaskExecutor(client, description=f"dask scheduler {scheduler}")
 
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
-                           dashboard_address=None, silence_logs=logging.CRITICAL)
+                           dashboard_address=":0", silence_logs=logging.CRITICAL)
     client = Client(cluster, set_as_default=False)
     kind = "process" if processes else "thread"
     return DaskExecutor(client, cluster,

@@ -406,6 +406,9 @@ BAD = [
      lambda s: ["--cram", "1", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
      "taji.toml", ["--workers", "not both"]),
     ("bad-scenario", lambda s: ["--cram", "1"], "nope.toml", ["nope.toml", "file not found"]),
+    ("unreachable-scheduler",
+     lambda s: ["--cram", "1", "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"],
+     "taji.toml", ["--scheduler = 'tcp://127.0.0.1:9'", "cannot reach a dask scheduler"]),
     ("min-gain-out-of-range", lambda s: ["--cram", "1", "--min-gain", "1.5"], "taji.toml",
      ["--min-gain = 1.5", "below 1"]),
 ]
