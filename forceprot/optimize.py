@@ -122,9 +122,10 @@ MAX_SWAP_ROUNDS = 30
 DEFAULT_MIN_GAIN = 1e-3
 #: Most candidate sites [-]; beyond this use a coarser grid.
 MAX_CANDIDATES = 5_000
-#: Most salvos recorded rocket by rocket for the paired comparisons [-] (memory: about 6 kB per
-#: salvo of 24 rockets).
+#: Most salvos recorded rocket by rocket for the paired comparisons [-].
 PAIRED_MAX_SALVOS = 20_000
+#: Memory the rocket-by-rocket records of one paired run may take [bytes].
+PAIRED_MAX_BYTES = 256 * 2**20
 #: Files ``forceprot optimize --out DIR`` writes, besides those of ``forceprot run``.
 OPTIMIZE_OUTPUTS = ["placements.geojson", "placements.toml", "improvement.png", "optimize.json"]
 
@@ -829,6 +830,14 @@ def mclp_layout(prepared: Prepared, candidates: Candidates, counts: dict[str, in
 # ---------------------------------------------------------------------------------------------
 
 
+def paired_sample_size(salvos: int, tubes: int, n_units: int) -> int:
+    """Salvos on which layouts are compared pair-wise: all of them, up to
+    :data:`PAIRED_MAX_SALVOS` and what :data:`PAIRED_MAX_BYTES` of rocket records hold (the
+    first salvos of the common sample)."""
+    per_salvo_bytes = 8 * tubes * (T.N_STORY + max(n_units, 1) * T.N_STORY_UNIT)
+    return int(max(1, min(salvos, PAIRED_MAX_SALVOS, PAIRED_MAX_BYTES // per_salvo_bytes)))
+
+
 def paired_difference(a: PerSalvo, b: PerSalvo, objective: str) -> Estimate:
     """Objective of layout ``a`` minus that of ``b`` on the same salvos, with a 95 % interval.
 
@@ -1210,7 +1219,8 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
 
     # paired comparisons and the full run of the chosen layout, in this process
     t = time.perf_counter()
-    paired_salvos = min(salvos, PAIRED_MAX_SALVOS)
+    n_units = len(fixed_names) + sum(counts.values())
+    paired_salvos = paired_sample_size(salvos, plan.base_prepared.scenario.threat.tubes, n_units)
 
     def paired(prob: _Problem, layout: Layout) -> PerSalvo:
         job = _EvalJob(prob, (layout,), paired_salvos, seed, None, per_salvo=True)
