@@ -28,7 +28,7 @@ import pandas as pd
 from pydantic import AliasChoices, BaseModel
 
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec
-from forceprot.errors import ForceprotError, ScenarioError
+from forceprot.errors import ScenarioError
 from forceprot.outputs.files import atomic_path, prepare_out_dir
 from forceprot.scenario import Scenario
 
