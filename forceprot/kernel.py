@@ -129,7 +129,7 @@ N_DRAW = 8
 @njit(cache=True, nogil=True)
 def draw_salvo(root_seed, salvo, aim_tri, aim_cum, zone_tri, zone_cum, min_range_m, max_range_m,
                aim_sigma_m, range_sigma_frac, deflection_sigma_rad, draws, delta, deflection,
-               u_kill):
+               u_kill, with_kill_draws):
     """Draw everything random about one salvo, in a fixed order.
 
     Parameters
@@ -152,6 +152,9 @@ def draw_salvo(root_seed, salvo, aim_tri, aim_cum, zone_tri, zone_cum, min_range
     u_kill : ndarray, float64, shape (tubes, n_units, 2)
         Output: U(0, 1) kill draws for every possible engagement, from
         :func:`forceprot.spatial.counter_uniform` (common random numbers across layouts).
+    with_kill_draws : bool
+        Fill ``u_kill`` now; the kernel passes False and draws only for the engagements that
+        can happen (same values, as they are a hash of their indices).
 
     Returns
     -------
@@ -191,11 +194,18 @@ def draw_salvo(root_seed, salvo, aim_tri, aim_cum, zone_tri, zone_cum, min_range
     for i in range(delta.shape[0]):
         delta[i] = np.random.normal() * range_sigma_frac
         deflection[i] = np.random.normal() * deflection_sigma_rad
+    if with_kill_draws:
+        fill_kill_draws(root_seed, salvo, u_kill)
+    return True
+
+
+@njit(cache=True, nogil=True)
+def fill_kill_draws(root_seed, salvo, u_kill):
+    """All kill draws of a salvo (the kernel itself computes only those it needs)."""
     for i in range(u_kill.shape[0]):
         for u in range(u_kill.shape[1]):
             u_kill[i, u, 0] = counter_uniform(root_seed, salvo, i, u, 0)
             u_kill[i, u, 1] = counter_uniform(root_seed, salvo, i, u, 1)
-    return True
 
 
 @njit(cache=True, nogil=True)
@@ -347,7 +357,7 @@ def lay_for_wind(node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, re
 
 @njit(cache=True, nogil=True)
 def evaluate_salvo(
-    draws, delta, deflection, u_kill,
+    root_seed, salvo, kill_draws_ready, draws, delta, deflection, u_kill,
     ripple_s, wind_to_rad, alert_delay_s, wind_laying,
     node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
     gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets,
@@ -358,7 +368,9 @@ def evaluate_salvo(
 ):
     """Fly one salvo's rockets and run every unit's engagements.
 
-    The first block of arguments are the salvo's draws (:func:`draw_salvo`); then the scenario's
+    ``root_seed`` and ``salvo`` (global index) key the kill draws: unless
+    ``kill_draws_ready``, ``u_kill`` is filled here for the (rocket, unit) pairs that can be
+    engaged only. The next arguments are the salvo's draws (:func:`draw_salvo`); then the scenario's
     scalars (``wind_laying``: the crew aims off for the wind, :func:`lay_for_wind`), trajectory
     family, base and defended-area grids and units
     (:class:`forceprot.compile.CompiledScenario`); then per-salvo scratch and outputs, shaped
@@ -426,6 +438,13 @@ def evaluate_salvo(
             eng_out[i, u] = OUT_NONE
             eng_shots[i, u] = 0
             t_kill[i, u] = math.inf
+
+    if not kill_draws_ready:
+        for i in range(tubes):
+            for u in range(n_units):
+                if candidate[i, u]:
+                    u_kill[i, u, 0] = counter_uniform(root_seed, salvo, i, u, 0)
+                    u_kill[i, u, 1] = counter_uniform(root_seed, salvo, i, u, 1)
 
     # threat evaluation: earliest predicted impact first (insertion sort of a few indices)
     for i in range(tubes):
@@ -511,12 +530,12 @@ def simulate_block(
     for s in range(n_salvos):
         ok = draw_salvo(root_seed, first_salvo + s, aim_tri, aim_cum, zone_tri, zone_cum,
                         min_range_m, max_range_m, aim_sigma_m, range_sigma_frac,
-                        deflection_sigma_rad, draws, delta, deflection, u_kill)
+                        deflection_sigma_rad, draws, delta, deflection, u_kill, False)
         if not ok:
             scal[S_AIM_REDRAWN] += MAX_AIM_REDRAWS
             continue
         evaluate_salvo(
-            draws, delta, deflection, u_kill, ripple_s, wind_to_rad, alert_delay_s, wind_laying,
+            root_seed, first_salvo + s, False, draws, delta, deflection, u_kill, ripple_s, wind_to_rad, alert_delay_s, wind_laying,
             node_pos, tof_tab, range_nowind_m, min_range_m, max_range_m, relaz_step_rad, tau,
             gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets,
             def_state, def_rings, def_offsets, unit_kind, unit_xy, unit_par,
@@ -738,5 +757,5 @@ def draw_block(root_seed, block, n_salvos, tubes, n_units, aim_tri, aim_cum, zon
     for s in range(n_salvos):
         draw_salvo(root_seed, block * BLOCK_SALVOS + s, aim_tri, aim_cum, zone_tri, zone_cum,
                    min_range_m, max_range_m, aim_sigma_m, range_sigma_frac, deflection_sigma_rad,
-                   draws[s], delta[s], deflection[s], u_kill[s])
+                   draws[s], delta[s], deflection[s], u_kill[s], True)
     return draws, delta, deflection, u_kill

@@ -62,9 +62,15 @@ def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, m
         Intercept envelope: ground range from the battery [m], altitude [m].
     """
     n = pos.shape[0]
+    if t_launch_s >= t0_s + tof_s:
+        return math.inf  # launched after impact
     prev_g = -math.inf
     prev_t = -math.inf
-    for k in range(n):
+    # first node after the launch (tau is uniform: node k at k / (n - 1) of the flight)
+    k_first = 0
+    if t_launch_s > t0_s:
+        k_first = max(int((t_launch_s - t0_s) / tof_s * (n - 1)) - 1, 0)
+    for k in range(k_first, n):
         t = t0_s + tau[k] * tof_s
         if t <= t_launch_s:
             continue

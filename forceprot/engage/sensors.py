@@ -31,9 +31,15 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
     dz = z - sensor_height_m
     slant = math.sqrt(d2 + dz * dz)
     apparent = z - d2 * INV_2KR - sensor_height_m
-    line_of_sight = (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
-                     + math.sqrt(max(z, 0.0) / INV_2KR)) - d
-    return min(min(range_m - slant, apparent - d * tan_min_elevation), line_of_sight)
+    margin = min(range_m - slant, apparent - d * tan_min_elevation)
+    if tan_min_elevation < 0.0:
+        # Looking down, the beam floor no longer implies a clear line of sight. (With a floor
+        # at or above the horizontal it does, and the extra term would only skew the linear
+        # crossing between nodes, so it is left out.)
+        line_of_sight = (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
+                         + math.sqrt(max(z, 0.0) / INV_2KR)) - d
+        margin = min(margin, line_of_sight)
+    return margin
 
 
 @njit(cache=True, nogil=True)
