@@ -35,7 +35,7 @@ def _table(header: list[str], rows: list[list[str]], right: set[int] | None = No
     right = right if right is not None else set(range(1, len(header)))
     sep = ["---:" if i in right else "---" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
