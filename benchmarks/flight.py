@@ -272,10 +272,16 @@ def main(argv: list[str] | None = None) -> dict:
     return document
 
 
+def _load_average() -> float | None:
+    """1-minute load average: other work on a shared machine skews every number here."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def _run(args: argparse.Namespace) -> dict:
     n_flights, repeats, n_calls = (40, 1, 20_000) if args.quick else (400, 7, 200_000)
     ballistics._build_family_cached.cache_clear()  # families only from this run's cache
-    return {
+    load_at_start = _load_average()
+    document = {
         "benchmark": "flight",
         "quick": args.quick,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -296,6 +302,9 @@ def _run(args: argparse.Namespace) -> dict:
         "taji_family_s": bench_taji_family(repeats),
         "compile": {} if args.quick else bench_compile(),
     }
+    document["load_average_1min_at_start"] = load_at_start
+    document["load_average_1min_at_end"] = _load_average()
+    return document
 
 
 if __name__ == "__main__":
