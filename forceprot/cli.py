@@ -153,7 +153,6 @@ def run(
     """Sample salvos against the defences; report leak rate, warning time and per-unit figures."""
     from forceprot.compile import compile_scenario, prepare_scenario
     from forceprot.outputs.console import render_results
-    from forceprot.simulate import simulate
 
     prepared = prepare_scenario(scenario)
     if out is not None:
@@ -179,19 +178,9 @@ def run(
 
 def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
     """Run the kernel behind a rich progress bar (on stderr, so --json stays clean)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from forceprot.simulate import simulate
 
-    if quiet:
-        return simulate(compiled, **kwargs)
-    with Progress(TextColumn("salvos"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task("salvos", total=None)
-
-        def tick(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _progress_bar(quiet=quiet) as tick:
         return simulate(compiled, progress=tick, **kwargs)
 
 

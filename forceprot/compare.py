@@ -24,24 +24,22 @@ narrower.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numba
 import numpy as np
 import shapely
 from scipy import stats as st
 
 from forceprot import tally as T
-from forceprot.compile import CompiledScenario, Prepared, compile_scenario
+from forceprot.compile import Prepared, compile_scenario
 from forceprot.errors import ForceprotError
-from forceprot.kernel import BLOCK_SALVOS, run_blocks
+from forceprot.kernel import BLOCK_SALVOS
 from forceprot.results import Results
-from forceprot.simulate import CHUNK_BYTES, MAX_CHUNK_BLOCKS
+from forceprot.simulate import simulate
 
 __all__ = ["Comparison", "MEASURES", "MIN_BATCHES", "PairedDifference", "compare_layouts",
-           "paired_ratio_difference", "simulate_with_block_scalars"]
+           "paired_ratio_difference"]
 
 #: Blocks (batches) a comparison needs at least, for a variance with one degree of freedom.
 MIN_BATCHES = 2
@@ -119,82 +117,6 @@ def paired_ratio_difference(y_a: np.ndarray, x_a: np.ndarray, y_b: np.ndarray, x
         return r_a, r_b, d, d, d, 1.0 if d == 0.0 else 0.0
     p = float(2.0 * st.t.sf(abs(d) / se, n - 1))
     return r_a, r_b, d, d - tq * se, d + tq * se, p
-
-
-def simulate_with_block_scalars(
-    compiled: CompiledScenario, *, salvos: int, seed: int, threads: int | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> tuple[Results, np.ndarray]:
-    """Run like :func:`forceprot.simulate.simulate` (same blocks, same reduction order, so the
-    same figures) but keep every block's scalar tallies.
-
-    Parameters
-    ----------
-    compiled : CompiledScenario
-    salvos, seed : int
-        Salvos to sample and root seed.
-    threads : int, optional
-        Numba threads (results do not depend on it).
-    progress : callable, optional
-        Called with the salvos done after each chunk.
-
-    Returns
-    -------
-    results : Results
-    block_scalars : ndarray, float64, shape (n_blocks, N_SCALARS)
-    """
-    sim = compiled.prepared.scenario.simulation
-    n_threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
-    n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n_threads)
-    n_units, n_assets = compiled.n_units, compiled.asset_xy.shape[0]
-    n_cells, n_lcells = compiled.base_grid.n_cells, compiled.launch_grid.n_cells
-    tubes = compiled.tubes
-    story_salvos = min(sim.story_salvos, salvos)
-    n_blocks = (salvos + BLOCK_SALVOS - 1) // BLOCK_SALVOS
-    per_block = 8 * (T.N_SCALARS + n_units * T.N_UNIT + T.N_GRID * n_cells
-                     + T.N_LAUNCH * n_lcells + max(n_assets, 1) * T.N_ASSET + T.WARN_BINS)
-    chunk = max(n_threads, min(MAX_CHUNK_BLOCKS, CHUNK_BYTES // per_block), 1)
-
-    shapes = {"unit": (n_units, T.N_UNIT), "grid": (T.N_GRID, n_cells),
-              "launch": (T.N_LAUNCH, n_lcells), "asset": (n_assets, T.N_ASSET),
-              "warn": (T.WARN_BINS,)}
-    acc = {k: np.zeros(s) for k, s in shapes.items()}
-    block_scalars = np.zeros((n_blocks, T.N_SCALARS))
-    story = np.full((story_salvos * tubes, T.N_STORY), np.nan)
-    story_u = np.full((story_salvos * tubes, n_units, T.N_STORY_UNIT), np.nan)
-    args = compiled.kernel_args()
-
-    def run(first: int, nb: int) -> dict:
-        rows = {"scal": np.zeros((nb, T.N_SCALARS)),
-                **{k: np.zeros((nb, *s)) for k, s in shapes.items()}}
-        run_blocks(first, nb, salvos, seed, tubes, story_salvos, *args, rows["scal"],
-                   rows["unit"], rows["grid"], rows["launch"], rows["asset"], rows["warn"],
-                   story, story_u)
-        return rows
-
-    run(0, 0)  # compile or load from the numba cache outside the timed region
-    start = time.perf_counter()
-    for first in range(0, n_blocks, chunk):
-        nb = min(chunk, n_blocks - first)
-        rows = run(first, nb)
-        block_scalars[first:first + nb] = rows["scal"]
-        for j in range(nb):  # block order, as simulate reduces
-            for k in shapes:
-                acc[k] += rows[k][j]
-        if progress is not None:
-            progress(min((first + nb) * BLOCK_SALVOS, salvos))
-    elapsed = time.perf_counter() - start
-    scalars = np.zeros(T.N_SCALARS)
-    for row in block_scalars:
-        scalars += row
-    results = Results(
-        compiled=compiled, seed=seed, salvos_requested=salvos, salvos=int(scalars[T.S_SALVOS]),
-        scalars=scalars, units=acc["unit"], grid=acc["grid"], launch=acc["launch"],
-        assets=acc["asset"], warn_hist=acc["warn"], story=story, story_units=story_u,
-        threads=n_threads, elapsed_s=elapsed,
-        extra={"aim_points_redrawn": int(scalars[T.S_AIM_REDRAWN])})
-    return results, block_scalars
 
 
 def same_salvos(a: Prepared, b: Prepared) -> bool:
@@ -282,10 +204,11 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     runs = []
     for i, c in enumerate(compiled):
         tick = None if progress is None else (
-            lambda done, i=i: progress(i * salvos + done, 2 * salvos))
-        runs.append(simulate_with_block_scalars(c, salvos=salvos, seed=seed, threads=threads,
-                                                progress=tick))
-    (res_a, blocks_a), (res_b, blocks_b) = runs
+            lambda done, total, i=i: progress(i * salvos + done, 2 * salvos))
+        runs.append(simulate(c, salvos=salvos, seed=seed, threads=threads, precision=None,
+                             progress=tick, keep_block_scalars=True))
+    res_a, res_b = runs
+    blocks_a, blocks_b = res_a.extra["block_scalars"], res_b.extra["block_scalars"]
     differences = {}
     for key, (num, den, label) in MEASURES.items():
         r_a, r_b, d, lo, hi, p = paired_ratio_difference(
