@@ -131,7 +131,8 @@ def show_throughput(doc: dict) -> None:
                         f"{doc['tubes']} tubes per run, {doc['repeats']} runs)")
     for col in ("threads", "best rockets/s", "median rockets/s"):
         table.add_column(col, justify="right")
-    for th, key in ((1, "rockets_per_s_1_thread"), (doc["threads_all"], "rockets_per_s_all_threads")):
+    for th, key in ((1, "rockets_per_s_1_thread"),
+                    (doc["threads_all"], "rockets_per_s_all_threads")):
         table.add_row(str(th), fmt(doc[key]["best"], "rockets/s"),
                       fmt(doc[key]["median"], "rockets/s"))
     console.print(table)

@@ -5,12 +5,13 @@ Two views, both on one thread and in CPU time (per-core cost; the kernel scales 
 1. Scenario variants through :func:`forceprot.simulate.simulate`: Taji undefended, guns only,
    battery only, as shipped. Differences are what each kind of unit costs.
 2. The salvo evaluation rebuilt stage by stage from the kernel's own numba functions
-   (:func:`forceprot.kernel.draw_salvo`, ``elevation_index``, ``fly_rocket``,
+   (:func:`forceprot.kernel.draw_salvo`, ``lay_for_wind``, ``elevation_index``, ``fly_rocket``,
    :func:`forceprot.spatial.point_in_grid_polygon`, :mod:`forceprot.engage` sensors, gun window
    and timelines), each driver doing one more stage than the last: draw; + fly; + impact tests;
    + detection by every unit; + gun windows; + gun timelines; + battery timelines. Successive
    differences are the stages' costs; the rest of the kernel's time (tallies) is the full
-   :func:`forceprot.kernel.run_blocks` minus the last stage.
+   :func:`forceprot.kernel.run_blocks` minus the last stage. The drivers follow the kernel's
+   evaluation step for step and must be kept in step with it (the smoke test runs them).
 """
 
 from __future__ import annotations
@@ -37,20 +38,20 @@ from forceprot.engage.params import (
 )
 from forceprot.engage.patriot import battery_timeline
 from forceprot.engage.sensors import first_detection_s
-from forceprot.kernel import BLOCK_SALVOS, draw_salvo, elevation_index, fly_rocket
+from forceprot.kernel import BLOCK_SALVOS, draw_salvo, elevation_index, fly_rocket, lay_for_wind
 from forceprot.simulate import simulate
-from forceprot.spatial import block_seed, point_in_grid_polygon
+from forceprot.spatial import block_seed, counter_uniform, point_in_grid_polygon
 
 __all__ = ["STAGES", "run_profile", "show_profile"]
 
 STAGES = ("draw salvo", "fly rockets (family)", "impact in base / defended area",
-          "first detection, every unit", "gun engagement windows", "gun timelines",
-          "battery timelines")
+          "first detection, every unit", "gun engagement windows; kill draws",
+          "gun timelines", "battery timelines")
 
 
 @njit(cache=True)
 def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma_frac,
-            deflection_sigma_rad, wind_to_rad, node_pos, tof_tab, range_nowind_m, min_range_m,
+            deflection_sigma_rad, wind_to_rad, wind_laying, node_pos, tof_tab, range_nowind_m, min_range_m,
             max_range_m, relaz_step_rad, tau, aim_tri, aim_cum, zone_tri, zone_cum,
             gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets, def_state, def_rings,
             def_offsets, unit_kind, unit_xy, unit_par):
@@ -80,7 +81,7 @@ def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma
         for s in range(BLOCK_SALVOS):
             draw_salvo(root_seed, b * BLOCK_SALVOS + s, aim_tri, aim_cum, zone_tri, zone_cum,
                        min_range_m, max_range_m, aim_sigma_m, range_sigma_frac,
-                       deflection_sigma_rad, draws, delta, deflection, u_kill)
+                       deflection_sigma_rad, draws, delta, deflection, u_kill, False)
             check += draws[0]
             if upto < 1:
                 continue
@@ -90,6 +91,10 @@ def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma
             lay_y = draws[1] + draws[5]
             lay_range = math.hypot(lay_x - lx, lay_y - ly)
             heading = math.atan2(lay_y - ly, lay_x - lx)
+            if wind_laying:
+                lay_range, heading = lay_for_wind(node_pos, tof_tab, range_nowind_m, min_range_m,
+                                                  max_range_m, relaz_step_rad, wind_to_rad,
+                                                  lay_range, heading)
             for i in range(tubes):
                 r = min(max(lay_range * (1.0 + delta[i]), min_range_m), max_range_m)
                 fe = elevation_index(range_nowind_m, r)
@@ -142,6 +147,12 @@ def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma
                         candidate[i, u] = ta <= tb
                         if ta <= tb:
                             check += ta
+            for i in range(tubes):   # kill draws only where an engagement can happen
+                for u in range(n_units):
+                    if candidate[i, u]:
+                        salvo = b * BLOCK_SALVOS + s
+                        u_kill[i, u, 0] = counter_uniform(root_seed, salvo, i, u, 0)
+                        u_kill[i, u, 1] = counter_uniform(root_seed, salvo, i, u, 1)
             if upto < 5:
                 continue
             for i in range(tubes):
@@ -171,7 +182,7 @@ def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma
 def _stage_args(c) -> tuple:
     g = c.base_grid
     return (c.tubes, c.ripple_s, c.aim_sigma_m, c.range_sigma_frac, c.deflection_sigma_rad,
-            c.wind_to_rad, c.node_pos, c.tof_tab, c.range_nowind_m, c.min_range_m,
+            c.wind_to_rad, c.wind_laying, c.node_pos, c.tof_tab, c.range_nowind_m, c.min_range_m,
             c.max_range_m, c.relaz_step_rad, c.tau, c.aim_tri, c.aim_cum, c.zone_tri,
             c.zone_cum, g.x0, g.y0, g.cell_m, g.nx, g.ny, c.base_state, c.base_rings,
             c.base_offsets, c.def_state, c.def_rings, c.def_offsets, c.unit_kind, c.unit_xy,

@@ -15,11 +15,12 @@ are over units and, inside an engagement timeline, over a salvo's rockets in imp
 per-salvo state vectors (free time, rounds or missiles left).
 
 Model (see :mod:`forceprot.kernel`, :mod:`forceprot.engage`): the launcher lays on the aim point
-plus the salvo's laying error; rocket ``i`` leaves at ``i * ripple_s`` with range
+plus the salvo's laying error (aiming off for the wind if the crew does so); rocket ``i`` leaves at ``i * ripple_s`` with range
 ``lay_range * (1 + delta_i)`` clipped to the rocket's reach and heading ``lay_heading +
 deflection_i``; its path is the family bilinearly interpolated in fire-control elevation and
-wind-relative azimuth. A unit sees a rocket from the first node inside its sensor cover (range
-and the 4/3-earth horizon, crossing interpolated linearly); it engages rockets predicted to land
+wind-relative azimuth. A unit sees a rocket from the first node inside its sensor cover (range,
+beam floor above a 4/3 earth, line of sight when the floor looks down; crossing interpolated
+linearly); it engages rockets predicted to land
 in the defended area within its defended radius, earliest predicted impact first. Guns fire one
 engagement at a time inside the rocket's terminal envelope window; batteries launch at the
 earliest feasible time and intercept where a constant-speed interceptor first meets the rocket
@@ -229,17 +230,15 @@ class Outcomes:
 # ------------------------------------------------------------------------------------- flight
 
 
-def _fly(c: CompiledScenario, draws, delta, deflection):
-    """Node positions (S, T, K, 3) [m], launch times and times of flight (S, T) [s]."""
-    lx = draws[:, _LAUNCH_X]
-    ly = draws[:, _LAUNCH_Y]
-    lay_x = draws[:, _AIM_X] + draws[:, _LAY_ERR_X]
-    lay_y = draws[:, _AIM_Y] + draws[:, _LAY_ERR_Y]
-    lay_range_m = np.hypot(lay_x - lx, lay_y - ly)
-    lay_heading_rad = np.arctan2(lay_y - ly, lay_x - lx)
+def _family_weights(c: CompiledScenario, range_m, heading_rad):
+    """Family cell and bilinear weights of rockets laid for ``range_m`` on ``heading_rad``.
 
-    # fire control: invert the no-wind range table (increasing in elevation index)
-    range_m = np.clip(lay_range_m[:, None] * (1.0 + delta), c.min_range_m, c.max_range_m)
+    Fire control inverts the no-wind range table (increasing in elevation index) after
+    clipping the range to the rocket's reach; the azimuth is the wind direction relative to the
+    heading. Returns elevation index ``ie``, azimuth indices ``ia0``, ``ia1`` and the weights of
+    corners (ie, ia0), (ie, ia1), (ie + 1, ia0), (ie + 1, ia1), each shaped like ``range_m``.
+    """
+    range_m = np.clip(range_m, c.min_range_m, c.max_range_m)
     table = c.range_nowind_m
     n_el, n_az = c.node_pos.shape[:2]
     lo = np.clip(np.searchsorted(table, range_m, side="right") - 1, 0, n_el - 2)
@@ -248,8 +247,6 @@ def _fly(c: CompiledScenario, draws, delta, deflection):
     elev_index = lo + np.clip(frac, 0.0, 1.0)
     ie = np.minimum(elev_index.astype(np.int64), n_el - 2)
     we = elev_index - ie
-
-    heading_rad = lay_heading_rad[:, None] + deflection
     if n_az == 1:
         ia0 = np.zeros_like(ie)
         ia1 = ia0
@@ -260,10 +257,44 @@ def _fly(c: CompiledScenario, draws, delta, deflection):
         wa = az_index - whole
         ia0 = whole.astype(np.int64) % n_az
         ia1 = (ia0 + 1) % n_az
-    w00 = (1.0 - we) * (1.0 - wa)
-    w01 = (1.0 - we) * wa
-    w10 = we * (1.0 - wa)
-    w11 = we * wa
+    weights = ((1.0 - we) * (1.0 - wa), (1.0 - we) * wa, we * (1.0 - wa), we * wa)
+    return ie, ia0, ia1, weights
+
+
+def _lay_for_wind(c: CompiledScenario, range_m, heading_rad):
+    """A crew with met data aims off for the wind: (range, heading) that put the nominal rocket
+    on the target, by fixed-point iteration on the nominal impact's miss (S,) [m, rad]."""
+    from forceprot.kernel import WIND_LAY_ITERATIONS
+
+    fam = c.node_pos
+    r = range_m
+    h = heading_rad
+    for _ in range(WIND_LAY_ITERATIONS):
+        rc = np.clip(r, c.min_range_m, c.max_range_m)
+        ie, ia0, ia1, (w00, w01, w10, w11) = _family_weights(c, rc, h)
+        last = fam[:, :, -1, :2]                                   # (E, A, 2): impact
+        impact = (w00[:, None] * last[ie, ia0] + w01[:, None] * last[ie, ia1]
+                  + w10[:, None] * last[ie + 1, ia0] + w11[:, None] * last[ie + 1, ia1])
+        down, left = impact[:, 0], impact[:, 1]
+        r = rc + (range_m - np.hypot(down, left))
+        h = heading_rad - np.arctan2(left, down)
+    return np.clip(r, c.min_range_m, c.max_range_m), h
+
+
+def _fly(c: CompiledScenario, draws, delta, deflection):
+    """Node positions (S, T, K, 3) [m], launch times and times of flight (S, T) [s]."""
+    lx = draws[:, _LAUNCH_X]
+    ly = draws[:, _LAUNCH_Y]
+    lay_x = draws[:, _AIM_X] + draws[:, _LAY_ERR_X]
+    lay_y = draws[:, _AIM_Y] + draws[:, _LAY_ERR_Y]
+    lay_range_m = np.hypot(lay_x - lx, lay_y - ly)
+    lay_heading_rad = np.arctan2(lay_y - ly, lay_x - lx)
+    if c.wind_laying:
+        lay_range_m, lay_heading_rad = _lay_for_wind(c, lay_range_m, lay_heading_rad)
+
+    range_m = lay_range_m[:, None] * (1.0 + delta)
+    heading_rad = lay_heading_rad[:, None] + deflection
+    ie, ia0, ia1, (w00, w01, w10, w11) = _family_weights(c, range_m, heading_rad)
 
     fam = c.node_pos
     corner = (fam[ie, ia0], fam[ie, ia1], fam[ie + 1, ia0], fam[ie + 1, ia1])   # (S, T, K, 3)
@@ -313,6 +344,12 @@ def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
     above_horizon = z - ground2 * _INV_2KR - par[P.P_SENSOR_HEIGHT_M]
     margin = np.minimum(par[P.P_SENSOR_RANGE_M] - slant,
                         above_horizon - np.sqrt(ground2) * par[P.P_TAN_MIN_ELEVATION])
+    if par[P.P_TAN_MIN_ELEVATION] < 0.0:
+        # a beam floor below the horizontal no longer implies a clear line of sight over the
+        # (4/3) earth: ground distance at most sqrt(2 k R h_sensor) + sqrt(2 k R z)
+        line_of_sight = (np.sqrt(max(par[P.P_SENSOR_HEIGHT_M], 0.0) / _INV_2KR)
+                         + np.sqrt(np.maximum(z, 0.0) / _INV_2KR)) - np.sqrt(ground2)
+        margin = np.minimum(margin, line_of_sight)
     k, seen = _first_true(margin >= 0.0)
     kp = np.maximum(k - 1, 0)
     g_before = _take_node(margin, kp)

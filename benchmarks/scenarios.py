@@ -65,10 +65,12 @@ def _spread_points(n: int) -> list[tuple[float, float]]:
 def stress() -> CompiledScenario:
     """Taji under a heavier attack, with every engagement rule exercised.
 
-    40 tubes rippled 0.25 s apart in a 12 m/s wind saturate the gun mounts; one mount has a
-    300-round magazine (three engagements, then a 20 s reload inside the salvo); three batteries
-    fly the ``ripple2``, ``shoot_look_shoot`` and ``single`` doctrines, with magazines of 6, 8 and
-    4 interceptors that run dry within a salvo.
+    40 tubes rippled 0.25 s apart in a 12 m/s wind (the crew aims off for it) saturate the gun
+    mounts; one mount has a 300-round magazine (three engagements, then a 20 s reload inside
+    the salvo); three batteries fly the ``ripple2``, ``shoot_look_shoot`` and ``single``
+    doctrines, with magazines of 6, 8 and 4 interceptors that run dry within a salvo; two
+    sensors have low antennas with a beam floor below the horizontal, so the line of sight over
+    the earth, not the floor, decides when they first see a distant launch.
     """
     base = _taji_prepared().scenario
     cram_n, cram_s, patriot = (u.model_dump(mode="python") for u in base.defence)
@@ -79,16 +81,19 @@ def stress() -> CompiledScenario:
         {**patriot, "launchers": 1, "missiles_per_launcher": 6, "doctrine": "ripple2"},
         {**patriot, "name": "Patriot SLS", **_lonlat(x1, y1), "launchers": 2,
          "missiles_per_launcher": 4, "doctrine": "shoot_look_shoot", "reaction_s": 6.0,
-         "min_intercept_range_m": 500.0, "min_intercept_alt_m": 150.0, "assess_s": 1.5},
+         "min_intercept_range_m": 500.0, "min_intercept_alt_m": 150.0, "assess_s": 1.5,
+         "radar_height_m": 1.0, "radar_min_elevation_deg": -1.0},
         {**patriot, "name": "Patriot single", **_lonlat(x2, y2), "launchers": 1,
          "missiles_per_launcher": 4, "doctrine": "single", "p_kill": 0.5,
          "launch_interval_s": 1.0},
         {**cram_s, "name": "C-RAM east", **_lonlat(x3, y3), "max_range_m": 2_000.0,
          "reaction_s": 1.5, "engage_s": 3.0, "rounds_per_engagement": 150,
-         "magazine_rounds": 450, "reload_s": 5.0},
+         "magazine_rounds": 450, "reload_s": 5.0, "sensor_height_m": 2.0,
+         "sensor_min_elevation_deg": -1.0},
     ]
     scenario = base.updated({
-        "threat": {"tubes": 40, "ripple_s": 0.25, "wind_mps": 12.0, "wind_from_deg": 250.0},
+        "threat": {"tubes": 40, "ripple_s": 0.25, "wind_mps": 12.0, "wind_from_deg": 250.0,
+                   "lay_for_wind": True},
         "defence": defence,
     }, label="taji.toml (stress variant)")
     return _compiled(scenario)

@@ -5,7 +5,7 @@ fate: tolerances are those of :mod:`benchmarks.crosscheck` (float rounding on po
 times; at most 1 rocket in 10^4 flipped by a borderline float case, with tally tolerances
 scaled to the flips). Samples: Taji as shipped; a stress variant of it (saturated mounts, a gun
 magazine that empties and reloads, ripple2 / shoot-look-shoot / single batteries that run dry,
-12 m/s wind); and the FOB (UTM layer, 122 mm, no wind, a short last block).
+12 m/s wind the crew aims off for, sensors on masts looking down); and the FOB (UTM layer, 122 mm, no wind, a short last block).
 """
 
 from __future__ import annotations
@@ -70,6 +70,23 @@ def test_samples_exercise_every_rule(compiled, runs):
     """The shared samples must reach the branches they are meant to check."""
     c = compiled["stress"]
     ker = runs["stress"][2]
+    assert c.wind_laying and c.wind_to_rad is not None
+    # low antennas looking down: for distant launches the line of sight over the earth, not
+    # the beam floor, hides the rocket at launch (node 0)
+    sample = draw_sample(c, root_seed=7, n_blocks=2)
+    launch = sample.draws[:, 2:4]
+    z0 = c.node_pos[0, 0, 0, 2]
+    inv_2kr = 1.0 / (2.0 * (4.0 / 3.0) * 6_371_000.0)
+    hidden = 0
+    for u in np.flatnonzero(c.unit_par[:, P.P_TAN_MIN_ELEVATION] < 0):
+        par = c.unit_par[u]
+        d = np.hypot(*(launch - c.unit_xy[u]).T)
+        floor_ok = (z0 - d ** 2 * inv_2kr - par[P.P_SENSOR_HEIGHT_M]
+                    - d * par[P.P_TAN_MIN_ELEVATION]) >= 0
+        in_range = np.hypot(d, z0 - par[P.P_SENSOR_HEIGHT_M]) <= par[P.P_SENSOR_RANGE_M]
+        los_ok = d <= np.sqrt(par[P.P_SENSOR_HEIGHT_M] / inv_2kr) + np.sqrt(z0 / inv_2kr)
+        hidden += int(np.sum(floor_ok & in_range & ~los_ok))
+    assert hidden >= 50, f"line of sight hides only {hidden} launches"
     units = dict(zip(c.unit_names, ker.unit_t))
     # the 300-round mount runs dry and reloads inside salvos; the batteries run dry
     for name in ("C-RAM north", "Patriot battery", "Patriot SLS", "Patriot single"):
@@ -122,6 +139,14 @@ def test_reference_does_not_depend_on_chunking(compiled):
     assert_array_equal(whole.unit_t, pieces.unit_t)
     assert_array_equal(whole.grid_t, pieces.grid_t)
     assert_array_equal(whole.launch_t, pieces.launch_t)
+
+
+def test_crosscheck_catches_wind_laying_left_out(compiled):
+    c = compiled["stress"]
+    sample = draw_sample(c, root_seed=7, n_blocks=1)
+    ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
+    ref_t, ref_o = evaluate(dataclasses.replace(c, wind_laying=False), sample)
+    assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
 
 
 @pytest.mark.parametrize("column, delta", [
