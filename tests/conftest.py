@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,16 @@ def edit_toml(path: Path, old: str, new: str) -> Path:
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
     return path
+
+
+def pytest_configure(config):
+    """Keep built trajectory families out of the user's cache: one scratch cache per session
+    (subprocesses and dask workers started by tests inherit it)."""
+    config._forceprot_cache = tempfile.mkdtemp(prefix="forceprot-test-cache-")
+    os.environ["FORCEPROT_CACHE_DIR"] = config._forceprot_cache
+
+
+def pytest_unconfigure(config):
+    path = getattr(config, "_forceprot_cache", None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
