@@ -229,6 +229,43 @@ def elevation_index(range_nowind_m, range_m):
 
 
 @njit(cache=True, nogil=True)
+def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
+    """Corners and weights of the bilinear blend of a trajectory family.
+
+    Parameters
+    ----------
+    n_el, n_az : int
+        Elevations and wind-relative azimuths in the family.
+    fe : float
+        Fractional elevation index (from :func:`elevation_index`).
+    relaz_rad, relaz_step_rad : float
+        Wind direction relative to the firing direction [rad] (periodic) and the grid step [rad].
+
+    Returns
+    -------
+    ie, ia0, ia1 : int
+        Lower elevation row and the two azimuth columns (wrapping).
+    w00, w01, w10, w11 : float
+        Weights of (ie, ia0), (ie, ia1), (ie + 1, ia0), (ie + 1, ia1).
+    """
+    ie = int(fe)
+    if ie >= n_el - 1:
+        ie = n_el - 2
+    we = fe - ie
+    if n_az == 1:
+        ia0 = 0
+        ia1 = 0
+        wa = 0.0
+    else:
+        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
+        ia0 = int(fa)
+        wa = fa - ia0
+        ia0 = ia0 % n_az
+        ia1 = (ia0 + 1) % n_az
+    return (ie, ia0, ia1, (1.0 - we) * (1.0 - wa), (1.0 - we) * wa, we * (1.0 - wa), we * wa)
+
+
+@njit(cache=True, nogil=True)
 def fly_rocket(node_pos, tof_tab, fe, relaz_rad, relaz_step_rad, lx, ly, heading_rad, pos_out):
     """Positions of one rocket at every node, in the world frame, from the trajectory family.
 
@@ -255,26 +292,8 @@ def fly_rocket(node_pos, tof_tab, fe, relaz_rad, relaz_step_rad, lx, ly, heading
     float
         Time of flight [s].
     """
-    n_el = node_pos.shape[0]
-    n_az = node_pos.shape[1]
-    ie = int(fe)
-    if ie >= n_el - 1:
-        ie = n_el - 2
-    we = fe - ie
-    if n_az == 1:
-        ia0 = 0
-        ia1 = 0
-        wa = 0.0
-    else:
-        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
-        ia0 = int(fa)
-        wa = fa - ia0
-        ia0 = ia0 % n_az
-        ia1 = (ia0 + 1) % n_az
-    w00 = (1.0 - we) * (1.0 - wa)
-    w01 = (1.0 - we) * wa
-    w10 = we * (1.0 - wa)
-    w11 = we * wa
+    ie, ia0, ia1, w00, w01, w10, w11 = blend_weights(node_pos.shape[0], node_pos.shape[1], fe,
+                                                     relaz_rad, relaz_step_rad)
     c = math.cos(heading_rad)
     s = math.sin(heading_rad)
     a = node_pos[ie, ia0]
@@ -297,27 +316,9 @@ def family_impact(node_pos, tof_tab, fe, relaz_rad, relaz_step_rad):
 
     The last node of :func:`fly_rocket`'s bilinear blend, without the other nodes.
     """
-    n_el = node_pos.shape[0]
-    n_az = node_pos.shape[1]
     last = node_pos.shape[2] - 1
-    ie = int(fe)
-    if ie >= n_el - 1:
-        ie = n_el - 2
-    we = fe - ie
-    if n_az == 1:
-        ia0 = 0
-        ia1 = 0
-        wa = 0.0
-    else:
-        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
-        ia0 = int(fa)
-        wa = fa - ia0
-        ia0 = ia0 % n_az
-        ia1 = (ia0 + 1) % n_az
-    w00 = (1.0 - we) * (1.0 - wa)
-    w01 = (1.0 - we) * wa
-    w10 = we * (1.0 - wa)
-    w11 = we * wa
+    ie, ia0, ia1, w00, w01, w10, w11 = blend_weights(node_pos.shape[0], node_pos.shape[1], fe,
+                                                     relaz_rad, relaz_step_rad)
     down = (w00 * node_pos[ie, ia0, last, 0] + w01 * node_pos[ie, ia1, last, 0]
             + w10 * node_pos[ie + 1, ia0, last, 0] + w11 * node_pos[ie + 1, ia1, last, 0])
     left = (w00 * node_pos[ie, ia0, last, 1] + w01 * node_pos[ie, ia1, last, 1]

@@ -24,6 +24,7 @@ from forceprot.engage.params import (
     P_KILL,
     P_REACTION_S,
 )
+from forceprot.engage.sensors import salvo_first_detection_s
 
 
 @njit(cache=True, nogil=True)
@@ -117,10 +118,7 @@ def gun_timeline(u, par, order, candidate, t_detect, t_open, t_close, u_kill,
         ``exhausted`` is 1 if the magazine ran dry during the salvo.
     """
     n = order.shape[0]
-    first = math.inf
-    for i in range(n):
-        if t_detect[i, u] < first:
-            first = t_detect[i, u]
+    first = salvo_first_detection_s(t_detect, u)
     if first == math.inf:
         return 0, 0, 0, 0
     active = first + par[P_REACTION_S]

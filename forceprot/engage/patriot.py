@@ -30,6 +30,7 @@ from forceprot.engage.params import (
     P_SAM_MISSILES,
     P_SAM_SPEED_MPS,
 )
+from forceprot.engage.sensors import salvo_first_detection_s
 
 
 @njit(cache=True, nogil=True)
@@ -133,10 +134,7 @@ def battery_timeline(u, par, order, candidate, t_detect, pos, t0, tof, tau, bx, 
         ``exhausted`` is 1 if the magazine ran dry while rockets it would engage remained.
     """
     n = order.shape[0]
-    first = math.inf
-    for i in range(n):
-        if t_detect[i, u] < first:
-            first = t_detect[i, u]
+    first = salvo_first_detection_s(t_detect, u)
     if first == math.inf:
         return 0, 0, 0, 0
     active = first + par[P_REACTION_S]

@@ -70,3 +70,16 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
             return t0_s + tof_s * (tau[k - 1] + f * (tau[k] - tau[k - 1]))
         prev = g
     return math.inf
+
+
+@njit(cache=True, nogil=True)
+def salvo_first_detection_s(t_detect, u):
+    """When unit ``u`` first detects any rocket of the salvo [s] (inf if none).
+
+    ``t_detect`` is float64 of shape (n_rockets, n_units). A unit's reaction clock starts here.
+    """
+    first = math.inf
+    for i in range(t_detect.shape[0]):
+        if t_detect[i, u] < first:
+            first = t_detect[i, u]
+    return first
