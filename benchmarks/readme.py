@@ -121,6 +121,13 @@ def _scaling(d: dict) -> str:
                 for p in d[key]]
         out += [f"{title}:", "", _table([col, "wall", "CPU", "CPU us/salvo", "rockets/s (wall)",
                                          "process peak RSS"], rows), ""]
+    fx = d.get("memory_fixed_mmap_threshold")
+    if fx:
+        env = " ".join(f"{k}={v}" for k, v in fx["env"].items())
+        out.append(f"Peak RSS again with `{env}` (glibc: large buffers always mapped and "
+                   "unmapped, no heap fragmentation): "
+                   + ", ".join(f"{p['salvos']:,} salvos {fmt(p['rss_peak_kb'] / 1024, 'MB')}"
+                               for p in fx["points"] if p["rss_peak_kb"]) + ".")
     return "\n".join(out).rstrip()
 
 

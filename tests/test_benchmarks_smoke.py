@@ -21,7 +21,8 @@ CASE_KEYS = {
     "throughput": {"rockets_per_s_1_thread", "rockets_per_s_all_threads", "thread_scaling",
                    "identical_tallies_across_threads", "compile", "salvos"},
     "reference": {"samples"},
-    "scaling": {"by_salvos", "by_units", "by_tubes", "time_exponent", "memory_growth_fraction"},
+    "scaling": {"by_salvos", "by_units", "by_tubes", "time_exponent", "memory_growth_fraction",
+                "memory_fixed_mmap_threshold"},
     "answer": {"runs", "wall_s_median", "salvos", "half_width_pp", "command"},
     "profile": {"variants", "stages"},
 }
