@@ -94,9 +94,9 @@ def test_readme_figures_render(results, tmp_path):
     text = render_figures(full)
     assert "### Targets" in text and ("PASS" in text or "MISS" in text)
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{BEGIN}\nold\n{END}\noutro\n")
+    readme.write_text(f"intro\n{BEGIN}\nSTALE-FIGURES\n{END}\noutro\n")
     update_readme(full, readme)
     new = readme.read_text()
-    assert new.startswith("intro\n") and new.endswith("outro\n") and "old" not in new
+    assert new.startswith("intro\n") and new.endswith("outro\n") and "STALE-FIGURES" not in new
     for case in CASES:
         assert f"python -m benchmarks {case}" not in new, f"{case} missing from the README"
