@@ -117,14 +117,20 @@ def simulate(
     done_blocks = 0
     salvos_done = 0
     stopped = False
+    # One set of row buffers, zeroed per chunk: fresh arrays per chunk fragment the heap.
+    rows_cap = min(chunk_blocks, n_blocks_total)
+    buffers = (np.zeros((rows_cap, T.N_SCALARS)), np.zeros((rows_cap, n_units, T.N_UNIT)),
+               np.zeros((rows_cap, T.N_GRID, n_cells)), np.zeros((rows_cap, T.N_LAUNCH, n_lcells)),
+               np.zeros((rows_cap, n_assets, T.N_ASSET)), np.zeros((rows_cap, T.WARN_BINS)))
+    # With a precision target, start with one block per thread and double: the stop is decided
+    # block by block anyway, and small first chunks avoid sampling far past it.
+    step = min(n_threads, chunk_blocks) if precision is not None else chunk_blocks
     while done_blocks < n_blocks_total and not stopped:
-        nb = min(chunk_blocks, n_blocks_total - done_blocks)
-        scal = np.zeros((nb, T.N_SCALARS))
-        unit_t = np.zeros((nb, n_units, T.N_UNIT))
-        grid_t = np.zeros((nb, T.N_GRID, n_cells))
-        launch_t = np.zeros((nb, T.N_LAUNCH, n_lcells))
-        asset_t = np.zeros((nb, n_assets, T.N_ASSET))
-        warn_h = np.zeros((nb, T.WARN_BINS))
+        nb = min(step, n_blocks_total - done_blocks)
+        step = min(2 * step, chunk_blocks)
+        scal, unit_t, grid_t, launch_t, asset_t, warn_h = (b[:nb] for b in buffers)
+        for b in buffers:
+            b[:nb] = 0.0
         run_blocks(done_blocks, nb, total, root_seed, tubes, story_salvos, *args,
                    scal, unit_t, grid_t, launch_t, asset_t, warn_h, story, story_u)
         for j in range(nb):  # reduce in block order: float sums are then thread-independent

@@ -65,13 +65,20 @@ def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, m
     n = pos.shape[0]
     if t_launch_s >= t0_s + tof_s:
         return math.inf  # launched after impact
+    # nodes after the last one above the envelope floor cannot hold an intercept: most searches
+    # in a saturated salvo end here, without a square root
+    k_last = n - 1
+    while k_last >= 0 and pos[k_last, 2] < min_alt_m:
+        k_last -= 1
+    if k_last < 0 or t0_s + tau[k_last] * tof_s <= t_launch_s:
+        return math.inf
     prev_g = -math.inf
     prev_t = -math.inf
     # first node after the launch (tau is uniform: node k at k / (n - 1) of the flight)
     k_first = 0
     if t_launch_s > t0_s:
         k_first = max(int((t_launch_s - t0_s) / tof_s * (n - 1)) - 1, 0)
-    for k in range(k_first, n):
+    for k in range(k_first, k_last + 1):
         t = t0_s + tau[k] * tof_s
         if t <= t_launch_s:
             continue

@@ -15,6 +15,25 @@ INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
 
 
 @njit(cache=True, nogil=True)
+def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+    dx = x - ux
+    dy = y - uy
+    d2 = dx * dx + dy * dy
+    d = math.sqrt(d2)
+    dz = z - sensor_height_m
+    slant = math.sqrt(d2 + dz * dz)
+    apparent = z - d2 * INV_2KR - sensor_height_m
+    return min(range_m - slant, apparent - d * tan_min_elevation)
+
+
+@njit(cache=True, nogil=True)
+def _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m):
+    d = math.sqrt((x - ux) ** 2 + (y - uy) ** 2)
+    return (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
+            + math.sqrt(max(z, 0.0) / INV_2KR)) - d
+
+
+@njit(cache=True, nogil=True)
 def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
     """How far inside the sensor's coverage a point is [m]; >= 0 means visible.
 
@@ -24,21 +43,12 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
     and the line of sight clears the earth: ground distance at most
     ``sqrt(2 k R h_sensor) + sqrt(2 k R z)``.
     """
-    dx = x - ux
-    dy = y - uy
-    d2 = dx * dx + dy * dy
-    d = math.sqrt(d2)
-    dz = z - sensor_height_m
-    slant = math.sqrt(d2 + dz * dz)
-    apparent = z - d2 * INV_2KR - sensor_height_m
-    margin = min(range_m - slant, apparent - d * tan_min_elevation)
+    margin = _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation)
     if tan_min_elevation < 0.0:
         # Looking down, the beam floor no longer implies a clear line of sight. (With a floor
         # at or above the horizontal it does, and the extra term would only skew the linear
         # crossing between nodes, so it is left out.)
-        line_of_sight = (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
-                         + math.sqrt(max(z, 0.0) / INV_2KR)) - d
-        margin = min(margin, line_of_sight)
+        margin = min(margin, _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m))
     return margin
 
 
@@ -60,9 +70,13 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
         Antenna height [m], detection range [m], tangent of the lowest elevation seen.
     """
     prev = -1.0
+    looks_down = tan_min_elevation < 0.0  # decided once, not per node
     for k in range(pos.shape[0]):
-        g = detection_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
-                               tan_min_elevation)
+        g = _beam_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
+                           tan_min_elevation)
+        if looks_down:
+            g = min(g, _line_of_sight_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy,
+                                               sensor_height_m))
         if g >= 0.0:
             if k == 0:
                 return t0_s
