@@ -36,6 +36,7 @@ from forceprot.spatial import (
     block_seed,
     cell_index,
     counter_uniform,
+    normal_pair,
     point_in_grid_polygon,
     sample_weighted_triangle,
 )
@@ -187,13 +188,15 @@ def draw_salvo(root_seed, salvo, aim_tri, aim_cum, zone_tri, zone_cum, min_range
     draws[D_AIM_Y] = ay
     draws[D_LAUNCH_X] = lx
     draws[D_LAUNCH_Y] = ly
-    draws[D_LAY_ERR_X] = np.random.normal() * aim_sigma_m
-    draws[D_LAY_ERR_Y] = np.random.normal() * aim_sigma_m
+    ex, ey = normal_pair()
+    draws[D_LAY_ERR_X] = ex * aim_sigma_m
+    draws[D_LAY_ERR_Y] = ey * aim_sigma_m
     draws[D_REJECTED] = rejected
     draws[D_REDRAWN] = redrawn
     for i in range(delta.shape[0]):
-        delta[i] = np.random.normal() * range_sigma_frac
-        deflection[i] = np.random.normal() * deflection_sigma_rad
+        zr, zd = normal_pair()
+        delta[i] = zr * range_sigma_frac
+        deflection[i] = zd * deflection_sigma_rad
     if with_kill_draws:
         fill_kill_draws(root_seed, salvo, u_kill)
     return True

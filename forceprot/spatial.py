@@ -15,6 +15,8 @@ exact ring test.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -29,6 +31,7 @@ __all__ = [
     "block_seed",
     "cell_index",
     "counter_uniform",
+    "normal_pair",
     "point_in_grid_polygon",
     "point_in_rings",
     "sample_weighted_triangle",
@@ -164,3 +167,18 @@ def counter_uniform(root_seed, salvo, tube, unit, shot):
     key = (np.uint64(tube) << np.uint64(24)) | (np.uint64(unit) << np.uint64(4)) | np.uint64(shot)
     z = _splitmix64(z ^ key)
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True)
+def normal_pair():
+    """Two independent N(0, 1) draws from numba's generator (Box-Muller).
+
+    Both outputs of the transform are used, which halves the cost per draw compared with two
+    ``np.random.normal()`` calls (the per-rocket dispersion draws are a large share of the
+    kernel's time). Box & Muller (1958), Ann. Math. Stat. 29(2).
+    """
+    u1 = 1.0 - np.random.random()  # (0, 1]: log is finite
+    u2 = np.random.random()
+    r = math.sqrt(-2.0 * math.log(u1))
+    theta = 2.0 * math.pi * u2
+    return r * math.cos(theta), r * math.sin(theta)
