@@ -528,5 +528,27 @@ def sweep(
         console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def _click_exception(name: str) -> type:
+    """typer bundles its own click; find its exception classes through a public one."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+def main() -> None:  # pragma: no cover - console entry point (tests drive ``app`` directly)
+    """Console entry point: like ``app()``, but a usage error (a bad option value, a missing
+    argument, an unknown command) is one line on stderr with exit code 2, as every other bad
+    input is."""
+    usage_error = _click_exception("UsageError")
+    try:
+        code = app(standalone_mode=False)
+    except usage_error as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            sys.stdout.write(ctx.get_help() + "\n")
+            sys.exit(0)
+        name = ctx.command_path if ctx is not None else "forceprot"
+        err_console.print(f"error: {exc.format_message()} (see '{name} --help')", markup=False)
+        sys.exit(EXIT_BAD_INPUT)
+    except typer.Abort:
+        err_console.print("aborted", markup=False)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

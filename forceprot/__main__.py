@@ -1,0 +1,5 @@
+"""``python -m forceprot``: the same as the ``forceprot`` command."""
+
+from forceprot.cli import main
+
+main()
