@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from forceprot.errors import ForceprotError
-from forceprot.scenario import Scenario, load_scenario, parse_scenario
+from forceprot.scenario import Scenario, deep_merge, load_scenario, parse_scenario
 
 __all__ = [
     "DaskExecutor",
@@ -99,7 +99,7 @@ class ScenarioSpec:
 
     def with_changes(self, changes: dict) -> "ScenarioSpec":
         """This spec with ``changes`` merged over its own (later changes win)."""
-        return ScenarioSpec(self.data, self.path, self.label, _merge(self.changes, changes))
+        return ScenarioSpec(self.data, self.path, self.label, deep_merge(self.changes, changes))
 
     def scenario(self) -> Scenario:
         """The validated scenario, overrides applied.
@@ -118,16 +118,6 @@ class ScenarioSpec:
         """A digest of the data, path and overrides: equal specs have equal keys."""
         text = json.dumps([self.data, self.path, self.changes], sort_keys=True, default=repr)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _merge(base: dict, changes: dict) -> dict:
-    out = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 _CACHE: "OrderedDict[str, Any]" = OrderedDict()

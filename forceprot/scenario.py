@@ -36,6 +36,7 @@ __all__ = [
     "Site",
     "Threat",
     "Warning",
+    "deep_merge",
     "load_scenario",
     "parse_scenario",
     "scenario_json_schema",
@@ -230,7 +231,7 @@ class Scenario(BaseModel):
 
     def updated(self, changes: dict[str, Any], *, label: str | None = None) -> "Scenario":
         """A validated copy with nested changes applied (``{"threat": {"tubes": 12}}``)."""
-        data = _deep_merge(self.model_dump(mode="python", by_alias=False), changes)
+        data = deep_merge(self.model_dump(mode="python", by_alias=False), changes)
         return parse_scenario(data, source=label or self.label, path=self._path)
 
 
@@ -244,11 +245,12 @@ class _FieldError(ValueError):
         self.message = message
 
 
-def _deep_merge(base: dict, changes: dict) -> dict:
+def deep_merge(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` applied; nested mappings merge key by key, other values replace."""
     out = dict(base)
     for key, value in changes.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
