@@ -48,6 +48,16 @@ def guarded(fn: Callable) -> Callable:
     return wrapper
 
 
+def _print_json(data) -> None:
+    """Machine-readable output: JSON on stdout, nothing else there."""
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _report_written(out: Optional[Path], written) -> None:
+    if out is not None:
+        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+
+
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
 
 
@@ -126,7 +136,7 @@ def trajectory(
     if path is not None:
         write_path(solution, path, overwrite=overwrite)
     if json_out:
-        sys.stdout.write(json.dumps({"rocket": rocket, **solution.to_dict()}, indent=2) + "\n")
+        _print_json({"rocket": rocket, **solution.to_dict()})
         return
     from forceprot.outputs.console import render_trajectory
 
@@ -164,16 +174,16 @@ def run(
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
+    written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
 
         written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg)
     if json_out:
-        sys.stdout.write(json.dumps(results.summary(), indent=2) + "\n")
+        _print_json(results.summary())
     else:
         render_results(console, results)
-        if out is not None:
-            console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+        _report_written(out, written)
 
 
 def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
@@ -211,16 +221,16 @@ def coverage(
     results = _simulate_with_progress(plan.compiled, salvos=plan.salvos, seed=seed,
                                       threads=threads, quiet=json_out)
     cov = coverage_from_results(plan, results)
+    written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_coverage_outputs
 
         written = write_coverage_outputs(cov, out, overwrite=overwrite)
     if json_out:
-        sys.stdout.write(json.dumps(cov.summary(), indent=2) + "\n")
+        _print_json(cov.summary())
         return
     _render_coverage(cov)
-    if out is not None:
-        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+    _report_written(out, written)
 
 
 def _render_coverage(cov) -> None:
@@ -282,7 +292,7 @@ def compare(
         comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
                                      threads=threads, progress=tick)
     if json_out:
-        sys.stdout.write(json.dumps(comparison.summary(), indent=2) + "\n")
+        _print_json(comparison.summary())
         return
     _render_comparison(comparison)
 
@@ -403,14 +413,14 @@ def optimize(
                     bar.update(task, description=label, completed=done, total=total)
 
             result = run_optimization(plan, executor=executor, progress=tick)
+    written: list = []
     if out is not None:
         written = write_optimization_outputs(result, out, overwrite=overwrite)
     if json_out:
-        sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+        _print_json(result.summary())
         return
     _render_optimization(result)
-    if out is not None:
-        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+    _report_written(out, written)
 
 
 def _render_optimization(result) -> None:
@@ -502,11 +512,12 @@ def sweep(
 
             result = run_sweep(spec, plan_settings, variants, salvos=salvos, seed=seed,
                                executor=executor, progress=tick)
+    written: list = []
     notes: list[str] = []
     if out is not None:
         written, notes = write_sweep_outputs(result, out, overwrite=overwrite)
     if json_out:
-        sys.stdout.write(json.dumps(sweep_summary_rows(result), indent=2) + "\n")
+        _print_json(sweep_summary_rows(result))
         return
     table = Table(title=f"Sweep of {spec.label}: {result.salvos:,} salvos per variant, seed "
                         f"{result.seed} (95 % intervals)", title_justify="left")
@@ -524,8 +535,7 @@ def sweep(
     console.print(f"{len(result.table)} variant(s), {result.executor}", style="dim")
     for note in notes:
         console.print(note, style="yellow")
-    if out is not None:
-        console.print(f"wrote {len(written)} file(s) to {out}/", style="dim")
+    _report_written(out, written)
 
 
 def _click_exception(name: str) -> type:
