@@ -31,10 +31,10 @@ import numpy as np
 import shapely
 from scipy import stats as st
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import Prepared, compile_scenario
 from forceprot.errors import ForceprotError
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
 from forceprot.simulate import simulate
 

@@ -9,15 +9,25 @@ radians, which is all the numba kernel ever sees. After this module, inputs are 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import shapely
 
 from forceprot.engage import params as P
+from forceprot.engage.state import Units
 from forceprot.errors import OutputError, ScenarioError
 from forceprot.geo import SiteGeometry, load_site
+from forceprot.kernel.bundles import (
+    Assets,
+    CellGrid,
+    FamilyTable,
+    GridSpec,
+    KernelInputs,
+    SalvoParams,
+    Sampler,
+)
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 
@@ -95,6 +105,11 @@ class Grid:
         h = 0.5 * self.cell_m
         return shapely.box(cx - h, cy - h, cx + h, cy + h)
 
+    def spec(self) -> GridSpec:
+        """The grid as the kernel's :data:`~forceprot.kernel.bundles.GridSpec`."""
+        return GridSpec(float(self.x0), float(self.y0), float(self.cell_m), int(self.nx),
+                        int(self.ny))
+
     @classmethod
     def covering(cls, geometry, cell_m: float, *, label: str, field: str) -> "Grid":
         minx, miny, maxx, maxy = geometry.bounds
@@ -115,6 +130,12 @@ def cell_states(geometry, grid: Grid) -> np.ndarray:
     state[shapely.contains(geometry, boxes)] = CELL_IN
     state[~shapely.intersects(geometry, boxes)] = CELL_OUT
     return state
+
+
+def cell_grid(geometry, grid: Grid) -> CellGrid:
+    """``geometry`` on ``grid`` for the kernel's point-in-polygon test (:data:`CellGrid`)."""
+    rings, offsets = ring_arrays(geometry)
+    return CellGrid(*grid.spec(), cell_states(geometry, grid), rings, offsets)
 
 
 def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -147,54 +168,25 @@ def _triangle_areas(tri: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CompiledScenario:
-    """Everything the kernel sees: arrays (C-contiguous, float64/int64/int8) and scalars, SI units.
+    """Everything the kernel sees, as named bundles of arrays (:data:`KernelInputs`), SI units.
 
     Built by :func:`compile_scenario`; the kernel trusts it. ``prepared`` keeps the scenario and
-    geometry it came from, for outputs.
+    geometry it came from, for outputs; ``base_grid`` and ``launch_grid`` describe the tally
+    grids for mapping them back.
     """
 
     prepared: Prepared
-    tubes: int
-    ripple_s: float
-    aim_sigma_m: float
-    range_sigma_frac: float
-    deflection_sigma_rad: float
-    wind_to_rad: float
-    alert_delay_s: float
-    wind_laying: bool
-    # trajectory family
-    node_pos: np.ndarray
-    tof_tab: np.ndarray
-    range_nowind_m: np.ndarray
-    min_range_m: float
-    max_range_m: float
-    relaz_step_rad: float
-    tau: np.ndarray
-    # samplers
-    aim_tri: np.ndarray
-    aim_cum: np.ndarray
-    zone_tri: np.ndarray
-    zone_cum: np.ndarray
-    # base and defended area on one grid
+    inputs: KernelInputs
     base_grid: Grid
-    base_state: np.ndarray
-    base_rings: np.ndarray
-    base_offsets: np.ndarray
-    def_state: np.ndarray
-    def_rings: np.ndarray
-    def_offsets: np.ndarray
     launch_grid: Grid
-    # units and assets
-    unit_kind: np.ndarray
-    unit_xy: np.ndarray
-    unit_par: np.ndarray
-    asset_xy: np.ndarray
-    asset_r2: np.ndarray
-    asset_w: np.ndarray
+
+    @property
+    def tubes(self) -> int:
+        return int(self.inputs.salvo.tubes)
 
     @property
     def n_units(self) -> int:
-        return int(self.unit_kind.shape[0])
+        return int(self.inputs.units.kind.shape[0])
 
     @property
     def unit_names(self) -> list[str]:
@@ -204,21 +196,9 @@ class CompiledScenario:
     def unit_kinds(self) -> list[str]:
         return [u.kind for u in self.prepared.scenario.defence]
 
-    def kernel_args(self) -> tuple:
-        """Scenario arguments of :func:`forceprot.kernel.run_blocks`, after ``story_salvos``."""
-        g, lg = self.base_grid, self.launch_grid
-        return (
-            self.ripple_s, self.aim_sigma_m, self.range_sigma_frac, self.deflection_sigma_rad,
-            self.wind_to_rad, self.alert_delay_s, self.wind_laying,
-            self.node_pos, self.tof_tab, self.range_nowind_m, self.min_range_m, self.max_range_m,
-            self.relaz_step_rad, self.tau,
-            self.aim_tri, self.aim_cum, self.zone_tri, self.zone_cum,
-            g.x0, g.y0, g.cell_m, g.nx, g.ny, self.base_state, self.base_rings, self.base_offsets,
-            self.def_state, self.def_rings, self.def_offsets,
-            lg.x0, lg.y0, lg.cell_m, lg.nx, lg.ny,
-            self.unit_kind, self.unit_xy, self.unit_par,
-            self.asset_xy, self.asset_r2, self.asset_w,
-        )
+    def with_inputs(self, **bundles) -> "CompiledScenario":
+        """A copy with some input bundles replaced, e.g. ``units=Units(...)``."""
+        return replace(self, inputs=self.inputs._replace(**bundles))
 
 
 def unit_parameters(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -298,14 +278,11 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
                          field="simulation.cell_m")
     launch_grid = Grid.covering(site.launch_zone, scenario.simulation.launch_cell_m, label=label,
                                 field="simulation.launch_cell_m")
-    base_rings, base_offsets = ring_arrays(site.base)
-    def_rings, def_offsets = ring_arrays(site.defended_area)
     unit_kind, unit_par = unit_parameters(scenario)
 
     wind_to_compass_deg = (threat.wind_from_deg + 180.0) % 360.0
-    return CompiledScenario(
-        prepared=prepared,
-        tubes=threat.tubes,
+    salvo = SalvoParams(
+        tubes=int(threat.tubes),
         ripple_s=float(threat.ripple_s),
         aim_sigma_m=float(threat.aim_sigma_m),
         range_sigma_frac=float(threat.range_sigma_frac),
@@ -313,24 +290,31 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         wind_to_rad=math.radians(90.0 - wind_to_compass_deg),
         alert_delay_s=float(scenario.warning.alert_delay_s),
         wind_laying=bool(threat.lay_for_wind and threat.wind_mps > 0),
-        node_pos=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
-        tof_tab=np.ascontiguousarray(family.tof_s, dtype=np.float64),
+    )
+    table = FamilyTable(
+        node_pos_m=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
+        tof_s=np.ascontiguousarray(family.tof_s, dtype=np.float64),
         range_nowind_m=np.ascontiguousarray(family.range_nowind_m, dtype=np.float64),
         min_range_m=float(family.min_range_m),
         max_range_m=float(family.max_range_m),
         relaz_step_rad=float(family.relaz_step_rad),
         tau=tau,
-        aim_tri=aim_tri, aim_cum=aim_cum, zone_tri=zone_tri, zone_cum=zone_cum,
-        base_grid=grid,
-        base_state=cell_states(site.base, grid),
-        base_rings=base_rings, base_offsets=base_offsets,
-        def_state=cell_states(site.defended_area, grid),
-        def_rings=def_rings, def_offsets=def_offsets,
-        launch_grid=launch_grid,
-        unit_kind=unit_kind,
-        unit_xy=np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
-        unit_par=unit_par,
-        asset_xy=np.ascontiguousarray(site.asset_xy_m, dtype=np.float64).reshape(-1, 2),
-        asset_r2=np.array([a.radius_m ** 2 for a in scenario.asset], dtype=np.float64),
-        asset_w=np.array([a.weight for a in scenario.asset], dtype=np.float64),
     )
+    inputs = KernelInputs(
+        salvo=salvo,
+        family=table,
+        aim=Sampler(aim_tri, aim_cum),
+        zone=Sampler(zone_tri, zone_cum),
+        base=cell_grid(site.base, grid),
+        defended=cell_grid(site.defended_area, grid),
+        launch=launch_grid.spec(),
+        units=Units(unit_kind,
+                    np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
+                    unit_par),
+        assets=Assets(
+            np.ascontiguousarray(site.asset_xy_m, dtype=np.float64).reshape(-1, 2),
+            np.array([a.radius_m ** 2 for a in scenario.asset], dtype=np.float64),
+            np.array([a.weight for a in scenario.asset], dtype=np.float64)),
+    )
+    return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,
+                            launch_grid=launch_grid)

@@ -29,7 +29,7 @@ import shapely
 
 from forceprot.compile import CompiledScenario, Grid, Prepared, compile_scenario
 from forceprot.errors import ForceprotError
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
 from forceprot.scenario import Simulation
 

@@ -61,7 +61,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.catalog import CramClass, PatriotClass
 from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare, unit_parameters
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec, worker_cached

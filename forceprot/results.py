@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import CompiledScenario
 from forceprot.stats import (
     Estimate,
@@ -53,7 +53,7 @@ class Results:
     salvos : int
         Salvos sampled (fewer than requested if the run stopped at the requested precision).
     scalars : ndarray, float64, shape (N_SCALARS,)
-        Reduced scalar tallies (:mod:`forceprot.tally`).
+        Reduced scalar tallies (:mod:`forceprot.kernel.tally`).
     units, grid, launch, assets, warn_hist : ndarray
         Reduced per-unit, base-grid, launch-grid, asset tallies and the warning histogram.
     story, story_units : ndarray

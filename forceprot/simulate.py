@@ -16,9 +16,10 @@ from typing import Callable
 import numba
 import numpy as np
 
-from forceprot import tally as T
 from forceprot.compile import CompiledScenario
-from forceprot.kernel import BLOCK_SALVOS, run_blocks
+from forceprot.kernel import tally as T
+from forceprot.kernel.blocks import run_blocks
+from forceprot.kernel.bundles import BLOCK_SALVOS, Story, Tallies
 from forceprot.results import Results
 from forceprot.stats import ratio
 
@@ -79,10 +80,9 @@ def simulate(
         precision = sim.precision
     n_threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
     n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n_threads)
 
     n_units = compiled.n_units
-    n_assets = compiled.asset_xy.shape[0]
+    n_assets = compiled.inputs.assets.xy_m.shape[0]
     n_cells = compiled.base_grid.n_cells
     n_lcells = compiled.launch_grid.n_cells
     tubes = compiled.tubes
@@ -105,13 +105,15 @@ def simulate(
     story_u = np.full((story_salvos * tubes, n_units, T.N_STORY_UNIT), np.nan)
 
     block_rows: list[np.ndarray] = []
-    args = compiled.kernel_args()
-    # Compile (or load from the numba cache) outside the timed region: zero blocks.
+    inputs = compiled.inputs
+    story_bundle = Story(story_salvos, story, story_u)
+    # Compile (or load from the numba cache) outside the timed region: one block of no salvos.
     t_compile = time.perf_counter()
-    run_blocks(0, 0, total, root_seed, tubes, story_salvos, *args,
-               np.zeros((0, T.N_SCALARS)), np.zeros((0, n_units, T.N_UNIT)),
-               np.zeros((0, T.N_GRID, n_cells)), np.zeros((0, T.N_LAUNCH, n_lcells)),
-               np.zeros((0, n_assets, T.N_ASSET)), np.zeros((0, T.WARN_BINS)), story, story_u)
+    run_blocks(0, 1, 0, root_seed, inputs,
+               Tallies(np.zeros((1, T.N_SCALARS)), np.zeros((1, n_units, T.N_UNIT)),
+                       np.zeros((1, T.N_GRID, n_cells)), np.zeros((1, T.N_LAUNCH, n_lcells)),
+                       np.zeros((1, n_assets, T.N_ASSET)), np.zeros((1, T.WARN_BINS))),
+               story_bundle)
     compile_s = time.perf_counter() - t_compile
     start = time.perf_counter()
     done_blocks = 0
@@ -131,8 +133,9 @@ def simulate(
         scal, unit_t, grid_t, launch_t, asset_t, warn_h = (b[:nb] for b in buffers)
         for b in buffers:
             b[:nb] = 0.0
-        run_blocks(done_blocks, nb, total, root_seed, tubes, story_salvos, *args,
-                   scal, unit_t, grid_t, launch_t, asset_t, warn_h, story, story_u)
+        run_blocks(done_blocks, nb, total, root_seed, inputs,
+                   Tallies(scal, unit_t, grid_t, launch_t, asset_t, warn_h), story_bundle,
+                   n_threads=n_threads)
         for j in range(nb):  # reduce in block order: float sums are then thread-independent
             if keep_block_scalars:
                 block_rows.append(scal[j].copy())

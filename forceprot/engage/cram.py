@@ -91,8 +91,7 @@ def gun_window_s(pos, t0_s, tof_s, tau, ux, uy, max_range_m, min_height_m):
 
 
 @njit(cache=True, nogil=True)
-def gun_timeline(u, par, order, candidate, t_detect, t_open, t_close, u_kill,
-                 eng_t, eng_out, eng_shots, t_kill):
+def gun_timeline(u, par, order, eng):
     """Walk one gun mount through a salvo, earliest predicted impact first.
 
     Parameters
@@ -103,14 +102,10 @@ def gun_timeline(u, par, order, candidate, t_detect, t_open, t_close, u_kill,
         This unit's parameters (:mod:`forceprot.engage.params`).
     order : ndarray, int64, shape (n_rockets,)
         Rockets sorted by predicted impact time.
-    candidate : ndarray, bool, shape (n_rockets, n_units)
-        Whether the unit would engage rocket i at all (predicted impact in its defended area).
-    t_detect, t_open, t_close : ndarray, float64, shape (n_rockets, n_units)
-        This unit's first detection of each rocket and its engagement window [s].
-    u_kill : ndarray, float64, shape (n_rockets, n_units, 2)
-        U(0, 1) draws; ``u_kill[i, u, 0] < p_kill`` kills.
-    eng_t, eng_out, eng_shots, t_kill : ndarray, shape (n_rockets, n_units)
-        Outputs: time of the burst [s], outcome code, rounds fired, time of the kill (inf if none).
+    eng : Engagements
+        (:mod:`forceprot.engage.state`) reads ``candidate``, ``t_detect_s``, ``t_open_s``,
+        ``t_close_s`` and ``u_kill`` (``u_kill[i, u, 0] < p_kill`` kills); writes column ``u``
+        of ``eng_t_s``, ``eng_outcome``, ``eng_shots`` and ``t_kill_s``.
 
     Returns
     -------
@@ -118,6 +113,15 @@ def gun_timeline(u, par, order, candidate, t_detect, t_open, t_close, u_kill,
         ``exhausted`` is 1 if the magazine ran dry during the salvo.
     """
     n = order.shape[0]
+    candidate = eng.candidate
+    t_detect = eng.t_detect_s
+    t_open = eng.t_open_s
+    t_close = eng.t_close_s
+    u_kill = eng.u_kill
+    eng_t = eng.eng_t_s
+    eng_out = eng.eng_outcome
+    eng_shots = eng.eng_shots
+    t_kill = eng.t_kill_s
     first = salvo_first_detection_s(t_detect, u)
     if first == math.inf:
         return 0, 0, 0, 0

@@ -107,8 +107,7 @@ def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, m
 
 
 @njit(cache=True, nogil=True)
-def battery_timeline(u, par, order, candidate, t_detect, pos, t0, tof, tau, bx, by, u_kill,
-                     eng_t, eng_out, eng_shots, t_kill):
+def battery_timeline(u, par, order, flights, bx, by, eng):
     """Walk one battery through a salvo, earliest predicted impact first.
 
     Parameters
@@ -119,21 +118,15 @@ def battery_timeline(u, par, order, candidate, t_detect, pos, t0, tof, tau, bx, 
         This unit's parameters.
     order : ndarray, int64, shape (n_rockets,)
         Rockets sorted by predicted impact time.
-    candidate : ndarray, bool, shape (n_rockets, n_units)
-        Whether the battery would engage rocket i at all.
-    t_detect : ndarray, float64, shape (n_rockets, n_units)
-        First detection times [s].
-    pos : ndarray, float64, shape (n_rockets, n_nodes, 3)
-        Rocket node positions, world frame [m].
-    t0, tof : ndarray, float64, shape (n_rockets,)
-        Launch times and times of flight [s].
-    tau : ndarray, float64, shape (n_nodes,)
+    flights : Flights
+        The salvo's node positions, launch times and times of flight
+        (:mod:`forceprot.engage.state`).
     bx, by : float
         Battery position [m].
-    u_kill : ndarray, float64, shape (n_rockets, n_units, 2)
-        U(0, 1) draws for the first and second interceptor.
-    eng_t, eng_out, eng_shots, t_kill : ndarray, shape (n_rockets, n_units)
-        Outputs: first intercept time [s], outcome, interceptors fired, kill time (inf if none).
+    eng : Engagements
+        Reads ``candidate``, ``t_detect_s`` and ``u_kill`` (first and second interceptor);
+        writes column ``u`` of ``eng_t_s`` (first intercept time), ``eng_outcome``,
+        ``eng_shots`` (interceptors fired) and ``t_kill_s`` (inf if none).
 
     Returns
     -------
@@ -141,6 +134,17 @@ def battery_timeline(u, par, order, candidate, t_detect, pos, t0, tof, tau, bx, 
         ``exhausted`` is 1 if the magazine ran dry while rockets it would engage remained.
     """
     n = order.shape[0]
+    candidate = eng.candidate
+    t_detect = eng.t_detect_s
+    u_kill = eng.u_kill
+    eng_t = eng.eng_t_s
+    eng_out = eng.eng_outcome
+    eng_shots = eng.eng_shots
+    t_kill = eng.t_kill_s
+    pos = flights.pos_m
+    t0 = flights.t0_s
+    tof = flights.tof_s
+    tau = flights.tau
     first = salvo_first_detection_s(t_detect, u)
     if first == math.inf:
         return 0, 0, 0, 0

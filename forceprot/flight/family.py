@@ -65,7 +65,13 @@ from forceprot.flight.trajectory import (
 )
 
 __all__ = [
+    "WIND_LAY_ITERATIONS",
+    "blend_weights",
     "build_family",
+    "elevation_index",
+    "family_impact",
+    "fly_nodes",
+    "lay_for_wind",
     "ground_ranges",
     "resample_nodes",
     "interpolate_family",
@@ -210,15 +216,168 @@ def ground_ranges(elevations_rad, ground_altitude_m, rocket, drag_mach, drag_cd,
         out_range_m[i] = summary[SUMMARY_X_M]
 
 
+@njit(cache=True, nogil=True)
+def elevation_index(range_nowind_m, range_m):
+    """Fractional index into the family's elevation grid that lays the rocket for ``range_m``.
+
+    THE elevation lookup (low-angle fire control, no wind): ``range_nowind_m`` increases with
+    the index; the result is clipped to ``[0, n_elev - 1]``.
+    """
+    lo = 0
+    hi = range_nowind_m.shape[0] - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if range_nowind_m[mid] <= range_m:
+            lo = mid
+        else:
+            hi = mid
+    span = range_nowind_m[hi] - range_nowind_m[lo]
+    f = (range_m - range_nowind_m[lo]) / span if span > 0.0 else 0.0
+    return lo + min(max(f, 0.0), 1.0)
+
+
+@njit(cache=True, nogil=True)
+def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
+    """Corners and weights of THE bilinear blend of a trajectory family.
+
+    Parameters
+    ----------
+    n_el, n_az : int
+        Elevations (>= 2) and relative wind azimuths in the family.
+    fe : float
+        Fractional elevation index in ``[0, n_el - 1]`` (:func:`elevation_index`).
+    relaz_rad, relaz_step_rad : float
+        Wind direction relative to the firing direction [rad] (periodic) and the grid step [rad].
+
+    Returns
+    -------
+    ie, ia0, ia1 : int
+        Lower elevation row and the two azimuth columns (wrapping).
+    w00, w01, w10, w11 : float
+        Weights of (ie, ia0), (ie, ia1), (ie + 1, ia0), (ie + 1, ia1).
+    """
+    ie = int(fe)
+    if ie >= n_el - 1:
+        ie = n_el - 2
+    we = fe - ie
+    if n_az == 1:
+        ia0 = 0
+        ia1 = 0
+        wa = 0.0
+    else:
+        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
+        ia0 = int(fa)
+        wa = fa - ia0
+        ia0 = ia0 % n_az
+        ia1 = (ia0 + 1) % n_az
+    return (ie, ia0, ia1, (1.0 - we) * (1.0 - wa), (1.0 - we) * wa, we * (1.0 - wa), we * wa)
+
+
+@njit(cache=True, nogil=True)
+def fly_nodes(family, fe, relaz_rad, launcher_x_m, launcher_y_m, heading_rad, pos_out):
+    """Positions of one rocket at every node, in the world frame, from the family.
+
+    Bilinear in (elevation index ``fe``, wind-relative azimuth) (:func:`blend_weights`), rotated
+    to ``heading_rad`` (counter-clockwise from +x) and moved to the launcher.
+
+    Parameters
+    ----------
+    family : FamilyTable
+        The family (:data:`forceprot.kernel.bundles.FamilyTable`).
+    fe : float
+        Fractional elevation index.
+    relaz_rad : float
+        Wind direction relative to the firing direction [rad].
+    launcher_x_m, launcher_y_m, heading_rad : float
+        Launcher position [m] and firing heading [rad].
+    pos_out : ndarray, float64, shape (n_nodes, 3)
+        Output positions [m]; node ``k`` at ``tau[k]`` of the time of flight.
+
+    Returns
+    -------
+    float
+        Time of flight [s].
+    """
+    node_pos = family.node_pos_m
+    tof_tab = family.tof_s
+    ie, ia0, ia1, w00, w01, w10, w11 = blend_weights(node_pos.shape[0], node_pos.shape[1], fe,
+                                                     relaz_rad, family.relaz_step_rad)
+    c = math.cos(heading_rad)
+    s = math.sin(heading_rad)
+    a = node_pos[ie, ia0]
+    b = node_pos[ie, ia1]
+    d = node_pos[ie + 1, ia0]
+    e = node_pos[ie + 1, ia1]
+    for k in range(node_pos.shape[2]):
+        down = w00 * a[k, 0] + w01 * b[k, 0] + w10 * d[k, 0] + w11 * e[k, 0]
+        left = w00 * a[k, 1] + w01 * b[k, 1] + w10 * d[k, 1] + w11 * e[k, 1]
+        pos_out[k, 0] = launcher_x_m + c * down - s * left
+        pos_out[k, 1] = launcher_y_m + s * down + c * left
+        pos_out[k, 2] = w00 * a[k, 2] + w01 * b[k, 2] + w10 * d[k, 2] + w11 * e[k, 2]
+    return (w00 * tof_tab[ie, ia0] + w01 * tof_tab[ie, ia1] + w10 * tof_tab[ie + 1, ia0]
+            + w11 * tof_tab[ie + 1, ia1])
+
+
+@njit(cache=True, nogil=True)
+def family_impact(family, fe, relaz_rad):
+    """Impact point (downrange, left) [m] in the flight frame and time of flight [s].
+
+    The last node of :func:`fly_nodes`'s blend, without the other nodes.
+    """
+    node_pos = family.node_pos_m
+    tof_tab = family.tof_s
+    last = node_pos.shape[2] - 1
+    ie, ia0, ia1, w00, w01, w10, w11 = blend_weights(node_pos.shape[0], node_pos.shape[1], fe,
+                                                     relaz_rad, family.relaz_step_rad)
+    down = (w00 * node_pos[ie, ia0, last, 0] + w01 * node_pos[ie, ia1, last, 0]
+            + w10 * node_pos[ie + 1, ia0, last, 0] + w11 * node_pos[ie + 1, ia1, last, 0])
+    left = (w00 * node_pos[ie, ia0, last, 1] + w01 * node_pos[ie, ia1, last, 1]
+            + w10 * node_pos[ie + 1, ia0, last, 1] + w11 * node_pos[ie + 1, ia1, last, 1])
+    tof = (w00 * tof_tab[ie, ia0] + w01 * tof_tab[ie, ia1] + w10 * tof_tab[ie + 1, ia0]
+           + w11 * tof_tab[ie + 1, ia1])
+    return down, left, tof
+
+
+#: Fixed-point iterations of the wind-corrected laying solution.
+WIND_LAY_ITERATIONS = 12
+
+
+@njit(cache=True, nogil=True)
+def lay_for_wind(family, wind_to_rad, range_m, heading_rad):
+    """Laying (no-wind-equivalent range, heading) that puts the nominal rocket on the target.
+
+    A crew with met data aims off for the wind: starting from the no-wind solution, range and
+    heading are corrected by the nominal rocket's miss, a few fixed-point iterations.
+
+    Returns
+    -------
+    lay_range_m, lay_heading_rad : float
+    """
+    min_range_m = family.min_range_m
+    max_range_m = family.max_range_m
+    r = range_m
+    h = heading_rad
+    for _ in range(WIND_LAY_ITERATIONS):
+        rc = min(max(r, min_range_m), max_range_m)
+        fe = elevation_index(family.range_nowind_m, rc)
+        down, left, _ = family_impact(family, fe, wind_to_rad - h)
+        # the nominal impact lies atan2(left, down) to the left of the heading laid
+        r = rc + (range_m - math.hypot(down, left))
+        h = heading_rad - math.atan2(left, down)
+    return min(max(r, min_range_m), max_range_m), h
+
+
 @njit(cache=True)
 def interpolate_family(node_pos_m, node_vel_mps, tof_s, elevation_min_rad, elevation_step_rad,
                        relaz_step_rad, elevation_rad, relaz_rad, out_pos_m, out_vel_mps):
-    """One flight path from a family, by bilinear interpolation in (elevation, relaz).
+    """One flight path (positions and velocities) from a family, for inspection and tests.
+
+    The same blend as the kernel's (:func:`blend_weights`), here from an elevation in radians.
 
     Parameters
     ----------
     node_pos_m, node_vel_mps : ndarray of float64, shape (n_elev, n_relaz, n_nodes, 3)
-        The family's nodes [m, m/s].
+        The family's nodes [m, m/s]; ``n_elev >= 2``.
     tof_s : ndarray of float64, shape (n_elev, n_relaz)
         The family's times of flight [s].
     elevation_min_rad, elevation_step_rad : float
@@ -239,32 +398,12 @@ def interpolate_family(node_pos_m, node_vel_mps, tof_s, elevation_min_rad, eleva
         Time of flight [s].
     """
     n_elev = node_pos_m.shape[0]
-    n_relaz = node_pos_m.shape[1]
-    n_nodes = node_pos_m.shape[2]
-    u = (elevation_rad - elevation_min_rad) / elevation_step_rad if n_elev > 1 else 0.0
-    if u <= 0.0:
-        i0 = 0
-        fe = 0.0
-    elif u >= n_elev - 1:
-        i0 = max(n_elev - 2, 0)
-        fe = 1.0 if n_elev > 1 else 0.0
-    else:
-        i0 = int(math.floor(u))
-        fe = u - i0
-    i1 = min(i0 + 1, n_elev - 1)
-    w = relaz_rad / relaz_step_rad
-    w = w - n_relaz * math.floor(w / n_relaz)  # in [0, n_relaz)
-    j0 = int(math.floor(w))
-    if j0 >= n_relaz:  # rounding at the top of the period
-        j0 = 0
-        w = 0.0
-    fa = w - j0
-    j1 = (j0 + 1) % n_relaz
-    w00 = (1.0 - fe) * (1.0 - fa)
-    w01 = (1.0 - fe) * fa
-    w10 = fe * (1.0 - fa)
-    w11 = fe * fa
-    for k in range(n_nodes):
+    fe = (elevation_rad - elevation_min_rad) / elevation_step_rad
+    fe = min(max(fe, 0.0), n_elev - 1.0)
+    i0, j0, j1, w00, w01, w10, w11 = blend_weights(n_elev, node_pos_m.shape[1], fe, relaz_rad,
+                                                   relaz_step_rad)
+    i1 = i0 + 1
+    for k in range(node_pos_m.shape[2]):
         for c in range(3):
             out_pos_m[k, c] = (w00 * node_pos_m[i0, j0, k, c] + w01 * node_pos_m[i0, j1, k, c]
                                + w10 * node_pos_m[i1, j0, k, c] + w11 * node_pos_m[i1, j1, k, c])
@@ -325,19 +464,10 @@ def elevation_for_range(range_nowind_m, elevation_min_rad, elevation_step_rad, r
     Returns
     -------
     float
-        Elevation [rad] by inverse linear interpolation; NaN outside
+        Elevation [rad] from :func:`elevation_index`; NaN outside
         ``[range_nowind_m[0], range_nowind_m[-1]]``.
     """
     n = range_nowind_m.shape[0]
     if not (range_nowind_m[0] <= range_m <= range_nowind_m[n - 1]):
         return np.nan
-    lo = 0
-    hi = n - 1
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if range_nowind_m[mid] <= range_m:
-            lo = mid
-        else:
-            hi = mid
-    f = (range_m - range_nowind_m[lo]) / (range_nowind_m[hi] - range_nowind_m[lo])
-    return elevation_min_rad + (lo + f) * elevation_step_rad
+    return elevation_min_rad + elevation_index(range_nowind_m, range_m) * elevation_step_rad

@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import Grid
 from forceprot.coverage import Coverage, cells_in
 from forceprot.results import Results

@@ -1,0 +1,118 @@
+"""The named bundles of arrays the kernel takes, and the kernel's layout constants.
+
+Inputs travel as a few namedtuples (pynndescent's ``FlatTree`` is the model), built once by
+:mod:`forceprot.compile`: :data:`SalvoParams`, :data:`FamilyTable`,
+two :data:`Sampler` (aim points, launch zone), two :data:`CellGrid` (base, defended area), a
+:data:`GridSpec` (launch cells), :class:`~forceprot.engage.state.Units` and :data:`Assets`, all
+gathered in one :data:`KernelInputs`. Outputs are :data:`Tallies` (one row per block) and a
+:data:`Story`. Positions are metres in the local CRS; angles radians, counter-clockwise from +x
+(east). Only ``collections`` here: no numba, so importing the layout is cheap.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+__all__ = [
+    "Assets",
+    "BLOCK_SALVOS",
+    "CellGrid",
+    "FamilyTable",
+    "GridSpec",
+    "KernelInputs",
+    "MAX_AIM_REDRAWS",
+    "MAX_LAUNCH_TRIES",
+    "N_DRAW",
+    "SalvoParams",
+    "Sampler",
+    "Scratch",
+    "Story",
+    "Tallies",
+]
+
+#: Salvos per block: the unit of seeding and of parallel work. A constant, never the thread
+#: count, so that results do not depend on the machine.
+BLOCK_SALVOS = 512
+#: Launcher positions tried per aim point before the aim point is redrawn.
+MAX_LAUNCH_TRIES = 200
+#: Aim points redrawn before a salvo is given up as impossible (compile checks reachability).
+MAX_AIM_REDRAWS = 10_000
+
+# Layout of the small per-salvo vector of draws (Scratch.draws).
+D_AIM_X = 0
+D_AIM_Y = 1
+D_LAUNCH_X = 2
+D_LAUNCH_Y = 3
+D_LAY_ERR_X = 4
+D_LAY_ERR_Y = 5
+D_REJECTED = 6
+D_REDRAWN = 7
+N_DRAW = 8
+
+# Columns of one salvo's per-unit counts (Scratch.unit_stats).
+US_ENGAGEMENTS = 0
+US_KILLS = 1               # successful kill draws of the unit, credited or not
+US_SHOTS = 2
+US_EXHAUSTED = 3
+US_KILLS_INSIDE = 4        # credited kills of rockets that would have landed inside the base
+N_UNIT_STATS = 5
+
+#: The threat and warning scalars of a salvo: ``tubes`` (int), ``ripple_s`` [s],
+#: ``aim_sigma_m`` [m, per axis], ``range_sigma_frac`` [-], ``deflection_sigma_rad`` [rad],
+#: ``wind_to_rad`` (direction the wind blows toward) [rad], ``alert_delay_s`` [s],
+#: ``wind_laying`` (bool: the crew aims off for the wind).
+SalvoParams = namedtuple("SalvoParams", ["tubes", "ripple_s", "aim_sigma_m", "range_sigma_frac",
+                                         "deflection_sigma_rad", "wind_to_rad", "alert_delay_s",
+                                         "wind_laying"])
+
+#: The trajectory family as the kernel flies rockets from it (:mod:`forceprot.flight.family`):
+#: ``node_pos_m`` float64 (n_elev, n_relaz, n_nodes, 3) (downrange, left, up) [m], ``tof_s``
+#: float64 (n_elev, n_relaz) [s], ``range_nowind_m`` float64 (n_elev,) [m] (strictly
+#: increasing), ``min_range_m``/``max_range_m`` [m] (the reach fire control lays for),
+#: ``relaz_step_rad`` [rad], ``tau`` float64 (n_nodes,) (node times as fractions of the flight).
+FamilyTable = namedtuple("FamilyTable", ["node_pos_m", "tof_s", "range_nowind_m", "min_range_m",
+                                         "max_range_m", "relaz_step_rad", "tau"])
+
+#: Area- or weight-proportional point sampler: ``tri_m`` float64 (n, 3, 2) triangles [m]
+#: (three equal vertices make a point), ``cum_weight`` float64 (n,) cumulative, last 1.
+Sampler = namedtuple("Sampler", ["tri_m", "cum_weight"])
+
+#: A regular grid of square cells: cell ``iy * nx + ix`` has lower-left corner
+#: ``(x0_m + ix * cell_m, y0_m + iy * cell_m)``.
+GridSpec = namedtuple("GridSpec", ["x0_m", "y0_m", "cell_m", "nx", "ny"])
+
+#: A polygon on a grid for fast point-in-polygon: the grid's scalars, ``state`` int8
+#: (ny * nx,) (:mod:`forceprot.spatial` CELL_*), ``rings_m`` float64 (n, 2) and ``offsets``
+#: int64 (shapely's ragged layout) for the exact test in edge cells.
+CellGrid = namedtuple("CellGrid", ["x0_m", "y0_m", "cell_m", "nx", "ny", "state", "rings_m",
+                                   "offsets"])
+
+#: Point assets: ``xy_m`` float64 (n, 2) [m], ``r2_m2`` float64 (n,) squared hit radius [m^2],
+#: ``weight`` float64 (n,).
+Assets = namedtuple("Assets", ["xy_m", "r2_m2", "weight"])
+
+#: Everything the kernel reads about a scenario.
+KernelInputs = namedtuple("KernelInputs", ["salvo", "family", "aim", "zone", "base", "defended",
+                                           "launch", "units", "assets"])
+
+#: Tally arrays (:mod:`forceprot.kernel.tally`), one row per block in :func:`run_blocks`, a
+#: single row inside a block: ``scalars`` (N_SCALARS,), ``units`` (n_units, N_UNIT), ``grid``
+#: (N_GRID, n_cells), ``launch`` (N_LAUNCH, n_launch_cells), ``assets`` (n_assets, N_ASSET),
+#: ``warn_hist`` (WARN_BINS,).
+Tallies = namedtuple("Tallies", ["scalars", "units", "grid", "launch", "assets", "warn_hist"])
+
+#: Full records of the first ``n_salvos`` salvos: ``rockets`` (n_salvos * tubes, N_STORY) and
+#: ``units`` (n_salvos * tubes, n_units, N_STORY_UNIT).
+Story = namedtuple("Story", ["n_salvos", "rockets", "units"])
+
+#: Per-block scratch, reused salvo after salvo (no allocation per salvo): the salvo's
+#: ``draws`` (N_DRAW,), per-rocket ``delta`` (range error) and ``deflection`` [rad],
+#: ``flights`` (:class:`~forceprot.engage.state.Flights`), ``impact`` (tubes, 2) [m],
+#: ``inside``/``defended`` flags, ``first_detect_s`` (inf if never seen), ``t_kill_s`` (inf if
+#: not killed), ``kill_unit`` (-1 if not killed), ``eng``
+#: (:class:`~forceprot.engage.state.Engagements`), ``order`` (threat order), ``unit_stats``
+#: (n_units, N_UNIT_STATS), ``cells`` (base cell of each impact, -1 outside), ``hits``
+#: (n_assets,) asset hits of the salvo.
+Scratch = namedtuple("Scratch", ["draws", "delta", "deflection", "flights", "impact", "inside",
+                                 "defended", "first_detect_s", "t_kill_s", "kill_unit", "eng",
+                                 "order", "unit_stats", "cells", "hits"])

@@ -1,0 +1,286 @@
+"""One salvo's outcomes added to its block's tallies, and the story of sampled rockets.
+
+Per-salvo sums, squares and cross-products go into the tallies so that intervals can treat the
+salvo, not the rocket, as the sampling unit (:mod:`forceprot.kernel.tally`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from forceprot.kernel.bundles import (
+    D_AIM_X,
+    D_AIM_Y,
+    D_LAUNCH_X,
+    D_LAUNCH_Y,
+    D_REDRAWN,
+    D_REJECTED,
+    US_ENGAGEMENTS,
+    US_EXHAUSTED,
+    US_KILLS,
+    US_KILLS_INSIDE,
+    US_SHOTS,
+)
+from forceprot.kernel.tally import (
+    A_HITS,
+    A_HITS2,
+    G_INTERCEPTED,
+    G_INTERCEPTED2,
+    G_THREAT,
+    G_THREAT2,
+    G_THREAT_INTERCEPTED,
+    L_LEAKED,
+    L_LEAKED2,
+    L_SALVOS,
+    L_THREAT,
+    R_AIM_X,
+    R_AIM_Y,
+    R_APOGEE_M,
+    R_DEFENDED,
+    R_FIRST_DETECT_T,
+    R_IMPACT_X,
+    R_IMPACT_Y,
+    R_INSIDE,
+    R_INTERCEPTED,
+    R_KILL_T,
+    R_KILL_UNIT,
+    R_LAUNCH_X,
+    R_LAUNCH_Y,
+    R_SALVO,
+    R_T_IMPACT,
+    R_T_LAUNCH,
+    R_TUBE,
+    R_WARNING_S,
+    RU_DETECT_T,
+    RU_OUTCOME,
+    RU_SHOTS,
+    RU_T,
+    S_ASSET_RISK,
+    S_ASSET_RISK2,
+    S_DEFENDED,
+    S_FIRED,
+    S_INTERCEPTED,
+    S_INTERCEPTED_THREAT,
+    S_LEAKED,
+    S_LEAKED2,
+    S_REJECTED,
+    S_SALVOS,
+    S_SALVOS_ANY_LEAK,
+    S_SALVOS_ANY_THREAT,
+    S_AIM_REDRAWN,
+    S_THREAT,
+    S_THREAT2,
+    S_THREAT_LEAKED,
+    S_UNDETECTED,
+    S_WARN2,
+    S_WARN_N,
+    S_WARN_SUM_S,
+    U_ENGAGEMENTS,
+    U_EXHAUSTED,
+    U_HITS,
+    U_KILLS,
+    U_KILLS_INSIDE,
+    U_KILLS_INSIDE2,
+    U_KILLS_INSIDE_THREAT,
+    U_SALVOS_ENGAGED,
+    U_SHOTS,
+    WARN_BIN_S,
+    WARN_BINS,
+)
+from forceprot.spatial import cell_index
+
+__all__ = ["tally_salvo", "warning_s", "write_story"]
+
+
+@njit(cache=True, nogil=True)
+def warning_s(flights, first_detect_s, alert_delay_s, i):
+    """Warning rocket ``i`` gives [s]: impact minus (first detection + alert delay), at least 0;
+    0 when no sensor saw it."""
+    if first_detect_s[i] < math.inf:
+        w = flights.t0_s[i] + flights.tof_s[i] - (first_detect_s[i] + alert_delay_s)
+        return w if w > 0.0 else 0.0
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def tally_salvo(inputs, scratch, rows):
+    """Add one evaluated salvo to the block's tally rows (:data:`Tallies`, one row each).
+
+    Counts rockets fired, landing inside (threat), leaked and intercepted; warning times of the
+    threatening rockets; asset hits; each unit's engagements and credited kills; impacts by base
+    cell and salvos by launch cell, all with the per-salvo squares the intervals need.
+    """
+    s = scratch
+    scal = rows.scalars
+    tubes = s.delta.shape[0]
+    n_units = inputs.units.kind.shape[0]
+    assets = inputs.assets
+    n_assets = assets.xy_m.shape[0]
+    base = inputs.base
+    n_threat = 0
+    n_leak = 0
+    n_killed = 0
+    n_killed_threat = 0
+    n_defended = 0
+    for a in range(n_assets):
+        s.hits[a] = 0.0
+    for i in range(tubes):
+        killed = s.kill_unit[i] >= 0
+        if killed:
+            n_killed += 1
+        if s.defended[i]:
+            n_defended += 1
+        s.cells[i] = -1
+        if s.inside[i]:
+            n_threat += 1
+            s.cells[i] = cell_index(s.impact[i, 0], s.impact[i, 1], base.x0_m, base.y0_m,
+                                    base.cell_m, base.nx, base.ny)
+            if killed:
+                n_killed_threat += 1
+            else:
+                n_leak += 1
+                for a in range(n_assets):
+                    dx = s.impact[i, 0] - assets.xy_m[a, 0]
+                    dy = s.impact[i, 1] - assets.xy_m[a, 1]
+                    if dx * dx + dy * dy <= assets.r2_m2[a]:
+                        s.hits[a] += 1.0
+            if s.first_detect_s[i] == math.inf:
+                scal[S_UNDETECTED] += 1.0
+            warn = warning_s(s.flights, s.first_detect_s, inputs.salvo.alert_delay_s, i)
+            scal[S_WARN_SUM_S] += warn
+            scal[S_WARN2] += warn * warn
+            scal[S_WARN_N] += 1.0
+            bin_ = int(warn / WARN_BIN_S)
+            if bin_ >= WARN_BINS:
+                bin_ = WARN_BINS - 1
+            rows.warn_hist[bin_] += 1.0
+
+    scal[S_SALVOS] += 1.0
+    scal[S_FIRED] += tubes
+    scal[S_THREAT] += n_threat
+    scal[S_LEAKED] += n_leak
+    scal[S_INTERCEPTED] += n_killed
+    scal[S_INTERCEPTED_THREAT] += n_killed_threat
+    scal[S_DEFENDED] += n_defended
+    scal[S_THREAT2] += n_threat * n_threat
+    scal[S_LEAKED2] += n_leak * n_leak
+    scal[S_THREAT_LEAKED] += n_threat * n_leak
+    if n_threat > 0:
+        scal[S_SALVOS_ANY_THREAT] += 1.0
+    if n_leak > 0:
+        scal[S_SALVOS_ANY_LEAK] += 1.0
+    scal[S_REJECTED] += s.draws[D_REJECTED]
+    scal[S_AIM_REDRAWN] += s.draws[D_REDRAWN]
+
+    risk = 0.0
+    for a in range(n_assets):
+        rows.assets[a, A_HITS] += s.hits[a]
+        rows.assets[a, A_HITS2] += s.hits[a] * s.hits[a]
+        risk += assets.weight[a] * s.hits[a]
+    scal[S_ASSET_RISK] += risk
+    scal[S_ASSET_RISK2] += risk * risk
+
+    unit_t = rows.units
+    stats = s.unit_stats
+    for u in range(n_units):
+        unit_t[u, U_ENGAGEMENTS] += stats[u, US_ENGAGEMENTS]
+        unit_t[u, U_HITS] += stats[u, US_KILLS]
+        unit_t[u, U_SHOTS] += stats[u, US_SHOTS]
+        unit_t[u, U_EXHAUSTED] += stats[u, US_EXHAUSTED]
+        if stats[u, US_ENGAGEMENTS] > 0:
+            unit_t[u, U_SALVOS_ENGAGED] += 1.0
+        stats[u, US_KILLS_INSIDE] = 0
+    for i in range(tubes):
+        if s.kill_unit[i] >= 0:
+            unit_t[s.kill_unit[i], U_KILLS] += 1.0
+            if s.inside[i]:
+                stats[s.kill_unit[i], US_KILLS_INSIDE] += 1
+    for u in range(n_units):
+        k_in = float(stats[u, US_KILLS_INSIDE])
+        unit_t[u, U_KILLS_INSIDE] += k_in
+        unit_t[u, U_KILLS_INSIDE2] += k_in * k_in
+        unit_t[u, U_KILLS_INSIDE_THREAT] += k_in * n_threat
+
+    # impacts by base cell, with per-salvo squares (rockets of a salvo cluster in cells)
+    grid_t = rows.grid
+    for i in range(tubes):
+        c = s.cells[i]
+        if c < 0:
+            continue
+        seen = False
+        for j in range(i):
+            if s.cells[j] == c:
+                seen = True
+                break
+        if seen:
+            continue
+        t_c = 0.0
+        i_c = 0.0
+        for j in range(i, tubes):
+            if s.cells[j] == c:
+                t_c += 1.0
+                if s.kill_unit[j] >= 0:
+                    i_c += 1.0
+        grid_t[G_THREAT, c] += t_c
+        grid_t[G_INTERCEPTED, c] += i_c
+        grid_t[G_THREAT2, c] += t_c * t_c
+        grid_t[G_INTERCEPTED2, c] += i_c * i_c
+        grid_t[G_THREAT_INTERCEPTED, c] += t_c * i_c
+
+    launch = inputs.launch
+    lc = cell_index(s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], launch.x0_m, launch.y0_m,
+                    launch.cell_m, launch.nx, launch.ny)
+    if lc >= 0:
+        rows.launch[L_SALVOS, lc] += 1.0
+        rows.launch[L_LEAKED, lc] += n_leak
+        rows.launch[L_LEAKED2, lc] += n_leak * n_leak
+        rows.launch[L_THREAT, lc] += n_threat
+
+
+@njit(cache=True, nogil=True)
+def write_story(inputs, scratch, salvo_index, story):
+    """Every rocket's record of salvo ``salvo_index`` into ``story`` (:data:`Story`), rows
+    ``salvo_index * tubes + tube``."""
+    s = scratch
+    tubes = s.delta.shape[0]
+    n_units = inputs.units.kind.shape[0]
+    pos = s.flights.pos_m
+    n_k = pos.shape[1]
+    rec = story.rockets
+    rec_u = story.units
+    for i in range(tubes):
+        row = salvo_index * tubes + i
+        t0 = s.flights.t0_s[i]
+        rec[row, R_SALVO] = salvo_index
+        rec[row, R_TUBE] = i
+        rec[row, R_LAUNCH_X] = s.draws[D_LAUNCH_X]
+        rec[row, R_LAUNCH_Y] = s.draws[D_LAUNCH_Y]
+        rec[row, R_AIM_X] = s.draws[D_AIM_X]
+        rec[row, R_AIM_Y] = s.draws[D_AIM_Y]
+        rec[row, R_IMPACT_X] = s.impact[i, 0]
+        rec[row, R_IMPACT_Y] = s.impact[i, 1]
+        rec[row, R_T_LAUNCH] = t0
+        rec[row, R_T_IMPACT] = t0 + s.flights.tof_s[i]
+        rec[row, R_INSIDE] = 1.0 if s.inside[i] else 0.0
+        rec[row, R_DEFENDED] = 1.0 if s.defended[i] else 0.0
+        rec[row, R_INTERCEPTED] = 1.0 if s.kill_unit[i] >= 0 else 0.0
+        rec[row, R_KILL_UNIT] = s.kill_unit[i]
+        rec[row, R_KILL_T] = s.t_kill_s[i] if s.kill_unit[i] >= 0 else math.nan
+        rec[row, R_FIRST_DETECT_T] = s.first_detect_s[i] if s.first_detect_s[i] < math.inf \
+            else math.nan
+        rec[row, R_WARNING_S] = (warning_s(s.flights, s.first_detect_s,
+                                           inputs.salvo.alert_delay_s, i)
+                                 if s.inside[i] else math.nan)
+        apogee = 0.0
+        for k in range(n_k):
+            if pos[i, k, 2] > apogee:
+                apogee = pos[i, k, 2]
+        rec[row, R_APOGEE_M] = apogee
+        for u in range(n_units):
+            rec_u[row, u, RU_T] = s.eng.eng_t_s[i, u]
+            rec_u[row, u, RU_OUTCOME] = s.eng.eng_outcome[i, u]
+            rec_u[row, u, RU_SHOTS] = s.eng.eng_shots[i, u]
+            t_det = s.eng.t_detect_s[i, u]
+            rec_u[row, u, RU_DETECT_T] = t_det if t_det < math.inf else math.nan

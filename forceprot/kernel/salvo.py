@@ -1,0 +1,218 @@
+"""The stages of one salvo: lay, fly, impact, detect and windows, kill draws, threat order,
+timelines, credit.
+
+Each stage is a plain numba function of the bundles it needs (:mod:`forceprot.kernel.bundles`,
+:mod:`forceprot.engage.state`); :func:`evaluate_salvo` runs them in order, and the profiler and
+the tests call the same stages. Positions are metres in the local CRS; angles radians
+(counter-clockwise from +x = east).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from forceprot.engage.params import OUT_NONE, P_DEFENDED_RADIUS_M
+from forceprot.engage.units import unit_detection_s, unit_timeline, unit_window_s
+from forceprot.flight.family import elevation_index, fly_nodes, lay_for_wind
+from forceprot.kernel.bundles import (
+    D_AIM_X,
+    D_AIM_Y,
+    D_LAUNCH_X,
+    D_LAUNCH_Y,
+    D_LAY_ERR_X,
+    D_LAY_ERR_Y,
+    US_ENGAGEMENTS,
+    US_EXHAUSTED,
+    US_KILLS,
+    US_SHOTS,
+)
+from forceprot.spatial import counter_uniform, point_in_grid_polygon
+
+__all__ = [
+    "classify_impacts",
+    "credit_kills",
+    "detect_and_window",
+    "draw_kills",
+    "evaluate_salvo",
+    "fly_salvo",
+    "lay_salvo",
+    "run_timelines",
+    "threat_order",
+]
+
+
+@njit(cache=True, nogil=True)
+def lay_salvo(salvo, family, draws):
+    """Range [m] and heading [rad] the launcher is laid for: aim point plus laying error, then
+    corrected for the wind when the crew has met data (:func:`~forceprot.flight.family.lay_for_wind`)."""
+    lx = draws[D_LAUNCH_X]
+    ly = draws[D_LAUNCH_Y]
+    lay_x = draws[D_AIM_X] + draws[D_LAY_ERR_X]
+    lay_y = draws[D_AIM_Y] + draws[D_LAY_ERR_Y]
+    lay_range = math.hypot(lay_x - lx, lay_y - ly)
+    heading = math.atan2(lay_y - ly, lay_x - lx)
+    if salvo.wind_laying:
+        lay_range, heading = lay_for_wind(family, salvo.wind_to_rad, lay_range, heading)
+    return lay_range, heading
+
+
+@njit(cache=True, nogil=True)
+def fly_salvo(salvo, family, draws, delta, deflection, flights, impact):
+    """Fly every rocket from the family: launch times, node positions, impacts.
+
+    Parameters
+    ----------
+    salvo : SalvoParams
+    family : FamilyTable
+    draws, delta, deflection : ndarray
+        The salvo's draws (:func:`forceprot.kernel.sample.draw_salvo`).
+    flights : Flights
+        Output: ``pos_m``, ``t0_s`` (ripple), ``tof_s``.
+    impact : ndarray, float64, shape (tubes, 2)
+        Output: impact points [m].
+    """
+    lay_range, heading = lay_salvo(salvo, family, draws)
+    lx = draws[D_LAUNCH_X]
+    ly = draws[D_LAUNCH_Y]
+    last = flights.tau.shape[0] - 1
+    for i in range(delta.shape[0]):
+        r = lay_range * (1.0 + delta[i])
+        r = min(max(r, family.min_range_m), family.max_range_m)
+        fe = elevation_index(family.range_nowind_m, r)
+        h = heading + deflection[i]
+        flights.t0_s[i] = i * salvo.ripple_s
+        flights.tof_s[i] = fly_nodes(family, fe, salvo.wind_to_rad - h, lx, ly, h,
+                                     flights.pos_m[i])
+        impact[i, 0] = flights.pos_m[i, last, 0]
+        impact[i, 1] = flights.pos_m[i, last, 1]
+
+
+@njit(cache=True, nogil=True)
+def classify_impacts(base, defended, impact, inside, in_defended):
+    """Flag impacts inside the base, and inside the base or the defended area (:data:`CellGrid`
+    each)."""
+    for i in range(impact.shape[0]):
+        ix = impact[i, 0]
+        iy = impact[i, 1]
+        inside[i] = point_in_grid_polygon(ix, iy, base.x0_m, base.y0_m, base.cell_m, base.nx,
+                                          base.ny, base.state, base.rings_m, base.offsets)
+        # the defended area holds the base: rockets inside skip the second test
+        in_defended[i] = inside[i] or point_in_grid_polygon(
+            ix, iy, defended.x0_m, defended.y0_m, defended.cell_m, defended.nx, defended.ny,
+            defended.state, defended.rings_m, defended.offsets)
+
+
+@njit(cache=True, nogil=True)
+def detect_and_window(units, flights, impact, in_defended, eng, first_detect_s, t_kill_s,
+                      kill_unit):
+    """Every unit's detection of every rocket, whether it would engage it, and its window.
+
+    A unit considers a rocket predicted to land in the defended area within its defended
+    radius, once it has seen it, and (guns) only inside its engagement window. Resets the
+    engagement outputs and the per-rocket kill record for the salvo.
+    """
+    n_units = units.kind.shape[0]
+    for i in range(impact.shape[0]):
+        first_detect_s[i] = math.inf
+        t_kill_s[i] = math.inf
+        kill_unit[i] = -1
+        ix = impact[i, 0]
+        iy = impact[i, 1]
+        for u in range(n_units):
+            td = unit_detection_s(units, u, flights, i)
+            eng.t_detect_s[i, u] = td
+            if td < first_detect_s[i]:
+                first_detect_s[i] = td
+            rad = units.par[u, P_DEFENDED_RADIUS_M]
+            dx = ix - units.xy_m[u, 0]
+            dy = iy - units.xy_m[u, 1]
+            cand = in_defended[i] and td < math.inf and dx * dx + dy * dy <= rad * rad
+            eng.t_open_s[i, u] = math.inf
+            eng.t_close_s[i, u] = -math.inf
+            if cand:
+                ta, tb, cand = unit_window_s(units, u, flights, i)
+                eng.t_open_s[i, u] = ta
+                eng.t_close_s[i, u] = tb
+            eng.candidate[i, u] = cand
+            eng.eng_t_s[i, u] = math.nan
+            eng.eng_outcome[i, u] = OUT_NONE
+            eng.eng_shots[i, u] = 0
+            eng.t_kill_s[i, u] = math.inf
+
+
+@njit(cache=True, nogil=True)
+def draw_kills(root_seed, salvo_index, eng):
+    """Kill draws (:func:`forceprot.spatial.counter_uniform`) for the pairs that can engage only."""
+    for i in range(eng.candidate.shape[0]):
+        for u in range(eng.candidate.shape[1]):
+            if eng.candidate[i, u]:
+                eng.u_kill[i, u, 0] = counter_uniform(root_seed, salvo_index, i, u, 0)
+                eng.u_kill[i, u, 1] = counter_uniform(root_seed, salvo_index, i, u, 1)
+
+
+@njit(cache=True, nogil=True)
+def threat_order(flights, order):
+    """Rockets by predicted impact time, earliest first (insertion sort of a few indices)."""
+    t0 = flights.t0_s
+    tof = flights.tof_s
+    n = order.shape[0]
+    for i in range(n):
+        order[i] = i
+    for i in range(1, n):
+        j = i
+        while j > 0 and t0[order[j - 1]] + tof[order[j - 1]] > t0[order[j]] + tof[order[j]]:
+            tmp = order[j - 1]
+            order[j - 1] = order[j]
+            order[j] = tmp
+            j -= 1
+
+
+@njit(cache=True, nogil=True)
+def run_timelines(units, order, flights, eng, unit_stats):
+    """Every unit's timeline through the salvo; ``unit_stats`` (n_units, N_UNIT_STATS) gets each
+    unit's engagements, kills, shots and magazine exhaustion."""
+    for u in range(units.kind.shape[0]):
+        ne, nk, ns, ex = unit_timeline(units, u, order, flights, eng)
+        unit_stats[u, US_ENGAGEMENTS] = ne
+        unit_stats[u, US_KILLS] = nk
+        unit_stats[u, US_SHOTS] = ns
+        unit_stats[u, US_EXHAUSTED] = ex
+
+
+@njit(cache=True, nogil=True)
+def credit_kills(eng, t_kill_s, kill_unit):
+    """Each rocket's kill goes to the unit that killed it first (``kill_unit`` -1 if none)."""
+    for i in range(t_kill_s.shape[0]):
+        for u in range(eng.t_kill_s.shape[1]):
+            if eng.t_kill_s[i, u] < t_kill_s[i]:
+                t_kill_s[i] = eng.t_kill_s[i, u]
+                kill_unit[i] = u
+
+
+@njit(cache=True, nogil=True)
+def evaluate_salvo(root_seed, salvo_index, inputs, scratch, kill_draws_ready):
+    """Fly one salvo's rockets and run every unit's engagements: every stage, in order.
+
+    Parameters
+    ----------
+    root_seed, salvo_index : int
+        Root seed and global salvo index: they key the kill draws.
+    inputs : KernelInputs
+    scratch : Scratch
+        Holds the salvo's draws on entry; the stages write the rest.
+    kill_draws_ready : bool
+        ``scratch.eng.u_kill`` is already filled (cross-checks); otherwise only the draws of
+        pairs that can engage are computed here.
+    """
+    s = scratch
+    fly_salvo(inputs.salvo, inputs.family, s.draws, s.delta, s.deflection, s.flights, s.impact)
+    classify_impacts(inputs.base, inputs.defended, s.impact, s.inside, s.defended)
+    detect_and_window(inputs.units, s.flights, s.impact, s.defended, s.eng, s.first_detect_s,
+                      s.t_kill_s, s.kill_unit)
+    if not kill_draws_ready:
+        draw_kills(root_seed, salvo_index, s.eng)
+    threat_order(s.flights, s.order)
+    run_timelines(inputs.units, s.order, s.flights, s.eng, s.unit_stats)
+    credit_kills(s.eng, s.t_kill_s, s.kill_unit)
