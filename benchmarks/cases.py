@@ -24,7 +24,7 @@ from benchmarks import scenarios
 from benchmarks.common import console, cpu_s, fmt, new_document, repeat, target, targets_table
 from benchmarks.crosscheck import compare
 from benchmarks.reference import draw_sample, evaluate, kernel_tallies
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.simulate import simulate
 
 __all__ = [
@@ -98,7 +98,7 @@ def run_throughput(*, quick: bool) -> dict:
         "rockets_per_cpu_s_1_thread": salvos * c.tubes / min(cpu[1]),
         "cpu_s_per_run": {"1": cpu[1], str(n_all): cpu[n_all]},
         "cpu_efficiency_all_threads": min(cpu[1]) / min(cpu[n_all]),
-        "threading_layer": numba.threading_layer(),
+        "threading": "nogil threads over blocks (forceprot.kernel.blocks)",
         "identical_tallies_across_threads": bool(np.array_equal(scalars[1], scalars[n_all])),
         "compile": None if quick else _compile_times(),
     })
@@ -140,8 +140,7 @@ def show_throughput(doc: dict) -> None:
                   f"{doc['identical_tallies_across_threads']}; rockets per CPU-second on 1 "
                   f"thread {doc['rockets_per_cpu_s_1_thread']:,.0f}; CPU time 1 thread / "
                   f"{doc['threads_all']} threads for the same work "
-                  f"{doc['cpu_efficiency_all_threads']:.3f}; numba threading layer "
-                  f"{doc['threading_layer']}")
+                  f"{doc['cpu_efficiency_all_threads']:.3f}; {doc['threading']}")
     comp = doc["compile"]
     if comp:
         t = Table(title="First call in a fresh process (subprocess, own NUMBA_CACHE_DIR)")
@@ -167,11 +166,9 @@ def _reference_sample(name: str, c, n_blocks: int, seed: int, reps: int) -> dict
     n_all = _all_threads()
     kernel = {}
     for th in sorted({1, n_all}):
-        numba.set_num_threads(th)
-        kernel_tallies(c, root_seed=seed, n_blocks=1)                               # warm-up
-        kernel[th] = repeat(lambda: kernel_tallies(c, root_seed=seed, n_blocks=n_blocks),
-                            max(reps, 3))
-    numba.set_num_threads(n_all)
+        kernel_tallies(c, root_seed=seed, n_blocks=1, n_threads=th)                 # warm-up
+        kernel[th] = repeat(lambda: kernel_tallies(c, root_seed=seed, n_blocks=n_blocks,
+                                                   n_threads=th), max(reps, 3))
     # the proof: same sample, rocket by rocket; the first reference run is also timed
     t = time.perf_counter()
     ref_t, ref_o = evaluate(c, sample)

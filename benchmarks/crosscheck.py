@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 
 from benchmarks.reference import Outcomes, Tallies
 
@@ -239,7 +239,7 @@ def compare(compiled, ref_tallies: Tallies, ref_outcomes: Outcomes | None,
         n_flipped, pos, times = 0, 0.0, 0.0
         max_warning_s = 0.0
     mism = _tally_mismatches(ref_tallies, kernel_tallies, n_flipped, compiled.tubes,
-                             max_warning_s, float(np.sum(compiled.asset_w)))
+                             max_warning_s, float(np.sum(compiled.inputs.assets.weight)))
     return Comparison(
         n_rockets=n_rockets, n_flipped=n_flipped, max_position_diff_m=pos,
         max_time_diff_s=times, tally_mismatches=mism,

@@ -4,14 +4,13 @@ Two views, both on one thread and in CPU time (per-core cost; the kernel scales 
 
 1. Scenario variants through :func:`forceprot.simulate.simulate`: Taji undefended, guns only,
    battery only, as shipped. Differences are what each kind of unit costs.
-2. The salvo evaluation rebuilt stage by stage from the kernel's own numba functions
-   (:func:`forceprot.kernel.draw_salvo`, ``lay_for_wind``, ``elevation_index``, ``fly_rocket``,
-   :func:`forceprot.spatial.point_in_grid_polygon`, :mod:`forceprot.engage` sensors, gun window
-   and timelines), each driver doing one more stage than the last: draw; + fly; + impact tests;
-   + detection by every unit; + gun windows; + gun timelines; + battery timelines. Successive
-   differences are the stages' costs; the rest of the kernel's time (tallies) is the full
-   :func:`forceprot.kernel.run_blocks` minus the last stage. The drivers follow the kernel's
-   evaluation step for step and must be kept in step with it (the smoke test runs them).
+2. The salvo evaluation stage by stage: the kernel's own stage functions
+   (:mod:`forceprot.kernel.sample`, :mod:`forceprot.kernel.salvo`), each run doing one more
+   stage than the last: draw; + fly; + impact tests; + detection and windows by every unit;
+   + kill draws; + threat order and timelines; + credit. Successive differences are the stages'
+   costs; the rest of the kernel's time (tallies, story) is the full
+   :func:`forceprot.simulate.simulate` minus the last stage. Nothing is copied from the kernel,
+   so nothing has to be kept in step with it.
 """
 
 from __future__ import annotations
@@ -19,174 +18,77 @@ from __future__ import annotations
 import math
 import time
 
-import numba
 import numpy as np
 from numba import njit
 from rich.table import Table
 
 from benchmarks import scenarios
 from benchmarks.common import console, fmt, new_document
-from forceprot.engage.cram import gun_timeline, gun_window_s
-from forceprot.engage.params import (
-    KIND_CRAM,
-    P_DEFENDED_RADIUS_M,
-    P_GUN_MAX_RANGE_M,
-    P_GUN_MIN_HEIGHT_M,
-    P_SENSOR_HEIGHT_M,
-    P_SENSOR_RANGE_M,
-    P_TAN_MIN_ELEVATION,
+from forceprot.kernel.blocks import make_scratch
+from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.kernel.salvo import (
+    classify_impacts,
+    credit_kills,
+    detect_and_window,
+    draw_kills,
+    fly_salvo,
+    run_timelines,
+    threat_order,
 )
-from forceprot.engage.patriot import battery_timeline
-from forceprot.engage.sensors import first_detection_s
-from forceprot.kernel import BLOCK_SALVOS, draw_salvo, elevation_index, fly_rocket, lay_for_wind
+from forceprot.kernel.sample import draw_salvo
 from forceprot.simulate import simulate
-from forceprot.spatial import block_seed, counter_uniform, point_in_grid_polygon
+from forceprot.spatial import block_seed
 
 __all__ = ["STAGES", "run_profile", "show_profile"]
 
 STAGES = ("draw salvo", "fly rockets (family)", "impact in base / defended area",
-          "first detection, every unit", "gun engagement windows; kill draws",
-          "gun timelines", "battery timelines")
+          "detection and engagement windows, every unit", "kill draws",
+          "threat order and unit timelines", "credit kills")
 
 
 @njit(cache=True)
-def _stages(upto, root_seed, n_blocks, tubes, ripple_s, aim_sigma_m, range_sigma_frac,
-            deflection_sigma_rad, wind_to_rad, wind_laying, node_pos, tof_tab, range_nowind_m, min_range_m,
-            max_range_m, relaz_step_rad, tau, aim_tri, aim_cum, zone_tri, zone_cum,
-            gx0, gy0, gcell, gnx, gny, base_state, base_rings, base_offsets, def_state, def_rings,
-            def_offsets, unit_kind, unit_xy, unit_par):
-    """Run stages 0..``upto`` of every salvo of ``n_blocks`` blocks; returns a checksum."""
-    n_units = unit_kind.shape[0]
-    n_k = tau.shape[0]
-    draws = np.zeros(8)
-    delta = np.zeros(tubes)
-    deflection = np.zeros(tubes)
-    u_kill = np.zeros((tubes, n_units, 2))
-    pos = np.zeros((tubes, n_k, 3))
-    t0 = np.zeros(tubes)
-    tof = np.zeros(tubes)
-    defended = np.zeros(tubes, dtype=np.bool_)
-    candidate = np.zeros((tubes, n_units), dtype=np.bool_)
-    t_detect = np.zeros((tubes, n_units))
-    t_open = np.zeros((tubes, n_units))
-    t_close = np.zeros((tubes, n_units))
-    eng_t = np.zeros((tubes, n_units))
-    eng_out = np.zeros((tubes, n_units), dtype=np.int64)
-    eng_shots = np.zeros((tubes, n_units), dtype=np.int64)
-    t_kill = np.zeros((tubes, n_units))
-    order = np.zeros(tubes, dtype=np.int64)
+def _stages(upto, root_seed, n_blocks, inputs):
+    """Run stages 0..``upto`` of every salvo of ``n_blocks`` blocks; returns a checksum.
+
+    The stages are the kernel's own (:mod:`forceprot.kernel.salvo`), in the order
+    :func:`~forceprot.kernel.salvo.evaluate_salvo` runs them.
+    """
+    sc = make_scratch(inputs)
     check = 0.0
     for b in range(n_blocks):
         np.random.seed(block_seed(root_seed, b))
         for s in range(BLOCK_SALVOS):
-            draw_salvo(root_seed, b * BLOCK_SALVOS + s, aim_tri, aim_cum, zone_tri, zone_cum,
-                       min_range_m, max_range_m, aim_sigma_m, range_sigma_frac,
-                       deflection_sigma_rad, draws, delta, deflection, u_kill, False)
-            check += draws[0]
+            salvo_index = b * BLOCK_SALVOS + s
+            draw_salvo(inputs.salvo, inputs.aim, inputs.zone, inputs.family, sc.draws, sc.delta,
+                       sc.deflection)
+            check += sc.draws[0]
             if upto < 1:
                 continue
-            lx = draws[2]
-            ly = draws[3]
-            lay_x = draws[0] + draws[4]
-            lay_y = draws[1] + draws[5]
-            lay_range = math.hypot(lay_x - lx, lay_y - ly)
-            heading = math.atan2(lay_y - ly, lay_x - lx)
-            if wind_laying:
-                lay_range, heading = lay_for_wind(node_pos, tof_tab, range_nowind_m, min_range_m,
-                                                  max_range_m, relaz_step_rad, wind_to_rad,
-                                                  lay_range, heading)
-            for i in range(tubes):
-                r = min(max(lay_range * (1.0 + delta[i]), min_range_m), max_range_m)
-                fe = elevation_index(range_nowind_m, r)
-                h = heading + deflection[i]
-                t0[i] = i * ripple_s
-                tof[i] = fly_rocket(node_pos, tof_tab, fe, wind_to_rad - h, relaz_step_rad, lx,
-                                    ly, h, pos[i])
-                check += pos[i, n_k - 1, 0]
+            fly_salvo(inputs.salvo, inputs.family, sc.draws, sc.delta, sc.deflection, sc.flights,
+                      sc.impact)
+            check += sc.impact[0, 0]
             if upto < 2:
                 continue
-            for i in range(tubes):
-                ix = pos[i, n_k - 1, 0]
-                iy = pos[i, n_k - 1, 1]
-                inside = point_in_grid_polygon(ix, iy, gx0, gy0, gcell, gnx, gny, base_state,
-                                               base_rings, base_offsets)
-                defended[i] = inside or point_in_grid_polygon(ix, iy, gx0, gy0, gcell, gnx, gny,
-                                                              def_state, def_rings, def_offsets)
-                check += defended[i]
+            classify_impacts(inputs.base, inputs.defended, sc.impact, sc.inside, sc.defended)
+            check += sc.defended[0]
             if upto < 3:
                 continue
-            for i in range(tubes):
-                for u in range(n_units):
-                    par = unit_par[u]
-                    t_detect[i, u] = first_detection_s(
-                        pos[i], t0[i], tof[i], tau, unit_xy[u, 0], unit_xy[u, 1],
-                        par[P_SENSOR_HEIGHT_M], par[P_SENSOR_RANGE_M], par[P_TAN_MIN_ELEVATION])
-                    dx = pos[i, n_k - 1, 0] - unit_xy[u, 0]
-                    dy = pos[i, n_k - 1, 1] - unit_xy[u, 1]
-                    rad = par[P_DEFENDED_RADIUS_M]
-                    candidate[i, u] = defended[i] and t_detect[i, u] < math.inf \
-                        and dx * dx + dy * dy <= rad * rad
-                    t_open[i, u] = math.inf
-                    t_close[i, u] = -math.inf
-                    eng_t[i, u] = math.nan
-                    eng_out[i, u] = -1
-                    eng_shots[i, u] = 0
-                    t_kill[i, u] = math.inf
-                    check += candidate[i, u]
+            detect_and_window(inputs.units, sc.flights, sc.impact, sc.defended, sc.eng,
+                              sc.first_detect_s, sc.t_kill_s, sc.kill_unit)
+            check += sc.first_detect_s[0]
             if upto < 4:
                 continue
-            for i in range(tubes):
-                for u in range(n_units):
-                    if candidate[i, u] and unit_kind[u] == KIND_CRAM:
-                        par = unit_par[u]
-                        ta, tb = gun_window_s(pos[i], t0[i], tof[i], tau, unit_xy[u, 0],
-                                              unit_xy[u, 1], par[P_GUN_MAX_RANGE_M],
-                                              par[P_GUN_MIN_HEIGHT_M])
-                        t_open[i, u] = ta
-                        t_close[i, u] = tb
-                        candidate[i, u] = ta <= tb
-                        if ta <= tb:
-                            check += ta
-            for i in range(tubes):   # kill draws only where an engagement can happen
-                for u in range(n_units):
-                    if candidate[i, u]:
-                        salvo = b * BLOCK_SALVOS + s
-                        u_kill[i, u, 0] = counter_uniform(root_seed, salvo, i, u, 0)
-                        u_kill[i, u, 1] = counter_uniform(root_seed, salvo, i, u, 1)
+            draw_kills(root_seed, salvo_index, sc.eng)
             if upto < 5:
                 continue
-            for i in range(tubes):
-                order[i] = i
-            for i in range(1, tubes):
-                j = i
-                while j > 0 and t0[order[j - 1]] + tof[order[j - 1]] > t0[order[j]] + tof[order[j]]:
-                    tmp = order[j - 1]
-                    order[j - 1] = order[j]
-                    order[j] = tmp
-                    j -= 1
-            for u in range(n_units):
-                if unit_kind[u] == KIND_CRAM:
-                    ne, nk, ns, ex = gun_timeline(u, unit_par[u], order, candidate, t_detect,
-                                                  t_open, t_close, u_kill, eng_t, eng_out,
-                                                  eng_shots, t_kill)
-                    check += nk
-                elif upto >= 6:
-                    ne, nk, ns, ex = battery_timeline(u, unit_par[u], order, candidate, t_detect,
-                                                      pos, t0, tof, tau, unit_xy[u, 0],
-                                                      unit_xy[u, 1], u_kill, eng_t, eng_out,
-                                                      eng_shots, t_kill)
-                    check += nk
+            threat_order(sc.flights, sc.order)
+            run_timelines(inputs.units, sc.order, sc.flights, sc.eng, sc.unit_stats)
+            check += sc.unit_stats[0, 1] if sc.unit_stats.shape[0] > 0 else 0.0
+            if upto < 6:
+                continue
+            credit_kills(sc.eng, sc.t_kill_s, sc.kill_unit)
+            check += sc.kill_unit[0]
     return check
-
-
-def _stage_args(c) -> tuple:
-    g = c.base_grid
-    return (c.tubes, c.ripple_s, c.aim_sigma_m, c.range_sigma_frac, c.deflection_sigma_rad,
-            c.wind_to_rad, c.wind_laying, c.node_pos, c.tof_tab, c.range_nowind_m, c.min_range_m,
-            c.max_range_m, c.relaz_step_rad, c.tau, c.aim_tri, c.aim_cum, c.zone_tri,
-            c.zone_cum, g.x0, g.y0, g.cell_m, g.nx, g.ny, c.base_state, c.base_rings,
-            c.base_offsets, c.def_state, c.def_rings, c.def_offsets, c.unit_kind, c.unit_xy,
-            c.unit_par)
 
 
 def run_profile(*, quick: bool) -> dict:
@@ -206,26 +108,21 @@ def run_profile(*, quick: bool) -> dict:
                 "battery only": scenarios.with_defence_kinds(("patriot",)),
                 "as shipped": scenarios.taji()}
     c = scenarios.taji()
-    args = _stage_args(c)
-    n_all = numba.config.NUMBA_NUM_THREADS
-    numba.set_num_threads(1)
-    try:
-        for v in variants.values():
-            simulate(v, salvos=BLOCK_SALVOS, threads=1)       # compiled / loaded
-        _stages(len(STAGES) - 1, 42, 1, *args)
-        best_variant = {name: math.inf for name in variants}
-        best_stage = [math.inf] * len(STAGES)
-        for _ in range(rounds):
-            for name, v in variants.items():
-                t = time.process_time()
-                simulate(v, salvos=salvos, threads=1)
-                best_variant[name] = min(best_variant[name], time.process_time() - t)
-            for upto in range(len(STAGES)):
-                t = time.process_time()
-                _stages(upto, 42, n_blocks, *args)
-                best_stage[upto] = min(best_stage[upto], time.process_time() - t)
-    finally:
-        numba.set_num_threads(n_all)
+    args = (c.inputs,)
+    for v in variants.values():
+        simulate(v, salvos=BLOCK_SALVOS, threads=1)       # compiled / loaded
+    _stages(len(STAGES) - 1, 42, 1, *args)
+    best_variant = {name: math.inf for name in variants}
+    best_stage = [math.inf] * len(STAGES)
+    for _ in range(rounds):
+        for name, v in variants.items():
+            t = time.process_time()
+            simulate(v, salvos=salvos, threads=1)
+            best_variant[name] = min(best_variant[name], time.process_time() - t)
+        for upto in range(len(STAGES)):
+            t = time.process_time()
+            _stages(upto, 42, n_blocks, *args)
+            best_stage[upto] = min(best_stage[upto], time.process_time() - t)
     rows = []
     for name, v in variants.items():
         best = best_variant[name]

@@ -1,9 +1,9 @@
 """forceprot's salvo model again, in plain NumPy and shapely: the cross-check for the kernel.
 
-Given the random draws of some blocks of salvos (:func:`forceprot.kernel.draw_block`, the very
+Given the random draws of some blocks of salvos (:func:`forceprot.kernel.sample.draw_block`, the very
 draws the kernel makes) and a :class:`forceprot.compile.CompiledScenario`, this module flies every
 rocket, tests its impact against the base, runs every defence unit's engagement timeline and
-adds up the same tallies as the kernel (layout of :mod:`forceprot.tally`), so that the two can
+adds up the same tallies as the kernel (layout of :mod:`forceprot.kernel.tally`), so that the two can
 be compared count for count on a shared sample.
 
 It is written the way an analyst would write the model with arrays, not the way the kernel is
@@ -38,10 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import CompiledScenario
 from forceprot.engage import params as P
-from forceprot.kernel import BLOCK_SALVOS, draw_block
+from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.kernel.sample import draw_block
 
 __all__ = [
     "Outcomes",
@@ -114,7 +115,7 @@ def draw_sample(compiled: CompiledScenario, *, root_seed: int, first_block: int 
     root_seed : int
         Root seed.
     first_block, n_blocks : int
-        Which blocks (:data:`forceprot.kernel.BLOCK_SALVOS` salvos each).
+        Which blocks (:data:`forceprot.kernel.bundles.BLOCK_SALVOS` salvos each).
     total_salvos : int, optional
         Salvos of the whole run (default: exactly the blocks asked for); a short last block
         is drawn short, as in the kernel.
@@ -129,9 +130,7 @@ def draw_sample(compiled: CompiledScenario, *, root_seed: int, first_block: int 
         n = min(BLOCK_SALVOS, total_salvos - b * BLOCK_SALVOS)
         if n <= 0:
             raise ValueError(f"block {b} is beyond a run of {total_salvos} salvos")
-        parts.append(draw_block(root_seed, b, n, c.tubes, c.n_units, c.aim_tri, c.aim_cum,
-                                c.zone_tri, c.zone_cum, c.min_range_m, c.max_range_m,
-                                c.aim_sigma_m, c.range_sigma_frac, c.deflection_sigma_rad))
+        parts.append(draw_block(root_seed, b, n, c.n_units, c.inputs))
     draws, delta, deflection, u_kill = (np.concatenate(x) for x in zip(*parts))
     if np.any(np.all(draws == 0.0, axis=1)):
         # draw_block leaves a row at zero when no launch position was found (the kernel then
@@ -147,7 +146,7 @@ def draw_sample(compiled: CompiledScenario, *, root_seed: int, first_block: int 
 
 @dataclass
 class Tallies:
-    """Tallies of a sample, reduced over its blocks, in :mod:`forceprot.tally`'s layout.
+    """Tallies of a sample, reduced over its blocks, in :mod:`forceprot.kernel.tally`'s layout.
 
     ``scal`` (N_SCALARS,), ``unit_t`` (n_units, N_UNIT), ``grid_t`` (N_GRID, n_cells),
     ``launch_t`` (N_LAUNCH, n_launch_cells), ``asset_t`` (n_assets, N_ASSET), ``warn_h``
@@ -168,7 +167,7 @@ class Tallies:
             unit_t=np.zeros((compiled.n_units, T.N_UNIT)),
             grid_t=np.zeros((T.N_GRID, compiled.base_grid.n_cells)),
             launch_t=np.zeros((T.N_LAUNCH, compiled.launch_grid.n_cells)),
-            asset_t=np.zeros((compiled.asset_xy.shape[0], T.N_ASSET)),
+            asset_t=np.zeros((compiled.inputs.assets.xy_m.shape[0], T.N_ASSET)),
             warn_h=np.zeros(T.WARN_BINS),
         )
 
@@ -238,9 +237,9 @@ def _family_weights(c: CompiledScenario, range_m, heading_rad):
     heading. Returns elevation index ``ie``, azimuth indices ``ia0``, ``ia1`` and the weights of
     corners (ie, ia0), (ie, ia1), (ie + 1, ia0), (ie + 1, ia1), each shaped like ``range_m``.
     """
-    range_m = np.clip(range_m, c.min_range_m, c.max_range_m)
-    table = c.range_nowind_m
-    n_el, n_az = c.node_pos.shape[:2]
+    range_m = np.clip(range_m, c.inputs.family.min_range_m, c.inputs.family.max_range_m)
+    table = c.inputs.family.range_nowind_m
+    n_el, n_az = c.inputs.family.node_pos_m.shape[:2]
     lo = np.clip(np.searchsorted(table, range_m, side="right") - 1, 0, n_el - 2)
     span = table[lo + 1] - table[lo]
     frac = np.divide(range_m - table[lo], span, out=np.zeros_like(range_m), where=span > 0.0)
@@ -252,7 +251,7 @@ def _family_weights(c: CompiledScenario, range_m, heading_rad):
         ia1 = ia0
         wa = np.zeros_like(we)
     else:
-        az_index = np.mod(c.wind_to_rad - heading_rad, 2.0 * math.pi) / c.relaz_step_rad
+        az_index = np.mod(c.inputs.salvo.wind_to_rad - heading_rad, 2.0 * math.pi) / c.inputs.family.relaz_step_rad
         whole = np.trunc(az_index)
         wa = az_index - whole
         ia0 = whole.astype(np.int64) % n_az
@@ -264,13 +263,13 @@ def _family_weights(c: CompiledScenario, range_m, heading_rad):
 def _lay_for_wind(c: CompiledScenario, range_m, heading_rad):
     """A crew with met data aims off for the wind: (range, heading) that put the nominal rocket
     on the target, by fixed-point iteration on the nominal impact's miss (S,) [m, rad]."""
-    from forceprot.kernel import WIND_LAY_ITERATIONS
+    from forceprot.flight.family import WIND_LAY_ITERATIONS
 
-    fam = c.node_pos
+    fam = c.inputs.family.node_pos_m
     r = range_m
     h = heading_rad
     for _ in range(WIND_LAY_ITERATIONS):
-        rc = np.clip(r, c.min_range_m, c.max_range_m)
+        rc = np.clip(r, c.inputs.family.min_range_m, c.inputs.family.max_range_m)
         ie, ia0, ia1, (w00, w01, w10, w11) = _family_weights(c, rc, h)
         last = fam[:, :, -1, :2]                                   # (E, A, 2): impact
         impact = (w00[:, None] * last[ie, ia0] + w01[:, None] * last[ie, ia1]
@@ -278,7 +277,7 @@ def _lay_for_wind(c: CompiledScenario, range_m, heading_rad):
         down, left = impact[:, 0], impact[:, 1]
         r = rc + (range_m - np.hypot(down, left))
         h = heading_rad - np.arctan2(left, down)
-    return np.clip(r, c.min_range_m, c.max_range_m), h
+    return np.clip(r, c.inputs.family.min_range_m, c.inputs.family.max_range_m), h
 
 
 def _fly(c: CompiledScenario, draws, delta, deflection):
@@ -289,14 +288,14 @@ def _fly(c: CompiledScenario, draws, delta, deflection):
     lay_y = draws[:, _AIM_Y] + draws[:, _LAY_ERR_Y]
     lay_range_m = np.hypot(lay_x - lx, lay_y - ly)
     lay_heading_rad = np.arctan2(lay_y - ly, lay_x - lx)
-    if c.wind_laying:
+    if c.inputs.salvo.wind_laying:
         lay_range_m, lay_heading_rad = _lay_for_wind(c, lay_range_m, lay_heading_rad)
 
     range_m = lay_range_m[:, None] * (1.0 + delta)
     heading_rad = lay_heading_rad[:, None] + deflection
     ie, ia0, ia1, (w00, w01, w10, w11) = _family_weights(c, range_m, heading_rad)
 
-    fam = c.node_pos
+    fam = c.inputs.family.node_pos_m
     corner = (fam[ie, ia0], fam[ie, ia1], fam[ie + 1, ia0], fam[ie + 1, ia1])   # (S, T, K, 3)
     wts = [w[..., None, None] for w in (w00, w01, w10, w11)]
     flight = (wts[0] * corner[0] + wts[1] * corner[1]) + wts[2] * corner[2] + wts[3] * corner[3]
@@ -307,10 +306,10 @@ def _fly(c: CompiledScenario, draws, delta, deflection):
     pos[..., 0] = lx[:, None, None] + cos_h * down - sin_h * left
     pos[..., 1] = ly[:, None, None] + sin_h * down + cos_h * left
     pos[..., 2] = up
-    tab = c.tof_tab
+    tab = c.inputs.family.tof_s
     tof_s = (w00 * tab[ie, ia0] + w01 * tab[ie, ia1]) + w10 * tab[ie + 1, ia0] \
         + w11 * tab[ie + 1, ia1]
-    t0_s = np.broadcast_to(np.arange(delta.shape[1]) * c.ripple_s, delta.shape).copy()
+    t0_s = np.broadcast_to(np.arange(delta.shape[1]) * c.inputs.salvo.ripple_s, delta.shape).copy()
     return pos, t0_s, tof_s
 
 
@@ -595,7 +594,7 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
     # warning time of rockets landing inside: impact minus (first detection + alert delay)
     seen = np.isfinite(out.first_detect_s)
     warn_s = np.where(seen, np.maximum(
-        out.t_impact_s - (out.first_detect_s + c.alert_delay_s), 0.0), 0.0)[inside]
+        out.t_impact_s - (out.first_detect_s + c.inputs.salvo.alert_delay_s), 0.0), 0.0)[inside]
     s[T.S_WARN_SUM_S] = warn_s.sum()
     s[T.S_WARN2] = (warn_s ** 2).sum()
     s[T.S_WARN_N] = warn_s.size
@@ -604,12 +603,12 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
     tal.warn_h[:] = np.bincount(bins, minlength=T.WARN_BINS)
 
     # assets hit by leakers
-    if c.asset_xy.shape[0]:
-        d2 = ((out.impact_xy[:, :, None, :] - c.asset_xy[None, None]) ** 2).sum(axis=-1)
-        hits = ((d2 <= c.asset_r2) & leaked[..., None]).sum(axis=1).astype(np.float64)  # (S, A)
+    if c.inputs.assets.xy_m.shape[0]:
+        d2 = ((out.impact_xy[:, :, None, :] - c.inputs.assets.xy_m[None, None]) ** 2).sum(axis=-1)
+        hits = ((d2 <= c.inputs.assets.r2_m2) & leaked[..., None]).sum(axis=1).astype(np.float64)  # (S, A)
         tal.asset_t[:, T.A_HITS] = hits.sum(axis=0)
         tal.asset_t[:, T.A_HITS2] = (hits ** 2).sum(axis=0)
-        risk = hits @ c.asset_w
+        risk = hits @ c.inputs.assets.weight
         s[T.S_ASSET_RISK] = risk.sum()
         s[T.S_ASSET_RISK2] = (risk ** 2).sum()
 
@@ -657,7 +656,7 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
 def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
     site = c.prepared.site
     pos, t0_s, tof_s = _fly(c, draws, delta, deflection)
-    tau = c.tau
+    tau = c.inputs.family.tau
     impact_xy = pos[:, :, -1, :2]
     ix, iy = impact_xy[..., 0], impact_xy[..., 1]
     inside = shapely.contains_xy(site.base, ix, iy)
@@ -674,13 +673,13 @@ def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
     t_kill = np.full((n_s, n_t, n_u), np.inf)
     unit_salvo = np.zeros((4, n_u, n_s), dtype=np.int64)
     for u in range(n_u):
-        ux, uy = c.unit_xy[u]
-        par = c.unit_par[u]
+        ux, uy = c.inputs.units.xy_m[u]
+        par = c.inputs.units.par[u]
         td = _detection_s(pos, t0_s, tof_s, tau, ux, uy, par)
         t_detect[..., u] = td
         radius_m = par[P.P_DEFENDED_RADIUS_M]
         cand = defended & np.isfinite(td) & ((ix - ux) ** 2 + (iy - uy) ** 2 <= radius_m ** 2)
-        if c.unit_kind[u] == P.KIND_CRAM:
+        if c.inputs.units.kind[u] == P.KIND_CRAM:
             t_open, t_close = _gun_window_s(pos, t0_s, tof_s, tau, ux, uy, par)
             cand &= t_open <= t_close
             per_rocket, per_salvo = _gun_timeline(par, order, cand, td, t_open, t_close,
@@ -722,7 +721,7 @@ def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool =
     Returns
     -------
     tallies : Tallies
-        Reduced over the sample, :mod:`forceprot.tally` layout.
+        Reduced over the sample, :mod:`forceprot.kernel.tally` layout.
     outcomes : Outcomes or None
         Per rocket, if ``keep_rockets``.
     """
@@ -743,25 +742,27 @@ def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool =
 
 def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: int = 0,
                    n_blocks: int = 1, total_salvos: int | None = None, story: bool = False,
-                   ) -> tuple[Tallies, np.ndarray, np.ndarray]:
+                   n_threads: int = 1) -> tuple[Tallies, np.ndarray, np.ndarray]:
     """The kernel's tallies of the same blocks as :func:`draw_sample`, reduced in block order.
 
-    Calls :func:`forceprot.kernel.run_blocks` directly (threads as numba is set).
+    Calls :func:`forceprot.kernel.blocks.run_blocks` directly, on ``n_threads`` threads.
 
     Returns
     -------
     tallies : Tallies
     story, story_units : ndarray
-        With ``story``, every rocket's record (:mod:`forceprot.tally` R_*, RU_*), rows
+        With ``story``, every rocket's record (:mod:`forceprot.kernel.tally` R_*, RU_*), rows
         ``(salvo - first_salvo) * tubes + tube``; otherwise empty.
     """
-    from forceprot.kernel import run_blocks
+    from forceprot.kernel.blocks import run_blocks
+    from forceprot.kernel.bundles import Story
+    from forceprot.kernel.bundles import Tallies as KernelTallies
 
     c = compiled
     if total_salvos is None:
         total_salvos = (first_block + n_blocks) * BLOCK_SALVOS
     n_u = c.n_units
-    n_a = c.asset_xy.shape[0]
+    n_a = c.inputs.assets.xy_m.shape[0]
     first_salvo = first_block * BLOCK_SALVOS
     last_salvo = min(total_salvos, (first_block + n_blocks) * BLOCK_SALVOS)
     story_salvos = last_salvo if story else 0
@@ -774,9 +775,9 @@ def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: i
     launch_t = np.zeros((n_blocks, T.N_LAUNCH, c.launch_grid.n_cells))
     asset_t = np.zeros((n_blocks, n_a, T.N_ASSET))
     warn_h = np.zeros((n_blocks, T.WARN_BINS))
-    run_blocks(first_block, n_blocks, total_salvos, root_seed, c.tubes, story_salvos,
-               *c.kernel_args(), scal, unit_t, grid_t, launch_t, asset_t, warn_h, story_arr,
-               story_u)
+    run_blocks(first_block, n_blocks, total_salvos, root_seed, c.inputs,
+               KernelTallies(scal, unit_t, grid_t, launch_t, asset_t, warn_h),
+               Story(story_salvos, story_arr, story_u), n_threads=n_threads)
     tallies = Tallies.zeros(c)
     for j in range(n_blocks):   # block order, as forceprot.simulate reduces
         tallies.add(Tallies(scal[j], unit_t[j], grid_t[j], launch_t[j], asset_t[j], warn_h[j]))

@@ -478,48 +478,6 @@ class TrajectoryFamily:
         n = self.node_pos_m.shape[0]
         return self.elevation_min_rad + self.elevation_step_rad * np.arange(n)
 
-    def interpolate(self, elevation_rad: float, relaz_rad: float,
-                    ) -> tuple[np.ndarray, np.ndarray, float]:
-        """One flight by bilinear interpolation in (elevation, relative wind azimuth).
-
-        Pure-numpy reference of :func:`forceprot.flight.family.interpolate_family`.
-
-        Parameters
-        ----------
-        elevation_rad : float
-            Quadrant elevation [rad]; clamped to the grid.
-        relaz_rad : float
-            Relative wind azimuth [rad]; periodic.
-
-        Returns
-        -------
-        pos_m : ndarray of float64, shape (n_nodes, 3)
-            Node positions [m].
-        vel_mps : ndarray of float64, shape (n_nodes, 3)
-            Node velocities [m/s].
-        tof_s : float
-            Time of flight [s]; node ``k`` is at ``k / (n_nodes - 1) * tof_s``.
-        """
-        n_elev, n_relaz = self.tof_s.shape
-        if n_elev > 1:
-            u = float(np.clip((elevation_rad - self.elevation_min_rad) / self.elevation_step_rad,
-                              0.0, n_elev - 1))
-            i0 = min(int(np.floor(u)), n_elev - 2)
-            fe = u - i0
-        else:
-            i0, fe = 0, 0.0
-        i1 = min(i0 + 1, n_elev - 1)
-        w = float(np.mod(relaz_rad / self.relaz_step_rad, n_relaz))
-        j0 = int(np.floor(w)) % n_relaz
-        fa = w - np.floor(w)
-        j1 = (j0 + 1) % n_relaz
-        weights = np.array([(1 - fe) * (1 - fa), (1 - fe) * fa, fe * (1 - fa), fe * fa])
-        corners = [(i0, j0), (i0, j1), (i1, j0), (i1, j1)]
-        pos = sum(wt * self.node_pos_m[i, j] for wt, (i, j) in zip(weights, corners))
-        vel = sum(wt * self.node_vel_mps[i, j] for wt, (i, j) in zip(weights, corners))
-        tof = sum(wt * self.tof_s[i, j] for wt, (i, j) in zip(weights, corners))
-        return np.asarray(pos), np.asarray(vel), float(tof)
-
     def elevation_for_range(self, range_m: float) -> float:
         """Low-angle quadrant elevation for a no-wind ground range (fire control).
 
@@ -531,12 +489,16 @@ class TrajectoryFamily:
         Returns
         -------
         float
-            Elevation [rad], by inverse linear interpolation of ``range_nowind_m``; NaN outside
-            ``[min_range_m, max_range_m]``.
+            Elevation [rad], by inverse linear interpolation of ``range_nowind_m``
+            (:func:`forceprot.flight.family.elevation_for_range`, the kernel's lookup); NaN
+            outside ``[min_range_m, max_range_m]``.
         """
         if not self.min_range_m <= range_m <= self.max_range_m:
             return math.nan
-        return float(np.interp(range_m, self.range_nowind_m, self.elevations_rad))
+        from forceprot.flight.family import elevation_for_range
+
+        return float(elevation_for_range(self.range_nowind_m, self.elevation_min_rad,
+                                         self.elevation_step_rad, float(range_m)))
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:

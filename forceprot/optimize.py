@@ -61,6 +61,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
+from forceprot.engage.state import Units
 from forceprot.kernel import tally as T
 from forceprot.catalog import CramClass, PatriotClass
 from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare, unit_parameters
@@ -402,11 +403,12 @@ def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: L
         changes["simulation"] = {"story_salvos": int(story_salvos)}
     layout_scenario = scenario.updated(changes)
     kind, par = unit_parameters(layout_scenario)
-    unit_xy = np.ascontiguousarray(np.vstack([base.unit_xy.reshape(-1, 2), xy]), dtype=np.float64)
+    unit_xy = np.ascontiguousarray(np.vstack([base.inputs.units.xy_m.reshape(-1, 2), xy]),
+                                   dtype=np.float64)
     prepared = Prepared(scenario=layout_scenario,
                         site=dataclasses.replace(site, unit_xy_m=unit_xy))
-    return dataclasses.replace(base, prepared=prepared, unit_kind=kind, unit_xy=unit_xy,
-                               unit_par=par)
+    return dataclasses.replace(base, prepared=prepared).with_inputs(
+        units=Units(kind, unit_xy, par))
 
 
 def objective_estimate(results: Results, objective: str) -> Estimate:
@@ -432,11 +434,11 @@ def per_salvo(results: Results) -> PerSalvo:
     inside = rows[:, :, T.R_INSIDE] > 0.5
     leak = inside & ~(rows[:, :, T.R_INTERCEPTED] > 0.5)
     risk = np.zeros(len(rows))
-    c = results.compiled
-    for a in range(c.asset_xy.shape[0]):
-        dx = rows[:, :, T.R_IMPACT_X] - c.asset_xy[a, 0]
-        dy = rows[:, :, T.R_IMPACT_Y] - c.asset_xy[a, 1]
-        risk += c.asset_w[a] * (leak & (dx * dx + dy * dy <= c.asset_r2[a])).sum(axis=1)
+    assets = results.compiled.inputs.assets
+    for a in range(assets.xy_m.shape[0]):
+        dx = rows[:, :, T.R_IMPACT_X] - assets.xy_m[a, 0]
+        dy = rows[:, :, T.R_IMPACT_Y] - assets.xy_m[a, 1]
+        risk += assets.weight[a] * (leak & (dx * dx + dy * dy <= assets.r2_m2[a])).sum(axis=1)
     leaked = leak.sum(axis=1).astype(np.float64)
     return PerSalvo(threat=inside.sum(axis=1).astype(np.float64), leaked=leaked,
                     any_leak=(leaked > 0).astype(np.float64), asset_risk=risk)

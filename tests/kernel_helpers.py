@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from scipy import stats as st
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import CompiledScenario, compile_scenario, prepare
 from forceprot.engage.params import OUT_NONE
 from forceprot.scenario import parse_scenario

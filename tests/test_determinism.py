@@ -7,7 +7,7 @@ import numba
 import numpy as np
 import pytest
 
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.simulate import simulate
 from tests.kernel_helpers import CX_M, CY_M, compile_data, scenario_data, square_base
 

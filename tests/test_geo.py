@@ -41,7 +41,7 @@ def test_launch_areas_layer_replaces_the_band(sites_copy: Path) -> None:
     zone = prepared.site.launch_zone
     assert zone.area < shapely.union_all(roads).area + 1.0
     results = simulate(compile_scenario(prepared), salvos=600, seed=1)
-    from forceprot import tally as T
+    from forceprot.kernel import tally as T
 
     xy = results.story[:, [T.R_LAUNCH_X, T.R_LAUNCH_Y]]
     shapely.prepare(zone)

@@ -7,8 +7,8 @@ import tracemalloc
 
 import pytest
 
-from forceprot import tally as T
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel import tally as T
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.simulate import MAX_CHUNK_BLOCKS, simulate
 from tests.kernel_helpers import CX_M, CY_M, compile_data, ideal_cram, scenario_data, square_base
 

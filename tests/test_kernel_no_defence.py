@@ -10,7 +10,7 @@ from pyproj import Transformer
 from scipy import integrate
 from scipy import stats as st
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.simulate import simulate
 from tests.kernel_helpers import (
     CX_M,
@@ -106,7 +106,7 @@ def test_inside_flags_are_shapely_contains(awkward_run):
         (y < g.y0 + g.ny * g.cell_m)
     from forceprot.spatial import CELL_EDGE
     in_edge_cell = np.zeros_like(on_grid)
-    in_edge_cell[on_grid] = compiled.base_state[cell[on_grid]] == CELL_EDGE
+    in_edge_cell[on_grid] = compiled.inputs.base.state[cell[on_grid]] == CELL_EDGE
     assert in_edge_cell.sum() > 1_000
     # tallies are the story's sums (the story covers every salvo)
     assert res.scalars[T.S_THREAT] == ref.sum()

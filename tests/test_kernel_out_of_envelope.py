@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_NONE
 from forceprot.simulate import simulate
 from tests.kernel_helpers import (

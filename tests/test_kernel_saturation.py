@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.ballistics import solve_trajectory
 from forceprot.engage.params import OUT_KILL, OUT_MISS, OUT_NONE
 from forceprot.simulate import simulate

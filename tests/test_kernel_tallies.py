@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_KILL, OUT_NONE
 from forceprot.simulate import simulate
 from forceprot.stats import wilson_interval
@@ -83,7 +83,7 @@ def test_scalar_tallies(run):
     np.testing.assert_allclose(
         rows[:, T.R_WARNING_S],
         np.maximum(rows[:, T.R_T_IMPACT] - rows[:, T.R_FIRST_DETECT_T]
-                   - compiled.alert_delay_s, 0.0), rtol=0, atol=1e-9)
+                   - compiled.inputs.salvo.alert_delay_s, 0.0), rtol=0, atol=1e-9)
     # ... and the first detection is the earliest over the units
     det = res.story_units[:, :, T.RU_DETECT_T]
     first = np.where(np.isnan(det).all(axis=1), np.nan,
@@ -175,7 +175,7 @@ def test_grid_launch_and_asset_tallies(run):
     leaker = inside & ~killed
     risk = np.zeros(SALVOS)
     for a, asset in enumerate(compiled.prepared.scenario.asset):
-        ax, ay = compiled.asset_xy[a]
+        ax, ay = compiled.inputs.assets.xy_m[a]
         near = leaker & ((x - ax) ** 2 + (y - ay) ** 2 <= asset.radius_m**2)
         hits = _per_salvo(near).sum(axis=1).astype(float)
         assert hits.sum() > 0

@@ -123,15 +123,15 @@ def test_layout_units_are_class_defaults_appended_after_the_fixed_units(taji_spe
     c = layout_compiled(base, prob.candidates_xy, layout, prob.fixed_names)
     assert c.unit_names == ["C-RAM north", "C-RAM south", "Patriot battery", "opt Patriot 1",
                             "opt C-RAM 1"]
-    np.testing.assert_array_equal(c.unit_xy[:3], base.unit_xy)
-    np.testing.assert_array_equal(c.unit_xy[3:], prob.candidates_xy[[1, 0]])
-    np.testing.assert_array_equal(c.unit_par[:3], base.unit_par)
+    np.testing.assert_array_equal(c.inputs.units.xy_m[:3], base.inputs.units.xy_m)
+    np.testing.assert_array_equal(c.inputs.units.xy_m[3:], prob.candidates_xy[[1, 0]])
+    np.testing.assert_array_equal(c.inputs.units.par[:3], base.inputs.units.par)
     # the appended rows are what compile makes of a scenario listing the same units
     kind, par = unit_parameters(c.prepared.scenario)
-    np.testing.assert_array_equal(c.unit_kind, kind)
-    np.testing.assert_array_equal(c.unit_par, par)
+    np.testing.assert_array_equal(c.inputs.units.kind, kind)
+    np.testing.assert_array_equal(c.inputs.units.par, par)
     assert c.prepared.scenario.defence[3].p_kill == 0.6  # Patriot-class default
-    np.testing.assert_array_equal(c.prepared.site.unit_xy_m, c.unit_xy)
+    np.testing.assert_array_equal(c.prepared.site.unit_xy_m, c.inputs.units.xy_m)
 
 
 def test_unit_names_skip_names_already_taken() -> None:

@@ -1,6 +1,6 @@
 """The kernel against the NumPy + shapely reference (benchmarks/reference.py) on shared samples.
 
-Both see the same draws (``forceprot.kernel.draw_block``), so every rocket must meet the same
+Both see the same draws (``forceprot.kernel.sample.draw_block``), so every rocket must meet the same
 fate: tolerances are those of :mod:`benchmarks.crosscheck` (float rounding on positions and
 times; at most 1 rocket in 10^4 flipped by a borderline float case, with tally tolerances
 scaled to the flips). Samples: Taji as shipped; a stress variant of it (saturated mounts, a gun
@@ -10,7 +10,6 @@ magazine that empties and reloads, ripple2 / shoot-look-shoot / single batteries
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
@@ -19,10 +18,10 @@ from numpy.testing import assert_array_equal
 from benchmarks import scenarios
 from benchmarks.crosscheck import compare
 from benchmarks.reference import draw_sample, evaluate, kernel_tallies
-from forceprot import tally as T
+from forceprot.kernel import tally as T
 from forceprot.compile import compile_scenario, prepare_scenario
 from forceprot.engage import params as P
-from forceprot.kernel import BLOCK_SALVOS
+from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.simulate import simulate
 
 # (name, root seed, first block, blocks, salvos in the whole run)
@@ -70,17 +69,17 @@ def test_samples_exercise_every_rule(compiled, runs):
     """The shared samples must reach the branches they are meant to check."""
     c = compiled["stress"]
     ker = runs["stress"][2]
-    assert c.wind_laying and c.wind_to_rad is not None
+    assert c.inputs.salvo.wind_laying and c.inputs.salvo.wind_to_rad is not None
     # low antennas looking down: for distant launches the line of sight over the earth, not
     # the beam floor, hides the rocket at launch (node 0)
     sample = draw_sample(c, root_seed=7, n_blocks=2)
     launch = sample.draws[:, 2:4]
-    z0 = c.node_pos[0, 0, 0, 2]
+    z0 = c.inputs.family.node_pos_m[0, 0, 0, 2]
     inv_2kr = 1.0 / (2.0 * (4.0 / 3.0) * 6_371_000.0)
     hidden = 0
-    for u in np.flatnonzero(c.unit_par[:, P.P_TAN_MIN_ELEVATION] < 0):
-        par = c.unit_par[u]
-        d = np.hypot(*(launch - c.unit_xy[u]).T)
+    for u in np.flatnonzero(c.inputs.units.par[:, P.P_TAN_MIN_ELEVATION] < 0):
+        par = c.inputs.units.par[u]
+        d = np.hypot(*(launch - c.inputs.units.xy_m[u]).T)
         floor_ok = (z0 - d ** 2 * inv_2kr - par[P.P_SENSOR_HEIGHT_M]
                     - d * par[P.P_TAN_MIN_ELEVATION]) >= 0
         in_range = np.hypot(d, z0 - par[P.P_SENSOR_HEIGHT_M]) <= par[P.P_SENSOR_RANGE_M]
@@ -106,11 +105,11 @@ def test_samples_exercise_every_rule(compiled, runs):
     # engaged (in its radius, seen) pass, for lack of time
     ref_o = runs["stress"][1]
     for u, name in enumerate(c.unit_names):
-        if c.unit_kind[u] != P.KIND_CRAM:
+        if c.inputs.units.kind[u] != P.KIND_CRAM:
             continue
-        d2 = ((ref_o.impact_xy - c.unit_xy[u]) ** 2).sum(axis=-1)
+        d2 = ((ref_o.impact_xy - c.inputs.units.xy_m[u]) ** 2).sum(axis=-1)
         wanted = (ref_o.defended & np.isfinite(ref_o.t_detect_s[..., u])
-                  & (d2 <= c.unit_par[u, P.P_DEFENDED_RADIUS_M] ** 2))
+                  & (d2 <= c.inputs.units.par[u, P.P_DEFENDED_RADIUS_M] ** 2))
         engaged = ref_o.eng_out[..., u] != P.OUT_NONE
         saturated = (wanted & ~engaged).any(axis=1) & engaged.any(axis=1)
         assert saturated.sum() >= 10, f"{name}: only {saturated.sum()} saturated salvos"
@@ -145,7 +144,7 @@ def test_crosscheck_catches_wind_laying_left_out(compiled):
     c = compiled["stress"]
     sample = draw_sample(c, root_seed=7, n_blocks=1)
     ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
-    ref_t, ref_o = evaluate(dataclasses.replace(c, wind_laying=False), sample)
+    ref_t, ref_o = evaluate(c.with_inputs(salvo=c.inputs.salvo._replace(wind_laying=False)), sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
 
 
@@ -159,9 +158,9 @@ def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     c = compiled["taji"]
     sample = draw_sample(c, root_seed=11, n_blocks=1)
     ker_t, story, story_u = kernel_tallies(c, root_seed=11, n_blocks=1, story=True)
-    par = c.unit_par.copy()
+    par = c.inputs.units.par.copy()
     par[:, column] += delta
-    wrong = dataclasses.replace(c, unit_par=par)
+    wrong = c.with_inputs(units=c.inputs.units._replace(par=par))
     ref_t, ref_o = evaluate(wrong, sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
     assert not compare(c, ref_t, None, ker_t).agree

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forceprot.compile import compile_scenario, prepare_scenario
-from forceprot.kernel import elevation_index, family_impact, lay_for_wind
+from forceprot.flight.family import elevation_index, family_impact, lay_for_wind
 from tests.conftest import SITES
 
 # Tolerance: the fixed-point laying converges to well under a metre; 0.2 % of range leaves room
@@ -27,10 +27,10 @@ def compiled_wind():
 def test_lay_for_wind_hits_target(compiled_wind, range_m, heading_deg) -> None:
     c = compiled_wind
     h = math.radians(heading_deg)
-    r_lay, h_lay = lay_for_wind(c.node_pos, c.tof_tab, c.range_nowind_m, c.min_range_m,
-                                c.max_range_m, c.relaz_step_rad, c.wind_to_rad, range_m, h)
-    fe = elevation_index(c.range_nowind_m, r_lay)
-    down, left, _ = family_impact(c.node_pos, c.tof_tab, fe, c.wind_to_rad - h_lay, c.relaz_step_rad)
+    family, wind_to_rad = c.inputs.family, c.inputs.salvo.wind_to_rad
+    r_lay, h_lay = lay_for_wind(family, wind_to_rad, range_m, h)
+    fe = elevation_index(family.range_nowind_m, r_lay)
+    down, left, _ = family_impact(family, fe, wind_to_rad - h_lay)
     x = math.cos(h_lay) * down - math.sin(h_lay) * left
     y = math.sin(h_lay) * down + math.cos(h_lay) * left
     miss = math.hypot(x - range_m * math.cos(h), y - range_m * math.sin(h))
@@ -40,9 +40,9 @@ def test_lay_for_wind_hits_target(compiled_wind, range_m, heading_deg) -> None:
 def test_uncorrected_wind_moves_the_impact(compiled_wind) -> None:
     """Without the correction the same laying misses: the correction is doing real work."""
     c = compiled_wind
-    fe = elevation_index(c.range_nowind_m, 5000.0)
+    fe = elevation_index(c.inputs.family.range_nowind_m, 5000.0)
     misses = []
     for h in np.linspace(0, 2 * math.pi, 8, endpoint=False):
-        down, left, _ = family_impact(c.node_pos, c.tof_tab, fe, c.wind_to_rad - h, c.relaz_step_rad)
+        down, left, _ = family_impact(c.inputs.family, fe, c.inputs.salvo.wind_to_rad - h)
         misses.append(math.hypot(down - 5000.0, left))
     assert max(misses) > 20.0

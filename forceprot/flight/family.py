@@ -18,36 +18,42 @@ counter-clockwise), so the wind in the flight frame is ``w (cos relaz, sin relaz
 
 Accuracy
 --------
-Bilinear interpolation in (elevation, relaz) and cubic Hermite interpolation in time between
-nodes, against direct integration, on the default grid of
-:func:`forceprot.ballistics.build_family` (112 elevations x 24 relative wind azimuths x 33
-nodes); worst of 300 random (elevation, relaz) plus a sweep of the 8 lowest grid intervals in
-head, cross and tail wind. The *burnout interval* is the node interval that holds burnout (the
-first interval for all but the shorter flights, up to 0.9 s long for 107 mm and 2.4 s for
-122 mm):
+The kernel blends the four corner flights bilinearly in (elevation, relaz) (:func:`blend_weights`,
+the one blend every caller uses) and treats the path as **piecewise linear in time** between the
+33 nodes: engagement windows and detection crossings are interpolated linearly between nodes.
+:func:`state_at_time` offers cubic Hermite interpolation (with the node velocities) for
+inspection; the kernel does not use it. Worst position miss [m] against direct integration on
+the default grid of :func:`forceprot.ballistics.build_family` (112 elevations x 24 relative wind
+azimuths x 33 nodes), over 172 flights per row (100 random (elevation, relaz), and the 8 lowest
+elevation intervals in head, cross and tail wind). The *burnout interval* is the node interval
+that holds burnout (the node interval is tof / 32: 0.09-1.4 s for 107 mm, 0.1-2.5 s for
+122 mm); "terminal z" is the height error alone in the second half of the flight, where guns
+engage:
 
-=======  =====  ==============  ===================  ==============  ==================
-class    wind   impact miss /   path miss after the  path miss just  path miss during
-         [m/s]  range           burnout interval     after burnout   the boost
-=======  =====  ==============  ===================  ==============  ==================
-107 mm   0      0.03 %          0.5 m                7 m             12 m
-107 mm   2      0.05 %          1.3 m                7 m             12 m
-107 mm   4      0.07 %          2.7 m                7 m             12 m
-107 mm   8      0.11 %          5.8 m                7.5 m           12 m
-122 mm   0      0.25 %          4.2 m                19.4 m          39 m
-122 mm   2      0.29 %          5.1 m                19.3 m          40 m
-122 mm   4      0.32 %          6.4 m                19.1 m          41 m
-122 mm   8      0.39 %          13.9 m               19.4 m          43 m
-=======  =====  ==============  ===================  ==============  ==================
+=======  =====  ====================  ====================  ==================  ========
+class    wind   kernel (linear):      Hermite:              terminal z [m]      impact
+         [m/s]  boost / rest of the   boost / rest of the   linear / Hermite    miss /
+                burnout interval /    burnout interval /                        range
+                after                 after
+=======  =====  ====================  ====================  ==================  ========
+107 mm   0      74 / 55 / 5.9         12.4 / 7.6 / 0.5      2.2 / 0.07          0.03 %
+107 mm   8      76 / 59 / 6.2         12.4 / 7.5 / 4.8      4.6 / 3.5           0.10 %
+122 mm   0      225 / 126 / 22        39 / 19.4 / 4.8       6.7 / 0.3           0.24 %
+122 mm   8      236 / 144 / 24        44 / 23 / 12.8        13.1 / 7.9          0.38 %
+=======  =====  ====================  ====================  ==================  ========
 
-The impact miss peaks on the flattest 122 mm shots (3.4-3.7 deg), where range changes fastest
-with elevation, in a head wind: 0.39 % at 8 m/s with 112 elevations, 0.49 % with 96, 0.76 %
-with 64. Inside the burnout interval a cubic between two nodes cannot follow the thrust
-cut-off: the path is off by up to 12 m (107 mm) and 43 m (122 mm) during the boost and up to
-19.5 m in the rest of that interval, all within about 1.5 km of the launcher; more nodes would
-shrink it, but the kernel looks at the rockets mainly later in their flight. More relative wind
-azimuths buy nothing measurable: the body axis makes the flights change smoothly with the wind
-direction (16 azimuths leave the 122 mm path 30 m off in an 8 m/s wind, 24 hold it to 14 m).
+(measured with a script that samples both interpolants against :func:`forceprot.ballistics.fly`
+at 0.01 s; the worst linear misses are on the steepest, longest flights, 43-48 deg, where a node
+interval is longest.) So: impacts, which set leak rates, are within 0.4 % of range; the path in
+the terminal half, which sets gun windows, is within 25 m (height within 13 m); the boost,
+within about 1.5 km of the launcher, is off by up to 76 m (107 mm) and 236 m (122 mm) because
+a straight chord cannot follow the thrust phase. That matters for sensors sited near the launch
+area (detection a few tenths of a second early or late) and for windows shorter than a node
+interval, which the linear crossing can miss; exact windows on the continuous path are future
+work. The impact miss peaks on the flattest 122 mm shots (3.4-3.7 deg), where range changes
+fastest with elevation, in a head wind: 0.39 % at 8 m/s with 112 elevations, 0.49 % with 96,
+0.76 % with 64. More relative wind azimuths buy nothing measurable: the body axis makes flights
+change smoothly with the wind direction.
 """
 
 from __future__ import annotations

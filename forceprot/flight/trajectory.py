@@ -86,6 +86,7 @@ Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -163,6 +164,12 @@ N_SUMMARY = 9
 FLIGHT_TIMEOUT = -1  # no impact before max_time_s
 FLIGHT_PATH_FULL = -2  # the path buffer is too short for max_time_s / dt_s steps
 
+#: What a flight moves through: ``wind_x_mps``, ``wind_y_mps`` (horizontal wind in the flight
+#: frame [m/s]), ``ground_altitude_m`` (ground above mean sea level [m]), ``drag_mach`` and
+#: ``drag_cd`` (float64 (n,): the drag table, form factor included; see
+#: :func:`~forceprot.flight.drag.drag_coefficient`).
+Air = namedtuple("Air", ["wind_x_mps", "wind_y_mps", "ground_altitude_m", "drag_mach", "drag_cd"])
+
 _BURNOUT_SNAP = 1e-9  # fraction of a step: a grid time this close to burnout is burnout
 # A step whose alignment time constant (at its start) is below this many steps takes the
 # quasi-steady limit b = a_hat: RK4 follows a relaxation of rate 1/tau accurately for
@@ -172,8 +179,7 @@ _QUASI_STEADY_TAU_STEPS = 1.0
 
 @njit(cache=True)
 def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body_axis,
-                turn_rate_per_m, wind_x_mps, wind_y_mps, ground_altitude_m, area_m2, drag_mach,
-                drag_cd):
+                turn_rate_per_m, area_m2, air):
     """Acceleration of the rocket and rate of its body axis.
 
     Parameters
@@ -195,14 +201,10 @@ def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body
     turn_rate_per_m : float
         ``1 / (weathercock_tau_s * WEATHERCOCK_V_REF_MPS)`` [1/m]: the alignment rate
         ``1 / tau`` per m/s of air speed at the reference density.
-    wind_x_mps, wind_y_mps : float
-        Horizontal wind in the flight frame [m/s].
-    ground_altitude_m : float
-        Altitude of the ground above mean sea level [m].
     area_m2 : float
         Drag reference area [m^2]; 0 turns drag off (not the weathercocking).
-    drag_mach, drag_cd : ndarray of float64, shape (n,)
-        Drag table, form factor included (see :func:`~forceprot.flight.drag.drag_coefficient`).
+    air : Air
+        Wind, ground altitude and drag table (:data:`Air`).
 
     Returns
     -------
@@ -212,8 +214,8 @@ def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body
         ``db/dt = (a_hat - (a_hat . b) b) / tau`` [1/s], written without dividing by the air
         speed: ``(v_air - (v_air . b) b) sqrt(rho / RHO_REF) * turn_rate_per_m``.
     """
-    ux = vx_mps - wind_x_mps
-    uy = vy_mps - wind_y_mps
+    ux = vx_mps - air.wind_x_mps
+    uy = vy_mps - air.wind_y_mps
     uz = vz_mps
     u = math.sqrt(ux * ux + uy * uy + uz * uz)
     ax = 0.0
@@ -224,7 +226,7 @@ def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body
     dbz = 0.0
     turning = body_axis and thrust_n > 0.0
     if area_m2 > 0.0 or turning:
-        rho, sound = isa_density_sound_speed(ground_altitude_m + z_m)
+        rho, sound = isa_density_sound_speed(air.ground_altitude_m + z_m)
     else:
         rho, sound = 0.0, 1.0
     if turning:
@@ -240,7 +242,7 @@ def derivatives(z_m, vx_mps, vy_mps, vz_mps, bx, by, bz, mass_kg, thrust_n, body
     if u > 0.0:
         force_n = 0.0 if turning else thrust_n
         if area_m2 > 0.0:
-            cd = drag_coefficient(u / sound, drag_mach, drag_cd)
+            cd = drag_coefficient(u / sound, air.drag_mach, air.drag_cd)
             force_n -= 0.5 * rho * u * u * cd * area_m2
         k = force_n / (mass_kg * u)
         ax += k * ux
@@ -263,8 +265,10 @@ def weathercock_tau(z_m, vx_mps, vy_mps, vz_mps, weathercock_tau_s, wind_x_mps, 
     weathercock_tau_s : float
         Alignment time constant at ``WEATHERCOCK_V_REF_MPS`` and ``WEATHERCOCK_RHO_REF_KG_M3``
         [s].
-    wind_x_mps, wind_y_mps, ground_altitude_m : float
-        As in :func:`derivatives`.
+    wind_x_mps, wind_y_mps : float
+        Horizontal wind in the flight frame [m/s].
+    ground_altitude_m : float
+        Altitude of the ground above mean sea level [m].
 
     Returns
     -------
@@ -282,8 +286,7 @@ def weathercock_tau(z_m, vx_mps, vy_mps, vz_mps, weathercock_tau_s, wind_x_mps, 
 
 
 @njit(cache=True)
-def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rocket, wind_x_mps,
-             wind_y_mps, ground_altitude_m, drag_mach, drag_cd):
+def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rocket, air):
     """One classical Runge-Kutta step of the point-mass equations and the body axis.
 
     Parameters
@@ -305,8 +308,8 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rock
         air-relative velocity (quasi-steady limit; ``b`` then ends the step along ``v_air``).
     rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
         Rocket parameter vector (``ROCKET_*`` indices).
-    wind_x_mps, wind_y_mps, ground_altitude_m, drag_mach, drag_cd
-        As in :func:`derivatives`.
+    air : Air
+        Wind, ground altitude and drag table.
 
     Returns
     -------
@@ -332,26 +335,25 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rock
     half = 0.5 * h_s
 
     a1x, a1y, a1z, d1x, d1y, d1z = derivatives(
-        z, vx, vy, vz, bx, by, bz, m1, thrust, body, turn, wind_x_mps, wind_y_mps,
-        ground_altitude_m, area, drag_mach, drag_cd)
+        z, vx, vy, vz, bx, by, bz, m1, thrust, body, turn, area, air)
     v2x = vx + half * a1x
     v2y = vy + half * a1y
     v2z = vz + half * a1z
     a2x, a2y, a2z, d2x, d2y, d2z = derivatives(
         z + half * vz, v2x, v2y, v2z, bx + half * d1x, by + half * d1y, bz + half * d1z, m2,
-        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+        thrust, body, turn, area, air)
     v3x = vx + half * a2x
     v3y = vy + half * a2y
     v3z = vz + half * a2z
     a3x, a3y, a3z, d3x, d3y, d3z = derivatives(
         z + half * v2z, v3x, v3y, v3z, bx + half * d2x, by + half * d2y, bz + half * d2z, m2,
-        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+        thrust, body, turn, area, air)
     v4x = vx + h_s * a3x
     v4y = vy + h_s * a3y
     v4z = vz + h_s * a3z
     a4x, a4y, a4z, d4x, d4y, d4z = derivatives(
         z + h_s * v3z, v4x, v4y, v4z, bx + h_s * d3x, by + h_s * d3y, bz + h_s * d3z, m4,
-        thrust, body, turn, wind_x_mps, wind_y_mps, ground_altitude_m, area, drag_mach, drag_cd)
+        thrust, body, turn, area, air)
     sixth = h_s / 6.0
     vx1 = vx + sixth * (a1x + 2.0 * a2x + 2.0 * a3x + a4x)
     vy1 = vy + sixth * (a1y + 2.0 * a2y + 2.0 * a3y + a4y)
@@ -361,8 +363,8 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rock
         by1 = by + sixth * (d1y + 2.0 * d2y + 2.0 * d3y + d4y)
         bz1 = bz + sixth * (d1z + 2.0 * d2z + 2.0 * d3z + d4z)
     else:  # quasi-steady (or coasting): the body axis ends along the air-relative velocity
-        bx1 = vx1 - wind_x_mps
-        by1 = vy1 - wind_y_mps
+        bx1 = vx1 - air.wind_x_mps
+        by1 = vy1 - air.wind_y_mps
         bz1 = vz1
     norm = math.sqrt(bx1 * bx1 + by1 * by1 + bz1 * bz1)
     if norm > 0.0:
@@ -555,6 +557,7 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     if rocket[ROCKET_THRUST_N] <= 0.0:
         burn = 0.0  # thrust off: no powered phase, mass is the burnout mass throughout
     apogee = z
+    air = Air(wind_x_mps, wind_y_mps, ground_altitude_m, drag_mach, drag_cd)
     n = 0
     if store:
         path_t_s[0] = t
@@ -583,8 +586,7 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
             body_axis = weathercock_tau(z, vx, vy, vz, tau_ref, wind_x_mps, wind_y_mps,
                                         ground_altitude_m) >= _QUASI_STEADY_TAU_STEPS * h
         x1, y1, z1, vx1, vy1, vz1, bx1, by1, bz1 = rk4_step(
-            t, x, y, z, vx, vy, vz, bx, by, bz, h, powered, body_axis, rocket, wind_x_mps,
-            wind_y_mps, ground_altitude_m, drag_mach, drag_cd)
+            t, x, y, z, vx, vy, vz, bx, by, bz, h, powered, body_axis, rocket, air)
         if powered and t_end == burn:
             summary[SUMMARY_BURNOUT_SPEED_MPS] = math.sqrt(vx1 * vx1 + vy1 * vy1 + vz1 * vz1)
             ux = vx1 - wind_x_mps

@@ -118,7 +118,7 @@ def draw_block(root_seed, block, n_salvos, n_units, inputs):
     Returns
     -------
     draws : ndarray, float64, shape (n_salvos, N_DRAW)
-        Salvos with no launch position have ``draws[s, D_REDRAWN] > MAX_AIM_REDRAWS``.
+        All zero for a salvo with no launch position in range.
     delta, deflection : ndarray, float64, shape (n_salvos, tubes)
     u_kill : ndarray, float64, shape (n_salvos, tubes, n_units, 2)
     """
@@ -129,9 +129,8 @@ def draw_block(root_seed, block, n_salvos, n_units, inputs):
     deflection = np.zeros((n_salvos, tubes))
     u_kill = np.zeros((n_salvos, tubes, n_units, 2))
     for s in range(n_salvos):
-        ok = draw_salvo(inputs.salvo, inputs.aim, inputs.zone, inputs.family, draws[s], delta[s],
-                        deflection[s])
-        if not ok:
-            draws[s, D_REDRAWN] = MAX_AIM_REDRAWS + 1
+        # a salvo with no launch position leaves its row of draws at zero (the kernel skips it)
+        draw_salvo(inputs.salvo, inputs.aim, inputs.zone, inputs.family, draws[s], delta[s],
+                   deflection[s])
         fill_kill_draws(root_seed, block * BLOCK_SALVOS + s, u_kill[s])
     return draws, delta, deflection, u_kill

@@ -84,8 +84,8 @@ def launch_zone_layer(results: Results) -> gpd.GeoDataFrame:
                          "max_standoff_m": [None if custom else threat.max_standoff_m],
                          "source": ["launch_areas layer" if custom else "standoff band"],
                          "rocket": [threat.rocket],
-                         "rocket_min_range_m": [results.compiled.min_range_m],
-                         "rocket_max_range_m": [results.compiled.max_range_m]},
+                         "rocket_min_range_m": [results.compiled.inputs.family.min_range_m],
+                         "rocket_max_range_m": [results.compiled.inputs.family.max_range_m]},
                   [site.launch_zone])
 
 

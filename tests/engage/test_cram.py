@@ -13,6 +13,7 @@ from scipy.optimize import brentq
 
 from forceprot.engage import params as P
 from forceprot.engage.cram import gun_timeline, gun_window_s
+from forceprot.engage.state import Engagements
 
 N_NODES = 2_001
 
@@ -138,8 +139,8 @@ def _timeline(par, order, t_detect, t_open, t_close, u_draw, candidate=None):
     eng_out = np.full((n, 1), P.OUT_NONE, dtype=np.int64)
     eng_shots = np.zeros((n, 1), dtype=np.int64)
     t_kill = np.full((n, 1), np.inf)
-    stats = gun_timeline(0, par, order, cand, td, to, tc, u_kill, eng_t, eng_out, eng_shots,
-                         t_kill)
+    stats = gun_timeline(0, par, order, Engagements(cand, td, to, tc, u_kill, eng_t, eng_out,
+                                                    eng_shots, t_kill))
     return stats, eng_t[:, 0], eng_out[:, 0], eng_shots[:, 0], t_kill[:, 0]
 
 

@@ -13,6 +13,7 @@ from scipy.optimize import brentq
 
 from forceprot.engage import params as P
 from forceprot.engage.patriot import battery_timeline, earliest_intercept_s
+from forceprot.engage.state import Engagements, Flights
 
 N_NODES = 2_001
 
@@ -168,8 +169,9 @@ def _run(par, t0s, t_detect, draws, order=None, candidate=None, far=()):
     eng_out = np.full((n, 1), P.OUT_NONE, dtype=np.int64)
     eng_shots = np.zeros((n, 1), dtype=np.int64)
     t_kill = np.full((n, 1), np.inf)
-    stats = battery_timeline(0, par, order, cand, td, pos, t0, tof, tau, 0.0, 0.0, u_kill,
-                             eng_t, eng_out, eng_shots, t_kill)
+    nan = np.full((n, 1), np.nan)  # window columns: a battery has none
+    eng = Engagements(cand, td, nan, nan, u_kill, eng_t, eng_out, eng_shots, t_kill)
+    stats = battery_timeline(0, par, order, Flights(pos, t0, tof, tau), 0.0, 0.0, eng)
     return stats, eng_t[:, 0], eng_out[:, 0], eng_shots[:, 0], t_kill[:, 0]
 
 

@@ -108,3 +108,30 @@ def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
     fine = np.linspace(tb, t_hit, 4001)
     apogee = max(float(burn.y[2].max()), float(coast.sol(fine)[2].max()))
     return float(x), float(y), t_hit, apogee
+
+
+def interpolate_family_numpy(family, elevation_rad: float, relaz_rad: float,
+                             ) -> tuple[np.ndarray, np.ndarray, float]:
+    """One flight from a family by bilinear interpolation in (elevation, relative wind azimuth),
+    written plainly in numpy: the reference for :func:`forceprot.flight.family.interpolate_family`
+    and the kernel's blend.
+
+    Returns node positions [m] and velocities [m/s], shape (n_nodes, 3), and the time of
+    flight [s].
+    """
+    n_elev, n_relaz = family.tof_s.shape
+    u = float(np.clip((elevation_rad - family.elevation_min_rad) / family.elevation_step_rad,
+                      0.0, n_elev - 1))
+    i0 = min(int(np.floor(u)), n_elev - 2)
+    fe = u - i0
+    i1 = i0 + 1
+    w = float(np.mod(relaz_rad / family.relaz_step_rad, n_relaz))
+    j0 = int(np.floor(w)) % n_relaz
+    fa = w - np.floor(w)
+    j1 = (j0 + 1) % n_relaz
+    weights = np.array([(1 - fe) * (1 - fa), (1 - fe) * fa, fe * (1 - fa), fe * fa])
+    corners = [(i0, j0), (i0, j1), (i1, j0), (i1, j1)]
+    pos = sum(wt * family.node_pos_m[i, j] for wt, (i, j) in zip(weights, corners))
+    vel = sum(wt * family.node_vel_mps[i, j] for wt, (i, j) in zip(weights, corners))
+    tof = sum(wt * family.tof_s[i, j] for wt, (i, j) in zip(weights, corners))
+    return np.asarray(pos), np.asarray(vel), float(tof)

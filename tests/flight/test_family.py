@@ -15,6 +15,7 @@ from forceprot.ballistics import build_family, family_cache_dir, fly, max_range
 from forceprot.catalog.rockets import BUNDLED_ROCKETS
 from forceprot.flight import trajectory
 from forceprot.flight.family import elevation_for_range, interpolate_family, state_at_time
+from tests.flight.reference import interpolate_family_numpy
 
 KEYS = sorted(BUNDLED_ROCKETS)
 N_SAMPLES = 20  # random (elevation, relaz) per case: enough to hit every part of the grid
@@ -39,7 +40,10 @@ CASES = [(k, w) for k in KEYS for w in (0.0, 2.0, 4.0, 8.0)]  # (class, wind [m/
 def _compare(family, key, elevation, relaz):
     """Impact miss [m], worst node miss [m], worst miss between nodes after/in the burnout node
     interval [m], and the direct flight."""
-    pos, vel, tof = family.interpolate(elevation, relaz)
+    pos, vel = np.empty(family.node_pos_m.shape[2:]), np.empty(family.node_pos_m.shape[2:])
+    tof = interpolate_family(family.node_pos_m, family.node_vel_mps, family.tof_s,
+                             family.elevation_min_rad, family.elevation_step_rad,
+                             family.relaz_step_rad, elevation, relaz, pos, vel)
     direct = fly(key, elevation, relaz_rad=relaz, wind_speed_mps=family.wind_speed_mps)
     n = pos.shape[0]
 
@@ -158,7 +162,7 @@ def test_numba_interpolation_matches_numpy_reference(key, u, relaz):
     family = build_family(key, wind_speed_mps=2.0)
     e = family.elevations_rad
     elevation = e[0] + u * (e[-1] - e[0])  # includes clamping outside the grid
-    pos, vel, tof = family.interpolate(elevation, relaz)
+    pos, vel, tof = interpolate_family_numpy(family, elevation, relaz)
     n_nodes = family.node_pos_m.shape[2]
     out_pos, out_vel = np.empty((n_nodes, 3)), np.empty((n_nodes, 3))
     tof_nb = interpolate_family(family.node_pos_m, family.node_vel_mps, family.tof_s,
