@@ -22,6 +22,11 @@ END = "<!-- figures:end -->"
 CASES = ("throughput", "reference", "scaling", "answer", "profile")
 
 
+def _threading(d: dict) -> str:
+    """How blocks ran in parallel (results before the thread pool name numba's layer)."""
+    return d.get("threading") or f"numba threading layer {d.get('threading_layer')}"
+
+
 def _load(results: Path) -> dict[str, dict]:
     docs = {}
     for case in CASES:
@@ -78,7 +83,7 @@ def _throughput(d: dict) -> str:
            f"Load-independent figures: {d['rockets_per_cpu_s_1_thread']:,.0f} rockets per "
            f"CPU-second on 1 thread; the same work costs "
            f"{1 / d['cpu_efficiency_all_threads']:.3f}x "
-           f"the CPU time on {n} threads (numba threading layer {d['threading_layer']}).", "",
+           f"the CPU time on {n} threads ({_threading(d)}).", "",
            _table(["threads", "best", "median"], rows)]
     comp = d.get("compile")
     if comp:
