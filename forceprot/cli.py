@@ -169,8 +169,8 @@ def run(
         from forceprot.outputs.writer import run_output_names
         from forceprot.outputs.files import prepare_out_dir
 
-        # refuse before spending the time
-        prepare_out_dir(out, run_output_names(gpkg=gpkg), overwrite=overwrite)
+        # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
+        prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
