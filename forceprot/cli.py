@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forceprot.errors import ForceprotError
+from forceprot.signals import install_signal_handlers
 
 app = typer.Typer(
     name="forceprot",
@@ -548,6 +549,7 @@ def main() -> None:  # pragma: no cover - console entry point (tests drive ``app
     argument, an unknown command) is one line on stderr with exit code 2, as every other bad
     input is."""
     usage_error = _click_exception("UsageError")
+    install_signal_handlers()  # SIGTERM and SIGHUP unwind through the writers' cleanup too
     try:
         code = app(standalone_mode=False)
     except usage_error as exc:
