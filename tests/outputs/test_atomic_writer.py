@@ -176,6 +176,17 @@ def test_stale_temps_of_dead_processes_are_removed(tmp_path: Path) -> None:
     assert remove_stale_temps(tmp_path) == []
 
 
+def test_family_cache_write_clears_a_killed_builders_temp(tmp_path: Path) -> None:
+    from forceprot import ballistics
+
+    family = ballistics.build_family("107mm", wind_speed_mps=3.0, ground_altitude_m=40.0,
+                                     n_elevations=6, n_relaz=4, n_nodes=9)
+    stale = tmp_path / f".family-x.npz.{TEMP_TAG}.{files._host()}.{_dead_pid()}.0badf00d.npz"
+    stale.write_bytes(b"partial")
+    ballistics._store_family(tmp_path / "family-x.npz", "key", family)
+    assert [p.name for p in tmp_path.iterdir()] == ["family-x.npz"]
+
+
 # --- real processes --------------------------------------------------------------------------
 
 #: A process writing a set of files whose writers report progress and wait on a file, and which
@@ -278,3 +289,24 @@ def test_two_processes_into_one_folder_exactly_one_wins(tmp_path: Path) -> None:
     assert sorted(contents) == sorted([f"{n}.txt" for n in "abcdefgh"] + ["leak_grid.geojson"])
     assert set("".join(contents.values())) == {winner}, "the winner's set was mixed or replaced"
     assert sorted(p.name for p in work.iterdir()) == ["out"]
+
+
+@pytest.mark.slow
+def test_sigterm_during_run_out_leaves_nothing(tmp_path: Path) -> None:
+    """The real command: SIGTERM while ``run --out`` writes its files; exit 143, no folder, no
+    temp (before the fix: an empty out folder and hidden partial files)."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "forceprot", "run",
+                             str(ROOT / "sites" / "taji.toml"), "--salvos", "512", "--out",
+                             str(out), "--gpkg"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 300.0  # a cold numba cache compiles first
+    while not any(TEMP_TAG in p.name for p in tmp_path.iterdir()):
+        assert proc.poll() is None, f"finished before writing was caught: {proc.returncode}"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr, stderr
+    assert list(tmp_path.iterdir()) == [], [p.name for p in tmp_path.iterdir()]
