@@ -19,7 +19,7 @@ import pytest
 
 from forceprot.errors import OutputError
 from forceprot.outputs import files
-from forceprot.outputs.files import (TEMP_TAG, atomic_file, remove_stale_temps, staged_dir,
+from forceprot.outputs.files import (TEMP_TAG, atomic_file, remove_stale_temps,
                                      write_file_set)
 
 ROOT = Path(__file__).resolve().parents[2]
