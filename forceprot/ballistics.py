@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -582,22 +581,18 @@ def _load_family(path: Path, key: str, shape: tuple[int, int, int]) -> Trajector
 
 
 def _store_family(path: Path, key: str, family: TrajectoryFamily) -> None:
-    """Write a family to the cache atomically (temp file, then ``os.replace``); errors skip."""
+    """Write a family to the cache atomically (:func:`forceprot.outputs.files.atomic_file`,
+    which also clears temps of killed processes); an unwritable cache only costs a rebuild."""
+    from forceprot.outputs.files import atomic_file
+
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError:
+        with atomic_file(path, overwrite=True) as tmp:  # same key, same family: last one wins
+            with open(tmp, "wb") as handle:
+                np.savez(handle, key=np.array(key),
+                         **{name: getattr(family, name) for name in _FAMILY_ARRAYS},
+                         **{name: np.float64(getattr(family, name)) for name in _FAMILY_SCALARS})
+    except (OSError, OutputError):
         return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, key=np.array(key),
-                     **{name: getattr(family, name) for name in _FAMILY_ARRAYS},
-                     **{name: np.float64(getattr(family, name)) for name in _FAMILY_SCALARS})
-        os.replace(tmp_name, path)
-    except OSError:
-        Path(tmp_name).unlink(missing_ok=True)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 # ----------------------------------------------------------------- family build
@@ -927,7 +922,8 @@ def write_path(solution: TrajectorySolution, path: str | os.PathLike, *,
         The solved flight.
     path : str or os.PathLike
         Target file, ``.csv`` or ``.json``. Written to a temporary file beside it, then moved
-        into place (``os.replace``), so a reader never sees half a file.
+        into place (:func:`forceprot.outputs.files.atomic_file`), so a reader never sees half
+        a file.
     overwrite : bool
         False refuses to replace an existing file.
 
@@ -953,10 +949,11 @@ def write_path(solution: TrajectorySolution, path: str | os.PathLike, *,
                           value=str(target))
     traj = solution.path
     table = np.column_stack([traj.t_s, traj.pos_m, traj.vel_mps])
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                    dir=target.parent)
+    from forceprot.outputs.files import atomic_file
+
     try:
-        with os.fdopen(fd, "w", newline="") as handle:
+        with atomic_file(target, overwrite=overwrite) as tmp, \
+                open(tmp, "w", newline="") as handle:
             if suffix == ".csv":
                 np.savetxt(handle, table, delimiter=",", fmt="%.9g",
                            header=",".join(_PATH_COLUMNS), comments="")
@@ -970,12 +967,9 @@ def write_path(solution: TrajectorySolution, path: str | os.PathLike, *,
                 }
                 json.dump(document, handle, indent=1)
                 handle.write("\n")
-        os.replace(tmp_name, target)
+    except OutputError as err:
+        raise OutputError(err.message, field="path", value=str(target)) from None
     except OSError as err:
-        Path(tmp_name).unlink(missing_ok=True)
         raise OutputError(f"cannot write: {err.strerror or err}", field="path",
                           value=str(target)) from None
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
     return target

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forceprot.errors import ForceprotError
+from forceprot.signals import install_signal_handlers
 
 app = typer.Typer(
     name="forceprot",
@@ -169,8 +170,8 @@ def run(
         from forceprot.outputs.writer import run_output_names
         from forceprot.outputs.files import prepare_out_dir
 
-        # refuse before spending the time
-        prepare_out_dir(out, run_output_names(gpkg=gpkg), overwrite=overwrite)
+        # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
+        prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
@@ -548,6 +549,7 @@ def main() -> None:  # pragma: no cover - console entry point (tests drive ``app
     argument, an unknown command) is one line on stderr with exit code 2, as every other bad
     input is."""
     usage_error = _click_exception("UsageError")
+    install_signal_handlers()  # SIGTERM and SIGHUP unwind through the writers' cleanup too
     try:
         code = app(standalone_mode=False)
     except usage_error as exc:

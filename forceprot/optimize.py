@@ -68,7 +68,7 @@ from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prep
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec, worker_cached
 from forceprot.errors import ForceprotError, GeometryError, ScenarioError
 from forceprot.geo import MAX_UNIT_DISTANCE_M, SiteGeometry
-from forceprot.outputs.files import atomic_path, atomic_write_text, prepare_out_dir
+from forceprot.outputs.files import write_file_set
 from forceprot.results import Results
 from forceprot.stats import Z95, Estimate, mean_estimate
 
@@ -1290,37 +1290,34 @@ def write_optimization_outputs(result: OptimizationResult, out_dir: Path, *,
                                overwrite: bool = False) -> list[Path]:
     """Write ``placements.geojson`` (EPSG:4326), ``placements.toml``, ``improvement.png``,
     ``optimize.json`` and the run outputs of the chosen layout
-    (:func:`forceprot.outputs.writer.write_run_outputs`). Checks every target first."""
+    (:func:`forceprot.outputs.writer.run_writers`), all or nothing, through
+    :func:`forceprot.outputs.files.write_file_set`.
+
+    Raises
+    ------
+    OutputError
+        As :func:`forceprot.outputs.writer.write_run_outputs`; nothing is written then.
+    """
     import geopandas as gpd
 
     from forceprot.outputs.layers import write_geojson
-    from forceprot.outputs.writer import write_run_outputs
-
-    out_dir = prepare_out_dir(out_dir, optimize_output_names(), overwrite=overwrite)
-    written = list(write_run_outputs(result.results, out_dir, overwrite=overwrite))
+    from forceprot.outputs.writer import run_writers
 
     rows = result.placements()
     gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon"] for r in rows],
                                                              [r["lat"] for r in rows]),
                            crs="EPSG:4326")
-    path = out_dir / "placements.geojson"
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        write_geojson(gdf, tmp, layer="placements")
-    written.append(path)
-
-    path = out_dir / "placements.toml"
-    atomic_write_text(path, placements_toml(result), overwrite=overwrite)
-    written.append(path)
-
-    path = out_dir / "improvement.png"
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        plot_improvement(result, tmp)
-    written.append(path)
-
-    path = out_dir / "optimize.json"
-    atomic_write_text(path, json.dumps(result.summary(), indent=2) + "\n", overwrite=overwrite)
-    written.append(path)
-    return written
+    toml = placements_toml(result)
+    summary = json.dumps(result.summary(), indent=2) + "\n"
+    writers = {
+        "placements.geojson": lambda p: write_geojson(gdf, p, layer="placements"),
+        "placements.toml": lambda p: p.write_text(toml, encoding="utf-8"),
+        "improvement.png": lambda p: plot_improvement(result, p),
+        "optimize.json": lambda p: p.write_text(summary, encoding="utf-8"),
+        **run_writers(result.results),
+    }
+    return write_file_set(out_dir, writers, overwrite=overwrite,
+                          replaceable=optimize_output_names())
 
 
 def plot_improvement(result: OptimizationResult, path: Path) -> None:

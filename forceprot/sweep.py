@@ -29,7 +29,7 @@ from pydantic import AliasChoices, BaseModel
 
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec
 from forceprot.errors import ScenarioError
-from forceprot.outputs.files import atomic_path, prepare_out_dir
+from forceprot.outputs.files import write_file_set
 from forceprot.scenario import Scenario
 
 __all__ = [
@@ -451,36 +451,33 @@ def sweep_output_names() -> list[str]:
 
 def write_sweep_outputs(result: SweepResult, out_dir: Path, *,
                         overwrite: bool = False) -> tuple[list[Path], list[str]]:
-    """Write ``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``.
+    """Write ``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``, all
+    or nothing, through :func:`forceprot.outputs.files.write_file_set`.
 
     Returns
     -------
     written : list of Path
     notes : list of str
         What was left out and why (Parquet without pyarrow).
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be written or replaced; nothing is written then.
     """
     names = sweep_output_names()
-    out_dir = prepare_out_dir(out_dir, names, overwrite=overwrite)
-    written, notes = [], []
-    path = out_dir / "sweep.csv"
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        result.table.to_csv(tmp, index=False)
-    written.append(path)
+    notes = []
+    writers = {"sweep.csv": lambda p: result.table.to_csv(p, index=False)}
     if "sweep.parquet" in names:
-        path = out_dir / "sweep.parquet"
         table = result.table.copy()
         for col in table.columns:  # a swept column mixing strings and numbers: store as text
             if table[col].dtype == object:
                 table[col] = table[col].astype(str)
-        with atomic_path(path, overwrite=overwrite) as tmp:
-            table.to_parquet(tmp, index=False)
-        written.append(path)
+        writers["sweep.parquet"] = lambda p: table.to_parquet(p, index=False)
     else:
         notes.append("sweep.parquet not written: pyarrow is not installed (CSV only)")
-    path = out_dir / "sweep.png"
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        plot_sweep(result, tmp)
-    written.append(path)
+    writers["sweep.png"] = lambda p: plot_sweep(result, p)
+    written = write_file_set(out_dir, writers, overwrite=overwrite, replaceable=SWEEP_OUTPUTS)
     return written, notes
 
 

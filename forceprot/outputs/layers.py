@@ -34,6 +34,7 @@ __all__ = [
     "base_layer",
     "coarsen_grid",
     "coverage_grid_layer",
+    "defence_envelopes_layer",
     "defences_layer",
     "impacts_layer",
     "launch_risk_layer",
@@ -91,8 +92,8 @@ def launch_zone_layer(results: Results) -> gpd.GeoDataFrame:
 
 # --- defences --------------------------------------------------------------------------------
 
-#: Feature kinds of the ``defences`` layer, in drawing order.
-DEFENCE_FEATURES = ("unit", "sensor_coverage", "engagement_envelope", "defended_area")
+#: Feature kinds of the ``defence_envelopes`` layer, in drawing order.
+DEFENCE_FEATURES = ("sensor_coverage", "engagement_envelope", "defended_area")
 
 
 def _disk(xy, radius_m: float):
@@ -132,29 +133,50 @@ def unit_envelopes_m(compiled, u: int) -> dict[str, tuple]:
     return out
 
 
-_INTEGER_PROPERTIES = ("magazine_rounds", "rounds_per_engagement", "interceptors", "kills",
-                       "salvos_magazine_exhausted")
+#: Columns of the ``defences`` layer and their dtypes: counts are nullable integers (a gun has no
+#: interceptors, a battery no magazine), so they stay integers in every file, never ``1550.0``.
+DEFENCE_COLUMNS = {
+    "name": "object", "kind": "object", "lon": "float64", "lat": "float64",
+    "p_kill": "float64", "reaction_s": "float64", "sensor_range_m": "float64",
+    "defended_radius_m": "float64", "max_range_m": "float64", "min_height_m": "float64",
+    "engage_s": "float64", "magazine_rounds": "Int64", "rounds_per_engagement": "Int64",
+    "min_intercept_range_m": "float64", "max_intercept_range_m": "float64",
+    "min_intercept_alt_m": "float64", "max_intercept_alt_m": "float64",
+    "interceptors": "Int64", "doctrine": "object", "engagements_per_salvo": "float64",
+    "kills": "Int64", "kill_share_of_threatening": "float64",
+    "kill_share_of_threatening_lo": "float64", "kill_share_of_threatening_hi": "float64",
+    "salvos_magazine_exhausted": "Int64",
+}
+#: Columns of the ``defence_envelopes`` layer and their dtypes.
+ENVELOPE_COLUMNS = {
+    "feature": "object", "name": "object", "kind": "object", "inner_radius_m": "float64",
+    "outer_radius_m": "float64", "height_m": "float64",
+}
+
+
+def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
+    """Rows as a frame with exactly ``columns`` and their dtypes, also when there are no rows
+    (a base without defences still gets its layers, with the same fields)."""
+    frame = pd.DataFrame(rows, columns=list(columns))  # missing and NaN values become null
+    return frame.astype(columns)
 
 
 def defences_layer(results: Results) -> gpd.GeoDataFrame:
-    """``defences``: each unit as a point with its parameters and run figures, and its envelopes.
+    """``defences``: each unit as a point with its parameters and run figures.
 
-    The ``feature`` property says what a row is: ``unit`` (point), ``sensor_coverage``,
-    ``engagement_envelope`` or ``defended_area`` (polygons; see :func:`unit_envelopes_m`).
-    Envelope rows carry ``inner_radius_m``, ``outer_radius_m`` and ``height_m`` (the height the
-    envelope is drawn at, where it applies).
+    Empty (but with every column) for a base without defences. Envelopes are in
+    :func:`defence_envelopes_layer`, so each layer holds one geometry type.
     """
     compiled = results.compiled
     site = compiled.prepared.site
     rows: list[dict] = []
-    geoms = []
     unit_results = results.unit_results
     for u, unit in enumerate(compiled.prepared.scenario.defence):
         lon, lat = site.xy_to_lonlat(site.unit_xy_m[u, 0], site.unit_xy_m[u, 1])
         ur = unit_results[u]
         gun = unit.kind == "cram"
-        row = {
-            "feature": "unit", "name": unit.name, "kind": unit.kind,
+        rows.append({
+            "name": unit.name, "kind": unit.kind,
             "lon": float(lon), "lat": float(lat),
             "p_kill": unit.p_kill, "reaction_s": unit.reaction_s,
             "sensor_range_m": unit.sensor_range_m if gun else unit.radar_range_m,
@@ -176,17 +198,27 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
             "kill_share_of_threatening_lo": ur.kill_share.lo,
             "kill_share_of_threatening_hi": ur.kill_share.hi,
             "salvos_magazine_exhausted": ur.salvos_exhausted,
-        }
-        rows.append(row)
-        geoms.append(shapely.Point(site.unit_xy_m[u]))
+        })
+    return _frame(site, _typed(rows, DEFENCE_COLUMNS), shapely.points(site.unit_xy_m[:len(rows)]))
+
+
+def defence_envelopes_layer(results: Results) -> gpd.GeoDataFrame:
+    """``defence_envelopes``: each unit's envelopes as (multi)polygons (:func:`unit_envelopes_m`).
+
+    ``feature`` says which: ``sensor_coverage``, ``engagement_envelope`` or ``defended_area``.
+    ``inner_radius_m``, ``outer_radius_m``; ``height_m`` is the height the envelope is drawn at,
+    where it applies. Empty (with every column) for a base without defences.
+    """
+    compiled = results.compiled
+    site = compiled.prepared.site
+    rows: list[dict] = []
+    geoms = []
+    for u, unit in enumerate(compiled.prepared.scenario.defence):
         for feature, (geom, inner, outer, height) in unit_envelopes_m(compiled, u).items():
             rows.append({"feature": feature, "name": unit.name, "kind": unit.kind,
                          "inner_radius_m": inner, "outer_radius_m": outer, "height_m": height})
             geoms.append(geom)
-    frame = pd.DataFrame(rows)  # missing and NaN values are written as null
-    for col in _INTEGER_PROPERTIES:
-        frame[col] = frame[col].astype("Int64")
-    return _frame(site, frame, geoms)
+    return _frame(site, _typed(rows, ENVELOPE_COLUMNS), geoms)
 
 
 # --- grids -----------------------------------------------------------------------------------
@@ -398,6 +430,7 @@ def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         "launch_zone": launch_zone_layer(results),
         "leak_grid": leak_grid_layer(results),
         "launch_risk": launch_risk_layer(results),
+        "defence_envelopes": defence_envelopes_layer(results),
         "defences": defences_layer(results),
         "impacts": impacts_layer(results),
     }
@@ -432,25 +465,52 @@ def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
 # --- writers ---------------------------------------------------------------------------------
 
 
+#: Geometry type of each layer when it has no features to show it (a base without defences).
+EMPTY_LAYER_GEOMETRY = {"defences": "Point", "defence_envelopes": "MultiPolygon",
+                        "impacts": "Point"}
+
+
+def _geometry_options(frame: gpd.GeoDataFrame, layer: str) -> dict:
+    """pyogrio options giving the layer exactly one geometry type.
+
+    Polygons and multipolygons together (a cell clipped into two parts) are all written as
+    multipolygons; points and polygons together are a bug in the layer, not a file to write.
+    """
+    kinds = set(frame.geom_type.dropna())
+    if not kinds:
+        return {"geometry_type": EMPTY_LAYER_GEOMETRY.get(layer, "Unknown")}
+    families = {k.removeprefix("Multi") for k in kinds}
+    if len(families) > 1:
+        raise ValueError(f"layer {layer!r} mixes geometry types {sorted(kinds)}")
+    return {"promote_to_multi": len(kinds) > 1}
+
+
 def write_geojson(frame: gpd.GeoDataFrame, path: Path, *, layer: str) -> None:
-    """Write ``frame`` as RFC 7946 GeoJSON (EPSG:4326, counter-clockwise exteriors, no CRS member).
+    """Write ``frame`` as RFC 7946 GeoJSON (EPSG:4326, counter-clockwise exteriors, no CRS member),
+    with one geometry type (see :func:`_geometry_options`).
 
     Parameters
     ----------
     frame : GeoDataFrame
         In EPSG:4326.
     path : Path
-        Target file (callers pass a temp path and move it into place).
+        Target file (callers pass a path in a staged folder that is committed whole).
     layer : str
         The collection's ``name``.
     """
     frame.to_file(path, driver="GeoJSON", engine="pyogrio", layer=layer,
                   layer_options={"RFC7946": "YES",
                                  "COORDINATE_PRECISION": str(COORDINATE_PRECISION),
-                                 "SIGNIFICANT_FIGURES": str(SIGNIFICANT_FIGURES)})
+                                 "SIGNIFICANT_FIGURES": str(SIGNIFICANT_FIGURES)},
+                  **_geometry_options(frame, layer))
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write every layer into one GeoPackage, one table each, named as the dict keys."""
+    """Write every layer into one GeoPackage, one table each, named as the dict keys, with its
+    QGIS style as the default (:func:`forceprot.outputs.styles.add_layer_styles`)."""
+    from forceprot.outputs.styles import add_layer_styles
+
     for name, frame in layers.items():
-        frame.to_file(path, driver="GPKG", engine="pyogrio", layer=name)
+        frame.to_file(path, driver="GPKG", engine="pyogrio", layer=name,
+                      **_geometry_options(frame, name))
+    add_layer_styles(path, layers)

@@ -1,32 +1,37 @@
 """Write a run's (or a coverage map's) outputs into a folder, all or nothing.
 
-Every target is checked before anything is written (:func:`prepare_out_dir`: the folder can be
-written, no file would be replaced without ``overwrite``). Each file is then written to a temp
-file beside its target; only when every one is complete are they moved into place, so a failure
-part-way leaves the folder as it was.
+Every target is checked before the simulation starts (:func:`forceprot.outputs.files.prepare_out_dir`)
+and again at commit: the files are written into a hidden sibling folder that becomes the output
+folder only once every one is complete (:func:`forceprot.outputs.files.write_file_set`). A failure
+or a signal part-way leaves the folder as it was; ``overwrite`` replaces an earlier run's folder
+whole, so none of its files survive beside the new ones.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Callable
 
-from forceprot.outputs.files import atomic_path, atomic_write_text, prepare_out_dir
+from forceprot.outputs.files import atomic_write_text, write_file_set
 from forceprot.results import Results
 
 __all__ = ["COVERAGE_OUTPUTS", "GPKG_OUTPUT", "RUN_LAYERS", "RUN_OUTPUTS", "run_output_names",
-           "write_coverage_outputs", "write_run_outputs", "write_summary"]
+           "run_writers", "write_coverage_outputs", "write_run_outputs", "write_summary"]
 
-#: GeoJSON layers of a run, in drawing order; each is also a table of the GeoPackage.
-RUN_LAYERS = ["base", "launch_zone", "leak_grid", "launch_risk", "defences", "impacts"]
+#: GeoJSON layers of a run, in drawing order; each is also a table of the GeoPackage. Each holds
+#: one geometry type: ``defences`` the units (points), ``defence_envelopes`` their sensor,
+#: engagement and defended areas (polygons).
+RUN_LAYERS = ["base", "launch_zone", "leak_grid", "launch_risk", "defence_envelopes", "defences",
+              "impacts"]
 #: Files ``forceprot run --out DIR`` writes.
 RUN_OUTPUTS = ["summary.json", "report.md", "map.png"] + [f"{n}.geojson" for n in RUN_LAYERS]
 #: The GeoPackage ``forceprot run --out DIR --gpkg`` adds.
 GPKG_OUTPUT = "forceprot.gpkg"
 #: Files ``forceprot coverage --out DIR`` writes.
 COVERAGE_OUTPUTS = ["coverage_grid.geojson", "coverage.json", "coverage.png"]
+
+Writers = dict[str, Callable[[Path], object]]
 
 
 def run_output_names(*, gpkg: bool = False) -> list[str]:
@@ -40,14 +45,27 @@ def write_summary(results: Results, path: Path, *, overwrite: bool = True) -> Pa
     return path
 
 
-def _write_all(out_dir: Path, writers: dict[str, Callable[[Path], None]], *,
-               overwrite: bool) -> list[Path]:
-    """Call each ``writers[name](temp_path)``; move every temp file into place once all are done."""
-    out_dir = prepare_out_dir(out_dir, list(writers), overwrite=overwrite)
-    with contextlib.ExitStack() as stack:
-        for name, write in writers.items():
-            write(stack.enter_context(atomic_path(out_dir / name, overwrite=overwrite)))
-    return [out_dir / name for name in writers]
+def run_writers(results: Results, *, gpkg: bool = False) -> Writers:
+    """``{file name: write(path)}`` for every run output, for :func:`write_file_set` (commands
+    that write a run beside their own files merge this with theirs)."""
+    from forceprot.outputs.layers import run_layers, top_launch_areas, write_geojson, write_gpkg
+    from forceprot.outputs.mapplot import render_run_map
+    from forceprot.outputs.report import run_report_markdown
+
+    layers = run_layers(results)
+    top = top_launch_areas(results)
+    report = run_report_markdown(results, top_launch=top, map_name="map.png")
+    summary = json.dumps(results.summary(), indent=2) + "\n"
+    writers: Writers = {
+        "summary.json": lambda p: p.write_text(summary, encoding="utf-8"),
+        "report.md": lambda p: p.write_text(report, encoding="utf-8"),
+        "map.png": lambda p: render_run_map(results, p, top_launch=top),
+    }
+    for name in RUN_LAYERS:
+        writers[f"{name}.geojson"] = lambda p, name=name: write_geojson(layers[name], p, layer=name)
+    if gpkg:
+        writers[GPKG_OUTPUT] = lambda p: write_gpkg(layers, p)
+    return writers
 
 
 def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = False,
@@ -59,9 +77,10 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
     results : Results
         The run.
     out_dir : Path
-        Folder; created if its parent exists.
+        Folder; created at commit if its parent exists. Must be absent or empty, or hold only
+        an earlier run's files with ``overwrite``.
     overwrite : bool
-        Replace existing files of the same names.
+        Replace an earlier run's folder whole (a GeoPackage it held goes too).
     gpkg : bool
         Also write :data:`GPKG_OUTPUT` with every layer as a named table.
 
@@ -73,28 +92,11 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
     Raises
     ------
     OutputError
-        The folder cannot be written, or a file exists and ``overwrite`` is False; nothing is
-        written then.
+        The folder cannot be written, holds files a run does not write, or (without
+        ``overwrite``) is not empty at commit time; nothing is written then.
     """
-    from forceprot.outputs.layers import run_layers, top_launch_areas, write_geojson, write_gpkg
-    from forceprot.outputs.mapplot import render_run_map
-    from forceprot.outputs.report import run_report_markdown
-
-    prepare_out_dir(out_dir, run_output_names(gpkg=gpkg), overwrite=overwrite)
-    layers = run_layers(results)
-    top = top_launch_areas(results)
-    report = run_report_markdown(results, top_launch=top, map_name="map.png")
-    summary = json.dumps(results.summary(), indent=2) + "\n"
-    writers: dict[str, Callable[[Path], None]] = {
-        "summary.json": lambda p: p.write_text(summary, encoding="utf-8"),
-        "report.md": lambda p: p.write_text(report, encoding="utf-8"),
-        "map.png": lambda p: render_run_map(results, p, top_launch=top),
-    }
-    for name in RUN_LAYERS:
-        writers[f"{name}.geojson"] = lambda p, name=name: write_geojson(layers[name], p, layer=name)
-    if gpkg:
-        writers[GPKG_OUTPUT] = lambda p: write_gpkg(layers, p)
-    return _write_all(out_dir, writers, overwrite=overwrite)
+    return write_file_set(out_dir, run_writers(results, gpkg=gpkg), overwrite=overwrite,
+                          replaceable=run_output_names(gpkg=True))
 
 
 def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
@@ -108,10 +110,9 @@ def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) 
     from forceprot.outputs.layers import coverage_grid_layer, write_geojson
     from forceprot.outputs.mapplot import render_coverage_map
 
-    prepare_out_dir(out_dir, COVERAGE_OUTPUTS, overwrite=overwrite)
     grid = coverage_grid_layer(coverage)
     summary = json.dumps(coverage.summary(), indent=2) + "\n"
-    return _write_all(out_dir, {
+    return write_file_set(out_dir, {
         "coverage_grid.geojson": lambda p: write_geojson(grid, p, layer="coverage_grid"),
         "coverage.json": lambda p: p.write_text(summary, encoding="utf-8"),
         "coverage.png": lambda p: render_coverage_map(coverage, p),

@@ -45,10 +45,12 @@ EXPECTED_PROPERTIES = {
     "launch_risk": {"cell", "salvos", "share_of_salvos", "leakers_per_salvo",
                     "leakers_per_salvo_lo", "leakers_per_salvo_hi", "threatening_per_salvo",
                     "distance_to_base_m", "area_in_zone_m2", "centre_lon", "centre_lat"},
-    "defences": {"feature", "name", "kind", "lon", "lat", "p_kill", "reaction_s",
+    "defences": {"name", "kind", "lon", "lat", "p_kill", "reaction_s",
                  "sensor_range_m", "defended_radius_m", "max_range_m", "min_height_m",
                  "min_intercept_range_m", "max_intercept_range_m", "engagements_per_salvo",
-                 "kill_share_of_threatening", "inner_radius_m", "outer_radius_m", "height_m"},
+                 "kill_share_of_threatening", "magazine_rounds", "kills"},
+    "defence_envelopes": {"feature", "name", "kind", "inner_radius_m", "outer_radius_m",
+                          "height_m"},
     "impacts": {"salvo", "tube", "inside", "defended", "intercepted", "leaked", "kill_unit",
                 "kill_t_s", "t_launch_s", "t_impact_s", "first_detect_t_s", "warning_s",
                 "apogee_m", "launch_lon", "launch_lat", "aim_lon", "aim_lat"},
@@ -160,12 +162,13 @@ def test_launch_risk_adds_up_to_the_run(run_dir: Path, site) -> None:
 def test_defences_points_and_envelopes(run_dir: Path, site) -> None:
     scenario = prepare_scenario(SITES / "taji.toml").scenario
     frame = gpd.read_file(run_dir / "defences.geojson")
-    local = frame.to_crs(site.local_crs)
+    local = gpd.read_file(run_dir / "defence_envelopes.geojson").to_crs(site.local_crs)
+    assert sorted(frame["name"]) == sorted(u.name for u in scenario.defence)
     for unit in scenario.defence:
-        rows = frame[frame["name"] == unit.name]
-        assert set(rows["feature"]) == {"unit", "sensor_coverage", "engagement_envelope",
+        rows = local[local["name"] == unit.name]
+        assert set(rows["feature"]) == {"sensor_coverage", "engagement_envelope",
                                         "defended_area"}
-        point = rows[rows["feature"] == "unit"].iloc[0]
+        point = frame[frame["name"] == unit.name].iloc[0]
         assert point.geometry.geom_type == "Point"
         assert abs(point.geometry.x - unit.lon) < 1e-6 and abs(point.geometry.y - unit.lat) < 1e-6
         assert point["p_kill"] == unit.p_kill
@@ -187,11 +190,68 @@ def test_defences_points_and_envelopes(run_dir: Path, site) -> None:
 
 def test_geopackage_has_every_layer_as_a_named_table(run_dir: Path) -> None:
     layers = dict(pyogrio.list_layers(run_dir / "forceprot.gpkg"))
-    assert sorted(layers) == sorted(RUN_LAYERS)
+    assert sorted(layers) == sorted(RUN_LAYERS + ["layer_styles"])
     for name in RUN_LAYERS:
         table = gpd.read_file(run_dir / "forceprot.gpkg", layer=name)
         assert table.crs.to_epsg() == 4326
         assert len(table) == len(gpd.read_file(run_dir / f"{name}.geojson")), name
+
+
+#: Properties that hold counts: integers in every file (``1550``, never ``1550.0``).
+COUNT_PROPERTIES = {
+    "defences": {"magazine_rounds", "rounds_per_engagement", "interceptors", "kills",
+                 "salvos_magazine_exhausted"},
+    "leak_grid": {"cell", "impacts", "leakers"},
+    "launch_risk": {"cell", "salvos"},
+    "impacts": {"salvo", "tube"},
+}
+
+
+@pytest.mark.parametrize("layer", RUN_LAYERS)
+def test_each_layer_has_one_geometry_type_and_integer_counts(run_dir: Path, layer: str) -> None:
+    doc = json.loads((run_dir / f"{layer}.geojson").read_text())
+    kinds = {f["geometry"]["type"] for f in doc["features"]}
+    assert len(kinds) == 1, f"{layer}.geojson mixes {sorted(kinds)}"
+    (kind,) = kinds
+    for source in (run_dir / f"{layer}.geojson", run_dir / "forceprot.gpkg"):
+        info = pyogrio.read_info(source, layer=layer)
+        assert info["geometry_type"] == kind, f"{source.name}:{layer}: {info['geometry_type']}"
+        types = dict(zip(info["fields"], info["ogr_types"]))
+        for col in COUNT_PROPERTIES.get(layer, ()):
+            assert types[col] in ("OFTInteger", "OFTInteger64"), f"{source.name}:{layer}.{col}"
+    for col in COUNT_PROPERTIES.get(layer, ()):  # written as JSON integers, not 1550.0
+        values = [f["properties"][col] for f in doc["features"]
+                  if f["properties"][col] is not None]
+        assert all(isinstance(v, int) for v in values), f"{layer}.{col}: {values[:3]}"
+
+
+def test_geopackage_carries_a_qgis_style_for_every_layer(run_dir: Path) -> None:
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    con = sqlite3.connect(run_dir / "forceprot.gpkg")
+    try:
+        columns = [row[1] for row in con.execute("PRAGMA table_info(layer_styles)")]
+        rows = con.execute("SELECT f_table_name, f_geometry_column, styleQML, useAsDefault "
+                           "FROM layer_styles").fetchall()
+        contents = {r[0]: r[1] for r in con.execute(
+            "SELECT table_name, data_type FROM gpkg_contents")}
+        geometry_columns = dict(con.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    finally:
+        con.close()
+    assert set(columns) >= {"f_table_catalog", "f_table_schema", "f_table_name",
+                            "f_geometry_column", "styleName", "styleQML", "styleSLD",
+                            "useAsDefault", "description", "owner", "ui", "update_time"}
+    assert contents["layer_styles"] == "attributes"
+    assert sorted(r[0] for r in rows) == sorted(RUN_LAYERS)
+    for table, geom_col, qml, default in rows:
+        assert geom_col == geometry_columns[table], table
+        assert default == 1, table
+        root = ET.fromstring(qml.split(">", 1)[1])  # after the DOCTYPE
+        assert root.tag == "qgis" and root.find("renderer-v2") is not None, table
+    labelled = {r[0] for r in rows if "<labeling" in r[2]}
+    assert {"base", "defences"} <= labelled
 
 
 def test_map_is_a_sensible_png(run_dir: Path) -> None:
@@ -239,7 +299,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, small_results, monkeypatc
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="disk full"):
         write_run_outputs(small_results, out, gpkg=True)
-    assert list(out.iterdir()) == [], "a failed run left files behind"
+    assert list(tmp_path.iterdir()) == [], "a failed run left files or folders behind"
 
 
 def test_overwrite_replaces_every_file(tmp_path: Path, small_results) -> None:
@@ -251,3 +311,28 @@ def test_overwrite_replaces_every_file(tmp_path: Path, small_results) -> None:
     assert sorted(p.name for p in written) == sorted(run_output_names())
     assert all((out / name).read_bytes() != b"stale" for name in run_output_names())
     assert sorted(p.name for p in out.iterdir()) == sorted(run_output_names())
+
+
+def test_overwrite_without_gpkg_drops_the_old_geopackage(tmp_path: Path, small_results) -> None:
+    out = tmp_path / "out"
+    write_run_outputs(small_results, out, gpkg=True)
+    assert (out / "forceprot.gpkg").exists()
+    write_run_outputs(small_results, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(run_output_names())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_zero_defences_run_writes_every_layer(tmp_path: Path) -> None:
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    scenario = sites / "taji.toml"
+    text = scenario.read_text()
+    start, end = text.index("[[defence]]"), text.index("[[asset]]")
+    scenario.write_text(text[:start] + text[end:])
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(scenario), "--salvos", "256", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(run_output_names())
+    for layer in ("defences", "defence_envelopes"):
+        assert len(gpd.read_file(out / f"{layer}.geojson")) == 0
+        assert rfc7946_problems(out / f"{layer}.geojson") == []
