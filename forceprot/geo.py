@@ -26,7 +26,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from forceprot.errors import GeometryError, ScenarioError
-from forceprot.safe_io import MAX_LAYER_BYTES, check_regular_file, read_capped, read_head
+from forceprot.safe_io import MAX_LAYER_BYTES, read_capped, read_head
 from forceprot.scenario import Scenario
 
 __all__ = [
@@ -290,8 +290,7 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
         ``layer``, no CRS, no features, non-polygon features, invalid polygons (with shapely's
         reason) or coordinates that do not fit the CRS.
     """
-    check_regular_file(path, label=label, field=field_name, max_bytes=MAX_LAYER_BYTES,
-                       error=GeometryError)
+    # The format check opens the file first: a FIFO, device, folder or oversized file stops here.
     if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
         _check_geojson_crs(path, label=label, field_name=field_name)
     gdf = _read_gdf(path, layer, label=label, field_name=field_name, notes=notes)
