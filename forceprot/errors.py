@@ -7,6 +7,7 @@ that escapes is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 __all__ = [
@@ -17,13 +18,52 @@ __all__ = [
 ]
 
 
+#: Longest file label printed whole [characters]; longer ones keep their head and tail.
+MAX_LABEL_CHARS = 160
+
+# reprlib bounds depth and length, so a deeply nested or huge value renders in bounded time.
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 2
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = 4
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\n``, ``\\x1b``, ``\\u2028``).
+
+    File names and values come from users: a newline would split the one error line and an
+    escape sequence would reach the terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, (str, list, tuple, dict, set)):
+        text = _REPR.repr(value)
+    else:
+        try:
+            text = str(value)
+        except ValueError:  # an int beyond Python's str() digit limit
+            text = f"<integer of about {int(value.bit_length() * 0.30103)} digits>"
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _label(file: str) -> str:
+    text = printable(file)
+    if len(text) <= MAX_LABEL_CHARS:
+        return text
+    return text[:60] + "..." + text[-(MAX_LABEL_CHARS - 63):]
 
 
 class ForceprotError(ValueError):
     """Bad input, reported as ``file: field = value: message``.
+
+    The line is always one line: non-printable characters in the file, field, value and
+    message are escaped, long values and file names are shortened.
 
     Parameters
     ----------
@@ -49,13 +89,15 @@ class ForceprotError(ValueError):
     def __str__(self) -> str:
         where = []
         if self.file:
-            where.append(self.file)
-        if self.field:
-            where.append(f"{self.field} = {_short(self.value)}" if self.has_value else self.field)
+            where.append(_label(self.file))
+        field = printable(self.field) if self.field else None
+        if field:
+            where.append(f"{field} = {_short(self.value)}" if self.has_value else field)
         elif self.has_value:
             where.append(f"value {_short(self.value)}")
         prefix = ": ".join(where)
-        return f"{prefix}: {self.message}" if prefix else self.message
+        message = printable(self.message)
+        return f"{prefix}: {message}" if prefix else message
 
     def with_file(self, file: str) -> "ForceprotError":
         """Return a copy of this error that names ``file`` if it named none."""

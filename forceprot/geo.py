@@ -1,27 +1,45 @@
 """Geodata in, local metric geometry out, WGS84 back.
 
-Layers are read with geopandas/pyogrio in any format and CRS GDAL reads. All geometry then
-lives in the local UTM zone that pyproj picks for the base (``estimate_utm_crs``); results
-go back to WGS84 lon/lat for export. Every layer is checked here, so that everything
-downstream can trust it.
+Layers are read with geopandas/pyogrio, in any CRS, from the formats forceprot can vouch for
+(:data:`LAYER_FORMATS`): GDAL reads them with its network access off, VRTs and other
+indirections are refused, and GDAL's warnings never reach the terminal (they can quote file
+content). All geometry then lives in the local UTM zone that pyproj picks for the base
+(``estimate_utm_crs``; Universal Polar Stereographic beyond UTM's latitudes); results go back
+to WGS84 lon/lat for export. Every layer is checked here, so that everything downstream can
+trust it.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from forceprot.errors import GeometryError, ScenarioError
+from forceprot.safe_io import MAX_LAYER_BYTES, read_capped, read_head
 from forceprot.scenario import Scenario
 
-__all__ = ["SiteGeometry", "load_site", "read_polygon_layer", "MAX_UNIT_DISTANCE_M"]
+__all__ = [
+    "GDAL_NETWORK_OFF",
+    "LAYER_FORMATS",
+    "MAX_LAYER_VERTICES",
+    "MAX_UNIT_DISTANCE_M",
+    "SIMPLIFY_TOLERANCE_M",
+    "SiteGeometry",
+    "load_site",
+    "read_polygon_layer",
+    "simplify_if_huge",
+]
 
 #: A defence unit or asset farther than this from the base is a mistake (wrong sign, wrong CRS).
 MAX_UNIT_DISTANCE_M = 100_000.0
@@ -29,6 +47,34 @@ MAX_UNIT_DISTANCE_M = 100_000.0
 MAX_LAYER_DISTANCE_M = 200_000.0
 #: Segments per quarter circle when buffering the base into bands.
 QUAD_SEGS = 16
+#: A layer with more vertices than this is simplified on reading (a 100,000-vertex boundary
+#: took minutes to validate and run).
+MAX_LAYER_VERTICES: Final[int] = 10_000
+#: Douglas-Peucker tolerance for such layers [m]: a tenth of the smallest cell (5 m), so the
+#: simplified outline is indistinguishable on any grid; the area moves by at most
+#: tolerance x perimeter.
+SIMPLIFY_TOLERANCE_M: Final[float] = 0.5
+#: Vector formats read, by how their files start (or, for CSV, by name). Other formats can
+#: point GDAL at other files or URLs (VRT, /vsicurl/, archives, WFS) and are refused.
+LAYER_FORMATS: Final[tuple[str, ...]] = ("GeoJSON", "GeoPackage", "Shapefile", "FlatGeobuf", "CSV")
+
+#: GDAL configuration that keeps it off the network. GDAL has no single switch: /vsicurl/ is
+#: limited to a file name that cannot exist, and HTTP (a GeoJSON ``crs`` link) goes to a proxy
+#: on a closed local port, without retries. ``NO_PROXY`` in the environment bypasses the proxy,
+#: so content that would fetch (GeoJSON ``crs`` links) is also refused before GDAL opens it.
+GDAL_NETWORK_OFF: Final[dict[str, str]] = {
+    "CPL_VSIL_CURL_ALLOWED_FILENAME": "/forceprot/network/is/off",
+    "GDAL_HTTP_PROXY": "127.0.0.1:9",
+    "GDAL_HTTPS_PROXY": "127.0.0.1:9",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_HTTP_CONNECTTIMEOUT": "1",
+    "GDAL_HTTP_TIMEOUT": "1",
+    "PROJ_NETWORK": "OFF",
+}
+
+_MAGIC = ((b"SQLite format 3\x00", "GeoPackage"), (b"\x00\x00\x27\x0a", "Shapefile"),
+          (b"fgb\x03", "FlatGeobuf"))
+_ARCHIVES = (".zip", ".kmz", ".gz", ".tgz", ".tar", ".7z", ".rar")
 
 
 @dataclass(frozen=True)
@@ -53,6 +99,12 @@ class SiteGeometry:
         Defence unit positions [m], in scenario order.
     asset_xy_m : ndarray, float64, shape (n_assets, 2)
         Asset positions [m], in scenario order.
+    notes : tuple of str
+        Choices made while reading the layers (a layer picked, a layer simplified, GDAL
+        warnings), one line each, for ``validate`` to show.
+    simplify_tolerance_m : float
+        Tolerance a layer was simplified with [m]; 0 if none was (see
+        :data:`MAX_LAYER_VERTICES`).
     """
 
     name: str
@@ -66,6 +118,8 @@ class SiteGeometry:
     asset_xy_m: np.ndarray
     _to_wgs84: Transformer = field(repr=False, compare=False)
     _from_wgs84: Transformer = field(repr=False, compare=False)
+    notes: tuple[str, ...] = ()
+    simplify_tolerance_m: float = 0.0
 
     @property
     def base_area_m2(self) -> float:
@@ -102,20 +156,125 @@ def _check_coords_fit_crs(gdf: gpd.GeoDataFrame, label: str, field_name: str) ->
                 "coordinates in a geographic file?)", file=label, field=field_name)
 
 
-def read_polygon_layer(path: Path, *, label: str, field_name: str,
-                       layer: str | None = None) -> tuple[BaseGeometry, CRS]:
+def _layer_format(path: Path, *, label: str, field_name: str) -> str:
+    """Which of :data:`LAYER_FORMATS` ``path`` holds; refuse anything else with one line."""
+    text = str(path)
+    if "/vsi" in text or "://" in text:
+        raise GeometryError("GDAL virtual paths (/vsi..., URLs) are refused; give a local file",
+                            file=label, field=field_name)
+    suffix = path.suffix.lower()
+    if suffix in (".vrt", ".ovf"):
+        raise GeometryError(f"{suffix} files are refused: they can point GDAL at any file or URL; "
+                            "give the layer itself", file=label, field=field_name)
+    if suffix in _ARCHIVES:
+        raise GeometryError("archives are refused; unpack the layer and name it", file=label,
+                            field=field_name)
+    head = read_head(path, 4096, label=label, field=field_name, max_bytes=MAX_LAYER_BYTES,
+                     error=GeometryError)
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    stripped = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if stripped.startswith(b"{"):
+        return "GeoJSON"
+    if suffix == ".csv":
+        return "CSV"
+    what = "a VRT" if b"<OGRVRTDataSource" in head or b"<VRTDataset" in head else "not a format"
+    raise GeometryError(f"{what} forceprot reads; give {', '.join(LAYER_FORMATS)}", file=label,
+                        field=field_name)
+
+
+def _check_geojson_crs(path: Path, *, label: str, field_name: str) -> None:
+    """Refuse a GeoJSON ``crs`` member that GDAL would resolve over the network (a link)."""
+    raw = read_capped(path, label=label, field=field_name, max_bytes=MAX_LAYER_BYTES,
+                      error=GeometryError)
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
+        raise GeometryError(f"not valid JSON{where}", file=label, field=field_name) from None
+    crs = doc.get("crs") if isinstance(doc, dict) else None
+    if crs is None:
+        return
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    name = props.get("name") if isinstance(props, dict) else None
+    if (crs.get("type") if isinstance(crs, dict) else None) != "name" or not isinstance(name, str):
+        raise GeometryError("the 'crs' member must name a CRS (e.g. EPSG:4326); links are not "
+                            "followed, forceprot does not fetch from the network", file=label,
+                            field=field_name)
+    if "://" in name and "opengis.net/def/crs/" not in name:
+        raise GeometryError("the 'crs' name is a URL other than an OGC CRS URI; forceprot does "
+                            "not fetch from the network", file=label, field=field_name)
+
+
+def _polygon_layer_name(path: Path, layer: str | None, *, label: str, field_name: str,
+                        notes: list[str] | None) -> str | None:
+    """The layer to read: ``layer`` if it exists, else the one polygon layer of the file."""
+    layers = pyogrio.list_layers(path)
+    names = [str(n) for n in layers[:, 0]]
+    if layer is not None:
+        if layer not in names:
+            raise GeometryError(f"no layer {layer!r}; the file holds {', '.join(names)}",
+                                file=label, field=field_name)
+        return layer
+    if len(names) <= 1:
+        return None
+    polygons = [str(n) for n, kind in layers if kind is not None and "Polygon" in str(kind)]
+    if len(polygons) != 1:
+        hint = "set site.boundary_layer" if field_name == "site.boundary" \
+            else "keep one polygon layer in the file"
+        found = f"polygon layers {', '.join(polygons)}" if polygons else \
+            f"layers {', '.join(names)} but none of polygons"
+        raise GeometryError(f"the file holds {len(names)} layers ({found}); {hint}",
+                            file=label, field=field_name)
+    if notes is not None:
+        notes.append(f"{label}: read layer {polygons[0]!r}, the only polygon layer of "
+                     f"{len(names)} ({', '.join(names)})")
+    return polygons[0]
+
+
+def _read_gdf(path: Path, layer: str | None, *, label: str, field_name: str,
+              notes: list[str] | None) -> gpd.GeoDataFrame:
+    """Read a layer with GDAL's network access off and its warnings captured."""
+    pyogrio.set_gdal_config_options(GDAL_NETWORK_OFF)
+    # pyogrio turns GDAL's messages into Python warnings; some quote file content (an invalid
+    # WKT string), so they are counted, never printed.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            layer = _polygon_layer_name(path, layer, label=label, field_name=field_name,
+                                        notes=notes)
+            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+        except GeometryError:
+            raise
+        except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise GeometryError(f"cannot read as a vector layer: {reason}", file=label,
+                                field=field_name) from None
+    if caught and notes is not None:
+        notes.append(f"{label}: GDAL reported {len(caught)} warning(s) while reading (not shown: "
+                     "they can quote file content)")
+    return gdf
+
+
+def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
+                       notes: list[str] | None = None) -> tuple[BaseGeometry, CRS]:
     """Read a polygon layer and union its features.
 
     Parameters
     ----------
     path : Path
-        Any vector format GDAL reads (GeoJSON, GeoPackage, Shapefile...).
+        A regular file of at most :data:`~forceprot.safe_io.MAX_LAYER_BYTES` bytes in one of
+        :data:`LAYER_FORMATS`.
     label : str
         How the file is named in errors.
     field_name : str
         The scenario field that named this file, for errors.
     layer : str, optional
-        Layer name in a multi-layer file.
+        Layer name in a multi-layer file. Without it, a file of several layers must hold
+        exactly one polygon layer, which is read (and said so in ``notes``).
+    notes : list of str, optional
+        Choices made while reading (the layer picked, warnings GDAL gave) are appended here.
 
     Returns
     -------
@@ -126,17 +285,15 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str,
     Raises
     ------
     GeometryError
-        Missing or unreadable file, no CRS, no features, non-polygon features, invalid polygons
-        (with shapely's reason) or coordinates that do not fit the CRS.
+        Missing, unreadable, not a regular file, too large, a format forceprot does not vouch
+        for (VRT, archives, /vsi paths), a GeoJSON ``crs`` link, several polygon layers and no
+        ``layer``, no CRS, no features, non-polygon features, invalid polygons (with shapely's
+        reason) or coordinates that do not fit the CRS.
     """
-    if not path.exists():
-        raise GeometryError("file not found", file=label, field=field_name)
-    try:
-        gdf = gpd.read_file(path, layer=layer)
-    except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GeometryError(f"cannot read as a vector layer: {reason}", file=label,
-                            field=field_name) from None
+    # The format check opens the file first: a FIFO, device, folder or oversized file stops here.
+    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
+        _check_geojson_crs(path, label=label, field_name=field_name)
+    gdf = _read_gdf(path, layer, label=label, field_name=field_name, notes=notes)
     if gdf.crs is None:
         raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
                             field=field_name)
@@ -161,6 +318,53 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str,
     if geometry.area <= 0:
         raise GeometryError("polygon has zero area", file=label, field=field_name)
     return geometry, gdf.crs
+
+
+def simplify_if_huge(geometry: BaseGeometry, *, label: str,
+                     notes: list[str] | None = None) -> BaseGeometry:
+    """Simplify a metric geometry of more than :data:`MAX_LAYER_VERTICES` vertices.
+
+    Parameters
+    ----------
+    geometry : shapely geometry
+        In a metric CRS [m].
+    label : str
+        How the layer is named in the note.
+    notes : list of str, optional
+        A line stating the vertex counts, tolerance and area change is appended here.
+
+    Returns
+    -------
+    shapely geometry
+        ``geometry`` itself, or its Douglas-Peucker simplification with
+        :data:`SIMPLIFY_TOLERANCE_M` that keeps the topology valid.
+    """
+    n = int(shapely.get_num_coordinates(geometry))
+    if n <= MAX_LAYER_VERTICES:
+        return geometry
+    simple = shapely.simplify(geometry, SIMPLIFY_TOLERANCE_M, preserve_topology=True)
+    if notes is not None:
+        change = abs(simple.area - geometry.area) / geometry.area if geometry.area else 0.0
+        notes.append(f"{label}: {n:,} vertices simplified to "
+                     f"{int(shapely.get_num_coordinates(simple)):,} (tolerance "
+                     f"{SIMPLIFY_TOLERANCE_M:g} m, area change {change:.4%})")
+    return simple
+
+
+def _local_crs(geometry: BaseGeometry, crs: CRS, *, label: str) -> CRS:
+    """The UTM zone of the base, or Universal Polar Stereographic beyond UTM's latitudes."""
+    try:
+        return gpd.GeoSeries([geometry], crs=crs).estimate_utm_crs()
+    except RuntimeError:  # "Unable to determine UTM CRS": above 84 N or below 80 S
+        pass
+    lon, lat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True).transform(
+        geometry.centroid.x, geometry.centroid.y)
+    if np.isfinite(lat) and lat >= 84.0:
+        return CRS.from_epsg(32661)  # WGS 84 / UPS North (N,E)
+    if np.isfinite(lat) and lat <= -80.0:
+        return CRS.from_epsg(32761)  # WGS 84 / UPS South (N,E)
+    raise GeometryError(f"no local metric CRS for a base centred at lon {lon:.4g}, lat {lat:.4g}",
+                        file=label, field="site.boundary")
 
 
 def _resolve(scenario: Scenario, rel: str) -> tuple[Path, str]:
@@ -216,11 +420,15 @@ def load_site(scenario: Scenario) -> SiteGeometry:
     """
     label = scenario.label
     site = scenario.site
+    notes: list[str] = []
     path, plabel = _resolve(scenario, site.boundary)
     base_src, src_crs = read_polygon_layer(path, label=plabel, field_name="site.boundary",
-                                           layer=site.boundary_layer)
-    local = gpd.GeoSeries([base_src], crs=src_crs).estimate_utm_crs()
-    base = shapely.normalize(_to_local(base_src, src_crs, local))
+                                           layer=site.boundary_layer, notes=notes)
+    local = _local_crs(base_src, src_crs, label=plabel)
+    base_local = _to_local(base_src, src_crs, local)
+    base = simplify_if_huge(base_local, label=plabel, notes=notes)
+    simplified = base is not base_local
+    base = shapely.normalize(base)
     if not base.is_valid:
         raise GeometryError(f"polygon invalid after projection: {shapely.is_valid_reason(base)}",
                             file=plabel, field="site.boundary")
@@ -236,8 +444,11 @@ def load_site(scenario: Scenario) -> SiteGeometry:
 
     def other_layer(rel: str, field_name: str) -> BaseGeometry:
         lpath, llabel = _resolve(scenario, rel)
-        geom, crs = read_polygon_layer(lpath, label=llabel, field_name=field_name)
-        geom = _to_local(geom, crs, local)
+        geom, crs = read_polygon_layer(lpath, label=llabel, field_name=field_name, notes=notes)
+        nonlocal simplified
+        geom_local = _to_local(geom, crs, local)
+        geom = simplify_if_huge(geom_local, label=llabel, notes=notes)
+        simplified = simplified or geom is not geom_local
         if geom.distance(base) > MAX_LAYER_DISTANCE_M:
             raise GeometryError(
                 f"layer lies {geom.distance(base) / 1000:.0f} km from the base (CRS mismatch?)",
@@ -298,4 +509,6 @@ def load_site(scenario: Scenario) -> SiteGeometry:
         asset_xy_m=np.ascontiguousarray(asset_xy, dtype=np.float64),
         _to_wgs84=Transformer.from_crs(local, CRS.from_epsg(4326), always_xy=True),
         _from_wgs84=Transformer.from_crs(CRS.from_epsg(4326), local, always_xy=True),
+        notes=tuple(notes),
+        simplify_tolerance_m=SIMPLIFY_TOLERANCE_M if simplified else 0.0,
     )

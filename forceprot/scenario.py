@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,7 @@ from pydantic import (
 
 from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketClass
 from forceprot.errors import ScenarioError
+from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
 
 __all__ = [
     "Asset",
@@ -36,6 +37,9 @@ __all__ = [
     "Site",
     "Threat",
     "Warning",
+    "MAX_SALVOS",
+    "MAX_SEED",
+    "MAX_WIND_MPS",
     "deep_merge",
     "load_scenario",
     "parse_scenario",
@@ -43,6 +47,14 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+# One bound per quantity, shared by the schema and the CLI options that override it.
+#: Most salvos a run samples [-].
+MAX_SALVOS: Final[int] = 1_000_000_000
+#: Largest root seed [-]: the seed must fit a signed 64-bit integer (numba int64).
+MAX_SEED: Final[int] = 2**63 - 1
+#: Strongest constant wind [m/s].
+MAX_WIND_MPS: Final[float] = 40.0
 
 
 class _Positioned(BaseModel):
@@ -136,7 +148,7 @@ class Threat(BaseModel):
         0.015, ge=0, le=0.5, description="Per-rocket range dispersion, standard deviation / range [-].")
     deflection_sigma_mil: float = Field(
         5.0, ge=0, le=500, description="Per-rocket deflection dispersion, std. dev. [mil, 6400/turn].")
-    wind_mps: float = Field(0.0, ge=0, le=40, description="Constant wind speed [m/s].")
+    wind_mps: float = Field(0.0, ge=0, le=MAX_WIND_MPS, description="Constant wind speed [m/s].")
     wind_from_deg: float = Field(
         0.0, ge=0, lt=360, description="Direction the wind blows from, compass bearing [deg].")
     lay_for_wind: bool = Field(
@@ -161,8 +173,8 @@ class Warning(BaseModel):
 
 class Simulation(BaseModel):
     model_config = _STRICT
-    salvos: int = Field(20_000, ge=1, le=1_000_000_000, description="Salvos to sample [-].")
-    seed: int = Field(42, ge=0, le=2**63 - 1, description="Root seed of the random streams.")
+    salvos: int = Field(20_000, ge=1, le=MAX_SALVOS, description="Salvos to sample [-].")
+    seed: int = Field(42, ge=0, le=MAX_SEED, description="Root seed of the random streams.")
     precision: float | None = Field(
         None, gt=0, le=0.5,
         description="Stop early once the 95 % leak-rate interval half-width is at most this [-].")
@@ -321,6 +333,8 @@ def parse_scenario(data: dict, *, source: str = "<scenario>", path: Path | None 
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _error_from_validation(exc, data, source) from None
+    except RecursionError:
+        raise ScenarioError("values are nested too deeply", file=source) from None
     return scenario.with_path(path)
 
 
@@ -335,21 +349,25 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        Missing or unreadable file, TOML syntax error, or an invalid value.
+        Missing or unreadable file, not a regular file (folder, FIFO, device), larger than
+        :data:`~forceprot.safe_io.MAX_SCENARIO_BYTES`, not UTF-8, TOML syntax error, nesting too
+        deep, or an invalid value.
     """
     path = Path(path)
     label = str(path)
-    if not path.exists():
-        raise ScenarioError("file not found", file=label)
-    if path.is_dir():
-        raise ScenarioError("is a folder, not a scenario file", file=label)
+    raw = read_capped(path, label=label, max_bytes=MAX_SCENARIO_BYTES, error=ScenarioError)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); TOML files "
+            "are UTF-8", file=label) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not valid TOML: {exc}", file=label) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror}", file=label) from None
+    except RecursionError:
+        raise ScenarioError("not valid TOML: arrays or tables nested too deeply", file=label) from None
     return parse_scenario(data, source=label, path=path.resolve())
 
 

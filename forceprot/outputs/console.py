@@ -9,6 +9,8 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
+from forceprot.errors import printable
+
 M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
 
 
@@ -72,6 +74,8 @@ def render_validation(console: Console, prepared) -> None:
         for a in scenario.asset:
             assets.add_row(a.name, f"{a.weight:g}", f"{a.radius_m:g} m")
         console.print(assets)
+    for note in site.notes:
+        console.print(f"note: {printable(note)}", markup=False, highlight=False)
     console.print("[green]scenario is valid[/green]")
 
 
