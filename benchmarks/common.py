@@ -23,7 +23,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from forceprot.outputs.files import atomic_write_text
+from forceprot.atomic import atomic_write_text
 
 __all__ = [
     "RESULTS",

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from benchmarks.common import RESULTS, fmt, verdict
-from forceprot.outputs.files import atomic_write_text
+from forceprot.atomic import atomic_write_text
 
 __all__ = ["BEGIN", "END", "README", "render_figures", "update_readme"]
 

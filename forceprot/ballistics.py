@@ -581,9 +581,9 @@ def _load_family(path: Path, key: str, shape: tuple[int, int, int]) -> Trajector
 
 
 def _store_family(path: Path, key: str, family: TrajectoryFamily) -> None:
-    """Write a family to the cache atomically (:func:`forceprot.outputs.files.atomic_file`,
+    """Write a family to the cache atomically (:func:`forceprot.atomic.atomic_file`,
     which also clears temps of killed processes); an unwritable cache only costs a rebuild."""
-    from forceprot.outputs.files import atomic_file
+    from forceprot.atomic import atomic_file
 
     try:
         with atomic_file(path, overwrite=True) as tmp:  # same key, same family: last one wins
@@ -922,7 +922,7 @@ def write_path(solution: TrajectorySolution, path: str | os.PathLike, *,
         The solved flight.
     path : str or os.PathLike
         Target file, ``.csv`` or ``.json``. Written to a temporary file beside it, then moved
-        into place (:func:`forceprot.outputs.files.atomic_file`), so a reader never sees half
+        into place (:func:`forceprot.atomic.atomic_file`), so a reader never sees half
         a file.
     overwrite : bool
         False refuses to replace an existing file.
@@ -949,7 +949,7 @@ def write_path(solution: TrajectorySolution, path: str | os.PathLike, *,
                           value=str(target))
     traj = solution.path
     table = np.column_stack([traj.t_s, traj.pos_m, traj.vel_mps])
-    from forceprot.outputs.files import atomic_file
+    from forceprot.atomic import atomic_file
 
     try:
         with atomic_file(target, overwrite=overwrite) as tmp, \

@@ -99,7 +99,7 @@ def schema(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
 ) -> None:
     """Print the JSON Schema of scenario files."""
-    from forceprot.outputs.files import atomic_write_text
+    from forceprot.atomic import atomic_write_text
     from forceprot.scenario import scenario_json_schema
 
     text = json.dumps(scenario_json_schema(), indent=2)
@@ -128,7 +128,7 @@ def trajectory(
     from forceprot.ballistics import solve_trajectory, write_path
 
     if path is not None:
-        from forceprot.outputs.files import check_writable
+        from forceprot.atomic import check_writable
 
         check_writable(path, overwrite=overwrite)
     solution = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps,
@@ -168,7 +168,7 @@ def run(
     prepared = prepare_scenario(scenario)
     if out is not None:
         from forceprot.outputs.writer import run_output_names
-        from forceprot.outputs.files import prepare_out_dir
+        from forceprot.atomic import prepare_out_dir
 
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
         prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
@@ -215,7 +215,7 @@ def coverage(
     prepared = prepare_scenario(scenario)
     plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
     if out is not None:
-        from forceprot.outputs.files import prepare_out_dir
+        from forceprot.atomic import prepare_out_dir
         from forceprot.outputs.writer import COVERAGE_OUTPUTS
 
         prepare_out_dir(out, COVERAGE_OUTPUTS, overwrite=overwrite)  # refuse before sampling
@@ -402,7 +402,7 @@ def optimize(
         search_from_mclp=True if search_from_mclp else None, min_gain=min_gain)
     with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
         if out is not None:
-            from forceprot.outputs.files import prepare_out_dir
+            from forceprot.atomic import prepare_out_dir
 
             prepare_out_dir(out, optimize_output_names(), overwrite=overwrite)
         with _layout_progress(json_out) as bar:
@@ -500,7 +500,7 @@ def sweep(
     plan_settings, variants = plan_sweep(spec, list(settings or []))
     with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
         if out is not None:
-            from forceprot.outputs.files import prepare_out_dir
+            from forceprot.atomic import prepare_out_dir
 
             prepare_out_dir(out, sweep_output_names(), overwrite=overwrite)
         with _layout_progress(json_out) as bar:

@@ -204,38 +204,10 @@ class CompiledScenario:
 def unit_parameters(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Per-unit kind codes (int64) and parameter table (float64, (n_units, N_PAR)), SI/radians."""
     n = len(scenario.defence)
-    kind = np.zeros(n, dtype=np.int64)
+    kind = np.array([unit.kind_code for unit in scenario.defence], dtype=np.int64)
     par = np.zeros((n, P.N_PAR), dtype=np.float64)
     for i, unit in enumerate(scenario.defence):
-        row = par[i]
-        row[P.P_KILL] = unit.p_kill
-        row[P.P_DEFENDED_RADIUS_M] = unit.defended_radius_m
-        row[P.P_REACTION_S] = unit.reaction_s
-        if unit.kind == "cram":
-            kind[i] = P.KIND_CRAM
-            row[P.P_SENSOR_RANGE_M] = unit.sensor_range_m
-            row[P.P_SENSOR_HEIGHT_M] = unit.sensor_height_m
-            row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(unit.sensor_min_elevation_deg))
-            row[P.P_GUN_MAX_RANGE_M] = unit.max_range_m
-            row[P.P_GUN_MIN_HEIGHT_M] = unit.min_height_m
-            row[P.P_GUN_ENGAGE_S] = unit.engage_s
-            row[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = unit.rounds_per_engagement
-            row[P.P_GUN_MAGAZINE_ROUNDS] = unit.magazine_rounds
-            row[P.P_GUN_RELOAD_S] = unit.reload_s
-        else:
-            kind[i] = P.KIND_PATRIOT
-            row[P.P_SENSOR_RANGE_M] = unit.radar_range_m
-            row[P.P_SENSOR_HEIGHT_M] = unit.radar_height_m
-            row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(unit.radar_min_elevation_deg))
-            row[P.P_SAM_SPEED_MPS] = unit.interceptor_speed_mps
-            row[P.P_SAM_MIN_RANGE_M] = unit.min_intercept_range_m
-            row[P.P_SAM_MAX_RANGE_M] = unit.max_intercept_range_m
-            row[P.P_SAM_MIN_ALT_M] = unit.min_intercept_alt_m
-            row[P.P_SAM_MAX_ALT_M] = unit.max_intercept_alt_m
-            row[P.P_SAM_MISSILES] = unit.launchers * unit.missiles_per_launcher
-            row[P.P_SAM_LAUNCH_INTERVAL_S] = unit.launch_interval_s
-            row[P.P_SAM_DOCTRINE] = P.DOCTRINES[unit.doctrine]
-            row[P.P_SAM_ASSESS_S] = unit.assess_s
+        par[i] = unit.parameter_row()
     return kind, par
 
 

@@ -63,12 +63,12 @@ import shapely
 
 from forceprot.engage.state import Units
 from forceprot.kernel import tally as T
-from forceprot.catalog import CramClass, PatriotClass
+from forceprot.catalog.defences import DEFENCE_CLASSES, DEFENCE_KINDS
 from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare, unit_parameters
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec, worker_cached
 from forceprot.errors import ForceprotError, GeometryError, ScenarioError
 from forceprot.geo import MAX_UNIT_DISTANCE_M, SiteGeometry
-from forceprot.outputs.files import write_file_set
+from forceprot.atomic import write_file_set
 from forceprot.results import Results
 from forceprot.stats import Z95, Estimate, mean_estimate
 
@@ -106,9 +106,8 @@ OBJECTIVES = {
     "asset_risk": "weighted asset hits per salvo [-]",
 }
 #: Unit kinds that can be placed, and how they are named.
-KINDS = ("cram", "patriot")
+KINDS = DEFENCE_KINDS
 KIND_LABEL = {"cram": "C-RAM", "patriot": "Patriot"}
-_KIND_CLASS = {"cram": CramClass, "patriot": PatriotClass}
 
 #: Candidate grid spacing when no candidate file is given [m].
 DEFAULT_GRID_M = 250.0
@@ -657,17 +656,11 @@ class MclpSolution:
 def envelope_radius_m(kind: str) -> float:
     """Static envelope disk radius of a class-default unit [m]: the defended radius, capped by
     the engagement reach (gun slant range; battery maximum intercept range)."""
-    if kind == "cram":
-        c = CramClass()
-        return float(min(c.defended_radius_m, c.max_range_m))
-    p = PatriotClass()
-    return float(min(p.defended_radius_m, p.max_intercept_range_m))
+    return DEFENCE_CLASSES[kind]().envelope_radius_m
 
 
 def _unit_radius_m(unit) -> float:
-    if unit.kind == "cram":
-        return float(min(unit.defended_radius_m, unit.max_range_m))
-    return float(min(unit.defended_radius_m, unit.max_intercept_range_m))
+    return unit.envelope_radius_m
 
 
 def demand_points(prepared: Prepared, cell_m: float) -> tuple[np.ndarray, np.ndarray, str]:
@@ -1291,7 +1284,7 @@ def write_optimization_outputs(result: OptimizationResult, out_dir: Path, *,
     """Write ``placements.geojson`` (EPSG:4326), ``placements.toml``, ``improvement.png``,
     ``optimize.json`` and the run outputs of the chosen layout
     (:func:`forceprot.outputs.writer.run_writers`), all or nothing, through
-    :func:`forceprot.outputs.files.write_file_set`.
+    :func:`forceprot.atomic.write_file_set`.
 
     Raises
     ------

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketClass
+from forceprot.catalog.defences import DEFENCE_KINDS
 from forceprot.errors import ScenarioError
 from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
 
@@ -274,7 +275,7 @@ def format_loc(loc: tuple) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("cram", "patriot") and parts and parts[-1].startswith("["):
+        elif item in DEFENCE_KINDS and parts and parts[-1].startswith("["):
             continue  # discriminated-union tag, not a key the user wrote
         elif item.startswith("function-") or item.endswith("]"):
             continue
@@ -290,7 +291,7 @@ def _lookup(data: Any, loc: tuple) -> tuple[bool, Any]:
             cur = cur[item]
         elif isinstance(cur, list) and isinstance(item, int) and item < len(cur):
             cur = cur[item]
-        elif item in ("cram", "patriot"):
+        elif item in DEFENCE_KINDS:
             continue
         else:
             return False, None

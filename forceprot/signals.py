@@ -4,7 +4,7 @@
 sends SIGHUP). Python's default for those is to die at once, leaving the temp files and folders
 of a write in progress behind. :func:`install_signal_handlers` turns them into
 :class:`Terminated`, which unwinds like Ctrl-C through ``finally`` and ``except BaseException``
-blocks (the writers in :mod:`forceprot.outputs.files` remove their temps there) and then ends the
+blocks (the writers in :mod:`forceprot.atomic` remove their temps there) and then ends the
 process with the shell's code for a signal death, 128 + the signal number.
 """
 

@@ -29,7 +29,7 @@ from pydantic import AliasChoices, BaseModel
 
 from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec
 from forceprot.errors import ScenarioError
-from forceprot.outputs.files import write_file_set
+from forceprot.atomic import write_file_set
 from forceprot.scenario import Scenario
 
 __all__ = [
@@ -452,7 +452,7 @@ def sweep_output_names() -> list[str]:
 def write_sweep_outputs(result: SweepResult, out_dir: Path, *,
                         overwrite: bool = False) -> tuple[list[Path], list[str]]:
     """Write ``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``, all
-    or nothing, through :func:`forceprot.outputs.files.write_file_set`.
+    or nothing, through :func:`forceprot.atomic.write_file_set`.
 
     Returns
     -------

@@ -8,18 +8,78 @@ characteristics of any fielded unit, and every one can be overridden per unit in
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import ClassVar, Literal
 
+import numpy as np
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["CramClass", "PatriotClass", "CRAM_CLASSES", "PATRIOT_CLASSES", "DEFENCE_KINDS"]
+from forceprot.engage import params as P
+
+__all__ = ["CramClass", "PatriotClass", "CRAM_CLASSES", "DEFENCE_CLASSES", "PATRIOT_CLASSES",
+           "DEFENCE_KINDS"]
 
 DEFENCE_KINDS = ("cram", "patriot")
+
+
+class _DefenceClass(BaseModel):
+    """What every defence kind provides, so that compile, outputs and studies never branch on
+    the kind: its kernel code and parameter row (:mod:`forceprot.engage.params`), its sensor,
+    its reach, its engagement envelope, and how maps draw it."""
+
+    #: ``forceprot.engage.params`` KIND_* code the kernel dispatches on.
+    kind_code: ClassVar[int]
+    #: Map style: marker, colour, label, envelope legend, whether the envelope is shaded.
+    style: ClassVar[dict]
+
+    @property
+    def detection_range_m(self) -> float:
+        """Range at which the unit's sensor detects a rocket [m]."""
+        raise NotImplementedError
+
+    @property
+    def reach_m(self) -> float:
+        """Farthest ground distance at which the unit can kill a rocket [m]."""
+        raise NotImplementedError
+
+    @property
+    def envelope_radius_m(self) -> float:
+        """Static disk the unit protects [m]: the defended radius capped by the reach."""
+        return float(min(self.defended_radius_m, self.reach_m))
+
+    def envelope_m(self) -> tuple[float, float, float]:
+        """The engagement envelope as a ring on the ground around the unit: inner and outer
+        radius [m] and the lowest height engaged [m]."""
+        raise NotImplementedError
+
+    def parameter_row(self) -> np.ndarray:
+        """This unit's row of the kernel's parameter table: float64 (N_PAR,), SI units, radians."""
+        row = np.zeros(P.N_PAR, dtype=np.float64)
+        row[P.P_KILL] = self.p_kill
+        row[P.P_DEFENDED_RADIUS_M] = self.defended_radius_m
+        row[P.P_REACTION_S] = self.reaction_s
+        self._fill_row(row)
+        return row
+
+    def _fill_row(self, row: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def describe_envelope(self) -> str:
+        """One-line envelope for consoles and reports."""
+        raise NotImplementedError
+
+    def describe_magazine(self) -> str:
+        """One-line magazine for consoles and reports."""
+        raise NotImplementedError
+
+    def layer_fields(self) -> dict:
+        """Kind-specific columns of the defences layer (the union over kinds is fixed there)."""
+        raise NotImplementedError
 
 _PUBLIC = "Illustrative; public class description (Jane's Land-Based Air Defence; public summaries)."
 
 
-class CramClass(BaseModel):
+class CramClass(_DefenceClass):
     """A C-RAM-class gun mount: one rocket at a time, a magazine of rounds.
 
     A mount engages a rocket only if the rocket is predicted to land inside the defended area
@@ -63,6 +123,46 @@ class CramClass(BaseModel):
     reload_s: float = Field(
         600.0, ge=0, le=86_400, description="Time to reload the magazine [s]. " + _PUBLIC)
 
+    kind_code: ClassVar[int] = P.KIND_CRAM
+    style: ClassVar[dict] = {"marker": "^", "color": "#1f4e9c", "label": "C-RAM-class mount",
+                             "envelope_label": "engagement disk (max range at min height)",
+                             "shade_envelope": True}
+
+    @property
+    def detection_range_m(self) -> float:
+        return float(self.sensor_range_m)
+
+    @property
+    def reach_m(self) -> float:
+        return float(self.max_range_m)
+
+    def envelope_m(self) -> tuple[float, float, float]:
+        # a rocket at the minimum engagement height is within the maximum slant range
+        outer = math.sqrt(max(self.max_range_m ** 2 - self.min_height_m ** 2, 0.0))
+        return 0.0, outer, float(self.min_height_m)
+
+    def _fill_row(self, row: np.ndarray) -> None:
+        row[P.P_SENSOR_RANGE_M] = self.sensor_range_m
+        row[P.P_SENSOR_HEIGHT_M] = self.sensor_height_m
+        row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(self.sensor_min_elevation_deg))
+        row[P.P_GUN_MAX_RANGE_M] = self.max_range_m
+        row[P.P_GUN_MIN_HEIGHT_M] = self.min_height_m
+        row[P.P_GUN_ENGAGE_S] = self.engage_s
+        row[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = self.rounds_per_engagement
+        row[P.P_GUN_MAGAZINE_ROUNDS] = self.magazine_rounds
+        row[P.P_GUN_RELOAD_S] = self.reload_s
+
+    def describe_envelope(self) -> str:
+        return f"{self.max_range_m:,.0f} m, ≥{self.min_height_m:g} m"
+
+    def describe_magazine(self) -> str:
+        return f"{self.magazine_rounds // self.rounds_per_engagement} engagements"
+
+    def layer_fields(self) -> dict:
+        return {"max_range_m": self.max_range_m, "min_height_m": self.min_height_m,
+                "engage_s": self.engage_s, "magazine_rounds": self.magazine_rounds,
+                "rounds_per_engagement": self.rounds_per_engagement}
+
     @model_validator(mode="after")
     def _consistent(self) -> "CramClass":
         if self.rounds_per_engagement > self.magazine_rounds:
@@ -72,7 +172,7 @@ class CramClass(BaseModel):
         return self
 
 
-class PatriotClass(BaseModel):
+class PatriotClass(_DefenceClass):
     """A Patriot-class area air-defence battery: interceptors with flyout time and a magazine.
 
     An interceptor launched at ``t_launch`` can intercept a rocket at time ``t`` only if the rocket
@@ -122,6 +222,52 @@ class PatriotClass(BaseModel):
     p_kill: float = Field(
         0.6, ge=0, le=1, validation_alias=AliasChoices("p_kill", "pk"), description="Kill probability of one interceptor [-]. " + _PUBLIC)
 
+    kind_code: ClassVar[int] = P.KIND_PATRIOT
+    style: ClassVar[dict] = {"marker": "s", "color": "#6a2c91", "label": "Patriot-class battery",
+                             "envelope_label": "intercept ring (min and max range)",
+                             "shade_envelope": False}
+
+    @property
+    def detection_range_m(self) -> float:
+        return float(self.radar_range_m)
+
+    @property
+    def reach_m(self) -> float:
+        return float(self.max_intercept_range_m)
+
+    def envelope_m(self) -> tuple[float, float, float]:
+        return (float(self.min_intercept_range_m), float(self.max_intercept_range_m),
+                float(self.min_intercept_alt_m))
+
+    def _fill_row(self, row: np.ndarray) -> None:
+        row[P.P_SENSOR_RANGE_M] = self.radar_range_m
+        row[P.P_SENSOR_HEIGHT_M] = self.radar_height_m
+        row[P.P_TAN_MIN_ELEVATION] = math.tan(math.radians(self.radar_min_elevation_deg))
+        row[P.P_SAM_SPEED_MPS] = self.interceptor_speed_mps
+        row[P.P_SAM_MIN_RANGE_M] = self.min_intercept_range_m
+        row[P.P_SAM_MAX_RANGE_M] = self.max_intercept_range_m
+        row[P.P_SAM_MIN_ALT_M] = self.min_intercept_alt_m
+        row[P.P_SAM_MAX_ALT_M] = self.max_intercept_alt_m
+        row[P.P_SAM_MISSILES] = self.launchers * self.missiles_per_launcher
+        row[P.P_SAM_LAUNCH_INTERVAL_S] = self.launch_interval_s
+        row[P.P_SAM_DOCTRINE] = P.DOCTRINES[self.doctrine]
+        row[P.P_SAM_ASSESS_S] = self.assess_s
+
+    def describe_envelope(self) -> str:
+        return (f"{self.min_intercept_range_m / 1000:g}-{self.max_intercept_range_m / 1000:g} km, "
+                f"{self.min_intercept_alt_m:g}-{self.max_intercept_alt_m:g} m alt")
+
+    def describe_magazine(self) -> str:
+        return f"{self.launchers * self.missiles_per_launcher} interceptors"
+
+    def layer_fields(self) -> dict:
+        return {"min_intercept_range_m": self.min_intercept_range_m,
+                "max_intercept_range_m": self.max_intercept_range_m,
+                "min_intercept_alt_m": self.min_intercept_alt_m,
+                "max_intercept_alt_m": self.max_intercept_alt_m,
+                "interceptors": self.launchers * self.missiles_per_launcher,
+                "doctrine": self.doctrine}
+
     @model_validator(mode="after")
     def _consistent(self) -> "PatriotClass":
         if self.min_intercept_range_m >= self.max_intercept_range_m:
@@ -137,3 +283,5 @@ class PatriotClass(BaseModel):
 
 CRAM_CLASSES: dict[str, CramClass] = {"cram": CramClass()}
 PATRIOT_CLASSES: dict[str, PatriotClass] = {"patriot": PatriotClass()}
+#: The class of each defence kind, by the scenario's ``kind`` key.
+DEFENCE_CLASSES: dict[str, type[_DefenceClass]] = {"cram": CramClass, "patriot": PatriotClass}

@@ -104,7 +104,7 @@ def gun_timeline(u, par, order, eng):
         Rockets sorted by predicted impact time.
     eng : Engagements
         (:mod:`forceprot.engage.state`) reads ``candidate``, ``t_detect_s``, ``t_open_s``,
-        ``t_close_s`` and ``u_kill`` (``u_kill[i, u, 0] < p_kill`` kills); writes column ``u``
+        ``t_close_s`` and ``u_kill`` (``eng.u_kill[i, u, 0] < p_kill`` kills); writes column ``u``
         of ``eng_t_s``, ``eng_outcome``, ``eng_shots`` and ``t_kill_s``.
 
     Returns
@@ -113,16 +113,7 @@ def gun_timeline(u, par, order, eng):
         ``exhausted`` is 1 if the magazine ran dry during the salvo.
     """
     n = order.shape[0]
-    candidate = eng.candidate
-    t_detect = eng.t_detect_s
-    t_open = eng.t_open_s
-    t_close = eng.t_close_s
-    u_kill = eng.u_kill
-    eng_t = eng.eng_t_s
-    eng_out = eng.eng_outcome
-    eng_shots = eng.eng_shots
-    t_kill = eng.t_kill_s
-    first = salvo_first_detection_s(t_detect, u)
+    first = salvo_first_detection_s(eng.t_detect_s, u)
     if first == math.inf:
         return 0, 0, 0, 0
     active = first + par[P_REACTION_S]
@@ -138,26 +129,26 @@ def gun_timeline(u, par, order, eng):
     exhausted = 0
     for j in range(n):
         i = order[j]
-        if not candidate[i, u]:
+        if not eng.candidate[i, u]:
             continue
         if rounds < per:
             exhausted = 1
             free = free + par[P_GUN_RELOAD_S]
             rounds = magazine
-        t_ready = max(free, active, t_detect[i, u])
-        t_shot = max(t_ready, t_open[i, u])
-        if t_shot > t_close[i, u]:
+        t_ready = max(free, active, eng.t_detect_s[i, u])
+        t_shot = max(t_ready, eng.t_open_s[i, u])
+        if t_shot > eng.t_close_s[i, u]:
             continue
         rounds -= per
         n_rounds += per
         n_eng += 1
         free = t_shot + engage_s
-        eng_t[i, u] = t_shot
-        eng_shots[i, u] = per
-        if u_kill[i, u, 0] < p_kill:
-            eng_out[i, u] = OUT_KILL
-            t_kill[i, u] = t_shot
+        eng.eng_t_s[i, u] = t_shot
+        eng.eng_shots[i, u] = per
+        if eng.u_kill[i, u, 0] < p_kill:
+            eng.eng_outcome[i, u] = OUT_KILL
+            eng.t_kill_s[i, u] = t_shot
             n_kill += 1
         else:
-            eng_out[i, u] = OUT_MISS
+            eng.eng_outcome[i, u] = OUT_MISS
     return n_eng, n_kill, n_rounds, exhausted

@@ -134,18 +134,11 @@ def battery_timeline(u, par, order, flights, bx, by, eng):
         ``exhausted`` is 1 if the magazine ran dry while rockets it would engage remained.
     """
     n = order.shape[0]
-    candidate = eng.candidate
-    t_detect = eng.t_detect_s
-    u_kill = eng.u_kill
-    eng_t = eng.eng_t_s
-    eng_out = eng.eng_outcome
-    eng_shots = eng.eng_shots
-    t_kill = eng.t_kill_s
     pos = flights.pos_m
     t0 = flights.t0_s
     tof = flights.tof_s
     tau = flights.tau
-    first = salvo_first_detection_s(t_detect, u)
+    first = salvo_first_detection_s(eng.t_detect_s, u)
     if first == math.inf:
         return 0, 0, 0, 0
     active = first + par[P_REACTION_S]
@@ -165,12 +158,12 @@ def battery_timeline(u, par, order, flights, bx, by, eng):
     exhausted = 0
     for j in range(n):
         i = order[j]
-        if not candidate[i, u]:
+        if not eng.candidate[i, u]:
             continue
         if missiles == 0:
             exhausted = 1
             break
-        t_launch = max(free, active, t_detect[i, u])
+        t_launch = max(free, active, eng.t_detect_s[i, u])
         t_int = earliest_intercept_s(pos[i], t0[i], tof[i], tau, bx, by, t_launch, speed, rmin,
                                      rmax, amin, amax)
         if t_int == math.inf:
@@ -179,9 +172,9 @@ def battery_timeline(u, par, order, flights, bx, by, eng):
         n_fired += 1
         n_eng += 1
         free = t_launch + interval
-        eng_t[i, u] = t_int
+        eng.eng_t_s[i, u] = t_int
         shots = 1
-        killed_at = t_int if u_kill[i, u, 0] < p_kill else math.inf
+        killed_at = t_int if eng.u_kill[i, u, 0] < p_kill else math.inf
         second_launch = math.inf
         if doctrine == DOCTRINE_RIPPLE2:
             second_launch = free
@@ -195,13 +188,13 @@ def battery_timeline(u, par, order, flights, bx, by, eng):
                 n_fired += 1
                 shots += 1
                 free = second_launch + interval
-                if u_kill[i, u, 1] < p_kill and t_int2 < killed_at:
+                if eng.u_kill[i, u, 1] < p_kill and t_int2 < killed_at:
                     killed_at = t_int2
-        eng_shots[i, u] = shots
+        eng.eng_shots[i, u] = shots
         if killed_at < math.inf:
-            eng_out[i, u] = OUT_KILL
-            t_kill[i, u] = killed_at
+            eng.eng_outcome[i, u] = OUT_KILL
+            eng.t_kill_s[i, u] = killed_at
             n_kill += 1
         else:
-            eng_out[i, u] = OUT_MISS
+            eng.eng_outcome[i, u] = OUT_MISS
     return n_eng, n_kill, n_fired, exhausted

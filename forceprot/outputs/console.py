@@ -57,15 +57,8 @@ def render_validation(console: Console, prepared) -> None:
         d = site.base.exterior.distance(pt) if site.base.geom_type == "Polygon" \
             else site.base.boundary.distance(pt)
         where = f"{d:,.0f} m {'inside' if inside else 'outside'}"
-        if unit.kind == "cram":
-            env = f"{unit.max_range_m:,.0f} m, ≥{unit.min_height_m:g} m"
-            mag = f"{unit.magazine_rounds // unit.rounds_per_engagement} engagements"
-        else:
-            env = (f"{unit.min_intercept_range_m / 1000:g}-{unit.max_intercept_range_m / 1000:g} km, "
-                   f"{unit.min_intercept_alt_m:g}-{unit.max_intercept_alt_m:g} m alt")
-            mag = f"{unit.launchers * unit.missiles_per_launcher} interceptors"
-        units.add_row(unit.name, unit.kind, f"{lon[i]:.5f}", f"{lat[i]:.5f}", where, env,
-                      f"{unit.p_kill:.2f}", mag)
+        units.add_row(unit.name, unit.kind, f"{lon[i]:.5f}", f"{lat[i]:.5f}", where,
+                      unit.describe_envelope(), f"{unit.p_kill:.2f}", unit.describe_magazine())
     console.print(units)
     if scenario.asset:
         assets = Table(title="Assets", title_justify="left")

@@ -14,7 +14,6 @@ Writers: :func:`write_geojson` (GDAL's GeoJSON driver with ``RFC7946=YES``) and
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,18 +114,14 @@ def unit_envelopes_m(compiled, u: int) -> dict[str, tuple]:
     site = compiled.prepared.site
     xy = site.unit_xy_m[u]
     out: dict[str, tuple] = {}
-    if unit.kind == "cram":
-        out["sensor_coverage"] = (_disk(xy, unit.sensor_range_m), 0.0, unit.sensor_range_m, None)
-        r = math.sqrt(max(unit.max_range_m ** 2 - unit.min_height_m ** 2, 0.0))
-        if r > 0:
-            out["engagement_envelope"] = (_disk(xy, r), 0.0, r, unit.min_height_m)
-    else:
-        out["sensor_coverage"] = (_disk(xy, unit.radar_range_m), 0.0, unit.radar_range_m, None)
-        ring = _disk(xy, unit.max_intercept_range_m)
-        if unit.min_intercept_range_m > 0:
-            ring = ring.difference(_disk(xy, unit.min_intercept_range_m))
-        out["engagement_envelope"] = (ring, unit.min_intercept_range_m,
-                                      unit.max_intercept_range_m, unit.min_intercept_alt_m)
+    sensor_m = unit.detection_range_m
+    out["sensor_coverage"] = (_disk(xy, sensor_m), 0.0, sensor_m, None)
+    inner_m, outer_m, floor_m = unit.envelope_m()
+    if outer_m > 0:
+        ring = _disk(xy, outer_m)
+        if inner_m > 0:
+            ring = ring.difference(_disk(xy, inner_m))
+        out["engagement_envelope"] = (ring, inner_m, outer_m, floor_m)
     defended = _disk(xy, unit.defended_radius_m).intersection(site.defended_area)
     if not defended.is_empty:
         out["defended_area"] = (defended, 0.0, unit.defended_radius_m, None)
@@ -174,24 +169,13 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
     for u, unit in enumerate(compiled.prepared.scenario.defence):
         lon, lat = site.xy_to_lonlat(site.unit_xy_m[u, 0], site.unit_xy_m[u, 1])
         ur = unit_results[u]
-        gun = unit.kind == "cram"
         rows.append({
             "name": unit.name, "kind": unit.kind,
             "lon": float(lon), "lat": float(lat),
             "p_kill": unit.p_kill, "reaction_s": unit.reaction_s,
-            "sensor_range_m": unit.sensor_range_m if gun else unit.radar_range_m,
+            "sensor_range_m": unit.detection_range_m,
             "defended_radius_m": unit.defended_radius_m,
-            "max_range_m": unit.max_range_m if gun else None,
-            "min_height_m": unit.min_height_m if gun else None,
-            "engage_s": unit.engage_s if gun else None,
-            "magazine_rounds": unit.magazine_rounds if gun else None,
-            "rounds_per_engagement": unit.rounds_per_engagement if gun else None,
-            "min_intercept_range_m": None if gun else unit.min_intercept_range_m,
-            "max_intercept_range_m": None if gun else unit.max_intercept_range_m,
-            "min_intercept_alt_m": None if gun else unit.min_intercept_alt_m,
-            "max_intercept_alt_m": None if gun else unit.max_intercept_alt_m,
-            "interceptors": None if gun else unit.launchers * unit.missiles_per_launcher,
-            "doctrine": None if gun else unit.doctrine,
+            **unit.layer_fields(),
             "engagements_per_salvo": ur.engagements_per_salvo,
             "kills": ur.kills,
             "kill_share_of_threatening": ur.kill_share.value,

@@ -42,10 +42,6 @@ MAP_DPI = 150
 OVERVIEW_MARGIN_FRAC = 0.03
 DETAIL_MARGIN_FRAC = 0.05
 
-UNIT_STYLE = {
-    "cram": {"marker": "^", "color": "#1f4e9c", "label": "C-RAM-class mount"},
-    "patriot": {"marker": "s", "color": "#6a2c91", "label": "Patriot-class battery"},
-}
 #: Figure fractions (left, bottom, width, height) of the panels and the colour bar, and the
 #: lower-left corner of the legend. Panels are square (equal aspect), anchored left.
 OVERVIEW_AXES = (0.045, 0.135, 0.40, 0.711)
@@ -251,16 +247,16 @@ def _units(ax, compiled, labels=None) -> list:
     covers the whole map, and what matters on it is the dead zone inside the minimum range).
     """
     site = compiled.prepared.site
-    kinds_seen: list[str] = []
+    kinds_seen: dict[str, dict] = {}
     for u, unit in enumerate(compiled.prepared.scenario.defence):
-        style = UNIT_STYLE[unit.kind]
+        style = unit.style  # each defence kind says how it is drawn (forceprot.catalog)
         env = unit_envelopes_m(compiled, u)
         if "sensor_coverage" in env:
             _patch(ax, env["sensor_coverage"][0], facecolor="none", edgecolor=style["color"],
                    lw=0.7, ls=(0, (1, 2.5)), alpha=0.7, zorder=7)
         if "engagement_envelope" in env:
             geom = env["engagement_envelope"][0]
-            if unit.kind == "cram":
+            if style["shade_envelope"]:
                 _patch(ax, geom, facecolor=style["color"], alpha=0.10, edgecolor="none", zorder=5)
                 _patch(ax, geom, facecolor="none", edgecolor=style["color"], lw=1.4, zorder=7)
             else:
@@ -271,18 +267,15 @@ def _units(ax, compiled, labels=None) -> list:
                 markeredgecolor="white", markeredgewidth=1.2, ls="none", zorder=12)
         if labels is not None:
             labels.add(unit.name, (x, y), fontsize=9, fontweight="bold", color=style["color"])
-        if unit.kind not in kinds_seen:
-            kinds_seen.append(unit.kind)
+        kinds_seen.setdefault(unit.kind, style)
     handles = []
-    for kind in kinds_seen:
-        style = UNIT_STYLE[kind]
-        if kind == "cram":
+    for style in kinds_seen.values():
+        if style["shade_envelope"]:
             envelope = Patch(facecolor=mcolors.to_rgba(style["color"], 0.15),
-                             edgecolor=style["color"], lw=1.4,
-                             label="engagement disk (max range at min height)")
+                             edgecolor=style["color"], lw=1.4, label=style["envelope_label"])
         else:
             envelope = Line2D([], [], color=style["color"], lw=1.4, ls=(0, (6, 2, 1, 2)),
-                              label="intercept ring (min and max range)")
+                              label=style["envelope_label"])
         handles += [
             Line2D([], [], marker=style["marker"], color=style["color"], ls="none", markersize=10,
                    markeredgecolor="white", label=style["label"]),

@@ -1,8 +1,8 @@
 """Write a run's (or a coverage map's) outputs into a folder, all or nothing.
 
-Every target is checked before the simulation starts (:func:`forceprot.outputs.files.prepare_out_dir`)
+Every target is checked before the simulation starts (:func:`forceprot.atomic.prepare_out_dir`)
 and again at commit: the files are written into a hidden sibling folder that becomes the output
-folder only once every one is complete (:func:`forceprot.outputs.files.write_file_set`). A failure
+folder only once every one is complete (:func:`forceprot.atomic.write_file_set`). A failure
 or a signal part-way leaves the folder as it was; ``overwrite`` replaces an earlier run's folder
 whole, so none of its files survive beside the new ones.
 """
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from forceprot.outputs.files import atomic_write_text, write_file_set
+from forceprot.atomic import atomic_write_text, write_file_set
 from forceprot.results import Results
 
 __all__ = ["COVERAGE_OUTPUTS", "GPKG_OUTPUT", "RUN_LAYERS", "RUN_OUTPUTS", "run_output_names",

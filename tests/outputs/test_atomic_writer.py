@@ -1,4 +1,4 @@
-"""The one atomic writer (:mod:`forceprot.outputs.files`): a set of files appears together or not
+"""The one atomic writer (:mod:`forceprot.atomic`): a set of files appears together or not
 at all, nothing that exists at commit time is replaced without ``overwrite``, an overwrite leaves
 no stale file, failures and signals leave nothing behind, stale temps of dead processes go.
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from forceprot.errors import OutputError
-from forceprot.outputs import files
-from forceprot.outputs.files import (TEMP_TAG, atomic_file, remove_stale_temps,
+from forceprot import atomic as files
+from forceprot.atomic import (TEMP_TAG, atomic_file, remove_stale_temps,
                                      write_file_set)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,7 +195,7 @@ WRITER_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     from forceprot.errors import ForceprotError
-    from forceprot.outputs.files import write_file_set
+    from forceprot.atomic import write_file_set
     from forceprot.signals import install_signal_handlers
 
     install_signal_handlers()
