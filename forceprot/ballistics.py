@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
 
 from forceprot.catalog.rockets import BUNDLED_ROCKETS, RocketClass
 from forceprot.errors import OutputError, ScenarioError
@@ -152,6 +151,7 @@ def _range_nowind(params, drag_mach, drag_cd, elevation_rad, ground_altitude_m, 
 
 def _max_range_arrays(params, drag_mach, drag_cd, min_elevation_rad, ground_altitude_m, dt_s,
                       ) -> tuple[float, float]:
+    from scipy.optimize import minimize_scalar  # here: start-up time
     result = minimize_scalar(
         lambda e: -_range_nowind(params, drag_mach, drag_cd, e, ground_altitude_m, dt_s),
         bounds=(min_elevation_rad, _MAX_ELEVATION_SEARCH_RAD), method="bounded",
@@ -350,6 +350,7 @@ def calibrate_drag_form_factor(rocket: RocketClass | str, *, target_range_m: flo
             f"no drag_form_factor in [{lo}, {hi}] gives a maximum range of {target:.0f} m "
             f"(reach {target + miss_hi:.0f} to {target + miss_lo:.0f} m)",
             field="max_range_m", value=target)
+    from scipy.optimize import brentq  # here, not at import: start-up time
     return float(brentq(miss, lo, hi, xtol=1e-12, rtol=1e-12))
 
 
@@ -389,6 +390,7 @@ def calibrate_thrust_n(rocket: RocketClass | str, *, burnout_speed_mps: float | 
         return summary[_traj.SUMMARY_BURNOUT_SPEED_MPS] - target
 
     lo = rocket.launch_mass_kg * G0_MPS2 * 1.05  # at least lift off the tube's end
+    from scipy.optimize import brentq  # here, not at import: start-up time
     return float(brentq(miss, lo, 1e7, xtol=1e-9, rtol=1e-12))
 
 
@@ -883,6 +885,7 @@ def solve_trajectory(rocket: RocketClass | str, range_m: float, *, wind_speed_mp
     if range_m >= high:
         elevation = elevation_max
     else:
+        from scipy.optimize import brentq  # here, not at import: start-up time
         elevation = float(brentq(miss, elevation_min, elevation_max, xtol=_ELEVATION_XTOL_RAD))
     relaz = relative_wind_azimuth_rad(wind_from_deg, firing_azimuth_deg)
     path = fly(rocket, elevation, relaz_rad=relaz, wind_speed_mps=wind_speed_mps,
