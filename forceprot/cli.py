@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forceprot.errors import ForceprotError
+from forceprot.scenario import Simulation, Site, Threat
 
 app = typer.Typer(
     name="forceprot",
@@ -27,11 +28,68 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help texts carry units in brackets ("[m]", "[m/s]"): rich markup would swallow them
+    rich_markup_mode=None,
 )
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
+#: Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            text = version("forceprot")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            from forceprot import __version__ as text
+        sys.stdout.write(f"forceprot {text}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="Print the installed version and exit.")] = None,
+) -> None:
+    """Options of the ``forceprot`` command itself."""
+
+
+def _field_option(model, name: str, *param_decls: str, help: str, **kwargs):
+    """A typer option bounded exactly as the scenario field ``model.name``.
+
+    One bound per quantity: the option takes its limits from the pydantic field the scenario
+    file is checked against, so the CLI never accepts what the schema refuses (nor refuses what
+    it accepts). Closed bounds also go to click, which shows them in ``--help``; every value is
+    then checked by the field's own validator (open bounds, types).
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    info = model.model_fields[name]
+    closed = {}
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            closed["min"] = meta.ge
+        if getattr(meta, "le", None) is not None:
+            closed["max"] = meta.le
+    adapter = TypeAdapter(Annotated[(info.annotation, *info.metadata)])
+
+    def check(value):
+        if value is None:
+            return value
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"]
+            raise typer.BadParameter(f"{value}: {msg[0].lower()}{msg[1:]}") from None
+
+    return typer.Option(*param_decls, help=help, callback=check, **closed, **kwargs)
+
 
 
 def guarded(fn: Callable) -> Callable:
@@ -114,10 +172,10 @@ def schema(
 def trajectory(
     rocket: Annotated[str, typer.Option(help="Rocket class: 107mm or 122mm.")] = "107mm",
     range_m: Annotated[float, typer.Option("--range-m", help="Ground range to lay for [m].")] = 6000.0,
-    wind_mps: Annotated[float, typer.Option("--wind-mps", help="Wind speed [m/s].")] = 0.0,
-    wind_from_deg: Annotated[float, typer.Option("--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
+    wind_mps: Annotated[float, _field_option(Threat, "wind_mps", "--wind-mps", help="Wind speed [m/s].")] = 0.0,
+    wind_from_deg: Annotated[float, _field_option(Threat, "wind_from_deg", "--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
     azimuth_deg: Annotated[float, typer.Option("--azimuth-deg", help="Compass bearing of the line of fire [deg].")] = 0.0,
-    ground_altitude_m: Annotated[float, typer.Option("--ground-altitude-m", help="Ground altitude above sea level [m].")] = 0.0,
+    ground_altitude_m: Annotated[float, _field_option(Site, "ground_altitude_m", "--ground-altitude-m", help="Ground altitude above sea level [m].")] = 0.0,
     dt_s: Annotated[float, typer.Option("--dt-s", min=1e-4, max=0.5, help="Integrator step [s].")] = 0.01,
     path: Annotated[Optional[Path], typer.Option("--path", help="Write the flight path as .csv or .json.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --path file.")] = False,
@@ -149,11 +207,11 @@ def trajectory(
 @guarded
 def run(
     scenario: ScenarioArg,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos to sample (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
-    precision: Annotated[Optional[float], typer.Option(
-        min=0.0001, max=0.5,
+    precision: Annotated[Optional[float], _field_option(
+        Simulation, "precision",
         help="Stop once the leak-rate 95 % interval half-width is at most this (0.005 = 0.5 pp).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for summary.json and the map layers.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
@@ -200,8 +258,8 @@ def coverage(
     scenario: ScenarioArg,
     cell_m: Annotated[float, typer.Option("--cell-m", help="Cell size of the coverage grid [m].")] = 100.0,
     threshold: Annotated[float, typer.Option(help="A cell is covered where P(intercept) >= this [0-1].")] = 0.9,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for coverage_grid.geojson, coverage.json, coverage.png.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
@@ -278,8 +336,8 @@ def _render_coverage(cov) -> None:
 def compare(
     a: Annotated[Path, typer.Argument(help="Scenario TOML of layout A.", show_default=False)],
     b: Annotated[Path, typer.Argument(help="Scenario TOML of layout B (compared against A).", show_default=False)],
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per layout (default: A's scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of both runs (default: A's scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per layout (default: A's scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of both runs (default: A's scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
@@ -374,11 +432,11 @@ def optimize(
     grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
     margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
     objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak or asset_risk.")] = "leak_rate",
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos every compared layout sees (default: scenario).")] = None,
-    screen_salvos: Annotated[int, typer.Option("--screen-salvos", min=1, help="Salvos on which every move is first screened.")] = 1024,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos every compared layout sees (default: scenario).")] = None,
+    screen_salvos: Annotated[int, _field_option(Simulation, "salvos", "--screen-salvos", help="Salvos on which every move is first screened.")] = 1024,
     refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,
     min_gain: Annotated[float, typer.Option("--min-gain", help="A swap must lower the objective by at least this fraction of its value [0-1).")] = 1e-3,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False,
     search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False,
     workers: WorkersOpt = None,
@@ -481,8 +539,8 @@ def _render_optimization(result) -> None:
 def sweep(
     scenario: ScenarioArg,
     settings: Annotated[Optional[list[str]], typer.Option("--set", help="PATH=V1,V2,... (repeatable; the grid is their product), e.g. threat.tubes=12,24,48 or defence[0].pk=0.5,0.7.")] = None,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per variant (default: scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of every variant (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per variant (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of every variant (default: scenario).")] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
@@ -543,6 +601,12 @@ def _click_exception(name: str) -> type:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
 
 
+def _interrupted() -> None:
+    """Ctrl-C: one line and the shell's code for SIGINT, not a traceback."""
+    err_console.print("interrupted", markup=False)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:  # pragma: no cover - console entry point (tests drive ``app`` directly)
     """Console entry point: like ``app()``, but a usage error (a bad option value, a missing
     argument, an unknown command) is one line on stderr with exit code 2, as every other bad
@@ -558,7 +622,14 @@ def main() -> None:  # pragma: no cover - console entry point (tests drive ``app
         name = ctx.command_path if ctx is not None else "forceprot"
         err_console.print(f"error: {exc.format_message()} (see '{name} --help')", markup=False)
         sys.exit(EXIT_BAD_INPUT)
-    except typer.Abort:
+    except KeyboardInterrupt:
+        _interrupted()
+    except typer.Abort as exc:
+        # click turns Ctrl-C into Abort (and prints an empty line first)
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _interrupted()
         err_console.print("aborted", markup=False)
         sys.exit(1)
+    if code == EXIT_INTERRUPTED:  # typer >= 0.16 turns Ctrl-C into a silent Exit(130)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)
