@@ -407,7 +407,18 @@ WorkersOpt = Annotated[Optional[int], typer.Option(
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Run tasks on an existing dask cluster (tcp://host:8786).")]
 ConnectTimeoutOpt = Annotated[float, typer.Option(
-    "--connect-timeout", min=0.1, help="Give up on an unreachable --scheduler after this long [s].")]
+    "--connect-timeout", min=0.1, help="Give up on a --scheduler that does not answer as a dask scheduler within this long [s].")]
+WorkersTimeoutOpt = Annotated[float, typer.Option(
+    "--workers-timeout", min=0.1, help="Give up when a --scheduler has no worker and none joins within this long [s].")]
+
+
+def _connect(scheduler, workers, connect_timeout: float, workers_timeout: float):
+    """The executor for --scheduler / --workers; says on stderr when it waits for workers."""
+    from forceprot.distributed import connect
+
+    return connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout,
+                   workers_timeout_s=workers_timeout,
+                   on_wait=lambda msg: err_console.print(msg, markup=False))
 
 
 def _layout_progress(quiet: bool):
@@ -442,12 +453,13 @@ def optimize(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
+    workers_timeout: WorkersTimeoutOpt = 60.0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
 ) -> None:
     """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
-    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.distributed import ScenarioSpec
     from forceprot.optimize import (optimize_output_names, plan_optimization, run_optimization,
                                     write_optimization_outputs)
 
@@ -457,7 +469,7 @@ def optimize(
         margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
         refine=refine, seed=seed, keep_existing=not replace_existing,
         search_from_mclp=True if search_from_mclp else None, min_gain=min_gain)
-    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.outputs.files import prepare_out_dir
 
@@ -544,18 +556,19 @@ def sweep(
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
+    workers_timeout: WorkersTimeoutOpt = 60.0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for sweep.csv, sweep.parquet and sweep.png.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON to stdout instead of the table.")] = False,
 ) -> None:
     """Run the grid of scenario variants given by --set; one row of results per variant."""
-    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.distributed import ScenarioSpec
     from forceprot.sweep import (plan_sweep, run_sweep, sweep_output_names, sweep_summary_rows,
                                  write_sweep_outputs)
 
     spec = ScenarioSpec.from_file(scenario)
     plan_settings, variants = plan_sweep(spec, list(settings or []))
-    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.outputs.files import prepare_out_dir
 
