@@ -67,8 +67,9 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
     else:
         aim, aim_name = site.base, "the base"
     check_reach(site.launch_zone, aim, min_range_m, max_range_m, rocket=threat.rocket,
-                label=scenario.label, field="threat.min_standoff_m", value=threat.min_standoff_m,
-                aim_name=aim_name)
+                label=scenario.label, aim_name=aim_name,
+                too_far=("threat.min_standoff_m", threat.min_standoff_m),
+                too_near=("threat.max_standoff_m", threat.max_standoff_m))
 
 
 def prepare_scenario(path: str | Path) -> Prepared:

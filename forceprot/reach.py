@@ -59,8 +59,10 @@ def distance_intervals(zone: BaseGeometry, aim: BaseGeometry) -> np.ndarray:
 
 
 def check_reach(zone: BaseGeometry, aim: BaseGeometry, min_range_m: float, max_range_m: float,
-                *, rocket: str, label: str | None = None, field: str = "threat.min_standoff_m",
-                value=None, aim_name: str = "the base") -> None:
+                *, rocket: str, label: str | None = None,
+                too_far: tuple[str, object] | None = None,
+                too_near: tuple[str, object] | None = None,
+                aim_name: str = "the base") -> None:
     """Raise unless some launch position lies within the rocket's range band of some aim point.
 
     Parameters
@@ -71,8 +73,11 @@ def check_reach(zone: BaseGeometry, aim: BaseGeometry, min_range_m: float, max_r
         The rocket's minimum and maximum ground range [m].
     rocket : str
         Rocket class name, for the message.
-    label, field, value
-        Where the error points: scenario file, field and value.
+    label : str, optional
+        Scenario file the error names.
+    too_far, too_near : (str, object), optional
+        The field (and its value) to blame when every launch position is beyond the maximum
+        range (e.g. the launch zone's inner edge) or inside the minimum range (its outer edge).
     aim_name : str
         What is aimed at, for the message.
 
@@ -83,19 +88,22 @@ def check_reach(zone: BaseGeometry, aim: BaseGeometry, min_range_m: float, max_r
     """
     intervals = distance_intervals(zone, aim)
     if len(intervals) == 0:
-        raise ScenarioError(f"the launch zone or {aim_name} is empty", file=label, field=field,
-                            value=value, has_value=value is not None)
+        raise ScenarioError(f"the launch zone or {aim_name} is empty", file=label)
     near, far = intervals[:, 0], intervals[:, 1]
     if np.any((near <= max_range_m) & (far >= min_range_m)):
         return
+    blame = None
     if np.all(near > max_range_m):
+        blame = too_far
         why = (f"the nearest is {near.min():.0f} m from {aim_name}, beyond the {rocket} "
                f"maximum range ({max_range_m:.0f} m)")
     elif np.all(far < min_range_m):
+        blame = too_near
         why = (f"the farthest is {far.max():.0f} m from {aim_name}, inside the {rocket} "
                f"minimum range ({min_range_m:.0f} m)")
     else:
         why = (f"each part of the launch zone is either inside the {rocket} minimum range "
                f"({min_range_m:.0f} m) or beyond its maximum range ({max_range_m:.0f} m)")
+    field, value = blame if blame is not None else (None, None)
     raise ScenarioError(f"no launch position can reach {aim_name}: {why}", file=label,
-                        field=field, value=value, has_value=value is not None)
+                        field=field, value=value, has_value=field is not None)
