@@ -106,6 +106,19 @@ def guarded(fn: Callable) -> Callable:
     return wrapper
 
 
+def _kernels_ready(entry: str = "forceprot.kernel") -> None:
+    """Say so before numba compiles for minutes; rebuild an unreadable kernel cache."""
+    from forceprot.numba_cache import inspect_cache
+
+    status = inspect_cache(entry)
+    if status.removed:
+        err_console.print(f"kernel cache unreadable: removed {len(status.removed)} file(s) in "
+                          f"{status.removed[0].parent}; rebuilding", markup=False)
+    if status.compile_estimate_s >= 1.0:
+        err_console.print(f"compiling kernels, once, about {status.compile_estimate_s:.0f} s",
+                          markup=False)
+
+
 def _print_json(data) -> None:
     """Machine-readable output: JSON on stdout, nothing else there."""
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
@@ -188,6 +201,7 @@ def trajectory(
         from forceprot.outputs.files import check_writable
 
         check_writable(path, overwrite=overwrite)
+    _kernels_ready("forceprot.ballistics")
     solution = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps,
                                 wind_from_deg=wind_from_deg, firing_azimuth_deg=azimuth_deg,
                                 ground_altitude_m=ground_altitude_m, dt_s=dt_s)
@@ -229,6 +243,7 @@ def run(
 
         # refuse before spending the time
         prepare_out_dir(out, run_output_names(gpkg=gpkg), overwrite=overwrite)
+    _kernels_ready()
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
@@ -270,6 +285,7 @@ def coverage(
     from forceprot.coverage import coverage_from_results, plan_coverage
 
     prepared = prepare_scenario(scenario)
+    _kernels_ready()
     plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
     if out is not None:
         from forceprot.outputs.files import prepare_out_dir
@@ -346,6 +362,7 @@ def compare(
     from forceprot.compile import prepare_scenario
 
     prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
+    _kernels_ready()
     with _progress_bar(quiet=json_out) as tick:
         comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
                                      threads=threads, progress=tick)
@@ -464,6 +481,7 @@ def optimize(
                                     write_optimization_outputs)
 
     spec = ScenarioSpec.from_file(scenario)
+    _kernels_ready()
     plan = plan_optimization(
         spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
         margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
@@ -567,6 +585,7 @@ def sweep(
                                  write_sweep_outputs)
 
     spec = ScenarioSpec.from_file(scenario)
+    _kernels_ready()
     plan_settings, variants = plan_sweep(spec, list(settings or []))
     with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
