@@ -49,6 +49,14 @@ def prepare(scenario: Scenario) -> Prepared:
             f"no launch position is within the {threat.rocket} maximum range "
             f"({rocket.max_range_m:.0f} m) of the base (nearest is {gap:.0f} m)",
             file=label, field="site.launch_areas", value=scenario.site.launch_areas)
+    if threat.rocket in scenario.rockets:  # a custom class: bound its flights before any
+        from forceprot.ballistics import check_rocket_bounds  # buffer is sized from them
+
+        try:
+            check_rocket_bounds(rocket, name=threat.rocket,
+                                field_prefix=f"rockets.{threat.rocket}.")
+        except ScenarioError as exc:
+            raise exc.with_file(label) from None
     _check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)
     return Prepared(scenario=scenario, site=site)
 
