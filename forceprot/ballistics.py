@@ -121,6 +121,60 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
     return params, drag_mach, drag_cd
 
 
+#: Longest flight a rocket class may need [s]. The vacuum vertical-shot bound of a real artillery
+#: rocket is a minute or two (107 mm: about 80 s, 122 mm: about 190 s); an hour means figures no
+#: artillery rocket has, whose path buffers would run to gigabytes.
+MAX_FLIGHT_TIME_S = 3600.0
+#: Largest path buffer one flight may allocate [rows of 6 float64 plus a time, 56 bytes]: 560 MB.
+MAX_PATH_ROWS = 10_000_000
+
+
+def check_rocket_bounds(rocket: RocketClass, *, name: str | None = None,
+                        field_prefix: str = "") -> float:
+    """Refuse a rocket class whose flight time has no practical bound; return that bound [s].
+
+    Parameters
+    ----------
+    rocket : RocketClass
+        The rocket class.
+    name : str, optional
+        How the message names the class (default: bundled key or label).
+    field_prefix : str
+        Prefix of the field the error names (``"rockets.my_rocket."`` in a scenario).
+
+    Raises
+    ------
+    ScenarioError
+        The vacuum bound of :func:`_max_time_s` exceeds :data:`MAX_FLIGHT_TIME_S`.
+    """
+    params, _, _ = rocket_arrays(rocket)
+    max_time = _max_time_s(params)
+    if not max_time <= MAX_FLIGHT_TIME_S:
+        raise ScenarioError(
+            f"rocket class {name or _rocket_name(rocket)!r}: thrust, burn time and masses allow "
+            f"flights of up to {max_time:,.0f} s (limit {MAX_FLIGHT_TIME_S:.0f} s); not an "
+            "artillery rocket", field=f"{field_prefix}thrust_n", value=rocket.thrust_n)
+    return max_time
+
+
+def _path_capacity(rocket: RocketClass, params: np.ndarray, dt_s: float) -> tuple[float, int]:
+    """Longest flight [s] and path-buffer rows for ``rocket`` at step ``dt_s``, both bounded."""
+    max_time = check_rocket_bounds(rocket)
+    capacity = _traj.path_capacity(max_time, dt_s)
+    if capacity > MAX_PATH_ROWS:
+        raise ScenarioError(
+            f"a {max_time:.0f} s flight of {_rocket_name(rocket)!r} at this step needs "
+            f"{capacity:,} path rows (limit {MAX_PATH_ROWS:,}); use a larger step",
+            field="dt_s", value=dt_s)
+    return max_time, capacity
+
+
+def _no_impact(rocket: RocketClass, what: str) -> ScenarioError:
+    return ScenarioError(f"rocket class {_rocket_name(rocket)!r}: {what} found no ground impact; "
+                         "check its thrust, masses and drag", field="rocket",
+                         value=_rocket_name(rocket))
+
+
 def _max_time_s(params: np.ndarray) -> float:
     """Generous bound on any time of flight of a rocket [s] (vertical shot in vacuum)."""
     m0 = params[_traj.ROCKET_LAUNCH_MASS_KG]
@@ -140,7 +194,8 @@ def _impact(params, drag_mach, drag_cd, elevation_rad, wind_x_mps=0.0, wind_y_mp
                            float(ground_altitude_m), params, drag_mach, drag_cd, float(dt_s),
                            _max_time_s(params), np.empty(0), np.empty((0, 6)), summary)
     if code < 0:
-        raise RuntimeError(f"flight found no ground impact (code {code})")
+        raise ScenarioError(f"a flight of this rocket class found no ground impact (code "
+                            f"{code}); check its thrust, masses and drag", field="rocket")
     return summary
 
 
@@ -250,8 +305,7 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
     rocket = _as_rocket(rocket)
     params, drag_mach, drag_cd = rocket_arrays(rocket, thrust=thrust, drag=drag,
                                                instant_weathercock=instant_weathercock)
-    max_time = _max_time_s(params)
-    capacity = _traj.path_capacity(max_time, dt_s)
+    max_time, capacity = _path_capacity(rocket, params, dt_s)
     path_t = np.empty(capacity)
     path_state = np.empty((capacity, 6))
     summary = np.empty(_traj.N_SUMMARY)
@@ -259,7 +313,7 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
                         wind_speed_mps * math.sin(relaz_rad), float(ground_altitude_m), params,
                         drag_mach, drag_cd, float(dt_s), max_time, path_t, path_state, summary)
     if n < 2:
-        raise RuntimeError(f"flight found no ground impact within {max_time:.0f} s (code {n})")
+        raise _no_impact(rocket, f"a flight of up to {max_time:.0f} s (code {n})")
     return Trajectory(
         t_s=path_t[:n].copy(),
         pos_m=path_state[:n, :3].copy(),
@@ -608,8 +662,7 @@ def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_
     elevation_min = math.radians(rocket.min_elevation_deg)
     elevations = np.linspace(elevation_min, elevation_max, n_elevations)
     relaz = 2.0 * math.pi / n_relaz * np.arange(n_relaz)
-    max_time = _max_time_s(params)
-    capacity = _traj.path_capacity(max_time, dt_s)
+    max_time, capacity = _path_capacity(rocket, params, dt_s)
     node_pos = np.empty((n_elevations, n_relaz, n_nodes, 3))
     node_vel = np.empty((n_elevations, n_relaz, n_nodes, 3))
     tof = np.empty((n_elevations, n_relaz))
@@ -617,7 +670,7 @@ def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_
                                     drag_mach, drag_cd, dt_s, max_time, np.empty(capacity),
                                     np.empty((capacity, 6)), node_pos, node_vel, tof)
     if failures:
-        raise RuntimeError(f"{failures} family flights found no ground impact")
+        raise _no_impact(rocket, f"{failures} flight(s) of its trajectory family")
     if wind_speed_mps == 0.0:
         range_nowind = node_pos[:, 0, -1, 0].copy()
     else:

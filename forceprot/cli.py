@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from forceprot.errors import ForceprotError
+from forceprot.scenario import Simulation, Site, Threat
 from forceprot.signals import install_signal_handlers
 
 app = typer.Typer(
@@ -28,11 +29,68 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # help texts carry units in brackets ("[m]", "[m/s]"): rich markup would swallow them
+    rich_markup_mode=None,
 )
 console = Console()
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
+#: Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            text = version("forceprot")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            from forceprot import __version__ as text
+        sys.stdout.write(f"forceprot {text}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[Optional[bool], typer.Option(
+        "--version", callback=_version_callback, is_eager=True,
+        help="Print the installed version and exit.")] = None,
+) -> None:
+    """Options of the ``forceprot`` command itself."""
+
+
+def _field_option(model, name: str, *param_decls: str, help: str, **kwargs):
+    """A typer option bounded exactly as the scenario field ``model.name``.
+
+    One bound per quantity: the option takes its limits from the pydantic field the scenario
+    file is checked against, so the CLI never accepts what the schema refuses (nor refuses what
+    it accepts). Closed bounds also go to click, which shows them in ``--help``; every value is
+    then checked by the field's own validator (open bounds, types).
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    info = model.model_fields[name]
+    closed = {}
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            closed["min"] = meta.ge
+        if getattr(meta, "le", None) is not None:
+            closed["max"] = meta.le
+    adapter = TypeAdapter(Annotated[(info.annotation, *info.metadata)])
+
+    def check(value):
+        if value is None:
+            return value
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            msg = exc.errors()[0]["msg"]
+            raise typer.BadParameter(f"{value}: {msg[0].lower()}{msg[1:]}") from None
+
+    return typer.Option(*param_decls, help=help, callback=check, **closed, **kwargs)
+
 
 
 def guarded(fn: Callable) -> Callable:
@@ -47,6 +105,19 @@ def guarded(fn: Callable) -> Callable:
             raise typer.Exit(EXIT_BAD_INPUT) from None
 
     return wrapper
+
+
+def _kernels_ready(entry: str = "forceprot.kernel") -> None:
+    """Say so before numba compiles for minutes; rebuild an unreadable kernel cache."""
+    from forceprot.numba_cache import inspect_cache
+
+    status = inspect_cache(entry)
+    if status.removed:
+        err_console.print(f"kernel cache unreadable: removed {len(status.removed)} file(s) in "
+                          f"{status.removed[0].parent}; rebuilding", markup=False)
+    if status.compile_estimate_s >= 1.0:
+        err_console.print(f"compiling kernels, once, about {status.compile_estimate_s:.0f} s",
+                          markup=False)
 
 
 def _print_json(data) -> None:
@@ -115,10 +186,10 @@ def schema(
 def trajectory(
     rocket: Annotated[str, typer.Option(help="Rocket class: 107mm or 122mm.")] = "107mm",
     range_m: Annotated[float, typer.Option("--range-m", help="Ground range to lay for [m].")] = 6000.0,
-    wind_mps: Annotated[float, typer.Option("--wind-mps", help="Wind speed [m/s].")] = 0.0,
-    wind_from_deg: Annotated[float, typer.Option("--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
+    wind_mps: Annotated[float, _field_option(Threat, "wind_mps", "--wind-mps", help="Wind speed [m/s].")] = 0.0,
+    wind_from_deg: Annotated[float, _field_option(Threat, "wind_from_deg", "--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
     azimuth_deg: Annotated[float, typer.Option("--azimuth-deg", help="Compass bearing of the line of fire [deg].")] = 0.0,
-    ground_altitude_m: Annotated[float, typer.Option("--ground-altitude-m", help="Ground altitude above sea level [m].")] = 0.0,
+    ground_altitude_m: Annotated[float, _field_option(Site, "ground_altitude_m", "--ground-altitude-m", help="Ground altitude above sea level [m].")] = 0.0,
     dt_s: Annotated[float, typer.Option("--dt-s", min=1e-4, max=0.5, help="Integrator step [s].")] = 0.01,
     path: Annotated[Optional[Path], typer.Option("--path", help="Write the flight path as .csv or .json.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --path file.")] = False,
@@ -131,6 +202,7 @@ def trajectory(
         from forceprot.atomic import check_writable
 
         check_writable(path, overwrite=overwrite)
+    _kernels_ready("forceprot.ballistics")
     solution = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps,
                                 wind_from_deg=wind_from_deg, firing_azimuth_deg=azimuth_deg,
                                 ground_altitude_m=ground_altitude_m, dt_s=dt_s)
@@ -150,11 +222,11 @@ def trajectory(
 @guarded
 def run(
     scenario: ScenarioArg,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos to sample (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
-    precision: Annotated[Optional[float], typer.Option(
-        min=0.0001, max=0.5,
+    precision: Annotated[Optional[float], _field_option(
+        Simulation, "precision",
         help="Stop once the leak-rate 95 % interval half-width is at most this (0.005 = 0.5 pp).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for summary.json and the map layers.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
@@ -172,6 +244,7 @@ def run(
 
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
         prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
+    _kernels_ready()
     compiled = compile_scenario(prepared)
     results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
                                       precision=precision, quiet=json_out)
@@ -201,8 +274,8 @@ def coverage(
     scenario: ScenarioArg,
     cell_m: Annotated[float, typer.Option("--cell-m", help="Cell size of the coverage grid [m].")] = 100.0,
     threshold: Annotated[float, typer.Option(help="A cell is covered where P(intercept) >= this [0-1].")] = 0.9,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for coverage_grid.geojson, coverage.json, coverage.png.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
@@ -213,6 +286,7 @@ def coverage(
     from forceprot.coverage import coverage_from_results, plan_coverage
 
     prepared = prepare_scenario(scenario)
+    _kernels_ready()
     plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
     if out is not None:
         from forceprot.atomic import prepare_out_dir
@@ -279,8 +353,8 @@ def _render_coverage(cov) -> None:
 def compare(
     a: Annotated[Path, typer.Argument(help="Scenario TOML of layout A.", show_default=False)],
     b: Annotated[Path, typer.Argument(help="Scenario TOML of layout B (compared against A).", show_default=False)],
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per layout (default: A's scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of both runs (default: A's scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per layout (default: A's scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of both runs (default: A's scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
@@ -289,6 +363,7 @@ def compare(
     from forceprot.compile import prepare_scenario
 
     prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
+    _kernels_ready()
     with _progress_bar(quiet=json_out) as tick:
         comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
                                      threads=threads, progress=tick)
@@ -350,7 +425,18 @@ WorkersOpt = Annotated[Optional[int], typer.Option(
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", help="Run tasks on an existing dask cluster (tcp://host:8786).")]
 ConnectTimeoutOpt = Annotated[float, typer.Option(
-    "--connect-timeout", min=0.1, help="Give up on an unreachable --scheduler after this long [s].")]
+    "--connect-timeout", min=0.1, help="Give up on a --scheduler that does not answer as a dask scheduler within this long [s].")]
+WorkersTimeoutOpt = Annotated[float, typer.Option(
+    "--workers-timeout", min=0.1, help="Give up when a --scheduler has no worker and none joins within this long [s].")]
+
+
+def _connect(scheduler, workers, connect_timeout: float, workers_timeout: float):
+    """The executor for --scheduler / --workers; says on stderr when it waits for workers."""
+    from forceprot.distributed import connect
+
+    return connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout,
+                   workers_timeout_s=workers_timeout,
+                   on_wait=lambda msg: err_console.print(msg, markup=False))
 
 
 def _layout_progress(quiet: bool):
@@ -375,32 +461,34 @@ def optimize(
     grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
     margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
     objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak or asset_risk.")] = "leak_rate",
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos every compared layout sees (default: scenario).")] = None,
-    screen_salvos: Annotated[int, typer.Option("--screen-salvos", min=1, help="Salvos on which every move is first screened.")] = 1024,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos every compared layout sees (default: scenario).")] = None,
+    screen_salvos: Annotated[int, _field_option(Simulation, "salvos", "--screen-salvos", help="Salvos on which every move is first screened.")] = 1024,
     refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,
     min_gain: Annotated[float, typer.Option("--min-gain", help="A swap must lower the objective by at least this fraction of its value [0-1).")] = 1e-3,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False,
     search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
+    workers_timeout: WorkersTimeoutOpt = 60.0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
 ) -> None:
     """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
-    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.distributed import ScenarioSpec
     from forceprot.optimize import (optimize_output_names, plan_optimization, run_optimization,
                                     write_optimization_outputs)
 
     spec = ScenarioSpec.from_file(scenario)
+    _kernels_ready()
     plan = plan_optimization(
         spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
         margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
         refine=refine, seed=seed, keep_existing=not replace_existing,
         search_from_mclp=True if search_from_mclp else None, min_gain=min_gain)
-    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.atomic import prepare_out_dir
 
@@ -482,23 +570,25 @@ def _render_optimization(result) -> None:
 def sweep(
     scenario: ScenarioArg,
     settings: Annotated[Optional[list[str]], typer.Option("--set", help="PATH=V1,V2,... (repeatable; the grid is their product), e.g. threat.tubes=12,24,48 or defence[0].pk=0.5,0.7.")] = None,
-    salvos: Annotated[Optional[int], typer.Option(min=1, help="Salvos per variant (default: scenario).")] = None,
-    seed: Annotated[Optional[int], typer.Option(min=0, help="Root seed of every variant (default: scenario).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per variant (default: scenario).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of every variant (default: scenario).")] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
+    workers_timeout: WorkersTimeoutOpt = 60.0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for sweep.csv, sweep.parquet and sweep.png.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON to stdout instead of the table.")] = False,
 ) -> None:
     """Run the grid of scenario variants given by --set; one row of results per variant."""
-    from forceprot.distributed import ScenarioSpec, connect
+    from forceprot.distributed import ScenarioSpec
     from forceprot.sweep import (plan_sweep, run_sweep, sweep_output_names, sweep_summary_rows,
                                  write_sweep_outputs)
 
     spec = ScenarioSpec.from_file(scenario)
+    _kernels_ready()
     plan_settings, variants = plan_sweep(spec, list(settings or []))
-    with connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout) as executor:
+    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.atomic import prepare_out_dir
 
@@ -544,6 +634,12 @@ def _click_exception(name: str) -> type:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
 
 
+def _interrupted() -> None:
+    """Ctrl-C: one line and the shell's code for SIGINT, not a traceback."""
+    err_console.print("interrupted", markup=False)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:  # pragma: no cover - console entry point (tests drive ``app`` directly)
     """Console entry point: like ``app()``, but a usage error (a bad option value, a missing
     argument, an unknown command) is one line on stderr with exit code 2, as every other bad
@@ -560,7 +656,14 @@ def main() -> None:  # pragma: no cover - console entry point (tests drive ``app
         name = ctx.command_path if ctx is not None else "forceprot"
         err_console.print(f"error: {exc.format_message()} (see '{name} --help')", markup=False)
         sys.exit(EXIT_BAD_INPUT)
-    except typer.Abort:
+    except KeyboardInterrupt:
+        _interrupted()
+    except typer.Abort as exc:
+        # click turns Ctrl-C into Abort (and prints an empty line first)
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            _interrupted()
         err_console.print("aborted", markup=False)
         sys.exit(1)
+    if code == EXIT_INTERRUPTED:  # typer >= 0.16 turns Ctrl-C into a silent Exit(130)
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

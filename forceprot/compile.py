@@ -59,7 +59,35 @@ def prepare(scenario: Scenario) -> Prepared:
             f"no launch position is within the {threat.rocket} maximum range "
             f"({rocket.max_range_m:.0f} m) of the base (nearest is {gap:.0f} m)",
             file=label, field="site.launch_areas", value=scenario.site.launch_areas)
+    if threat.rocket in scenario.rockets:  # a custom class: bound its flights before any
+        from forceprot.ballistics import check_rocket_bounds  # buffer is sized from them
+
+        try:
+            check_rocket_bounds(rocket, name=threat.rocket,
+                                field_prefix=f"rockets.{threat.rocket}.")
+        except ScenarioError as exc:
+            raise exc.with_file(label) from None
+    _check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)
     return Prepared(scenario=scenario, site=site)
+
+
+def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max_range_m: float,
+                 aim_points_xy: np.ndarray | None = None) -> None:
+    """Refuse a scenario whose launch zone cannot reach what the threat aims at (else every
+    salvo exhausts its launch draws and none is fired)."""
+    from forceprot.reach import check_reach
+
+    threat = scenario.threat
+    if aim_points_xy is not None:
+        aim, aim_name = shapely.multipoints(np.asarray(aim_points_xy).reshape(-1, 2)), "any aim point"
+    elif threat.aim == "assets":
+        aim, aim_name = shapely.multipoints(site.asset_xy_m), "any asset"
+    else:
+        aim, aim_name = site.base, "the base"
+    check_reach(site.launch_zone, aim, min_range_m, max_range_m, rocket=threat.rocket,
+                label=scenario.label, aim_name=aim_name,
+                too_far=("threat.min_standoff_m", threat.min_standoff_m),
+                too_near=("threat.max_standoff_m", threat.max_standoff_m))
 
 
 def prepare_scenario(path: str | Path) -> Prepared:
@@ -229,6 +257,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     label = scenario.label
     family = build_family(scenario.rocket_class, wind_speed_mps=threat.wind_mps,
                           ground_altitude_m=scenario.site.ground_altitude_m)
+    _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
     n_nodes = family.node_pos_m.shape[2]
     tau = np.linspace(0.0, 1.0, n_nodes)
 

@@ -46,10 +46,13 @@ __all__ = [
     "connect",
     "worker_cached",
     "CONNECT_TIMEOUT_S",
+    "WORKERS_TIMEOUT_S",
 ]
 
 #: How long to wait for a dask scheduler to answer before giving up [s].
 CONNECT_TIMEOUT_S = 5.0
+#: How long to wait for the first worker to join a scheduler that has none [s].
+WORKERS_TIMEOUT_S = 60.0
 #: Compiled scenarios a worker keeps (least recently used dropped first) [-].
 WORKER_CACHE_ENTRIES = 8
 
@@ -242,7 +245,9 @@ class DaskExecutor(Executor):
 
 
 def connect(scheduler: str | None = None, workers: int | None = None, *,
-            processes: bool = True, timeout_s: float = CONNECT_TIMEOUT_S) -> Executor:
+            processes: bool = True, timeout_s: float = CONNECT_TIMEOUT_S,
+            workers_timeout_s: float = WORKERS_TIMEOUT_S,
+            on_wait: Callable[[str], None] | None = None) -> Executor:
     """An executor: in-process, a local dask cluster, or an existing dask scheduler.
 
     Parameters
@@ -257,7 +262,13 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
         nothing; thread workers start at once and need a thread-safe numba threading layer
         (``omp`` or ``tbb``).
     timeout_s : float
-        Give up on an unreachable scheduler after this long [s].
+        Give up on a scheduler that does not complete the handshake within this long [s]:
+        unreachable, silent, or not speaking dask's protocol.
+    workers_timeout_s : float
+        Give up when a scheduler has no worker and none joins within this long [s].
+    on_wait : callable, optional
+        Called with a one-line message (``"waiting for workers (60 s)"``) before waiting for
+        workers, so the caller can tell the user why nothing happens.
 
     Returns
     -------
@@ -268,7 +279,8 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
     ------
     ForceprotError
         Both ``scheduler`` and ``workers`` given, ``workers`` < 1, dask.distributed not installed,
-        a malformed address, or no scheduler answering within ``timeout_s``.
+        a malformed address, no scheduler answering within ``timeout_s``, a peer that is not a
+        dask scheduler, or no worker within ``workers_timeout_s``.
     """
     if scheduler is not None and workers is not None:
         raise ForceprotError("give --scheduler or --workers, not both", field="--workers",
@@ -286,16 +298,8 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
             value=scheduler if scheduler is not None else workers) from None
 
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=f"{timeout_s:g}s", set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ForceprotError(f"cannot reach a dask scheduler: {reason}",
-                                 field="--scheduler", value=scheduler) from None
-        except (ValueError, TypeError) as exc:
-            raise ForceprotError(f"not a scheduler address ({exc}); e.g. tcp://host:8786",
-                                 field="--scheduler", value=scheduler) from None
-        return DaskExecutor(client, description=f"dask scheduler {scheduler}")
+        return _connect_scheduler(scheduler, timeout_s=timeout_s,
+                                  workers_timeout_s=workers_timeout_s, on_wait=on_wait)
 
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
                            dashboard_address=":0", silence_logs=logging.CRITICAL)
@@ -304,3 +308,69 @@ def connect(scheduler: str | None = None, workers: int | None = None, *,
     return DaskExecutor(client, cluster,
                         description=f"local dask cluster, {workers} {kind} worker(s)")
 
+
+
+def _probe_scheduler(address: str, timeout_s: float) -> Any:
+    """Ask ``address`` who it is, within ``timeout_s`` in all (connect, handshake, reply).
+
+    ``distributed.Client`` waits without bound for a peer that accepts and stays silent, and a
+    peer sending other bytes makes it read a garbage frame length (a multi-EiB allocation); a
+    bare comm under one overall timeout fails fast on both.
+    """
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def ask():
+        # connect() retries a refused port until its timeout, then raises OSError; the outer
+        # bound only catches a handshake that never completes
+        comm = await asyncio.wait_for(comm_connect(address, timeout=timeout_s), timeout_s + 1.0)
+        try:
+            await asyncio.wait_for(comm.write({"op": "identity"}), timeout_s)
+            return await asyncio.wait_for(comm.read(), timeout_s)
+        finally:
+            comm.abort()
+
+    return asyncio.run(ask())
+
+
+def _connect_scheduler(address: str, *, timeout_s: float, workers_timeout_s: float,
+                       on_wait: Callable[[str], None] | None) -> "DaskExecutor":
+    """A :class:`DaskExecutor` on the scheduler at ``address``, after a bounded handshake."""
+    from distributed import Client
+    from distributed.comm import get_address_host_port
+
+    def fail(message: str) -> ForceprotError:
+        return ForceprotError(message, field="--scheduler", value=address)
+
+    try:
+        get_address_host_port(address)  # checks the scheme and port before any network
+    except (ValueError, TypeError) as exc:
+        raise fail(f"not a scheduler address ({exc}); e.g. tcp://host:8786") from None
+    try:
+        reply = _probe_scheduler(address, timeout_s)
+    except TimeoutError:
+        raise fail(f"no dask scheduler answered within {timeout_s:g} s (is it the scheduler's "
+                   "port, not the dashboard's?)") from None
+    except OSError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise fail(f"cannot reach a dask scheduler: {reason}") from None
+    except Exception as exc:  # noqa: BLE001 - any other failure means the peer speaks another protocol
+        raise fail(f"the peer is not a dask scheduler ({type(exc).__name__})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise fail("the peer answered, but is not a dask scheduler")
+
+    try:
+        client = Client(address, timeout=f"{timeout_s:g}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise fail(f"cannot reach a dask scheduler: {reason}") from None
+    if not reply.get("workers"):
+        if on_wait is not None:
+            on_wait(f"waiting for workers ({workers_timeout_s:g} s)")
+        try:
+            client.wait_for_workers(1, timeout=workers_timeout_s)
+        except TimeoutError:
+            client.close()
+            raise fail(f"no worker joined the scheduler within {workers_timeout_s:g} s") from None
+    return DaskExecutor(client, description=f"dask scheduler {address}")

@@ -1,0 +1,137 @@
+"""The on-disk numba cache of forceprot's kernels: is it warm, is it readable.
+
+numba compiles every ``@njit(cache=True)`` function on its first call and stores the result
+beside the source (``forceprot/__pycache__/*.nbi`` index, ``*.nbc`` data) or under
+``NUMBA_CACHE_DIR``. Two things go wrong for a user:
+
+- the first run compiles for minutes without a word: :func:`inspect_cache` says how many
+  functions have no cache yet, so the command can announce it;
+- a cache file holding garbage (a full disk, a killed writer, a bad copy) makes numba raise an
+  unpickling error on every later run: :func:`inspect_cache` reads each file the way numba will
+  and deletes the unreadable function's files, so numba rebuilds them once.
+
+Only numba's on-disk format is relied on (an index is a pickled version followed by a pickled
+``(stamp, {key: data file name})``; a data file is one pickle), read through the paths numba's own
+cache objects report.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["CacheStatus", "COLD_COMPILE_S", "inspect_cache"]
+
+#: What a command compiles, by the entry module it calls: (packages whose kernels it runs,
+#: wall time to compile them all with a cold cache [s]). The simulation: 80-110 s measured on a
+#: 2-core machine (issue 17); a single trajectory (flight kernels only): about 5 s, measured on
+#: the same kind of machine. The announcement scales the figure by the share of functions cold.
+COLD_COMPILE_S = {
+    "forceprot.kernel": (("forceprot",), 95.0),
+    "forceprot.ballistics": (("forceprot.flight.trajectory", "forceprot.flight.atmosphere",
+                              "forceprot.flight.drag"), 5.0),
+}
+
+
+@dataclass(frozen=True)
+class CacheStatus:
+    """What :func:`inspect_cache` found.
+
+    Attributes
+    ----------
+    n_functions : int
+        Cached kernel functions in the inspected modules [-].
+    n_missing : int
+        Of those, how many sit in a module with no cache yet (they compile on first call) [-].
+    removed : list of Path
+        Unreadable cache files deleted (with the rest of their function's files).
+    cold_compile_s : float
+        Compile time of all the inspected kernels from a cold cache [s].
+    """
+
+    n_functions: int
+    n_missing: int
+    removed: list[Path] = field(default_factory=list)
+    cold_compile_s: float = 0.0
+
+    @property
+    def compile_estimate_s(self) -> float:
+        """Expected compile time for the missing functions [s]."""
+        return self.cold_compile_s * self.n_missing / max(self.n_functions, 1)
+
+
+def _dispatchers(entry: str, packages: tuple[str, ...]):
+    """Every ``cache=True`` dispatcher of ``packages`` once ``entry`` is imported."""
+    from numba.core.dispatcher import Dispatcher
+
+    importlib.import_module(entry)
+    seen = set()
+    for mod_name, module in list(sys.modules.items()):
+        if module is None or not any(mod_name == p or mod_name.startswith(p + ".")
+                                     for p in packages):
+            continue
+        for value in list(vars(module).values()):
+            if (isinstance(value, Dispatcher) and id(value) not in seen
+                    and getattr(value.py_func, "__module__", None) == mod_name
+                    and hasattr(getattr(value, "_cache", None), "_cache_file")):
+                seen.add(id(value))
+                yield value
+
+
+def _unreadable(index_path: Path) -> bool:
+    """True if numba would fail to read this index or a data file it lists."""
+    try:
+        with index_path.open("rb") as fh:
+            pickle.load(fh)  # numba's format version; a mismatch makes numba ignore the file
+            _, overloads = pickle.loads(fh.read())
+        for data_name in dict(overloads).values():
+            data_path = index_path.parent / data_name
+            if data_path.exists():
+                pickle.loads(data_path.read_bytes())
+    except Exception:  # noqa: BLE001 - anything numba would trip on
+        return True
+    return False
+
+
+def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> CacheStatus:
+    """Count uncompiled kernels and delete unreadable cache files, before numba loads them.
+
+    Parameters
+    ----------
+    entry : str
+        The module whose kernels the caller is about to run, a key of :data:`COLD_COMPILE_S`.
+    repair : bool
+        If any cache file is unreadable, delete the cache files of every inspected kernel (numba
+        then recompiles them all, as on a first run).
+
+    Returns
+    -------
+    CacheStatus
+    """
+    by_module: dict[str, list[Path]] = {}
+    packages, cold_compile_s = COLD_COMPILE_S[entry]
+    for dispatcher in _dispatchers(entry, packages):
+        by_module.setdefault(dispatcher.py_func.__module__, []).append(
+            Path(dispatcher._cache._cache_file._index_path))
+    removed: list[Path] = []
+    indexes = [p for v in by_module.values() for p in v]
+    if repair and any(p.exists() and _unreadable(p) for p in indexes):
+        # Drop every inspected kernel's files, not just the unreadable function's: a caller's
+        # cache embeds its callees, so a lone deleted callee would never be rebuilt and the
+        # cache would look half cold forever after.
+        for index_path in indexes:
+            stem = index_path.name[: -len(".nbi")]
+            for path in index_path.parent.glob(f"{stem}.*"):
+                if path.suffix in (".nbi", ".nbc"):
+                    path.unlink(missing_ok=True)
+                    removed.append(path)
+    # A function only ever called from other kernels is compiled into its caller and never gets
+    # an index of its own, so a missing index alone does not mean a compile: a module is cold
+    # when none of its functions has one.
+    n_functions = sum(len(v) for v in by_module.values())
+    n_missing = sum(len(v) for v in by_module.values() if not any(p.exists() for p in v))
+    return CacheStatus(n_functions=n_functions, n_missing=n_missing, removed=removed,
+                       cold_compile_s=cold_compile_s)
