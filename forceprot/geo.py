@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import geopandas as gpd
 import numpy as np
 import pyogrio
+import pyogrio.raw
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
@@ -145,10 +147,9 @@ class SiteGeometry:
         return np.asarray(x), np.asarray(y)
 
 
-def _check_coords_fit_crs(gdf: gpd.GeoDataFrame, label: str, field_name: str) -> None:
-    crs = gdf.crs
+def _check_coords_fit_crs(geoms: np.ndarray, crs: CRS, label: str, field_name: str) -> None:
     if crs.is_geographic:
-        minx, miny, maxx, maxy = gdf.total_bounds
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             raise GeometryError(
                 f"coordinates ({minx:.6g}, {miny:.6g}) .. ({maxx:.6g}, {maxy:.6g}) are not "
@@ -233,9 +234,14 @@ def _polygon_layer_name(path: Path, layer: str | None, *, label: str, field_name
     return polygons[0]
 
 
-def _read_gdf(path: Path, layer: str | None, *, label: str, field_name: str,
-              notes: list[str] | None) -> gpd.GeoDataFrame:
-    """Read a layer with GDAL's network access off and its warnings captured."""
+def _read_geometries(path: Path, layer: str | None, *, label: str, field_name: str,
+                     notes: list[str] | None) -> tuple[np.ndarray, CRS | None]:
+    """A layer's geometries (shapely, object array; None for a feature without one) and CRS,
+    read with GDAL's network access off and its warnings captured.
+
+    Read with :func:`pyogrio.raw.read`, not geopandas: a scenario needs no attribute table, and
+    importing geopandas and pandas would double the start-up time of every command.
+    """
     pyogrio.set_gdal_config_options(GDAL_NETWORK_OFF)
     # pyogrio turns GDAL's messages into Python warnings; some quote file content (an invalid
     # WKT string), so they are counted, never printed.
@@ -244,7 +250,10 @@ def _read_gdf(path: Path, layer: str | None, *, label: str, field_name: str,
         try:
             layer = _polygon_layer_name(path, layer, label=label, field_name=field_name,
                                         notes=notes)
-            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+            meta, _, wkb, _ = pyogrio.raw.read(path, layer=layer, read_geometry=True,
+                                               columns=[])
+            geoms = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
+            crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
         except GeometryError:
             raise
         except Exception as exc:  # pyogrio raises DataSourceError, DataLayerError, ...
@@ -254,7 +263,7 @@ def _read_gdf(path: Path, layer: str | None, *, label: str, field_name: str,
     if caught and notes is not None:
         notes.append(f"{label}: GDAL reported {len(caught)} warning(s) while reading (not shown: "
                      "they can quote file content)")
-    return gdf
+    return geoms, crs
 
 
 def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
@@ -293,21 +302,21 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
     # The format check opens the file first: a FIFO, device, folder or oversized file stops here.
     if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
         _check_geojson_crs(path, label=label, field_name=field_name)
-    gdf = _read_gdf(path, layer, label=label, field_name=field_name, notes=notes)
-    if gdf.crs is None:
+    geoms, crs = _read_geometries(path, layer, label=label, field_name=field_name, notes=notes)
+    if crs is None:
         raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
                             field=field_name)
-    geoms = gdf.geometry
-    if len(gdf) == 0 or geoms.isna().all() or geoms.is_empty.all():
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
         raise GeometryError("layer has no geometry", file=label, field=field_name)
-    geoms = geoms[~(geoms.isna() | geoms.is_empty)]
-    kinds = set(geoms.geom_type)
+    geoms = geoms[present]
+    kinds = {g.geom_type for g in geoms}
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise GeometryError(
             f"layer must hold polygons, found {', '.join(sorted(kinds))}", file=label,
             field=field_name)
-    _check_coords_fit_crs(gdf, label, field_name)
-    arr = np.asarray(geoms.values, dtype=object)
+    _check_coords_fit_crs(geoms, crs, label, field_name)
+    arr = geoms
     valid = shapely.is_valid(arr)
     if not valid.all():
         i = int(np.flatnonzero(~valid)[0])
@@ -317,7 +326,7 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
     geometry = shapely.union_all(arr)
     if geometry.area <= 0:
         raise GeometryError("polygon has zero area", file=label, field=field_name)
-    return geometry, gdf.crs
+    return geometry, crs
 
 
 def simplify_if_huge(geometry: BaseGeometry, *, label: str,
@@ -353,12 +362,21 @@ def simplify_if_huge(geometry: BaseGeometry, *, label: str,
 
 def _local_crs(geometry: BaseGeometry, crs: CRS, *, label: str) -> CRS:
     """The UTM zone of the base, or Universal Polar Stereographic beyond UTM's latitudes."""
-    try:
-        return gpd.GeoSeries([geometry], crs=crs).estimate_utm_crs()
-    except RuntimeError:  # "Unable to determine UTM CRS": above 84 N or below 80 S
-        pass
-    lon, lat = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True).transform(
-        geometry.centroid.x, geometry.centroid.y)
+    to_wgs84 = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
+    # the UTM zone holding the centre of the lon/lat bounds, as geopandas' estimate_utm_crs
+    minx, miny, maxx, maxy = to_wgs84.transform_bounds(*geometry.bounds)
+    if minx > maxx:  # across the antimeridian
+        maxx += 360.0
+    x = (minx + maxx) / 2.0
+    x = x - 360.0 if x > 180.0 else x
+    y = (miny + maxy) / 2.0
+    found = query_utm_crs_info(datum_name="WGS 84",
+                               area_of_interest=AreaOfInterest(x, y, x, y)) \
+        if np.isfinite(x) and np.isfinite(y) else []
+    if found:
+        return CRS.from_epsg(found[0].code)
+    # above 84 N or below 80 S no UTM zone applies
+    lon, lat = to_wgs84.transform(geometry.centroid.x, geometry.centroid.y)
     if np.isfinite(lat) and lat >= 84.0:
         return CRS.from_epsg(32661)  # WGS 84 / UPS North (N,E)
     if np.isfinite(lat) and lat <= -80.0:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from scipy.spatial.distance import cdist
 from shapely.geometry.base import BaseGeometry
 
 from forceprot.errors import ScenarioError
@@ -54,7 +53,9 @@ def distance_intervals(zone: BaseGeometry, aim: BaseGeometry) -> np.ndarray:
     for z in _parts(zone):
         z_xy = _hull_xy(z)
         for a, a_xy in aim_parts:
-            rows.append((z.distance(a), float(cdist(z_xy, a_xy).max())))
+            # farthest pair of hull vertices (hulls are small: no scipy.spatial import needed)
+            d = z_xy[:, None, :] - a_xy[None, :, :]
+            rows.append((z.distance(a), float(np.sqrt((d * d).sum(axis=-1)).max())))
     return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
 
 

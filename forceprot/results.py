@@ -206,7 +206,7 @@ class Results:
 
     def launch_cells(self) -> dict[str, np.ndarray]:
         """Per launch-grid cell: salvos fired from it and expected leakers per such salvo (t CI)."""
-        from scipy import stats as st
+        from scipy.special import stdtrit  # t quantile without importing scipy.stats (start-up)
 
         lt = self.launch
         salvos = lt[T.L_SALVOS]
@@ -214,7 +214,7 @@ class Results:
             mean = np.where(salvos > 0, lt[T.L_LEAKED] / salvos, np.nan)
             var = np.where(salvos > 1, (lt[T.L_LEAKED2] - salvos * mean * mean) / (salvos - 1), np.nan)
             var = np.maximum(var, 0.0)
-            tq = np.where(salvos > 1, st.t.ppf(0.975, np.maximum(salvos - 1, 1)), np.nan)
+            tq = np.where(salvos > 1, stdtrit(np.maximum(salvos - 1, 1), 0.975), np.nan)
             half = tq * np.sqrt(var / salvos)
             threat = np.where(salvos > 0, lt[T.L_THREAT] / salvos, np.nan)
         return {

@@ -110,9 +110,9 @@ def mean_estimate(total: float, total_sq: float, n: float) -> Estimate:
     if n < 2:
         return Estimate(mean, -math.inf, math.inf, n=n, n_eff=n)
     var = max(total_sq - n * mean * mean, 0.0) / (n - 1.0)
-    from scipy import stats  # only when a t quantile is needed: keeps start-up short
+    from scipy.special import stdtrit  # t quantile without importing scipy.stats (start-up)
 
-    half = float(stats.t.ppf(0.975, n - 1.0)) * math.sqrt(var / n)
+    half = float(stdtrit(n - 1.0, 0.975)) * math.sqrt(var / n)
     return Estimate(mean, mean - half, mean + half, n=n, n_eff=n)
 
 
