@@ -245,9 +245,13 @@ def run(
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
         prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
     _kernels_ready()
+    from forceprot.settings import RunSettings
+
     compiled = compile_scenario(prepared)
-    results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
-                                      precision=precision, quiet=json_out)
+    settings = RunSettings.from_scenario(
+        prepared.scenario, salvos=salvos, seed=seed, threads=threads,
+        **({} if precision is None else {"precision": precision}))
+    results = _simulate_with_progress(compiled, settings, quiet=json_out)
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
@@ -260,12 +264,12 @@ def run(
         _report_written(out, written)
 
 
-def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
+def _simulate_with_progress(compiled, settings, *, quiet: bool):
     """Run the kernel behind a rich progress bar (on stderr, so --json stays clean)."""
     from forceprot.simulate import simulate
 
     with _progress_bar(quiet=quiet) as tick:
-        return simulate(compiled, progress=tick, **kwargs)
+        return simulate(compiled, settings, progress=tick)
 
 
 @app.command()
@@ -293,8 +297,8 @@ def coverage(
         from forceprot.outputs.writer import COVERAGE_OUTPUTS
 
         prepare_out_dir(out, COVERAGE_OUTPUTS, overwrite=overwrite)  # refuse before sampling
-    results = _simulate_with_progress(plan.compiled, salvos=plan.salvos, seed=seed,
-                                      threads=threads, quiet=json_out)
+    results = _simulate_with_progress(plan.compiled, plan.run_settings(seed=seed, threads=threads),
+                                      quiet=json_out)
     cov = coverage_from_results(plan, results)
     written: list = []
     if out is not None:

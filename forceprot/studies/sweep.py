@@ -30,6 +30,7 @@ from pydantic import AliasChoices, BaseModel
 from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec
 from forceprot.errors import ScenarioError
 from forceprot.scenario import Scenario
+from forceprot.settings import RunSettings
 
 __all__ = [
     "MAX_VARIANTS",
@@ -304,12 +305,10 @@ _GEOMETRY_KEYS = ("lon", "lat", "x", "y")
 
 @dataclass(frozen=True)
 class _VariantJob:
-    """One sweep point, picklable: scenario spec with overrides, sample size, seed, threads."""
+    """One sweep point, picklable: scenario spec with overrides and the run's settings."""
 
     spec: ScenarioSpec
-    salvos: int
-    seed: int
-    threads: int | None
+    settings: RunSettings
 
 
 def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting], list[ScenarioSpec]]:
@@ -342,7 +341,6 @@ def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting],
     if n > MAX_VARIANTS:
         raise ScenarioError(f"{n:,} variants; at most {MAX_VARIANTS:,}", file=spec.label,
                             field="--set")
-    fixed = {"simulation": {"precision": None, "story_salvos": 0}}
     geometric = any(s.loc[0] in _GEOMETRY_SECTIONS or s.loc[-1] in _GEOMETRY_KEYS
                     for s in settings)
     variants = []
@@ -354,7 +352,7 @@ def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting],
             from forceprot.compile import prepare
 
             prepare(checked)  # layers, positions, reach: also before any work
-        variants.append(variant.with_changes(fixed))
+        variants.append(variant)
     return settings, variants
 
 
@@ -364,7 +362,7 @@ def _run_variant(job: _VariantJob) -> dict:
     from forceprot.simulate import simulate
 
     compiled = compile_scenario(prepare(job.spec.scenario()))
-    results = simulate(compiled, salvos=job.salvos, seed=job.seed, threads=job.threads)
+    results = simulate(compiled, job.settings)
     s = results.summary()
 
     def ci(key: str) -> list:
@@ -413,23 +411,18 @@ def run_sweep(spec: ScenarioSpec, settings: list[Setting], variants: list[Scenar
     progress : callable, optional
         ``progress(variants_done, variants_total)``.
     """
-    base = spec.scenario()
-    salvos = int(salvos if salvos is not None else base.simulation.salvos)
-    seed = int(seed if seed is not None else base.simulation.seed)
     executor = executor or InProcessExecutor()
-    jobs = [_VariantJob(v, salvos, seed, executor.task_threads) for v in variants]
+    # every variant samples exactly the same salvos: no precision stop, no stories
+    run = RunSettings.from_scenario(spec.scenario(), salvos=salvos, seed=seed, precision=None,
+                                    story_salvos=0, threads=executor.task_threads)
+    jobs = [_VariantJob(v, run) for v in variants]
     rows = executor.map(_run_variant, jobs, progress=progress)
     params = []
     for combo in itertools.product(*(s.values for s in settings)):
         params.append({s.path: v for s, v in zip(settings, combo)})
     table = pd.DataFrame([{**p, **r} for p, r in zip(params, rows)])
-    return SweepResult(settings=settings, table=table, salvos=salvos, seed=seed,
+    return SweepResult(settings=settings, table=table, salvos=run.salvos, seed=run.seed,
                        executor=executor.description)
-
-
-# ---------------------------------------------------------------------------------------------
-# Outputs
-# ---------------------------------------------------------------------------------------------
 
 
 def sweep_summary_rows(result: SweepResult) -> list[dict]:
