@@ -90,6 +90,9 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 
 _UNIT = re.compile(r"\[([^\]]+)\]")
+#: Probability at which an unbounded side is cut, so every design point maps to a finite value
+#: (normal: 7.0 sd from the mean) [-].
+_TAIL = 1e-12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,10 +154,14 @@ class UncertainParameter:
 
     @cached_property
     def _frozen(self):
-        """The untruncated scipy.stats frozen distribution and its CDF at the interval ends."""
+        """The untruncated scipy.stats frozen distribution, its CDF at the ends of the interval
+        the values lie in, and those ends."""
         base = _scipy_distribution(self.dist, dict(self.params), self.bounds)
         lo, hi = self._interval
-        return base, float(base.cdf(lo)), float(base.cdf(hi))
+        support_lo, support_hi = base.support()
+        # where the values can lie: the field's interval, narrowed to the distribution's support
+        lo, hi = max(lo, float(support_lo)), min(hi, float(support_hi))
+        return base, float(base.cdf(lo)), float(base.cdf(hi)), lo, hi
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantile function of the truncated distribution.
@@ -180,10 +187,16 @@ class UncertainParameter:
         u = np.asarray(u, dtype=np.float64)
         if not np.all((u >= 0.0) & (u <= 1.0)):
             raise ValueError(f"{self.path}: probabilities must lie in [0, 1]")
-        base, f_lo, f_hi = self._frozen
-        lo, hi = self._interval
-        values = np.asarray(base.ppf(f_lo + u * (f_hi - f_lo)), dtype=np.float64)
-        # the CDF round trip can land a few ulps outside the interval
+        base, f_lo, f_hi, lo, hi = self._frozen
+        q = f_lo + u * (f_hi - f_lo)
+        values = np.asarray(base.ppf(q), dtype=np.float64)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            # an unbounded side: a design point at 0 or 1 maps to a far but finite quantile
+            far = np.asarray(base.ppf(np.clip(q, _TAIL, 1.0 - _TAIL)), dtype=np.float64)
+            values = np.where(np.isfinite(values), values, far)
+        # the ends exactly (the CDF round trip misses them by a few ulps), and never outside
+        values = np.where(u == 0.0, lo, values) if math.isfinite(lo) else values
+        values = np.where(u == 1.0, hi, values) if math.isfinite(hi) else values
         return np.clip(values, lo, hi)
 
     def describe(self) -> str:
