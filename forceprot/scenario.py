@@ -46,6 +46,7 @@ __all__ = [
     "MAX_WIND_MPS",
     "deep_merge",
     "field_name",
+    "format_path",
     "load_scenario",
     "parse_scenario",
     "resolve_path",
@@ -398,7 +399,7 @@ def resolve_path(scenario: Scenario, path: str, *, label: str | None = None) -> 
             raise ScenarioError("not a dotted path (e.g. threat.tubes, defence[0].pk)",
                                 file=label, field="--set", value=path)
         key, idx_text = m.group(1), m.group(2)
-        where = _fmt_loc(loc) or "the scenario"
+        where = format_path(loc) or "the scenario"
         if isinstance(obj, BaseModel):
             name = field_name(type(obj), key)
             if name is None:
@@ -422,17 +423,17 @@ def resolve_path(scenario: Scenario, path: str, *, label: str | None = None) -> 
                                 field=path)
         for idx in (int(i) for i in re.findall(r"\[(\d+)\]", idx_text)):
             if not isinstance(obj, list):
-                raise ScenarioError(f"{_fmt_loc(loc)} is not a list; drop the [{idx}]", file=label,
+                raise ScenarioError(f"{format_path(loc)} is not a list; drop the [{idx}]", file=label,
                                     field=path)
             if idx >= len(obj):
                 raise ScenarioError(
-                    f"index {idx} out of range: {_fmt_loc(loc)} has {len(obj)} entries", file=label,
+                    f"index {idx} out of range: {format_path(loc)} has {len(obj)} entries", file=label,
                     field=path)
             loc.append(idx)
             obj = obj[idx]
         if isinstance(obj, list) and n == len(tokens) - 1:
-            raise ScenarioError(f"{_fmt_loc(loc)} is a list; give an index and a field, e.g. "
-                                f"{_fmt_loc(loc)}[0].{_first_field(obj)}", file=label, field=path)
+            raise ScenarioError(f"{format_path(loc)} is a list; give an index and a field, e.g. "
+                                f"{format_path(loc)}[0].{_first_field(obj)}", file=label, field=path)
     if isinstance(obj, (BaseModel, dict, list)):
         keys = sorted(type(obj).model_fields) if isinstance(obj, BaseModel) else []
         hint = f"; e.g. {path}.{keys[0]}" if keys else ""
@@ -445,7 +446,8 @@ def _first_field(items: list) -> str:
         else "name"
 
 
-def _fmt_loc(loc) -> str:
+def format_path(loc: tuple) -> str:
+    """A canonical location as a path: ``("defence", 0, "p_kill")`` -> ``"defence[0].p_kill"``."""
     out = ""
     for item in loc:
         out += f"[{item}]" if isinstance(item, int) else (("." if out else "") + str(item))

@@ -66,6 +66,7 @@ from forceprot.scenario import (
     Simulation,
     _Positioned,
     field_name,
+    format_path,
     resolve_path,
     variant_changes,
 )
@@ -194,6 +195,9 @@ class UncertainParameter:
             # an unbounded side: a design point at 0 or 1 maps to a far but finite quantile
             far = np.asarray(base.ppf(np.clip(q, _TAIL, 1.0 - _TAIL)), dtype=np.float64)
             values = np.where(np.isfinite(values), values, far)
+        # scipy's beta quantile gives NaN for subnormal probabilities (boost's root finder gives
+        # up); such a point is the interval's end to double precision
+        values = np.where(np.isnan(values), np.where(u < 0.5, lo, hi), values)
         # the ends exactly (the CDF round trip misses them by a few ulps), and never outside
         values = np.where(u == 0.0, lo, values) if math.isfinite(lo) else values
         values = np.where(u == 1.0, hi, values) if math.isfinite(hi) else values
@@ -267,7 +271,7 @@ def _inside(x: float, bounds: tuple[float, float], open_bounds: tuple[bool, bool
 
 def _parameter(table: dict, loc: tuple, info: FieldInfo, source: str) -> UncertainParameter:
     """Check a distribution table against its field and make the parameter."""
-    path = _path_text(loc)
+    path = format_path(loc)
 
     def fail(message: str) -> ScenarioError:
         return ScenarioError(message, file=source, field=path, value=table, has_value=True)
@@ -338,13 +342,6 @@ def _parameter(table: dict, loc: tuple, info: FieldInfo, source: str) -> Uncerta
         unit=unit_match.group(1) if unit_match else "", description=info.description or "")
     # the median of the truncated distribution, so the scenario holds a value inside the bounds
     return replace(partial, median=float(partial.ppf(np.array(0.5))))
-
-
-def _path_text(loc: tuple) -> str:
-    out = ""
-    for item in loc:
-        out += f"[{item}]" if isinstance(item, int) else (("." if out else "") + str(item))
-    return out
 
 
 def extract_uncertain(data: dict, *, source: str = "<scenario>"
@@ -426,7 +423,7 @@ def _visit(value: Any, ann: Any, info: FieldInfo, loc: tuple, found: list, sourc
     if not isinstance(value, dict):
         return value
     # a table where a scalar belongs: a distribution, if this field may have one
-    path = _path_text(loc)
+    path = format_path(loc)
     if fixed:
         raise ScenarioError(fixed, file=source, field=path, value=value, has_value=True)
     if ann is not float:

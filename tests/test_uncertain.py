@@ -15,6 +15,8 @@ import tomllib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from forceprot.errors import ScenarioError
@@ -315,3 +317,37 @@ def test_a_plain_scenario_does_not_import_scipy_stats() -> None:
             f"s = load_scenario({str(SITES / 'taji_uncertain.toml')!r}); "
             "assert 'scipy.stats' in sys.modules and s.uncertain")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_an_unbounded_side_maps_design_ends_to_finite_values(taji_data) -> None:
+    # min_range_m has gt=0 and no upper bound: u = 1 must not give inf
+    data = copy.deepcopy(taji_data)
+    data["threat"]["rocket"] = "mine"
+    data["rockets"] = {"mine": {
+        "diameter_m": 0.107, "launch_mass_kg": 18.8, "burnout_mass_kg": 15.4, "burn_time_s": 0.9,
+        "thrust_n": 5000, "launch_speed_mps": 50, "max_range_m": 8000,
+        "min_range_m": {"dist": "lognormal", "median": 800, "sd_log": 0.2}}}
+    (param,) = _parse(data).uncertain
+    assert param.bounds == (0.0, math.inf)
+    ends = param.ppf(np.array([0.0, 1.0]))
+    assert 0.0 < ends[0] < 800 < ends[1] < math.inf
+    # cut where the tail probability is 1e-12: ln-quantile 7.03 sd from the median
+    assert ends[1] == pytest.approx(800 * math.exp(0.2 * stats.norm.isf(1e-12)), rel=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(dist=st.sampled_from(["normal", "lognormal", "triangular", "uniform", "beta"]),
+       centre=st.floats(0.05, 0.95), spread=st.floats(0.01, 0.6),
+       u=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=20))
+def test_ppf_rises_and_stays_in_bounds(taji_data, dist, centre, spread, u) -> None:
+    half = min(centre, 1 - centre) * min(spread, 0.99)  # keeps every table valid on [0, 1]
+    table = {"normal": {"mean": centre, "sd": spread},
+             "lognormal": {"median": centre, "sd_log": spread},
+             "triangular": {"low": centre - half, "mode": centre, "high": centre + half},
+             "uniform": {"low": centre - half, "high": centre + half},
+             "beta": {"mean": centre, "sd": half}}[dist]
+    _, param = _param(taji_data, "defence", "p_kill", {"dist": dist, **table}, index=0)
+    values = param.ppf(np.sort(np.array(u)))
+    assert np.all(np.diff(values) >= 0), "a quantile function never falls"
+    assert values.min() >= 0.0 and values.max() <= 1.0
+    assert 0.0 <= param.median <= 1.0
