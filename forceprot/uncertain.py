@@ -294,9 +294,12 @@ def _parameter(table: dict, loc: tuple, info: FieldInfo, source: str) -> Uncerta
         v = table[k]
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise fail(f"{k} must be a number, not {type(v).__name__}")
-        if not math.isfinite(v):
+        try:
+            p[k] = float(v)
+        except OverflowError:  # an integer beyond float range
+            raise fail(f"{k} must be finite") from None
+        if not math.isfinite(p[k]):
             raise fail(f"{k} must be finite")
-        p[k] = float(v)
 
     bounds, open_bounds = _field_bounds(info)
     rng = _range_text(bounds, open_bounds)
@@ -341,7 +344,14 @@ def _parameter(table: dict, loc: tuple, info: FieldInfo, source: str) -> Uncerta
         open_bounds=open_bounds, median=math.nan,
         unit=unit_match.group(1) if unit_match else "", description=info.description or "")
     # the median of the truncated distribution, so the scenario holds a value inside the bounds
-    return replace(partial, median=float(partial.ppf(np.array(0.5))))
+    try:
+        with np.errstate(all="ignore"):
+            median = float(partial.ppf(np.array(0.5)))
+    except (ZeroDivisionError, OverflowError):
+        median = math.nan
+    if not math.isfinite(median):
+        raise fail("the spread is too small to compute this distribution; give a plain number")
+    return replace(partial, median=median)
 
 
 def extract_uncertain(data: dict, *, source: str = "<scenario>"

@@ -161,6 +161,10 @@ BAD = [
      "threat.aim_sigma_m", "sd_log must be > 0"),
     ("threat", None, "aim_sigma_m", {"dist": "normal", "mean": math.inf, "sd": 3},
      "threat.aim_sigma_m", "finite"),
+    ("threat", None, "aim_sigma_m", {"dist": "normal", "mean": 10**400, "sd": 3},
+     "threat.aim_sigma_m", "finite"),
+    ("defence", 0, "p_kill", {"dist": "beta", "mean": 0.5, "sd": 1e-300},
+     "defence[0].p_kill", "spread is too small"),
     ("defence", 0, "engage_s", {"dist": "uniform", "low": 4, "high": 1.5},
      "defence[0].engage_s", "low (4) must be below high"),
     ("defence", 0, "engage_s", {"dist": "uniform", "low": 2, "high": 2},
@@ -351,3 +355,24 @@ def test_ppf_rises_and_stays_in_bounds(taji_data, dist, centre, spread, u) -> No
     assert np.all(np.diff(values) >= 0), "a quantile function never falls"
     assert values.min() >= 0.0 and values.max() <= 1.0
     assert 0.0 <= param.median <= 1.0
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ('p_kill = { dist = "beta", mean = 0.7, sd = 0.1 }',
+     'p_kill = { dist = "beta", mean = 0.7, sd = 0.5 }', "defence[0].p_kill"),
+    ('engage_s = { dist = "uniform", low = 1.5, high = 4 }',
+     'engage_s = { dist = "uniform", low = 4, high = 1.5 }', "defence[0].engage_s"),
+    ('tubes = 24', 'tubes = { dist = "uniform", low = 12, high = 24 }', "threat.tubes"),
+])
+def test_cli_validate_refuses_a_bad_table_in_one_line(sites_copy, old, new, field) -> None:
+    from typer.testing import CliRunner
+
+    from forceprot.cli import app
+    from tests.conftest import edit_toml
+
+    scenario = edit_toml(sites_copy / "taji_uncertain.toml", old, new)
+    result = CliRunner().invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert f"taji_uncertain.toml: {field} = " in lines[0]
