@@ -244,7 +244,10 @@ class Scenario(BaseModel):
 
     def updated(self, changes: dict[str, Any], *, label: str | None = None) -> "Scenario":
         """A validated copy with nested changes applied (``{"threat": {"tubes": 12}}``)."""
-        data = deep_merge(self.model_dump(mode="python", by_alias=False), changes)
+        # Only what was set: defaults re-apply on validation, and the copy keeps which values
+        # the file wrote (forceprot.assumptions reports each value's origin from that).
+        data = deep_merge(self.model_dump(mode="python", by_alias=False, exclude_unset=True),
+                          changes)
         return parse_scenario(data, source=label or self.label, path=self._path)
 
 
