@@ -34,6 +34,7 @@ __all__ = [
     "Term",
     "assumptions",
     "group_of",
+    "origin_counts",
     "parameter_fields",
 ]
 
@@ -133,9 +134,19 @@ ACCOUNTING_TERMS: Final[tuple[Term, ...]] = (
          "Per unit: rockets whose first kill was this unit's. Summed over the units, the "
          "rockets intercepted."),
     Term("successful_kill_draws", "successful kill draws",
-         "Per unit: engagements this unit won, including kills of rockets another unit had "
-         "already killed; at least the unit's kills credited."),
+         "Per unit: rockets this unit killed, counting those another unit had killed earlier; "
+         "at least the unit's kills credited. Summed over the units, a rocket killed twice "
+         "counts twice."),
 )
+
+
+def origin_counts(listed: list[Assumption]) -> dict[str, int]:
+    """How many of ``listed`` are defaults, set (in the scenario or for the run), derived."""
+    return {
+        "defaults": sum(a.origin in ("class default", "default") for a in listed),
+        "set": sum(a.origin in ("scenario", "run option") for a in listed),
+        "derived": sum(a.origin == "derived" for a in listed),
+    }
 
 
 def parameter_fields(model: type[BaseModel]) -> list[str]:

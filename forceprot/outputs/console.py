@@ -9,7 +9,7 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
-from forceprot.assumptions import ACCOUNTING_TERMS
+from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts
 from forceprot.errors import printable
 
 M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
@@ -121,9 +121,10 @@ def render_results(console: Console, results) -> None:
                       f"{ur.hits:,}", _ci(ur.kill_share), f"{ur.salvos_exhausted:,}")
         console.print(u)
     listed = results.assumptions()
-    n_set = sum(a.origin in ("scenario", "run option") for a in listed)
-    console.print(f"intervals are Monte Carlo noise only; {len(listed) - n_set} of {len(listed)} "
-                  "parameters are defaults (see the Assumptions of report.md)", style="dim")
+    counts = origin_counts(listed)
+    console.print(f"intervals are Monte Carlo noise only; of {len(listed)} parameters, "
+                  f"{counts['defaults']} are class or field defaults and {counts['set']} were set "
+                  "(each listed under Assumptions in report.md)", style="dim")
     if results.extra.get("aim_points_redrawn", 0):
         console.print(f"[yellow]note:[/yellow] {results.extra['aim_points_redrawn']:,} aim points had "
                       "no launch position in range and were redrawn")

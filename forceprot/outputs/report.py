@@ -15,7 +15,7 @@ import math
 import pandas as pd
 
 from forceprot import __version__
-from forceprot.assumptions import ACCOUNTING_TERMS, Assumption, group_of
+from forceprot.assumptions import ACCOUNTING_TERMS, Assumption, group_of, origin_counts
 from forceprot.outputs.layers import MIN_SALVOS_TO_RANK
 from forceprot.results import Results
 from forceprot.stats import Estimate
@@ -196,17 +196,17 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
 
 def _caveat(listed: list[Assumption]) -> str:
     """What the intervals cover and what the answer rests on, in plain words."""
-    n_default = sum(a.origin in ("class default", "default") for a in listed)
-    n_set = sum(a.origin in ("scenario", "run option") for a in listed)
+    counts = origin_counts(listed)
     return (
         "**What these figures rest on.** Every interval in this report is Monte Carlo noise "
         "only: it narrows as salvos are added and says nothing about whether the parameters "
         f"are right. The answer is conditional on the {len(listed)} parameters listed under "
-        f"Assumptions below: {n_default} are class or field defaults, generic and illustrative "
-        f"unless their source says otherwise, and {n_set} were set in the scenario or for this "
-        "run, each only as good as the data behind it. This run does not measure which "
-        "parameters the answer is most sensitive to, or how far it moves over their plausible "
-        "values; `forceprot uncertainty` (coming) quantifies that.")
+        f"Assumptions below: {counts['defaults']} are class or field defaults, generic and "
+        "illustrative unless their source says otherwise, and "
+        f"{counts['set']} were set in the scenario or for this run, each only as good as the "
+        "data behind it. This run does not measure which parameters the answer is most "
+        "sensitive to, or how far it moves over their plausible values; `forceprot "
+        "uncertainty` (coming) quantifies that.")
 
 
 def _accounting_table(results: Results) -> str:
