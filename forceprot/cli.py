@@ -283,7 +283,7 @@ def coverage(
 ) -> None:
     """Map where over the base a landing rocket is intercepted; share of the base area covered."""
     from forceprot.compile import prepare_scenario
-    from forceprot.coverage import coverage_from_results, plan_coverage
+    from forceprot.studies.coverage import coverage_from_results, plan_coverage
 
     prepared = prepare_scenario(scenario)
     _kernels_ready()
@@ -309,7 +309,7 @@ def coverage(
 
 
 def _render_coverage(cov) -> None:
-    from forceprot.coverage import SHARE_LEVELS
+    from forceprot.studies.coverage import SHARE_LEVELS
 
     sc = cov.results.compiled.prepared.scenario
     plan, r = cov.plan, cov.results
@@ -359,7 +359,7 @@ def compare(
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Two layouts on the same salvos: leak rate, P(>=1 leaker), leakers, warning; paired B - A."""
-    from forceprot.compare import compare_layouts
+    from forceprot.studies.compare import compare_layouts
     from forceprot.compile import prepare_scenario
 
     prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
@@ -432,7 +432,7 @@ WorkersTimeoutOpt = Annotated[float, typer.Option(
 
 def _connect(scheduler, workers, connect_timeout: float, workers_timeout: float):
     """The executor for --scheduler / --workers; says on stderr when it waits for workers."""
-    from forceprot.distributed import connect
+    from forceprot.studies.executors import connect
 
     return connect(scheduler=scheduler, workers=workers, timeout_s=connect_timeout,
                    workers_timeout_s=workers_timeout,
@@ -477,9 +477,9 @@ def optimize(
     json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
 ) -> None:
     """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
-    from forceprot.distributed import ScenarioSpec
-    from forceprot.optimize import (optimize_output_names, plan_optimization, run_optimization,
-                                    write_optimization_outputs)
+    from forceprot.studies.executors import ScenarioSpec
+    from forceprot.outputs.optimize import optimize_output_names, write_optimization_outputs
+    from forceprot.studies.optimize import plan_optimization, run_optimization
 
     spec = ScenarioSpec.from_file(scenario)
     _kernels_ready()
@@ -513,7 +513,7 @@ def optimize(
 
 
 def _render_optimization(result) -> None:
-    from forceprot.optimize import KIND_LABEL, OBJECTIVES
+    from forceprot.studies.optimize import KIND_LABEL, OBJECTIVES
 
     def ci(score) -> str:
         return f"{score.value:.4f}  [{score.lo:.4f}, {score.hi:.4f}]"
@@ -581,9 +581,9 @@ def sweep(
     json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON to stdout instead of the table.")] = False,
 ) -> None:
     """Run the grid of scenario variants given by --set; one row of results per variant."""
-    from forceprot.distributed import ScenarioSpec
-    from forceprot.sweep import (plan_sweep, run_sweep, sweep_output_names, sweep_summary_rows,
-                                 write_sweep_outputs)
+    from forceprot.studies.executors import ScenarioSpec
+    from forceprot.outputs.sweep import sweep_output_names, write_sweep_outputs
+    from forceprot.studies.sweep import plan_sweep, run_sweep, sweep_summary_rows
 
     spec = ScenarioSpec.from_file(scenario)
     _kernels_ready()

@@ -12,6 +12,7 @@ from forceprot.kernel import tally as T
 from forceprot.compile import CompiledScenario
 from forceprot.stats import (
     Estimate,
+    finite_or_none,
     histogram_quantile,
     mean_estimate,
     proportion,
@@ -273,7 +274,7 @@ class Results:
         sc = self.compiled.prepared.scenario
 
         def est(e: Estimate) -> list[float]:
-            return [_finite(e.lo), _finite(e.hi)]
+            return [finite_or_none(e.lo), finite_or_none(e.hi)]
 
         return {
             "summary_version": SUMMARY_VERSION,
@@ -288,23 +289,23 @@ class Results:
             "precision_target": self.precision_target,
             **self.accounting(),
             "accounting_terms": {t.key: t.definition for t in ACCOUNTING_TERMS},
-            "threat_fraction": _finite(self.threat_fraction.value),
+            "threat_fraction": finite_or_none(self.threat_fraction.value),
             "threat_fraction_ci": est(self.threat_fraction),
-            "leak_rate": _finite(self.leak_rate.value),
+            "leak_rate": finite_or_none(self.leak_rate.value),
             "leak_rate_ci": est(self.leak_rate),
-            "leak_rate_n_eff": _finite(self.leak_rate.n_eff),
-            "p_any_leak": _finite(self.p_any_leak.value),
+            "leak_rate_n_eff": finite_or_none(self.leak_rate.n_eff),
+            "p_any_leak": finite_or_none(self.p_any_leak.value),
             "p_any_leak_ci": est(self.p_any_leak),
-            "p_any_inside": _finite(self.p_any_inside.value),
+            "p_any_inside": finite_or_none(self.p_any_inside.value),
             "p_any_inside_ci": est(self.p_any_inside),
-            "expected_leakers_per_salvo": _finite(self.expected_leakers_per_salvo.value),
+            "expected_leakers_per_salvo": finite_or_none(self.expected_leakers_per_salvo.value),
             "expected_leakers_per_salvo_ci": est(self.expected_leakers_per_salvo),
-            "expected_threatening_per_salvo": _finite(self.expected_threatening_per_salvo.value),
-            "warning_time_mean_s": _finite(self.warning_mean_s.value),
+            "expected_threatening_per_salvo": finite_or_none(self.expected_threatening_per_salvo.value),
+            "warning_time_mean_s": finite_or_none(self.warning_mean_s.value),
             "warning_time_mean_s_ci": est(self.warning_mean_s),
-            "warning_time_p05_s": _finite(self.warning_p05_s),
-            "undetected_fraction": _finite(self.undetected_fraction),
-            "asset_risk_per_salvo": _finite(self.asset_risk_per_salvo.value),
+            "warning_time_p05_s": finite_or_none(self.warning_p05_s),
+            "undetected_fraction": finite_or_none(self.undetected_fraction),
+            "asset_risk_per_salvo": finite_or_none(self.asset_risk_per_salvo.value),
             "asset_risk_per_salvo_ci": est(self.asset_risk_per_salvo),
             "assets": self.asset_results(),
             "launcher_draws_rejected": int(self._s(T.S_REJECTED)),
@@ -315,17 +316,17 @@ class Results:
                  "engagements_per_salvo": u.engagements_per_salvo,
                  "salvos_engaged": u.salvos_engaged,
                  "salvos_magazine_exhausted": u.salvos_exhausted,
-                 "kill_share_of_threatening": _finite(u.kill_share.value),
+                 "kill_share_of_threatening": finite_or_none(u.kill_share.value),
                  "kill_share_of_threatening_ci": est(u.kill_share)}
                 for u in self.unit_results
             ],
             "threads": self.threads,
             "run_time_s": self.elapsed_s,
-            "rockets_per_second": _finite(self.rockets_per_second),
+            "rockets_per_second": finite_or_none(self.rockets_per_second),
             "assumptions": [a.to_dict() for a in self.assumptions()],
         }
 
 
-def _finite(x: float) -> float | None:
+def finite_or_none(x: float) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None

@@ -13,7 +13,7 @@ import pickle
 import numpy as np
 import pytest
 
-from forceprot.distributed import (
+from forceprot.studies.executors import (
     DaskExecutor,
     InProcessExecutor,
     ScenarioSpec,
@@ -21,7 +21,7 @@ from forceprot.distributed import (
     worker_cached,
 )
 from forceprot.errors import ForceprotError, ScenarioError
-from forceprot.optimize import (
+from forceprot.studies.optimize import (
     Placement,
     _evaluate_batch,
     _EvalJob,
@@ -30,7 +30,7 @@ from forceprot.optimize import (
     run_optimization,
 )
 from forceprot.scenario import load_scenario
-from forceprot.sweep import _run_variant, _VariantJob
+from forceprot.studies.sweep import _run_variant, _VariantJob
 from tests.conftest import SITES
 
 

@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from forceprot.compile import compile_scenario, prepare, unit_parameters
-from forceprot.distributed import ScenarioSpec
+from forceprot.studies.executors import ScenarioSpec
 from forceprot.errors import ForceprotError
-from forceprot.optimize import (
+from forceprot.outputs.optimize import write_optimization_outputs
+from forceprot.studies.optimize import (
     Placement,
     _evaluate_batch,
     _EvalJob,
@@ -35,7 +36,6 @@ from forceprot.optimize import (
     run_optimization,
     screening_stages,
     unit_names,
-    write_optimization_outputs,
     PerSalvo,
 )
 from forceprot.simulate import simulate
@@ -182,7 +182,7 @@ def test_paired_difference_matches_the_direct_formula() -> None:
 
 
 def test_a_swap_must_gain_a_set_fraction() -> None:
-    from forceprot.optimize import Score, _improves
+    from forceprot.studies.optimize import Score, _improves
 
     def sc(v: float, leak: float | None = None) -> Score:
         return Score("leak_rate", v, v, v, v if leak is None else leak, 1)
@@ -220,7 +220,7 @@ def test_mclp_solver_is_highs_and_prints_nothing() -> None:
     """spopt's MCLP is solved by HiGHS through highspy; the library's banner (written below
     Python, to file descriptor 1) must not reach stdout, where --json writes."""
     code = ("import numpy as np\n"
-            "from forceprot.optimize import _solve_mclp, mclp_solver\n"
+            "from forceprot.studies.optimize import _solve_mclp, mclp_solver\n"
             "s, name = mclp_solver()\n"
             "c = np.array([[0.0, 5.0], [5.0, 0.0]])\n"
             "picks = _solve_mclp(c, np.ones(2), 1.0, 1, 'x', s)\n"
@@ -275,7 +275,7 @@ def test_taji_steps_improve_and_the_full_run_matches(taji_result) -> None:
 def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Path) -> None:
     """The written placements, pasted into the scenario in place of its units, give the
     optimiser's leak rate when run the ordinary way."""
-    from forceprot.optimize import placements_toml
+    from forceprot.outputs.optimize import placements_toml
 
     text = (SITES / "taji.toml").read_text()
     start, end = text.index("[[defence]]"), text.index("[[asset]]")

@@ -19,7 +19,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from forceprot.distributed import connect  # noqa: E402
+from forceprot.studies.executors import connect  # noqa: E402
 from forceprot.errors import ForceprotError  # noqa: E402
 from tests.conftest import SITES  # noqa: E402
 

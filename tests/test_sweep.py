@@ -12,17 +12,17 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from forceprot.compile import compile_scenario, prepare
-from forceprot.distributed import ScenarioSpec
+from forceprot.studies.executors import ScenarioSpec
 from forceprot.errors import ForceprotError
 from forceprot.simulate import simulate
-from forceprot.sweep import (
+from forceprot.outputs.sweep import write_sweep_outputs
+from forceprot.studies.sweep import (
     _split_values,
     parse_setting,
     parse_value,
     plan_sweep,
     resolve_path,
     run_sweep,
-    write_sweep_outputs,
 )
 from tests.conftest import SITES
 

@@ -25,7 +25,7 @@ from pyproj import Geod
 
 from forceprot.kernel import tally as T
 from forceprot.compile import Grid
-from forceprot.coverage import Coverage, cells_in
+from forceprot.studies.coverage import Coverage, cells_in
 from forceprot.results import Results
 
 __all__ = [

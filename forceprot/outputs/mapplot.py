@@ -28,7 +28,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from forceprot.coverage import Coverage, cells_in
+from forceprot.studies.coverage import Coverage, cells_in
 from forceprot.outputs.layers import coarsen_grid, unit_envelopes_m
 from forceprot.results import Results
 

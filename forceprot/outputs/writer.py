@@ -100,7 +100,7 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
 
 
 def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write :data:`COVERAGE_OUTPUTS` of a :class:`forceprot.coverage.Coverage` into ``out_dir``.
+    """Write :data:`COVERAGE_OUTPUTS` of a :class:`forceprot.studies.coverage.Coverage` into ``out_dir``.
 
     Raises
     ------

@@ -9,7 +9,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from forceprot.cli import app
-from forceprot.compare import compare_layouts, paired_ratio_difference
+from forceprot.stats import paired_ratio_difference
+from forceprot.studies.compare import compare_layouts
 from forceprot.compile import compile_scenario, prepare_scenario
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from forceprot.compile import prepare
-from forceprot.coverage import coverage_map
+from forceprot.studies.coverage import coverage_map
 from forceprot.scenario import parse_scenario
 from tests.kernel_helpers import CX_M, CY_M, ideal_cram, scenario_data, square_base
 from tests.outputs.geojson_check import rfc7946_problems

@@ -29,7 +29,6 @@ from typing import Callable
 
 import numpy as np
 import shapely
-from scipy import stats as st
 
 from forceprot.kernel import tally as T
 from forceprot.compile import Prepared, compile_scenario
@@ -37,12 +36,12 @@ from forceprot.errors import ForceprotError
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
 from forceprot.simulate import simulate
+from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
-__all__ = ["Comparison", "MEASURES", "MIN_BATCHES", "PairedDifference", "compare_layouts",
+__all__ = ["Comparison", "MEASURES", "PairedDifference", "compare_layouts",
            "paired_ratio_difference"]
 
 #: Blocks (batches) a comparison needs at least, for a variance with one degree of freedom.
-MIN_BATCHES = 2
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
 MEASURES = {
     "leak_rate": (T.S_LEAKED, T.S_THREAT, "leak rate"),
@@ -72,51 +71,10 @@ class PairedDifference:
         return bool(self.lo > 0.0 or self.hi < 0.0)
 
     def as_dict(self) -> dict:
-        return {"a": _finite(self.a), "b": _finite(self.b),
-                "difference": _finite(self.difference),
-                "difference_ci": [_finite(self.lo), _finite(self.hi)],
-                "p_value": _finite(self.p_value), "significant": self.significant}
-
-
-def _finite(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def paired_ratio_difference(y_a: np.ndarray, x_a: np.ndarray, y_b: np.ndarray, x_b: np.ndarray,
-                            *, confidence: float = 0.95) -> tuple[float, ...]:
-    """Difference of two ratio estimators over paired batches, with a t interval.
-
-    Parameters
-    ----------
-    y_a, x_a, y_b, x_b : ndarray, float64, shape (n_batches,)
-        Per-batch numerator and denominator sums of layouts A and B; batch ``k`` of A and of B
-        are a pair.
-    confidence : float
-        Interval coverage [-].
-
-    Returns
-    -------
-    r_a, r_b, difference, lo, hi, p_value : float
-        The ratios, ``r_b - r_a``, its interval and the two-sided p-value of "no difference".
-        NaN where a ratio is undefined (no denominator).
-    """
-    n = len(y_a)
-    sx_a, sx_b = float(np.sum(x_a)), float(np.sum(x_b))
-    if n < MIN_BATCHES or sx_a <= 0 or sx_b <= 0:
-        r_a = float(np.sum(y_a)) / sx_a if sx_a > 0 else math.nan
-        r_b = float(np.sum(y_b)) / sx_b if sx_b > 0 else math.nan
-        return r_a, r_b, r_b - r_a, math.nan, math.nan, math.nan
-    r_a = float(np.sum(y_a)) / sx_a
-    r_b = float(np.sum(y_b)) / sx_b
-    e = (y_b - r_b * x_b) / (sx_b / n) - (y_a - r_a * x_a) / (sx_a / n)
-    se = math.sqrt(float(np.sum(e * e)) / (n * (n - 1.0)))
-    d = r_b - r_a
-    tq = float(st.t.ppf(0.5 + 0.5 * confidence, n - 1))
-    if se == 0.0:
-        return r_a, r_b, d, d, d, 1.0 if d == 0.0 else 0.0
-    p = float(2.0 * st.t.sf(abs(d) / se, n - 1))
-    return r_a, r_b, d, d - tq * se, d + tq * se, p
+        return {"a": finite_or_none(self.a), "b": finite_or_none(self.b),
+                "difference": finite_or_none(self.difference),
+                "difference_ci": [finite_or_none(self.lo), finite_or_none(self.hi)],
+                "p_value": finite_or_none(self.p_value), "significant": self.significant}
 
 
 def same_salvos(a: Prepared, b: Prepared) -> bool:

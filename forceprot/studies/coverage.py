@@ -31,6 +31,7 @@ from forceprot.compile import CompiledScenario, Grid, Prepared, compile_scenario
 from forceprot.errors import ForceprotError
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
+from forceprot.stats import finite_or_none
 from forceprot.scenario import Simulation
 
 __all__ = [
@@ -294,16 +295,16 @@ class Coverage:
                 float(self.plan.area_m2[self.covered_conservative].sum()),
             "unsampled_share": self.unsampled_share,
             "unsampled_cells_count_as": "not covered",
-            "p_intercept_mean": _finite(self.p_intercept_mean),
+            "p_intercept_mean": finite_or_none(self.p_intercept_mean),
             "share_at_least": {f"{level:g}": self.share_at_least(level) for level in SHARE_LEVELS},
             "impacts_per_cell_median": float(np.median(impacts)) if len(impacts) else None,
             "impacts_per_cell_min": float(impacts.min()) if len(impacts) else None,
             "assets": [
                 {"name": a.name, "radius_m": a.radius_m, "area_m2": a.area_m2,
-                 "covered_share": _finite(a.covered_share),
-                 "covered_share_conservative": _finite(a.covered_share_conservative),
-                 "unsampled_share": _finite(a.unsampled_share),
-                 "p_intercept_mean": _finite(a.p_intercept_mean)}
+                 "covered_share": finite_or_none(a.covered_share),
+                 "covered_share_conservative": finite_or_none(a.covered_share_conservative),
+                 "unsampled_share": finite_or_none(a.unsampled_share),
+                 "p_intercept_mean": finite_or_none(a.p_intercept_mean)}
                 for a in self.assets
             ],
             "salvos": r.salvos,
@@ -315,10 +316,6 @@ class Coverage:
             "threads": r.threads,
         }
 
-
-def _finite(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _shares(area: np.ndarray, covered: np.ndarray, covered_cons: np.ndarray,

@@ -40,7 +40,7 @@ per step: on Camp Taji with the default 250 m grid (about 700 sites) the first g
 C-RAM-plus-battery placement screens about 1,400 moves. A move the screen ranks low is not looked
 at again in that round: the result is a local optimum with respect to the screened neighbourhood.
 
-Layout evaluations run as tasks through :mod:`forceprot.distributed` (in-process or on a dask
+Layout evaluations run as tasks through :mod:`forceprot.studies.executors` (in-process or on a dask
 cluster) and give identical numbers either way.
 """
 
@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -65,12 +64,11 @@ from forceprot.engage.state import Units
 from forceprot.kernel import tally as T
 from forceprot.catalog.defences import DEFENCE_CLASSES, DEFENCE_KINDS
 from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare, unit_parameters
-from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec, worker_cached
+from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec, worker_cached
 from forceprot.errors import ForceprotError, GeometryError, ScenarioError
 from forceprot.geo import MAX_UNIT_DISTANCE_M, SiteGeometry
-from forceprot.atomic import write_file_set
 from forceprot.results import Results
-from forceprot.stats import Z95, Estimate, mean_estimate
+from forceprot.stats import Estimate, finite_or_none, mean_estimate, paired_ratio_estimate
 
 __all__ = [
     "Candidates",
@@ -81,7 +79,6 @@ __all__ = [
     "KINDS",
     "MclpSolution",
     "OBJECTIVES",
-    "OPTIMIZE_OUTPUTS",
     "OptimizationResult",
     "PerSalvo",
     "Placement",
@@ -91,12 +88,10 @@ __all__ = [
     "mclp_layout",
     "OptimizationPlan",
     "optimize_placement",
-    "optimize_output_names",
     "plan_optimization",
     "run_optimization",
     "paired_difference",
     "read_candidates",
-    "write_optimization_outputs",
 ]
 
 #: Objectives, with what they measure.
@@ -127,7 +122,6 @@ PAIRED_MAX_SALVOS = 20_000
 #: Memory the rocket-by-rocket records of one paired run may take [bytes].
 PAIRED_MAX_BYTES = 256 * 2**20
 #: Files ``forceprot optimize --out DIR`` writes, besides those of ``forceprot run``.
-OPTIMIZE_OUTPUTS = ["placements.geojson", "placements.toml", "improvement.png", "optimize.json"]
 
 Progress = Callable[[str, int, int], None]
 
@@ -324,17 +318,13 @@ class Score:
         return (_or_inf(self.value), _or_inf(self.leak_rate))
 
     def as_dict(self) -> dict:
-        return {"value": _finite(self.value), "ci": [_finite(self.lo), _finite(self.hi)],
-                "leak_rate": _finite(self.leak_rate), "salvos": self.salvos}
+        return {"value": finite_or_none(self.value), "ci": [finite_or_none(self.lo), finite_or_none(self.hi)],
+                "leak_rate": finite_or_none(self.leak_rate), "salvos": self.salvos}
 
 
 def _or_inf(x: float) -> float:
     return x if math.isfinite(x) else math.inf
 
-
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -843,15 +833,7 @@ def paired_difference(a: PerSalvo, b: PerSalvo, objective: str) -> Estimate:
     """
     n = len(a.threat)
     if objective == "leak_rate":
-        d = a.leaked - b.leaked
-        x = a.threat
-        total = float(x.sum())
-        if total <= 0 or n < 2:
-            return Estimate(math.nan, math.nan, math.nan, n=n)
-        r = float(d.sum()) / total
-        var = n / (n - 1.0) * float(((d - r * x) ** 2).sum()) / total ** 2
-        half = Z95 * math.sqrt(var)
-        return Estimate(r, r - half, r + half, n=n, n_eff=n)
+        return paired_ratio_estimate(a.leaked - b.leaked, a.threat)
     d = a.any_leak - b.any_leak if objective == "p_any_leak" else a.asset_risk - b.asset_risk
     return mean_estimate(float(d.sum()), float((d * d).sum()), float(n))
 
@@ -943,8 +925,8 @@ class OptimizationResult:
                 "lon": float(lon[j]), "lat": float(lat[j]),
                 "search": self.final_start, "step": st.index, "phase": st.phase,
                 "added_step": added[j].index,
-                "objective": self.objective, "objective_after_step": _finite(st.score.value),
-                "objective_lo": _finite(st.score.lo), "objective_hi": _finite(st.score.hi),
+                "objective": self.objective, "objective_after_step": finite_or_none(st.score.value),
+                "objective_lo": finite_or_none(st.score.lo), "objective_hi": finite_or_none(st.score.hi),
             })
         return rows
 
@@ -969,7 +951,7 @@ class OptimizationResult:
     def summary(self) -> dict:
         """Everything about the optimisation under stable keys (``optimize.json``)."""
         def est(e: Estimate) -> dict:
-            return {"value": _finite(e.value), "ci": [_finite(e.lo), _finite(e.hi)]}
+            return {"value": finite_or_none(e.value), "ci": [finite_or_none(e.lo), finite_or_none(e.hi)]}
 
         return {
             "scenario": self.scenario_label,
@@ -1254,111 +1236,3 @@ def optimize_placement(spec: ScenarioSpec, *, executor: Executor | None = None,
     """:func:`plan_optimization` then :func:`run_optimization` (options as the former)."""
     return run_optimization(plan_optimization(spec, **options), executor=executor,
                             progress=progress)
-
-
-# ---------------------------------------------------------------------------------------------
-# Outputs
-# ---------------------------------------------------------------------------------------------
-
-
-def optimize_output_names() -> list[str]:
-    """Every file ``forceprot optimize --out`` writes: its own and those of ``forceprot run``."""
-    from forceprot.outputs.writer import RUN_OUTPUTS
-
-    return list(dict.fromkeys([*OPTIMIZE_OUTPUTS, *RUN_OUTPUTS]))
-
-
-def placements_toml(result: OptimizationResult) -> str:
-    """The chosen units as ``[[defence]]`` tables to paste into the scenario."""
-    lines = [f"# Placed by forceprot optimize: objective {result.objective} = "
-             f"{result.final_score.value:.4f} on {result.salvos:,} salvos, seed {result.seed}.",
-             f"# Class defaults; sites from {result.candidates.source}.", ""]
-    for row in result.placements():
-        lines += ["[[defence]]", f'kind = "{row["kind"]}"', f'name = "{row["name"]}"',
-                  f"lon = {row['lon']:.6f}", f"lat = {row['lat']:.6f}", ""]
-    return "\n".join(lines)
-
-
-def write_optimization_outputs(result: OptimizationResult, out_dir: Path, *,
-                               overwrite: bool = False) -> list[Path]:
-    """Write ``placements.geojson`` (EPSG:4326), ``placements.toml``, ``improvement.png``,
-    ``optimize.json`` and the run outputs of the chosen layout
-    (:func:`forceprot.outputs.writer.run_writers`), all or nothing, through
-    :func:`forceprot.atomic.write_file_set`.
-
-    Raises
-    ------
-    OutputError
-        As :func:`forceprot.outputs.writer.write_run_outputs`; nothing is written then.
-    """
-    import geopandas as gpd
-
-    from forceprot.outputs.layers import write_geojson
-    from forceprot.outputs.writer import run_writers
-
-    rows = result.placements()
-    gdf = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon"] for r in rows],
-                                                             [r["lat"] for r in rows]),
-                           crs="EPSG:4326")
-    toml = placements_toml(result)
-    summary = json.dumps(result.summary(), indent=2) + "\n"
-    writers = {
-        "placements.geojson": lambda p: write_geojson(gdf, p, layer="placements"),
-        "placements.toml": lambda p: p.write_text(toml, encoding="utf-8"),
-        "improvement.png": lambda p: plot_improvement(result, p),
-        "optimize.json": lambda p: p.write_text(summary, encoding="utf-8"),
-        **run_writers(result.results),
-    }
-    return write_file_set(out_dir, writers, overwrite=overwrite,
-                          replaceable=optimize_output_names())
-
-
-def plot_improvement(result: OptimizationResult, path: Path) -> None:
-    """Objective against step with 95 % intervals: greedy then swap steps, the swap search from
-    the MCLP layout, and the MCLP and initial layouts as reference lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=120)
-    for ref, style, colour, text in (
-            (result.initial_score, ":", "0.35", f"initial ({result.initial_label})"),
-            (result.mclp_score, "--", "tab:orange", "MCLP layout")):
-        if math.isfinite(ref.value):
-            ax.axhline(ref.value, ls=style, color=colour, lw=1.2,
-                       label=f"{text}: {ref.value:.3f}")
-            ax.axhspan(ref.lo, ref.hi, color=colour, alpha=0.08, lw=0)
-
-    def series(steps: list[Step], colour: str, name: str) -> None:
-        x = np.array([s.index for s in steps], dtype=float)
-        y = np.array([s.score.value for s in steps])
-        err = np.vstack([y - np.array([s.score.lo for s in steps]),
-                         np.array([s.score.hi for s in steps]) - y])
-        ax.plot(x, y, color=colour, lw=1, alpha=0.6)
-        for phase, marker in (("start", "s"), ("greedy", "o"), ("swap", "D")):
-            m = np.array([s.phase == phase for s in steps])
-            if m.any():
-                ax.errorbar(x[m], y[m], yerr=err[:, m], fmt=marker, color=colour, capsize=3,
-                            ms=5, label=f"{name}: {phase}")
-
-    series(result.greedy_steps, "tab:blue", "greedy")
-    if len(result.mclp_steps) > 1:
-        series(result.mclp_steps, "tab:orange", "from MCLP")
-    n_greedy = sum(s.phase != "swap" for s in result.greedy_steps)
-    if n_greedy < len(result.greedy_steps):
-        ax.axvline(n_greedy - 0.5, color="0.7", lw=0.8)
-    last = result.final_steps[-1]
-    ax.plot([last.index], [last.score.value], marker="*", ms=14, color="tab:green", ls="none",
-            label=f"chosen: {last.score.value:.3f}", zorder=5)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("step (0 = start; greedy additions, then swaps)")
-    ax.set_ylabel(f"{result.objective} ({OBJECTIVES[result.objective]})")
-    ax.set_title(f"{result.scenario_label}: {result.salvos:,} salvos per layout, seed "
-                 f"{result.seed}, 95 % intervals", fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)

@@ -8,7 +8,7 @@ that is not valid TOML is taken as a string (``uniform``). Every variant is vali
 :meth:`forceprot.scenario.Scenario.updated` before anything runs, so a bad path or value is one
 error line naming it.
 
-Each variant is one task (:mod:`forceprot.distributed`): the scenario's TOML data and the
+Each variant is one task (:mod:`forceprot.studies.executors`): the scenario's TOML data and the
 variant's overrides go to the worker, which compiles and samples it with the sweep's seed and
 salvo count. Results do not depend on where a task ran.
 """
@@ -27,26 +27,23 @@ import numpy as np
 import pandas as pd
 from pydantic import AliasChoices, BaseModel
 
-from forceprot.distributed import Executor, InProcessExecutor, ScenarioSpec
+from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec
 from forceprot.errors import ScenarioError
-from forceprot.atomic import write_file_set
 from forceprot.scenario import Scenario
 
 __all__ = [
     "MAX_VARIANTS",
-    "SWEEP_OUTPUTS",
     "Setting",
     "SweepResult",
     "parse_setting",
     "plan_sweep",
     "run_sweep",
-    "write_sweep_outputs",
+    "sweep_summary_rows",
 ]
 
 #: Most variants one sweep may have [-].
 MAX_VARIANTS = 10_000
 #: Files ``forceprot sweep --out DIR`` writes (Parquet only where pyarrow is installed).
-SWEEP_OUTPUTS = ["sweep.csv", "sweep.parquet", "sweep.png"]
 
 _KEY = r"[A-Za-z0-9_\-]+"
 _TOKEN = re.compile(rf"^({_KEY})((?:\[\d+\])*)$")
@@ -433,99 +430,6 @@ def run_sweep(spec: ScenarioSpec, settings: list[Setting], variants: list[Scenar
 # ---------------------------------------------------------------------------------------------
 # Outputs
 # ---------------------------------------------------------------------------------------------
-
-
-def has_parquet() -> bool:
-    """Whether pyarrow (for Parquet output) is installed."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def sweep_output_names() -> list[str]:
-    """The files :func:`write_sweep_outputs` writes here."""
-    return [n for n in SWEEP_OUTPUTS if n != "sweep.parquet" or has_parquet()]
-
-
-def write_sweep_outputs(result: SweepResult, out_dir: Path, *,
-                        overwrite: bool = False) -> tuple[list[Path], list[str]]:
-    """Write ``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``, all
-    or nothing, through :func:`forceprot.atomic.write_file_set`.
-
-    Returns
-    -------
-    written : list of Path
-    notes : list of str
-        What was left out and why (Parquet without pyarrow).
-
-    Raises
-    ------
-    OutputError
-        The folder cannot be written or replaced; nothing is written then.
-    """
-    names = sweep_output_names()
-    notes = []
-    writers = {"sweep.csv": lambda p: result.table.to_csv(p, index=False)}
-    if "sweep.parquet" in names:
-        table = result.table.copy()
-        for col in table.columns:  # a swept column mixing strings and numbers: store as text
-            if table[col].dtype == object:
-                table[col] = table[col].astype(str)
-        writers["sweep.parquet"] = lambda p: table.to_parquet(p, index=False)
-    else:
-        notes.append("sweep.parquet not written: pyarrow is not installed (CSV only)")
-    writers["sweep.png"] = lambda p: plot_sweep(result, p)
-    written = write_file_set(out_dir, writers, overwrite=overwrite, replaceable=SWEEP_OUTPUTS)
-    return written, notes
-
-
-def plot_sweep(result: SweepResult, path: Path) -> None:
-    """Leak rate with its 95 % interval against the first swept parameter, one line per value
-    of the others."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    table = result.table
-    first = result.settings[0]
-    others = result.settings[1:]
-    xs = list(first.values)
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in xs)
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
-    groups = [()] if not others else list(itertools.product(*(s.values for s in others)))
-    n_groups = len(groups)
-    for g, combo in enumerate(groups):
-        mask = np.ones(len(table), dtype=bool)
-        for s, v in zip(others, combo):
-            mask &= table[s.path].map(repr).to_numpy() == repr(v)
-        sub = table[mask]
-        order = [xs.index(v) for v in sub[first.path]]
-        sub = sub.iloc[np.argsort(order)]
-        if numeric:
-            x = sub[first.path].to_numpy(dtype=float)
-        else:  # categories, nudged apart so the interval bars do not hide each other
-            x = np.sort(order) + (g - (n_groups - 1) / 2) * 0.08
-        y = sub["leak_rate"].to_numpy(dtype=float)
-        err = np.vstack([y - sub["leak_rate_lo"].to_numpy(dtype=float),
-                         sub["leak_rate_hi"].to_numpy(dtype=float) - y])
-        label = ", ".join(f"{s.path} = {v}" for s, v in zip(others, combo)) or None
-        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label)
-    if not numeric:
-        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
-    ax.set_xlabel(first.path)
-    ax.set_ylabel("leak rate (leaked / threatening rockets)")
-    ax.margins(y=0.15)
-    ax.grid(alpha=0.3)
-    ax.set_title(f"Sweep: {result.salvos:,} salvos per point, seed {result.seed}, 95 % intervals",
-                 fontsize=10)
-    if others:
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    plt.close(fig)
 
 
 def sweep_summary_rows(result: SweepResult) -> list[dict]:
