@@ -175,7 +175,7 @@ class Warning(BaseModel):
 class Simulation(BaseModel):
     model_config = _STRICT
     salvos: int = Field(20_000, ge=1, le=MAX_SALVOS, description="Salvos to sample [-].")
-    seed: int = Field(42, ge=0, le=MAX_SEED, description="Root seed of the random streams.")
+    seed: int = Field(42, ge=0, le=MAX_SEED, description="Root seed of the random streams [-].")
     precision: float | None = Field(
         None, gt=0, le=0.5,
         description="Stop early once the 95 % leak-rate interval half-width is at most this [-].")
