@@ -25,6 +25,7 @@ from benchmarks.common import console, cpu_s, fmt, new_document, repeat, target,
 from benchmarks.crosscheck import compare
 from benchmarks.reference import draw_sample, evaluate, kernel_tallies
 from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 
 __all__ = [
@@ -70,14 +71,16 @@ def run_throughput(*, quick: bool) -> dict:
     salvos = 4 * BLOCK_SALVOS if quick else 200_000
     reps = 1 if quick else 5
     for th in (1, n_all):
-        simulate(c, salvos=2 * BLOCK_SALVOS, threads=th)    # compiled, caches warm
+        simulate(c, RunSettings.from_scenario(
+            c.prepared.scenario, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
     rates = {1: [], n_all: []}
     cpu = {1: [], n_all: []}
     scalars = {}
     for _ in range(reps):   # interleaved, so drift in machine load hits both alike
         for th in (1, n_all):
             c0 = cpu_s()
-            res = simulate(c, salvos=salvos, threads=th)
+            res = simulate(c, RunSettings.from_scenario(
+                c.prepared.scenario, salvos=salvos, threads=th))
             cpu[th].append(cpu_s() - c0)
             rates[th].append(res.rockets_fired / res.elapsed_s)
             scalars[th] = res.scalars

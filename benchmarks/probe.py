@@ -72,18 +72,21 @@ def _simulate(args) -> None:
     import numba
 
     from benchmarks.common import read_proc_status_kb
+    from forceprot.settings import RunSettings
     from forceprot.simulate import simulate
 
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     for variant, n in args.point:
         n = int(n)
         c = _compiled(variant)
-        simulate(c, salvos=512, threads=threads)   # kernel compiled or loaded, first chunk warm
+        simulate(c, RunSettings.from_scenario(
+            c.prepared.scenario, salvos=512, threads=threads))   # kernel compiled or loaded, first chunk warm
         reset = _reset_peak_rss()
         before = read_proc_status_kb("VmRSS")
         cpu0 = _cpu_s()
         t = time.perf_counter()
-        res = simulate(c, salvos=n, threads=threads)
+        res = simulate(c, RunSettings.from_scenario(
+            c.prepared.scenario, salvos=n, threads=threads))
         wall = time.perf_counter() - t
         cpu = _cpu_s() - cpu0
         after = read_proc_status_kb("VmRSS", "VmHWM")
@@ -106,7 +109,7 @@ def _compile(args) -> None:
     t2 = time.perf_counter()
     from forceprot.simulate import simulate
 
-    res = simulate(c, salvos=512)
+    res = simulate(c, RunSettings.from_scenario(c.prepared.scenario, salvos=512))
     t3 = time.perf_counter()
     _emit({"interpreter_to_main_s": t0 - _T_START, "import_s": t1 - t0,
            "scenario_compile_s": t2 - t1,
@@ -126,7 +129,7 @@ def _answer(args) -> None:
     t2 = time.perf_counter()
     c = compile_scenario(prepared)
     t3 = time.perf_counter()
-    res = simulate(c, precision=args.precision)
+    res = simulate(c, RunSettings.from_scenario(c.prepared.scenario, precision=args.precision))
     t4 = time.perf_counter()
     _emit({"import_s": t1 - t0, "prepare_s": t2 - t1, "scenario_compile_s": t3 - t2,
            "kernel_load_s": res.extra["compile_or_cache_load_s"], "sampling_s": res.elapsed_s,

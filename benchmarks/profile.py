@@ -36,6 +36,7 @@ from forceprot.kernel.salvo import (
     threat_order,
 )
 from forceprot.kernel.sample import draw_salvo
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.spatial import block_seed
 
@@ -110,14 +111,15 @@ def run_profile(*, quick: bool) -> dict:
     c = scenarios.taji()
     args = (c.inputs,)
     for v in variants.values():
-        simulate(v, salvos=BLOCK_SALVOS, threads=1)       # compiled / loaded
+        simulate(v, RunSettings.from_scenario(
+            v.prepared.scenario, salvos=BLOCK_SALVOS, threads=1))       # compiled / loaded
     _stages(len(STAGES) - 1, 42, 1, *args)
     best_variant = {name: math.inf for name in variants}
     best_stage = [math.inf] * len(STAGES)
     for _ in range(rounds):
         for name, v in variants.items():
             t = time.process_time()
-            simulate(v, salvos=salvos, threads=1)
+            simulate(v, RunSettings.from_scenario(v.prepared.scenario, salvos=salvos, threads=1))
             best_variant[name] = min(best_variant[name], time.process_time() - t)
         for upto in range(len(STAGES)):
             t = time.process_time()

@@ -224,6 +224,28 @@ def _derived(scenario: "Scenario") -> list[Assumption]:
     ]
 
 
+def _mark_uncertain(listed: list[Assumption], scenario: "Scenario") -> list[Assumption]:
+    """Say which values are the medians of distributions the scenario gave."""
+    uncertain = getattr(scenario, "uncertain", ())
+    if not uncertain:
+        return listed
+    own_rocket = f"rockets.{scenario.threat.rocket}."
+    by_path = {}
+    for p in uncertain:
+        path = "rocket." + p.path[len(own_rocket):] if p.path.startswith(own_rocket) else p.path
+        by_path[path] = p
+    out = []
+    for a in listed:
+        p = by_path.get(a.path)
+        if p is not None:
+            table = ", ".join(f"{k} = {v:g}" for k, v in p.params)
+            a = Assumption(a.path, a.value, a.unit, "scenario",
+                           f"Set in the scenario as a distribution ({p.dist}: {table}), truncated "
+                           "to the field's bounds; this run uses its median.")
+        out.append(a)
+    return out
+
+
 def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = None,
                 derived: bool = False) -> list[Assumption]:
     """Every parameter in effect in a scenario, with unit, origin and source.
@@ -260,6 +282,7 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
         out += _walk(asset, f"asset[{i}]", default_origin="default", default_source=None)
     out += _walk(scenario.simulation, "simulation", default_origin="default",
                  default_source=RUN_SETTING_SOURCE)
+    out = _mark_uncertain(out, scenario)
     if overrides:
         # A simulation setting left unset (precision = None) is absent from the list; any other
         # unknown path is a caller's typo.

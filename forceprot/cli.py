@@ -245,9 +245,13 @@ def run(
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
         prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
     _kernels_ready()
+    from forceprot.settings import RunSettings
+
     compiled = compile_scenario(prepared)
-    results = _simulate_with_progress(compiled, salvos=salvos, seed=seed, threads=threads,
-                                      precision=precision, quiet=json_out)
+    settings = RunSettings.from_scenario(
+        prepared.scenario, salvos=salvos, seed=seed, threads=threads,
+        **({} if precision is None else {"precision": precision}))
+    results = _simulate_with_progress(compiled, settings, quiet=json_out)
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
@@ -260,12 +264,12 @@ def run(
         _report_written(out, written)
 
 
-def _simulate_with_progress(compiled, *, quiet: bool, **kwargs):
+def _simulate_with_progress(compiled, settings, *, quiet: bool):
     """Run the kernel behind a rich progress bar (on stderr, so --json stays clean)."""
     from forceprot.simulate import simulate
 
     with _progress_bar(quiet=quiet) as tick:
-        return simulate(compiled, progress=tick, **kwargs)
+        return simulate(compiled, settings, progress=tick)
 
 
 @app.command()
@@ -293,8 +297,8 @@ def coverage(
         from forceprot.outputs.writer import COVERAGE_OUTPUTS
 
         prepare_out_dir(out, COVERAGE_OUTPUTS, overwrite=overwrite)  # refuse before sampling
-    results = _simulate_with_progress(plan.compiled, salvos=plan.salvos, seed=seed,
-                                      threads=threads, quiet=json_out)
+    results = _simulate_with_progress(plan.compiled, plan.run_settings(seed=seed, threads=threads),
+                                      quiet=json_out)
     cov = coverage_from_results(plan, results)
     written: list = []
     if out is not None:
@@ -563,6 +567,55 @@ def _render_optimization(result) -> None:
     console.print(f"{result.layout_runs:,} layout runs, {result.salvos_sampled:,} salvos "
                   f"sampled, {result.executor}, {result.timings_s['total']:.1f} s; paired "
                   f"differences on {result.paired_salvos:,} salvos", style="dim")
+
+
+@app.command()
+@guarded
+def uncertainty(
+    scenario: ScenarioArg,
+    method: Annotated[str, typer.Option(help="sobol (Saltelli design, Sobol' indices) or morris (cheap screening of many parameters).")] = "sobol",
+    n: Annotated[Optional[int], typer.Option("--n", help="Base samples (sobol: a power of two, runs N(d+2); default 64) or trajectories (morris: runs N(d+1); default 16).")] = None,
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per run, all on one seed (default 2048).")] = None,
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of every run and of the design (default: scenario).")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    connect_timeout: ConnectTimeoutOpt = 5.0,
+    workers_timeout: WorkersTimeoutOpt = 60.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for uncertainty.json, uncertainty.md and uncertainty.png.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print uncertainty.json to stdout instead of the tables.")] = False,
+) -> None:
+    """Spread of the answer over the scenario's uncertain parameters, and which ones matter."""
+    from forceprot.outputs.console import render_uncertainty
+    from forceprot.outputs.uncertainty import UNCERTAINTY_OUTPUTS, write_uncertainty_outputs
+    from forceprot.studies.executors import ScenarioSpec
+    from forceprot.studies.uncertainty import plan_uncertainty, run_uncertainty, uncertainty_summary
+
+    spec = ScenarioSpec.from_file(scenario)
+    _kernels_ready()
+    plan = plan_uncertainty(spec, method=method, n_base=n, salvos=salvos, seed=seed)
+    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
+        if out is not None:
+            from forceprot.atomic import prepare_out_dir
+
+            prepare_out_dir(out, UNCERTAINTY_OUTPUTS, overwrite=overwrite)
+        with _layout_progress(json_out) as bar:
+            tick = None
+            if bar is not None:
+                task = bar.add_task("parameter sets", total=plan.n_runs)
+
+                def tick(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+            result = run_uncertainty(plan, executor=executor, progress=tick)
+    written: list = []
+    if out is not None:
+        written = write_uncertainty_outputs(result, out, overwrite=overwrite)
+    if json_out:
+        _print_json(uncertainty_summary(result))
+        return
+    render_uncertainty(console, result)
+    _report_written(out, written)
 
 
 @app.command()

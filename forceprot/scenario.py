@@ -2,7 +2,8 @@
 
 A scenario names the site (a boundary layer), the threat (rocket class, salvo, launch zone,
 aim and dispersion), the defences, optional assets, and the simulation settings. Every value
-has bounds and a unit; unknown keys are errors, so a typo never passes silently. The JSON
+has bounds and a unit; unknown keys are errors, so a typo never passes silently. A real-valued
+parameter may be a distribution instead of a number (:mod:`forceprot.uncertain`). The JSON
 Schema of the format is :func:`scenario_json_schema` (``forceprot schema``).
 
 Degrees appear only here, in files; :mod:`forceprot.compile` converts them to radians once.
@@ -11,11 +12,13 @@ Degrees appear only here, in files; :mod:`forceprot.compile` converts them to ra
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -42,9 +45,14 @@ __all__ = [
     "MAX_SEED",
     "MAX_WIND_MPS",
     "deep_merge",
+    "field_name",
+    "format_path",
     "load_scenario",
     "parse_scenario",
+    "resolve_path",
     "scenario_json_schema",
+    "value_at",
+    "variant_changes",
 ]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -200,6 +208,8 @@ class Scenario(BaseModel):
     simulation: Simulation = Field(default_factory=Simulation)
 
     _path: Path | None = PrivateAttr(default=None)
+    # forceprot.uncertain.UncertainParameter, in file order; the fields above hold their medians
+    _uncertain: tuple = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _references(self):
@@ -237,18 +247,43 @@ class Scenario(BaseModel):
     def label(self) -> str:
         return str(self._path) if self._path is not None else "<scenario>"
 
+    @property
+    def uncertain(self) -> tuple:
+        """The parameters the file gives as distributions
+        (:class:`forceprot.uncertain.UncertainParameter`, in file order); empty if none.
+
+        The scenario's own fields hold each one's truncated median.
+        """
+        return self._uncertain
+
     def with_path(self, path: Path | None) -> "Scenario":
         """Return this scenario remembering ``path`` as its source file."""
         self._path = Path(path) if path is not None else None
         return self
 
+    def with_uncertain(self, params: tuple) -> "Scenario":
+        """Return this scenario remembering ``params`` as its uncertain parameters."""
+        self._uncertain = tuple(params)
+        return self
+
     def updated(self, changes: dict[str, Any], *, label: str | None = None) -> "Scenario":
-        """A validated copy with nested changes applied (``{"threat": {"tubes": 12}}``)."""
+        """A validated copy with nested changes applied (``{"threat": {"tubes": 12}}``).
+
+        ``changes`` may hold distribution tables too. An uncertain parameter of this scenario
+        stays uncertain in the copy while its path still holds its median (a change that sets
+        it, or shortens the list it is in, makes it a plain number).
+        """
         # Only what was set: defaults re-apply on validation, and the copy keeps which values
         # the file wrote (forceprot.assumptions reports each value's origin from that).
         data = deep_merge(self.model_dump(mode="python", by_alias=False, exclude_unset=True),
                           changes)
-        return parse_scenario(data, source=label or self.label, path=self._path)
+        new = parse_scenario(data, source=label or self.label, path=self._path)
+        if self._uncertain:
+            fresh = {p.path for p in new._uncertain}
+            kept = tuple(p for p in self._uncertain if p.path not in fresh
+                         and value_at(new, p.loc) == (True, p.median))
+            new._uncertain = kept + new._uncertain
+        return new
 
 
 class _FieldError(ValueError):
@@ -325,21 +360,184 @@ def _error_from_validation(exc: ValidationError, data: Any, source: str) -> Scen
                          value=value if found else err.get("input"), has_value=True)
 
 
+# ---------------------------------------------------------------------------------------------
+# The path language: ``defence[0].pk``, ``rockets.MYROCKET.burn_time_s`` (``sweep --set``, the
+# names of uncertain parameters)
+# ---------------------------------------------------------------------------------------------
+
+_KEY = r"[A-Za-z0-9_\-]+"
+_TOKEN = re.compile(rf"^({_KEY})((?:\[\d+\])*)$")
+
+
+def field_name(model: type[BaseModel], key: str) -> str | None:
+    """The field of ``model`` that ``key`` names: its name, alias or one of its alias choices."""
+    for name, info in model.model_fields.items():
+        if key == name or key == info.alias:
+            return name
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and key in alias.choices:
+            return name
+        if isinstance(alias, str) and key == alias:
+            return name
+    return None
+
+
+def resolve_path(scenario: Scenario, path: str, *, label: str | None = None) -> tuple:
+    """The canonical location of a dotted path in ``scenario`` (``defence[0].pk`` ->
+    ``("defence", 0, "p_kill")``).
+
+    Raises
+    ------
+    ScenarioError
+        Malformed path, unknown key (with the valid keys), index out of range, or a path that
+        ends at a section rather than a value.
+    """
+    label = label or scenario.label
+    tokens = path.split(".")
+    loc: list = []
+    obj: Any = scenario
+    for n, token in enumerate(tokens):
+        m = _TOKEN.match(token)
+        if not m:
+            raise ScenarioError("not a dotted path (e.g. threat.tubes, defence[0].pk)",
+                                file=label, field="--set", value=path)
+        key, idx_text = m.group(1), m.group(2)
+        where = format_path(loc) or "the scenario"
+        if isinstance(obj, BaseModel):
+            name = field_name(type(obj), key)
+            if name is None:
+                valid = ", ".join(sorted(type(obj).model_fields))
+                raise ScenarioError(f"unknown key '{key}' in {where}; valid keys: {valid}",
+                                    file=label, field=path)
+            loc.append(name)
+            obj = getattr(obj, name)
+        elif isinstance(obj, dict):
+            if key not in obj:
+                valid = ", ".join(sorted(obj)) or "none defined"
+                raise ScenarioError(f"no '{key}' in {where}; defined: {valid}", file=label,
+                                    field=path)
+            loc.append(key)
+            obj = obj[key]
+        elif isinstance(obj, list):
+            raise ScenarioError(f"{where} is a list; give an index, e.g. {where}[0].{key}",
+                                file=label, field=path)
+        else:
+            raise ScenarioError(f"{where} is a value, it has no key '{key}'", file=label,
+                                field=path)
+        for idx in (int(i) for i in re.findall(r"\[(\d+)\]", idx_text)):
+            if not isinstance(obj, list):
+                raise ScenarioError(f"{format_path(loc)} is not a list; drop the [{idx}]", file=label,
+                                    field=path)
+            if idx >= len(obj):
+                raise ScenarioError(
+                    f"index {idx} out of range: {format_path(loc)} has {len(obj)} entries", file=label,
+                    field=path)
+            loc.append(idx)
+            obj = obj[idx]
+        if isinstance(obj, list) and n == len(tokens) - 1:
+            raise ScenarioError(f"{format_path(loc)} is a list; give an index and a field, e.g. "
+                                f"{format_path(loc)}[0].{_first_field(obj)}", file=label, field=path)
+    if isinstance(obj, (BaseModel, dict, list)):
+        keys = sorted(type(obj).model_fields) if isinstance(obj, BaseModel) else []
+        hint = f"; e.g. {path}.{keys[0]}" if keys else ""
+        raise ScenarioError(f"is a section, not a value{hint}", file=label, field=path)
+    return tuple(loc)
+
+
+def _first_field(items: list) -> str:
+    return next(iter(type(items[0]).model_fields)) if items and isinstance(items[0], BaseModel) \
+        else "name"
+
+
+def format_path(loc: tuple) -> str:
+    """A canonical location as a path: ``("defence", 0, "p_kill")`` -> ``"defence[0].p_kill"``."""
+    out = ""
+    for item in loc:
+        out += f"[{item}]" if isinstance(item, int) else (("." if out else "") + str(item))
+    return out
+
+
+def variant_changes(scenario: Scenario, assignments: list[tuple[tuple, Any]]) -> dict:
+    """The nested overrides (for :meth:`Scenario.updated`) that set each location to its value.
+
+    A list on the way is copied whole from the scenario, as ``updated`` replaces lists.
+    """
+    data = scenario.model_dump(mode="python")
+    touched: list[str] = []
+    for loc, value in assignments:
+        cur = data
+        for item in loc[:-1]:
+            cur = cur[item]
+        cur[loc[-1]] = value
+        if loc[0] not in touched:
+            touched.append(loc[0])
+    changes: dict = {}
+    for top in touched:
+        if isinstance(data[top], list):
+            changes[top] = data[top]
+        else:
+            changes[top] = _subset(data[top], [loc[1:] for loc, _ in assignments if loc[0] == top])
+    return changes
+
+
+def _subset(data: dict, locs: list[tuple]) -> dict:
+    """Only the keys along ``locs`` (unchanged nested defaults stay implicit); a list on the way
+    is taken whole."""
+    out: dict = {}
+    for loc in locs:
+        src, dst = data, out
+        for i, item in enumerate(loc):
+            if i == len(loc) - 1 or isinstance(src[item], list):
+                dst[item] = src[item]
+                break
+            src = src[item]
+            dst = dst.setdefault(item, {})
+    return out
+
+
+
+
+def value_at(scenario: "Scenario", loc: tuple) -> tuple[bool, Any]:
+    """``(True, value)`` at a canonical location of ``scenario`` (as :func:`resolve_path` gives),
+    or ``(False, None)`` where the location no longer exists (a shorter list, a removed rocket)."""
+    cur: Any = scenario
+    for item in loc:
+        if isinstance(cur, BaseModel) and isinstance(item, str) and item in type(cur).model_fields:
+            cur = getattr(cur, item)
+        elif isinstance(cur, dict) and item in cur:
+            cur = cur[item]
+        elif isinstance(cur, list) and isinstance(item, int) and item < len(cur):
+            cur = cur[item]
+        else:
+            return False, None
+    return True, cur
+
+
+
 def parse_scenario(data: dict, *, source: str = "<scenario>", path: Path | None = None) -> Scenario:
     """Validate a scenario given as a mapping (already parsed TOML).
+
+    Numeric parameters given as distribution tables (:mod:`forceprot.uncertain`) are checked,
+    replaced by their medians, and listed in :attr:`Scenario.uncertain`.
 
     Raises
     ------
     ScenarioError
         One line naming ``source``, the field and the bad value.
     """
+    from forceprot.uncertain import check_extremes, extract_uncertain  # it imports this module
+
     try:
+        data, uncertain = extract_uncertain(data, source=source)
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise _error_from_validation(exc, data, source) from None
     except RecursionError:
         raise ScenarioError("values are nested too deeply", file=source) from None
-    return scenario.with_path(path)
+    scenario = scenario.with_path(path).with_uncertain(uncertain)
+    if uncertain:
+        check_extremes(scenario, source=source)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -376,8 +574,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def scenario_json_schema() -> dict:
-    """JSON Schema of the scenario format (draft 2020-12, as pydantic emits it)."""
-    schema = Scenario.model_json_schema()
+    """JSON Schema of the scenario format (draft 2020-12, as pydantic emits it), each field that
+    may be uncertain also admitting a distribution table (``$defs/Distribution``)."""
+    from forceprot.uncertain import admit_distributions
+
+    schema = admit_distributions(Scenario.model_json_schema())
     schema["title"] = "forceprot scenario"
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -21,6 +21,7 @@ from forceprot.kernel import tally as T
 from forceprot.kernel.blocks import run_blocks
 from forceprot.kernel.bundles import BLOCK_SALVOS, Story, Tallies
 from forceprot.results import Results
+from forceprot.settings import RunSettings
 from forceprot.stats import ratio
 
 __all__ = ["simulate", "BLOCK_SALVOS"]
@@ -39,11 +40,8 @@ def _leak_half_width(s: np.ndarray) -> float:
 
 def simulate(
     compiled: CompiledScenario,
+    settings: RunSettings,
     *,
-    salvos: int | None = None,
-    seed: int | None = None,
-    threads: int | None = None,
-    precision: float | None = None,
     chunk_blocks: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_block_scalars: bool = False,
@@ -54,16 +52,9 @@ def simulate(
     ----------
     compiled : CompiledScenario
         The scenario's arrays.
-    salvos : int, optional
-        Salvos to sample (default: the scenario's ``simulation.salvos``); with ``precision``, the
-        most to sample.
-    seed : int, optional
-        Root seed (default: the scenario's ``simulation.seed``).
-    threads : int, optional
-        Numba threads (default: all). Results do not depend on it.
-    precision : float, optional
-        Stop once the 95 % leak-rate interval half-width is at most this (fraction, 0.005 =
-        0.5 percentage points), checked after every block.
+    settings : RunSettings
+        Salvos, seed, precision target (checked after every block), story sample and threads,
+        resolved by the caller (:meth:`RunSettings.from_scenario`).
     chunk_blocks : int, optional
         Blocks per kernel call (default: from a memory budget). Results do not depend on it.
     progress : callable, optional
@@ -73,11 +64,10 @@ def simulate(
         shape (n_blocks, N_SCALARS)): batch means for paired comparisons. Small: 160 bytes a
         block of 512 salvos.
     """
-    sim = compiled.prepared.scenario.simulation
-    total = int(salvos if salvos is not None else sim.salvos)
-    root_seed = int(seed if seed is not None else sim.seed)
-    if precision is None:
-        precision = sim.precision
+    total = int(settings.salvos)
+    root_seed = int(settings.seed)
+    precision = settings.precision
+    threads = settings.threads
     n_threads = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
     n_threads = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
 
@@ -86,7 +76,7 @@ def simulate(
     n_cells = compiled.base_grid.n_cells
     n_lcells = compiled.launch_grid.n_cells
     tubes = compiled.tubes
-    story_salvos = min(sim.story_salvos, total)
+    story_salvos = min(settings.story_salvos, total)
     n_blocks_total = (total + BLOCK_SALVOS - 1) // BLOCK_SALVOS
 
     per_block = 8 * (T.N_SCALARS + n_units * T.N_UNIT + T.N_GRID * n_cells

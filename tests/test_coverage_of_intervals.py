@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import Z95, wilson_interval
 from tests.kernel_helpers import (
@@ -53,8 +54,10 @@ def runs(tmp_path_factory):
                          max_standoff_m=4_000.0, defence=[gun],
                          simulation={"salvos": 300, "story_salvos": 0})
     compiled = compile_data(tmp, data)
-    truth = simulate(compiled, salvos=TRUTH_SALVOS, seed=TRUTH_SEED, threads=2)
-    small = [simulate(compiled, salvos=_salvos(i), seed=i, threads=1) for i in range(RUNS)]
+    truth = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=TRUTH_SALVOS, seed=TRUTH_SEED, threads=2))
+    small = [simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=_salvos(i), seed=i, threads=1)) for i in range(RUNS)]
     return truth, small
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.kernel_helpers import CX_M, CY_M, compile_data, scenario_data, square_base
 
@@ -47,7 +48,8 @@ def _assert_identical(a, b, what):
 
 @pytest.fixture(scope="module")
 def reference(compiled):
-    return simulate(compiled, threads=1, chunk_blocks=1)
+    return simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, threads=1), chunk_blocks=1)
 
 
 def test_runs_are_busy(reference):
@@ -65,13 +67,15 @@ def test_runs_are_busy(reference):
 def test_threads_and_chunks_do_not_matter(compiled, reference, threads, chunk_blocks):
     if threads > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("machine has fewer threads")
-    res = simulate(compiled, threads=threads, chunk_blocks=chunk_blocks)
+    res = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, threads=threads), chunk_blocks=chunk_blocks)
     _assert_identical(res, reference, f"threads={threads}, chunk_blocks={chunk_blocks}")
 
 
 def test_the_seed_matters(compiled, reference):
     """Guards the tests above against comparing constants."""
-    other = simulate(compiled, seed=SEED + 1, threads=2)
+    other = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, seed=SEED + 1, threads=2))
     assert not np.array_equal(other.scalars, reference.scalars)
     assert not np.array_equal(other.story, reference.story)
 
@@ -81,9 +85,10 @@ def test_precision_stop_is_deterministic_and_a_prefix(compiled):
     stop and the tallies do not depend on threads or chunks, and equal a plain run of that
     many salvos (blocks are seeded by index, so a run is a prefix of a longer one)."""
     # the half-width after three blocks: the run must stop by then
-    target = simulate(compiled, salvos=3 * BLOCK_SALVOS, threads=2).leak_rate.half_width
-    runs = [simulate(compiled, salvos=10 * BLOCK_SALVOS, precision=target, threads=t,
-                     chunk_blocks=c) for t, c in [(1, 1), (2, 3), (2, None), (1, 4)]]
+    target = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=3 * BLOCK_SALVOS, threads=2)).leak_rate.half_width
+    runs = [simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=10 * BLOCK_SALVOS, precision=target, threads=t), chunk_blocks=c) for t, c in [(1, 1), (2, 3), (2, None), (1, 4)]]
     first = runs[0]
     assert first.stopped_early
     assert first.salvos <= 3 * BLOCK_SALVOS and first.salvos % BLOCK_SALVOS == 0
@@ -92,5 +97,6 @@ def test_precision_stop_is_deterministic_and_a_prefix(compiled):
                          "1 thread, chunks of 4"], runs[1:]):
         assert res.stopped_early
         _assert_identical(res, first, f"precision stop, {t_c}")
-    plain = simulate(compiled, salvos=first.salvos, threads=2)
+    plain = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=first.salvos, threads=2))
     _assert_identical(plain, first, "precision stop vs plain run of as many salvos")

@@ -21,6 +21,7 @@ from forceprot.studies.executors import (
     worker_cached,
 )
 from forceprot.errors import ForceprotError, ScenarioError
+from forceprot.settings import RunSettings
 from forceprot.studies.optimize import (
     Placement,
     _evaluate_batch,
@@ -143,7 +144,8 @@ def test_layout_scores_are_identical_on_the_cluster(spec, cluster) -> None:
 
 
 def test_a_task_error_reaches_the_caller_as_a_forceprot_error(spec, cluster) -> None:
-    bad = _VariantJob(spec.with_changes({"threat": {"tubes": -3}}), 512, 1, 1)
+    bad = _VariantJob(spec.with_changes({"threat": {"tubes": -3}}),
+                      RunSettings(salvos=512, seed=1, threads=1))
     with pytest.raises(ForceprotError, match=r"threat\.tubes = -3"):
         cluster.map(_run_variant, [bad])
 

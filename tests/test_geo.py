@@ -9,6 +9,7 @@ import numpy as np
 import shapely
 
 from forceprot.compile import compile_scenario, prepare_scenario
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import edit_toml
 
@@ -40,7 +41,8 @@ def test_launch_areas_layer_replaces_the_band(sites_copy: Path) -> None:
     prepared = prepare_scenario(sites_copy / "taji.toml")
     zone = prepared.site.launch_zone
     assert zone.area < shapely.union_all(roads).area + 1.0
-    results = simulate(compile_scenario(prepared), salvos=600, seed=1)
+    results = simulate(compile_scenario(prepared),
+                       RunSettings.from_scenario(prepared.scenario, salvos=600, seed=1))
     from forceprot.kernel import tally as T
 
     xy = results.story[:, [T.R_LAUNCH_X, T.R_LAUNCH_Y]]

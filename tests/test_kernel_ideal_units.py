@@ -8,6 +8,7 @@ import pytest
 
 from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_KILL, OUT_MISS, OUT_NONE
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import proportion
 from tests.kernel_helpers import (
@@ -34,7 +35,8 @@ def _run(tmp_path, units, *, salvos=SALVOS, seed=SEED):
                          simulation={"salvos": salvos, "seed": seed,
                                      "story_salvos": STORY_SALVOS, "cell_m": 100.0})
     compiled = compile_data(tmp_path, data)
-    return compiled, simulate(compiled, threads=2)
+    return compiled, simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, threads=2))
 
 
 def _check_story(res, p_kills, seed=SEED):

@@ -9,6 +9,7 @@ import pytest
 
 from forceprot.kernel import tally as T
 from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.settings import RunSettings
 from forceprot.simulate import MAX_CHUNK_BLOCKS, simulate
 from tests.kernel_helpers import CX_M, CY_M, compile_data, ideal_cram, scenario_data, square_base
 
@@ -26,7 +27,8 @@ def _peak_bytes(compiled, salvos):
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        res = simulate(compiled, salvos=salvos, threads=2)
+        res = simulate(compiled, RunSettings.from_scenario(
+            compiled.prepared.scenario, salvos=salvos, threads=2))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -39,7 +41,8 @@ def test_peak_memory_does_not_grow_with_salvos(tmp_path):
     data = scenario_data(tubes=2, defence=[ideal_cram("gun", CX_M, CY_M, 0.5)],
                          simulation={"salvos": 1_000, "story_salvos": 200})
     compiled = compile_data(tmp_path, data)
-    simulate(compiled, salvos=1_000)  # compile or load the kernel outside the measurement
+    simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=1_000))  # compile or load the kernel outside the measurement
     small = _peak_bytes(compiled, SMALL)
     large = _peak_bytes(compiled, LARGE)
     assert large <= GROWTH * small + SLACK_BYTES, (
@@ -62,6 +65,7 @@ def test_partial_blocks_count_exactly(tmp_path, salvos):
     """Salvo counts that are not a multiple of the block size are run exactly."""
     square_base(tmp_path)
     compiled = compile_data(tmp_path, scenario_data(tubes=3))
-    res = simulate(compiled, salvos=salvos, threads=2)
+    res = simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, salvos=salvos, threads=2))
     assert res.salvos == salvos
     assert res.scalars[T.S_FIRED] == 3 * salvos

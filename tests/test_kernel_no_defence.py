@@ -11,6 +11,7 @@ from scipy import integrate
 from scipy import stats as st
 
 from forceprot.kernel import tally as T
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.kernel_helpers import (
     CX_M,
@@ -56,7 +57,8 @@ def awkward_run(tmp_path_factory):
         simulation={"salvos": salvos, "seed": 11, "story_salvos": salvos, "cell_m": 70.0,
                     "launch_cell_m": 400.0})
     compiled = compile_data(tmp, data)
-    return compiled, simulate(compiled, threads=2)
+    return compiled, simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, threads=2))
 
 
 def test_every_threatening_rocket_leaks(awkward_run):
@@ -170,7 +172,7 @@ def test_threat_fraction_matches_closed_form(tmp_path, sigma_m):
                          simulation={"salvos": 20_000, "seed": 5, "story_salvos": 500,
                                      "cell_m": 70.0})
     compiled = compile_data(tmp_path, data)
-    res = simulate(compiled, threads=2)
+    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
     truth = _square_inside_probability(half, sigma_m)
     est = res.threat_fraction
     assert_covers(truth, est.value, est.n_eff, what=f"threat fraction, sigma {sigma_m} m")

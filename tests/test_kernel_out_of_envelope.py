@@ -7,6 +7,7 @@ import pytest
 
 from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_NONE
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.kernel_helpers import (
     CX_M,
@@ -53,7 +54,7 @@ def test_out_of_envelope_leaks_everything(site, case):
     data = scenario_data(tubes=6, defence=[unit],
                          simulation={"salvos": 1_500, "seed": 2, "story_salvos": 100})
     compiled = compile_data(site, data)
-    res = simulate(compiled, threads=2)
+    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
     assert res.rockets_threatening > 0
     assert res.leak_rate.value == 1.0
     assert res.rockets_intercepted == 0

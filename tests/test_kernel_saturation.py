@@ -12,6 +12,7 @@ from scipy.optimize import brentq
 from forceprot.kernel import tally as T
 from forceprot.ballistics import solve_trajectory
 from forceprot.engage.params import OUT_KILL, OUT_MISS, OUT_NONE
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.kernel_helpers import (
     CX_M,
@@ -83,7 +84,8 @@ def _gun_run(tmp, tubes, gun, salvos=200):
         asset=[{"name": "aim", "x": CX_M, "y": CY_M}],
         simulation={"salvos": salvos, "seed": 17, "story_salvos": salvos})
     compiled = compile_data(tmp, data)
-    return compiled, simulate(compiled, threads=2)
+    return compiled, simulate(compiled, RunSettings.from_scenario(
+        compiled.prepared.scenario, threads=2))
 
 
 def _gun(engage_s, **override):
@@ -163,7 +165,7 @@ def _battery_run(tmp, tubes, missiles, doctrine):
         simulation={"salvos": BATTERY_SALVOS, "seed": BATTERY_SEED,
                     "story_salvos": BATTERY_SALVOS})
     compiled = compile_data(tmp, data)
-    return simulate(compiled, threads=2)
+    return simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
 
 
 @pytest.mark.parametrize(("doctrine", "tubes", "missiles"), [

@@ -13,6 +13,7 @@ import pytest
 
 from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_KILL, OUT_NONE
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import wilson_interval
 from tests.kernel_helpers import CX_M, CY_M, compile_data, scenario_data, square_base
@@ -41,7 +42,7 @@ def run(tmp_path_factory):
         simulation={"salvos": SALVOS, "seed": 9, "story_salvos": SALVOS, "cell_m": 150.0,
                     "launch_cell_m": 500.0})
     compiled = compile_data(tmp, data)
-    res = simulate(compiled, threads=2)
+    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
     assert res.story.shape[0] == SALVOS * TUBES
     return compiled, res
 

@@ -38,6 +38,7 @@ from forceprot.studies.optimize import (
     unit_names,
     PerSalvo,
 )
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml
 
@@ -154,8 +155,8 @@ def test_a_unit_out_of_reach_changes_nothing(taji_spec) -> None:
 def test_per_salvo_figures_add_up_to_the_kernel_tallies(taji_spec) -> None:
     prob = _base_problem(taji_spec, np.zeros((0, 2)))
     base = compile_scenario(prepare(prob.spec.scenario()))
-    c = layout_compiled(base, prob.candidates_xy, (), prob.fixed_names, story_salvos=1024)
-    results = simulate(c, salvos=1024, seed=3, threads=1)
+    c = layout_compiled(base, prob.candidates_xy, (), prob.fixed_names)
+    results = simulate(c, RunSettings(salvos=1024, seed=3, story_salvos=1024, threads=1))
     ps = per_salvo(results)
     assert len(ps.leaked) == results.salvos
     assert ps.leaked.sum() == results.rockets_leaked
@@ -285,8 +286,9 @@ def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Pa
     scenario.write_text(text[:start] + placements_toml(taji_result) + "\n" + text[end:])
     from forceprot.compile import prepare_scenario
 
-    results = simulate(compile_scenario(prepare_scenario(scenario)), salvos=TAJI["salvos"],
-                       seed=42, threads=1)
+    prepared = prepare_scenario(scenario)
+    results = simulate(compile_scenario(prepared), RunSettings.from_scenario(
+        prepared.scenario, salvos=TAJI["salvos"], seed=42, threads=1))
     # lon/lat printed to 1e-6 deg (about 0.1 m) move the units slightly: the same up to a few
     # rockets out of the ~80,000 threatening
     assert results.leak_rate.value == pytest.approx(taji_result.final_score.value, abs=2e-4)

@@ -22,6 +22,7 @@ from forceprot.kernel import tally as T
 from forceprot.compile import compile_scenario, prepare_scenario
 from forceprot.engage import params as P
 from forceprot.kernel.bundles import BLOCK_SALVOS
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 
 # (name, root seed, first block, blocks, salvos in the whole run)
@@ -119,7 +120,8 @@ def test_harness_runs_the_kernel_as_simulate_does(compiled, runs):
     """kernel_tallies on blocks 0.. equals forceprot.simulate with that many salvos."""
     c = compiled["taji"]
     seed, first, n, total = SAMPLES["taji"]
-    res = simulate(c, salvos=total, seed=seed, threads=1)
+    res = simulate(c, RunSettings.from_scenario(
+        c.prepared.scenario, salvos=total, seed=seed, threads=1))
     ker = runs["taji"][2]
     assert_array_equal(res.scalars, ker.scal)
     assert_array_equal(res.units, ker.unit_t)

@@ -14,6 +14,7 @@ from forceprot.cli import app
 from forceprot.compile import compile_scenario, prepare
 from forceprot.studies.executors import ScenarioSpec
 from forceprot.errors import ForceprotError
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.outputs.sweep import write_sweep_outputs
 from forceprot.studies.sweep import (
@@ -94,8 +95,9 @@ def test_rows_match_a_direct_run_of_each_variant(spec) -> None:
     result = run_sweep(spec, settings, variants, salvos=1024, seed=5)
     assert list(result.table["defence[0].pk"]) == [0.0, 1.0]
     for row, variant in zip(result.records(), variants):
-        direct = simulate(compile_scenario(prepare(variant.scenario())), salvos=1024, seed=5,
-                          threads=1)
+        prepared = prepare(variant.scenario())
+        direct = simulate(compile_scenario(prepared), RunSettings.from_scenario(
+            prepared.scenario, salvos=1024, seed=5, threads=1))
         assert row["leak_rate"] == direct.leak_rate.value
         assert row["leak_rate_lo"] == direct.leak_rate.lo
         assert row["p_any_leak"] == direct.p_any_leak.value

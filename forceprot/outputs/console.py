@@ -150,3 +150,46 @@ def render_trajectory(console: Console, rocket: str, solution) -> None:
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)
+
+
+def render_uncertainty(console: Console, result) -> None:
+    """The spread of the answer over the parameter distributions and the parameters that drive
+    it (:mod:`forceprot.studies.uncertainty`)."""
+    from forceprot.studies.uncertainty import MEASURES, uncertainty_summary
+
+    s = uncertainty_summary(result)
+    sobol = result.plan.method == "sobol"
+
+    def pct(x) -> str:
+        return "n/a" if x is None else f"{100 * x:.1f}%"
+
+    t = Table(title=f"Uncertainty of {result.plan.spec.label}: {s['runs']:,} runs x "
+                    f"{s['salvos_per_run']:,} salvos, seed {s['seed']} (common random numbers)",
+              title_justify="left")
+    for col in ("measure", "at medians", "5th pct", "median", "95th pct", "1 run's MC error"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for m, label in MEASURES.items():
+        d = s["measures"][m]
+        fmt = pct if m != "leakers_per_salvo" else (lambda x: "n/a" if x is None else f"{x:.2f}")
+        q = d["quantiles"]
+        t.add_row(label, fmt(d["at_medians"]), fmt(q["p05"]), fmt(q["p50"]), fmt(q["p95"]),
+                  "±" + fmt(None if d["spread"]["mc_se"] is None else 1.96 * d["spread"]["mc_se"]))
+    console.print(t)
+    p = Table(title="Which parameters move the leak rate" + (
+        " (Sobol' indices, 95 % bootstrap)" if sobol else " (Morris screening)"),
+        title_justify="left")
+    cols = (("parameter", "ST", "ST 95%", "S1", "swing p05 → p95") if sobol
+            else ("parameter", "mu*", "mu* 95%", "sigma", "swing p05 → p95"))
+    for col in cols:
+        p.add_column(col, justify="left" if col == "parameter" else "right")
+    key = "ST" if sobol else "mu_star"
+    for r in sorted(s["parameters"], key=lambda r: -(r[key] or 0.0)):
+        ci = r[key + "_ci"]
+        ci_text = "n/a" if ci[0] is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+        second = r["S1"] if sobol else r["sigma"]
+        p.add_row(r["name"], "n/a" if r[key] is None else f"{r[key]:.2f}", ci_text,
+                  "n/a" if second is None else f"{second:.2f}",
+                  f"{pct(r['swing_p05'])} → {pct(r['swing_p95'])}")
+    console.print(p)
+    for note in s["notes"]:
+        console.print(f"note: {note}", style="yellow")

@@ -35,6 +35,7 @@ from forceprot.compile import Prepared, compile_scenario
 from forceprot.errors import ForceprotError
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
@@ -150,9 +151,10 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     ForceprotError
         Too few salvos for a paired interval.
     """
-    sim = a.scenario.simulation
-    salvos = int(salvos if salvos is not None else sim.salvos)
-    seed = int(seed if seed is not None else sim.seed)
+    # no precision stop: both layouts must see exactly the same salvos to be paired
+    settings = RunSettings.from_scenario(a.scenario, salvos=salvos, seed=seed, precision=None,
+                                         story_salvos=0, threads=threads)
+    salvos = settings.salvos
     least = MIN_BATCHES * BLOCK_SALVOS
     if salvos < least:
         raise ForceprotError(
@@ -163,8 +165,7 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     for i, c in enumerate(compiled):
         tick = None if progress is None else (
             lambda done, total, i=i: progress(i * salvos + done, 2 * salvos))
-        runs.append(simulate(c, salvos=salvos, seed=seed, threads=threads, precision=None,
-                             progress=tick, keep_block_scalars=True))
+        runs.append(simulate(c, settings, progress=tick, keep_block_scalars=True))
     res_a, res_b = runs
     blocks_a, blocks_b = res_a.extra["block_scalars"], res_b.extra["block_scalars"]
     differences = {}

@@ -33,6 +33,7 @@ from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
 from forceprot.stats import finite_or_none
 from forceprot.scenario import Simulation
+from forceprot.settings import RunSettings
 
 __all__ = [
     "AssetCoverage",
@@ -146,6 +147,12 @@ class CoveragePlan:
     def grid(self) -> Grid:
         return self.compiled.base_grid
 
+    def run_settings(self, *, seed: int | None = None, threads: int | None = None) -> RunSettings:
+        """Every planned salvo (no precision stop: each cell needs its share), no stories."""
+        return RunSettings.from_scenario(self.compiled.prepared.scenario, salvos=self.salvos,
+                                         seed=seed, precision=None, story_salvos=0,
+                                         threads=threads)
+
     @property
     def n_cells(self) -> int:
         return int(self.index.shape[0])
@@ -189,8 +196,8 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     grid = Grid.covering(site.defended_area, float(cell_m), label=label, field="--cell-m")
     if cell_m < MIN_CELL_M:
         raise ForceprotError(f"must be at least {MIN_CELL_M:g} m", field="--cell-m", value=cell_m)
-    scenario = prepared.scenario.updated(
-        {"simulation": {"cell_m": float(cell_m), "precision": None, "story_salvos": 0}})
+    # the coverage grid is the compiled base grid: a compile setting, not a run setting
+    scenario = prepared.scenario.updated({"simulation": {"cell_m": float(cell_m)}})
     index, polygons, area = cells_in(grid, site.base)
     cx, cy = grid.centers()
     aim = np.column_stack([cx[index], cy[index]])
@@ -389,6 +396,6 @@ def coverage_map(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     from forceprot.simulate import simulate
 
     plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
-    results = simulate(plan.compiled, salvos=plan.salvos, seed=seed, threads=threads,
+    results = simulate(plan.compiled, plan.run_settings(seed=seed, threads=threads),
                        progress=progress)
     return coverage_from_results(plan, results)

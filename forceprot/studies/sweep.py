@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,11 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-from pydantic import AliasChoices, BaseModel
 
 from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec
 from forceprot.errors import ScenarioError
-from forceprot.scenario import Scenario
+from forceprot.scenario import Scenario, resolve_path, variant_changes  # the path language
+from forceprot.settings import RunSettings
 
 __all__ = [
     "MAX_VARIANTS",
@@ -43,10 +42,7 @@ __all__ = [
 
 #: Most variants one sweep may have [-].
 MAX_VARIANTS = 10_000
-#: Files ``forceprot sweep --out DIR`` writes (Parquet only where pyarrow is installed).
 
-_KEY = r"[A-Za-z0-9_\-]+"
-_TOKEN = re.compile(rf"^({_KEY})((?:\[\d+\])*)$")
 
 #: Result columns of a sweep row, after the swept parameters, with what they hold.
 METRIC_COLUMNS = {
@@ -137,93 +133,6 @@ def _split_values(text: str) -> list[str]:
     return parts
 
 
-def _field_name(model: type[BaseModel], key: str) -> str | None:
-    """The field of ``model`` that ``key`` names: its name, alias or one of its alias choices."""
-    for name, info in model.model_fields.items():
-        if key == name or key == info.alias:
-            return name
-        alias = info.validation_alias
-        if isinstance(alias, AliasChoices) and key in alias.choices:
-            return name
-        if isinstance(alias, str) and key == alias:
-            return name
-    return None
-
-
-def resolve_path(scenario: Scenario, path: str, *, label: str | None = None) -> tuple:
-    """The canonical location of a dotted path in ``scenario`` (``defence[0].pk`` ->
-    ``("defence", 0, "p_kill")``).
-
-    Raises
-    ------
-    ScenarioError
-        Malformed path, unknown key (with the valid keys), index out of range, or a path that
-        ends at a section rather than a value.
-    """
-    label = label or scenario.label
-    tokens = path.split(".")
-    loc: list = []
-    obj: Any = scenario
-    for n, token in enumerate(tokens):
-        m = _TOKEN.match(token)
-        if not m:
-            raise ScenarioError("not a dotted path (e.g. threat.tubes, defence[0].pk)",
-                                file=label, field="--set", value=path)
-        key, idx_text = m.group(1), m.group(2)
-        where = _fmt(loc) or "the scenario"
-        if isinstance(obj, BaseModel):
-            name = _field_name(type(obj), key)
-            if name is None:
-                valid = ", ".join(sorted(type(obj).model_fields))
-                raise ScenarioError(f"unknown key '{key}' in {where}; valid keys: {valid}",
-                                    file=label, field=path)
-            loc.append(name)
-            obj = getattr(obj, name)
-        elif isinstance(obj, dict):
-            if key not in obj:
-                valid = ", ".join(sorted(obj)) or "none defined"
-                raise ScenarioError(f"no '{key}' in {where}; defined: {valid}", file=label,
-                                    field=path)
-            loc.append(key)
-            obj = obj[key]
-        elif isinstance(obj, list):
-            raise ScenarioError(f"{where} is a list; give an index, e.g. {where}[0].{key}",
-                                file=label, field=path)
-        else:
-            raise ScenarioError(f"{where} is a value, it has no key '{key}'", file=label,
-                                field=path)
-        for idx in (int(i) for i in re.findall(r"\[(\d+)\]", idx_text)):
-            if not isinstance(obj, list):
-                raise ScenarioError(f"{_fmt(loc)} is not a list; drop the [{idx}]", file=label,
-                                    field=path)
-            if idx >= len(obj):
-                raise ScenarioError(
-                    f"index {idx} out of range: {_fmt(loc)} has {len(obj)} entries", file=label,
-                    field=path)
-            loc.append(idx)
-            obj = obj[idx]
-        if isinstance(obj, list) and n == len(tokens) - 1:
-            raise ScenarioError(f"{_fmt(loc)} is a list; give an index and a field, e.g. "
-                                f"{_fmt(loc)}[0].{_first_field(obj)}", file=label, field=path)
-    if isinstance(obj, (BaseModel, dict, list)):
-        keys = sorted(type(obj).model_fields) if isinstance(obj, BaseModel) else []
-        hint = f"; e.g. {path}.{keys[0]}" if keys else ""
-        raise ScenarioError(f"is a section, not a value{hint}", file=label, field=path)
-    return tuple(loc)
-
-
-def _first_field(items: list) -> str:
-    return next(iter(type(items[0]).model_fields)) if items and isinstance(items[0], BaseModel) \
-        else "name"
-
-
-def _fmt(loc) -> str:
-    out = ""
-    for item in loc:
-        out += f"[{item}]" if isinstance(item, int) else (("." if out else "") + str(item))
-    return out
-
-
 def parse_setting(text: str, scenario: Scenario, *, label: str | None = None) -> Setting:
     """Parse one ``PATH=V1,V2,...`` against ``scenario``.
 
@@ -253,44 +162,6 @@ def parse_setting(text: str, scenario: Scenario, *, label: str | None = None) ->
     return Setting(path=path, loc=loc, values=tuple(values))
 
 
-def variant_changes(scenario: Scenario, assignments: list[tuple[tuple, Any]]) -> dict:
-    """The nested overrides (for :meth:`Scenario.updated`) that set each location to its value.
-
-    A list on the way is copied whole from the scenario, as ``updated`` replaces lists.
-    """
-    data = scenario.model_dump(mode="python")
-    touched: list[str] = []
-    for loc, value in assignments:
-        cur = data
-        for item in loc[:-1]:
-            cur = cur[item]
-        cur[loc[-1]] = value
-        if loc[0] not in touched:
-            touched.append(loc[0])
-    changes: dict = {}
-    for top in touched:
-        if isinstance(data[top], list):
-            changes[top] = data[top]
-        else:
-            changes[top] = _subset(data[top], [loc[1:] for loc, _ in assignments if loc[0] == top])
-    return changes
-
-
-def _subset(data: dict, locs: list[tuple]) -> dict:
-    """Only the keys along ``locs`` (unchanged nested defaults stay implicit); a list on the way
-    is taken whole."""
-    out: dict = {}
-    for loc in locs:
-        src, dst = data, out
-        for i, item in enumerate(loc):
-            if i == len(loc) - 1 or isinstance(src[item], list):
-                dst[item] = src[item]
-                break
-            src = src[item]
-            dst = dst.setdefault(item, {})
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Planning and running
 # ---------------------------------------------------------------------------------------------
@@ -304,12 +175,10 @@ _GEOMETRY_KEYS = ("lon", "lat", "x", "y")
 
 @dataclass(frozen=True)
 class _VariantJob:
-    """One sweep point, picklable: scenario spec with overrides, sample size, seed, threads."""
+    """One sweep point, picklable: scenario spec with overrides and the run's settings."""
 
     spec: ScenarioSpec
-    salvos: int
-    seed: int
-    threads: int | None
+    settings: RunSettings
 
 
 def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting], list[ScenarioSpec]]:
@@ -342,7 +211,6 @@ def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting],
     if n > MAX_VARIANTS:
         raise ScenarioError(f"{n:,} variants; at most {MAX_VARIANTS:,}", file=spec.label,
                             field="--set")
-    fixed = {"simulation": {"precision": None, "story_salvos": 0}}
     geometric = any(s.loc[0] in _GEOMETRY_SECTIONS or s.loc[-1] in _GEOMETRY_KEYS
                     for s in settings)
     variants = []
@@ -354,7 +222,7 @@ def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting],
             from forceprot.compile import prepare
 
             prepare(checked)  # layers, positions, reach: also before any work
-        variants.append(variant.with_changes(fixed))
+        variants.append(variant)
     return settings, variants
 
 
@@ -364,7 +232,7 @@ def _run_variant(job: _VariantJob) -> dict:
     from forceprot.simulate import simulate
 
     compiled = compile_scenario(prepare(job.spec.scenario()))
-    results = simulate(compiled, salvos=job.salvos, seed=job.seed, threads=job.threads)
+    results = simulate(compiled, job.settings)
     s = results.summary()
 
     def ci(key: str) -> list:
@@ -413,23 +281,18 @@ def run_sweep(spec: ScenarioSpec, settings: list[Setting], variants: list[Scenar
     progress : callable, optional
         ``progress(variants_done, variants_total)``.
     """
-    base = spec.scenario()
-    salvos = int(salvos if salvos is not None else base.simulation.salvos)
-    seed = int(seed if seed is not None else base.simulation.seed)
     executor = executor or InProcessExecutor()
-    jobs = [_VariantJob(v, salvos, seed, executor.task_threads) for v in variants]
+    # every variant samples exactly the same salvos: no precision stop, no stories
+    run = RunSettings.from_scenario(spec.scenario(), salvos=salvos, seed=seed, precision=None,
+                                    story_salvos=0, threads=executor.task_threads)
+    jobs = [_VariantJob(v, run) for v in variants]
     rows = executor.map(_run_variant, jobs, progress=progress)
     params = []
     for combo in itertools.product(*(s.values for s in settings)):
         params.append({s.path: v for s, v in zip(settings, combo)})
     table = pd.DataFrame([{**p, **r} for p, r in zip(params, rows)])
-    return SweepResult(settings=settings, table=table, salvos=salvos, seed=seed,
+    return SweepResult(settings=settings, table=table, salvos=run.salvos, seed=run.seed,
                        executor=executor.description)
-
-
-# ---------------------------------------------------------------------------------------------
-# Outputs
-# ---------------------------------------------------------------------------------------------
 
 
 def sweep_summary_rows(result: SweepResult) -> list[dict]:

@@ -12,6 +12,7 @@ from forceprot.cli import app
 from forceprot.stats import paired_ratio_difference
 from forceprot.studies.compare import compare_layouts
 from forceprot.compile import compile_scenario, prepare_scenario
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml
 
@@ -64,7 +65,8 @@ def test_compare_reports_what_run_reports() -> None:
     """Each side of a comparison is the very run ``simulate`` makes with that seed."""
     prepared = prepare_scenario(TAJI)
     comparison = compare_layouts(prepared, prepared, salvos=2048, seed=11)
-    alone = simulate(compile_scenario(prepared), salvos=2048, seed=11)
+    alone = simulate(compile_scenario(prepared),
+                     RunSettings.from_scenario(prepared.scenario, salvos=2048, seed=11))
     np.testing.assert_array_equal(comparison.a.scalars, alone.scalars)
     np.testing.assert_array_equal(comparison.a.grid, alone.grid)
     assert comparison.differences["leak_rate"].a == alone.leak_rate.value

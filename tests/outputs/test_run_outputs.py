@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from forceprot.cli import app
 from forceprot.compile import compile_scenario, prepare_scenario
 from forceprot.outputs.writer import RUN_LAYERS, run_output_names, write_run_outputs
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES
 from tests.outputs.geojson_check import rfc7946_problems
@@ -286,7 +287,9 @@ def test_gdal_ogrinfo_opens_every_layer(run_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def small_results():
-    return simulate(compile_scenario(prepare_scenario(SITES / "taji.toml")), salvos=512)
+    prepared = prepare_scenario(SITES / "taji.toml")
+    return simulate(compile_scenario(prepared),
+                    RunSettings.from_scenario(prepared.scenario, salvos=512))
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, small_results, monkeypatch) -> None:

@@ -68,6 +68,7 @@ from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpe
 from forceprot.errors import ForceprotError, GeometryError, ScenarioError
 from forceprot.geo import MAX_UNIT_DISTANCE_M, SiteGeometry
 from forceprot.results import Results
+from forceprot.settings import RunSettings
 from forceprot.stats import Estimate, finite_or_none, mean_estimate, paired_ratio_estimate
 
 __all__ = [
@@ -372,8 +373,7 @@ def _base_compiled(problem: _Problem) -> CompiledScenario:
 
 
 def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layout,
-                    fixed_names: tuple[str, ...], *, story_salvos: int | None = None
-                    ) -> CompiledScenario:
+                    fixed_names: tuple[str, ...]) -> CompiledScenario:
     """``base`` with the layout's units appended after its own: only unit arrays change.
 
     The new units (class defaults) are validated through :meth:`Scenario.updated`; their
@@ -387,10 +387,8 @@ def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: L
     lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
     new = [{"kind": p.kind, "name": name, "lon": float(lon[i]), "lat": float(lat[i])}
            for i, (p, name) in enumerate(zip(layout, unit_names(layout, fixed_names)))]
-    changes: dict = {"defence": [u.model_dump() for u in scenario.defence] + new}
-    if story_salvos is not None:
-        changes["simulation"] = {"story_salvos": int(story_salvos)}
-    layout_scenario = scenario.updated(changes)
+    layout_scenario = scenario.updated(
+        {"defence": [u.model_dump() for u in scenario.defence] + new})
     kind, par = unit_parameters(layout_scenario)
     unit_xy = np.ascontiguousarray(np.vstack([base.inputs.units.xy_m.reshape(-1, 2), xy]),
                                    dtype=np.float64)
@@ -446,11 +444,13 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
 
     problem = job.problem
     base = _base_compiled(problem)
+    # every layout on the same salvos; per-salvo figures need every rocket's story
+    settings = RunSettings(salvos=job.salvos, seed=job.seed, precision=None,
+                           story_salvos=job.salvos if job.per_salvo else 0, threads=job.threads)
     out = []
     for layout in job.layouts:
-        compiled = layout_compiled(base, problem.candidates_xy, layout, problem.fixed_names,
-                                   story_salvos=job.salvos if job.per_salvo else None)
-        results = simulate(compiled, salvos=job.salvos, seed=job.seed, threads=job.threads)
+        compiled = layout_compiled(base, problem.candidates_xy, layout, problem.fixed_names)
+        results = simulate(compiled, settings)
         out.append(_score(results, problem.objective, with_per_salvo=job.per_salvo))
     return out
 
@@ -1104,10 +1104,7 @@ def plan_optimization(
     salvos = int(salvos if salvos is not None else scenario.simulation.salvos)
     seed = int(seed if seed is not None else scenario.simulation.seed)
 
-    base_changes: dict = {"simulation": {"precision": None, "story_salvos": 0}}
-    if not keep_existing:
-        base_changes["defence"] = []
-    base_spec = spec.with_changes(base_changes)
+    base_spec = spec if keep_existing else spec.with_changes({"defence": []})
     base_prepared = prepare(base_spec.scenario())
     site = base_prepared.site
     if candidates_path is not None:
@@ -1164,9 +1161,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
         initial_problem = problem
     else:
         initial_label = "scenario units (replaced)"
-        initial_problem = _Problem(
-            plan.spec.with_changes({"simulation": {"precision": None, "story_salvos": 0}}),
-            candidates.xy_m, objective, ())
+        initial_problem = _Problem(plan.spec, candidates.xy_m, objective, ())
     t = time.perf_counter()
     initial_score = _Evaluator(initial_problem, executor, seed, progress).scores(
         [()], salvos, "initial layout")[0]
@@ -1209,13 +1204,11 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
                                                  objective),
         "final_minus_mclp": paired_difference(final_ps, paired(problem, mclp.layout), objective),
     }
-    # the scenario's own story_salvos, for the run outputs
-    full_changes: dict = {"simulation": {"precision": None}}
-    if not plan.keep_existing:
-        full_changes["defence"] = []
-    full_base = compile_scenario(prepare(plan.spec.with_changes(full_changes).scenario()))
-    compiled = layout_compiled(full_base, candidates.xy_m, final.layout, fixed_names)
-    results = simulate(compiled, salvos=salvos, seed=seed)
+    compiled = layout_compiled(_base_compiled(problem), candidates.xy_m, final.layout,
+                               fixed_names)
+    # the scenario's own story sample, for the run outputs; every salvo, no precision stop
+    results = simulate(compiled, RunSettings.from_scenario(plan.spec.scenario(), salvos=salvos,
+                                                            seed=seed, precision=None))
     timings["final_runs"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t_start
 
