@@ -231,3 +231,15 @@ def test_accounting_terms_are_defined_once() -> None:
     assert {"rockets_intercepted", "rockets_intercepted_threatening", "kills_credited",
             "successful_kill_draws"} <= set(keys)
     assert all(t.definition.endswith(".") for t in ACCOUNTING_TERMS)
+
+
+def test_a_distribution_is_listed_as_its_median_and_says_so() -> None:
+    sc = load_scenario(SITES / "taji_uncertain.toml")
+    paths = _paths(sc)
+    assert sc.uncertain, "the bundled uncertain scenario gives distributions"
+    for p in sc.uncertain:
+        a = paths[p.path]
+        assert a.origin == "scenario" and a.value == p.median, p.path
+        assert f"distribution ({p.dist}" in a.source and "median" in a.source, p.path
+    certain = {a.path for a in paths.values() if "distribution" in a.source}
+    assert certain == {p.path for p in sc.uncertain}

@@ -206,7 +206,8 @@ def _caveat(listed: list[Assumption]) -> str:
         f"{counts['set']} were set in the scenario or for this run, each only as good as the "
         "data behind it. This run does not measure which parameters the answer is most "
         "sensitive to, or how far it moves over their plausible values; `forceprot "
-        "uncertainty` (coming) quantifies that.")
+        "uncertainty`, on a scenario giving the doubtful parameters as distributions, "
+        "quantifies that.")
 
 
 def _accounting_table(results: Results) -> str:

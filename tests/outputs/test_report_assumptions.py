@@ -13,6 +13,7 @@ from forceprot.assumptions import ACCOUNTING_TERMS
 from forceprot.compile import compile_scenario, prepare_scenario
 from forceprot.outputs.console import render_results
 from forceprot.outputs.report import run_report_markdown
+from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES
 
@@ -29,7 +30,8 @@ TERMS = {t.key: t for t in ACCOUNTING_TERMS}
 @pytest.fixture(scope="module")
 def run():
     compiled = compile_scenario(prepare_scenario(SITES / "taji.toml"))
-    results = simulate(compiled, salvos=SALVOS, seed=SEED)
+    results = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario,
+                                                           salvos=SALVOS, seed=SEED))
     console = Console(record=True, width=400, color_system=None)
     render_results(console, results)
     summary = json.loads(json.dumps(results.summary()))  # as written to summary.json
