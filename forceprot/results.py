@@ -24,7 +24,9 @@ from forceprot.stats import (
 __all__ = ["Results", "UnitResult", "SUMMARY_VERSION"]
 
 #: Version of the summary.json layout; bumped when a key changes meaning.
-SUMMARY_VERSION = 1
+#: 2: per-unit ``kills`` -> ``kills_credited``, ``kill_draws_won`` -> ``successful_kill_draws``;
+#: ``assumptions`` and ``accounting_terms`` added (forceprot.assumptions).
+SUMMARY_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -238,8 +240,37 @@ class Results:
         return out
 
     # --- export --------------------------------------------------------------------------------
+    @property
+    def rockets_intercepted_threatening(self) -> int:
+        """Of the rockets landing inside, those killed (:data:`ACCOUNTING_TERMS`)."""
+        return int(self._s(T.S_INTERCEPTED_THREAT))
+
+    def accounting(self) -> dict[str, int]:
+        """The rocket counts, by the keys of :data:`forceprot.assumptions.ACCOUNTING_TERMS`."""
+        return {"rockets_fired": self.rockets_fired,
+                "rockets_threatening": self.rockets_threatening,
+                "rockets_intercepted": self.rockets_intercepted,
+                "rockets_intercepted_threatening": self.rockets_intercepted_threatening,
+                "rockets_leaked": self.rockets_leaked}
+
+    def assumptions(self) -> list:
+        """Every parameter in effect (:func:`forceprot.assumptions.assumptions`), with the run's
+        own salvos, seed and precision where they replaced the scenario's."""
+        from forceprot.assumptions import assumptions  # kept local: results.py's imports move
+
+        sc = self.compiled.prepared.scenario
+        return assumptions(sc, derived=True, overrides={
+            "simulation.salvos": self.salvos_requested, "simulation.seed": self.seed,
+            "simulation.precision": self.precision_target})
+
     def summary(self) -> dict:
-        """The figures of a run under stable keys (``summary.json``)."""
+        """The figures of a run under stable keys (``summary.json``).
+
+        The rocket counts and each unit's ``kills_credited`` / ``successful_kill_draws`` are the
+        terms of :data:`forceprot.assumptions.ACCOUNTING_TERMS`, defined in ``accounting_terms``.
+        """
+        from forceprot.assumptions import ACCOUNTING_TERMS
+
         sc = self.compiled.prepared.scenario
 
         def est(e: Estimate) -> list[float]:
@@ -256,11 +287,8 @@ class Results:
             "salvos_requested": self.salvos_requested,
             "stopped_at_precision": self.stopped_early,
             "precision_target": self.precision_target,
-            "rockets_fired": self.rockets_fired,
-            "rockets_threatening": self.rockets_threatening,
-            "rockets_intercepted": self.rockets_intercepted,
-            "rockets_intercepted_threatening": int(self._s(T.S_INTERCEPTED_THREAT)),
-            "rockets_leaked": self.rockets_leaked,
+            **self.accounting(),
+            "accounting_terms": {t.key: t.definition for t in ACCOUNTING_TERMS},
             "threat_fraction": finite_or_none(self.threat_fraction.value),
             "threat_fraction_ci": est(self.threat_fraction),
             "leak_rate": finite_or_none(self.leak_rate.value),
@@ -283,8 +311,8 @@ class Results:
             "launcher_draws_rejected": int(self._s(T.S_REJECTED)),
             "aim_points_redrawn": int(self._s(T.S_AIM_REDRAWN)),
             "units": [
-                {"name": u.name, "kind": u.kind, "engagements": u.engagements, "kills": u.kills,
-                 "kill_draws_won": u.hits, "shots": u.shots,
+                {"name": u.name, "kind": u.kind, "engagements": u.engagements,
+                 "kills_credited": u.kills, "successful_kill_draws": u.hits, "shots": u.shots,
                  "engagements_per_salvo": u.engagements_per_salvo,
                  "salvos_engaged": u.salvos_engaged,
                  "salvos_magazine_exhausted": u.salvos_exhausted,
@@ -295,6 +323,7 @@ class Results:
             "threads": self.threads,
             "run_time_s": self.elapsed_s,
             "rockets_per_second": finite_or_none(self.rockets_per_second),
+            "assumptions": [a.to_dict() for a in self.assumptions()],
         }
 
 

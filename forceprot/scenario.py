@@ -183,7 +183,7 @@ class Warning(BaseModel):
 class Simulation(BaseModel):
     model_config = _STRICT
     salvos: int = Field(20_000, ge=1, le=MAX_SALVOS, description="Salvos to sample [-].")
-    seed: int = Field(42, ge=0, le=MAX_SEED, description="Root seed of the random streams.")
+    seed: int = Field(42, ge=0, le=MAX_SEED, description="Root seed of the random streams [-].")
     precision: float | None = Field(
         None, gt=0, le=0.5,
         description="Stop early once the 95 % leak-rate interval half-width is at most this [-].")
@@ -273,7 +273,10 @@ class Scenario(BaseModel):
         stays uncertain in the copy while its path still holds its median (a change that sets
         it, or shortens the list it is in, makes it a plain number).
         """
-        data = deep_merge(self.model_dump(mode="python", by_alias=False), changes)
+        # Only what was set: defaults re-apply on validation, and the copy keeps which values
+        # the file wrote (forceprot.assumptions reports each value's origin from that).
+        data = deep_merge(self.model_dump(mode="python", by_alias=False, exclude_unset=True),
+                          changes)
         new = parse_scenario(data, source=label or self.label, path=self._path)
         if self._uncertain:
             fresh = {p.path for p in new._uncertain}

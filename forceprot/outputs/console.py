@@ -9,6 +9,7 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
+from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts
 from forceprot.errors import printable
 
 M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
@@ -78,6 +79,14 @@ def _ci(e, fmt: str = "{:.1%}") -> str:
     return f"{fmt.format(e.value)}  [{fmt.format(e.lo)} – {fmt.format(e.hi)}]"
 
 
+_TERMS = {t.key: t.label for t in ACCOUNTING_TERMS}
+
+
+def accounting_line(results) -> str:
+    """The run's rocket counts, each under its :data:`ACCOUNTING_TERMS` label."""
+    return " · ".join(f"{_TERMS[key]} {n:,}" for key, n in results.accounting().items())
+
+
 def render_results(console: Console, results) -> None:
     """Print the report of a run: headline figures with 95 % intervals, then the units."""
     sc = results.compiled.prepared.scenario
@@ -99,19 +108,23 @@ def render_results(console: Console, results) -> None:
     if sc.asset:
         t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
     console.print(t)
-    counts = (f"fired {results.rockets_fired:,} · inside {results.rockets_threatening:,} · "
-              f"intercepted {results.rockets_intercepted:,} · leaked {results.rockets_leaked:,}")
-    console.print(counts, style="dim")
+    console.print(accounting_line(results), style="dim", markup=False, highlight=False)
 
     if results.unit_results:
         u = Table(title="Defence units", title_justify="left")
-        for col in ("unit", "kind", "engagements / salvo", "kills", "share of rockets inside killed",
+        for col in ("unit", "kind", "engagements / salvo", _TERMS["kills_credited"],
+                    _TERMS["successful_kill_draws"], "share of rockets inside killed first",
                     "salvos magazine dry"):
             u.add_column(col, justify="left" if col in ("unit", "kind") else "right")
         for ur in results.unit_results:
             u.add_row(ur.name, ur.kind, f"{ur.engagements_per_salvo:.2f}", f"{ur.kills:,}",
-                      _ci(ur.kill_share), f"{ur.salvos_exhausted:,}")
+                      f"{ur.hits:,}", _ci(ur.kill_share), f"{ur.salvos_exhausted:,}")
         console.print(u)
+    listed = results.assumptions()
+    counts = origin_counts(listed)
+    console.print(f"intervals are Monte Carlo noise only; of {len(listed)} parameters, "
+                  f"{counts['defaults']} are class or field defaults and {counts['set']} were set "
+                  "(each listed under Assumptions in report.md)", style="dim")
     if results.extra.get("aim_points_redrawn", 0):
         console.print(f"[yellow]note:[/yellow] {results.extra['aim_points_redrawn']:,} aim points had "
                       "no launch position in range and were redrawn")

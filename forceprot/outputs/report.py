@@ -1,9 +1,11 @@
 """``report.md``: a run's findings as a short Markdown report with the map embedded.
 
-The report says what was run, the headline figures with their 95 % intervals, what each unit
-did, how much warning people get, the launch areas whose salvos leak most, what reaches the
-assets, and the run's facts, in that order. Every figure in it is also in ``summary.json`` or a
-GeoJSON layer under a stable name.
+The report says what was run and what its intervals do and do not cover, the headline figures
+with their 95 % intervals, the rocket accounting in defined terms, what each unit did, how much
+warning people get, the launch areas whose salvos leak most, what reaches the assets, every
+assumption in effect, and the run's facts, in that order. Every figure in it is also in
+``summary.json`` or a GeoJSON layer under a stable name; the counts use the terms of
+:data:`forceprot.assumptions.ACCOUNTING_TERMS`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import math
 import pandas as pd
 
 from forceprot import __version__
+from forceprot.assumptions import ACCOUNTING_TERMS, Assumption, group_of, origin_counts
 from forceprot.outputs.layers import MIN_SALVOS_TO_RANK
 from forceprot.results import Results
 from forceprot.stats import Estimate
 
-__all__ = ["run_report_markdown"]
+__all__ = ["assumptions_markdown", "run_report_markdown"]
+
+_TERMS = {t.key: t for t in ACCOUNTING_TERMS}
 
 COMPASS_POINTS = ("N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
                   "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW")
@@ -78,6 +83,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         + f", aimed {'uniformly over the base' if threat.aim == 'uniform' else 'at the assets'}, "
         f"against {len(sc.defence)} defence unit(s). Scenario `{sc.label}`, seed {results.seed}. "
         "Intervals are 95 %; the salvo, not the rocket, is the sampling unit.\n")
+    listed = results.assumptions()
+    out.append(_caveat(listed) + "\n")
 
     out.append("## Headline\n")
     rows = []
@@ -92,10 +99,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         value, interval = _est(e, kind)
         rows.append([label, value, interval])
     out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
-    out.append(f"Of {results.rockets_fired:,} rockets fired, {results.rockets_threatening:,} "
-               f"would have landed inside the base; {results.rockets_leaked:,} of those got "
-               f"through and {results.rockets_threatening - results.rockets_leaked:,} were "
-               "intercepted.\n")
+    out.append("## Rocket accounting\n")
+    out.append(_accounting_table(results) + "\n")
 
     out.append("## Defence units\n")
     if results.unit_results:
@@ -103,11 +108,13 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         for ur in results.unit_results:
             value, interval = _est(ur.kill_share, "pct")
             rows.append([ur.name, ur.kind, f"{ur.engagements_per_salvo:.2f}", f"{ur.kills:,}",
-                         f"{value} ({interval})", f"{ur.salvos_exhausted:,}"])
-        out.append(_table(["unit", "kind", "engagements per salvo", "kills",
+                         f"{ur.hits:,}", f"{value} ({interval})", f"{ur.salvos_exhausted:,}"])
+        out.append(_table(["unit", "kind", "engagements per salvo",
+                           _TERMS["kills_credited"].label, _TERMS["successful_kill_draws"].label,
                            "share of rockets landing inside it killed first (95 %)",
-                           "salvos with magazine run dry"], rows, "llrrrr") + "\n")
-        out.append("A rocket killed by two units is credited to the earlier kill.\n")
+                           "salvos with magazine run dry"], rows, "llrrrrr") + "\n")
+        out.append("A rocket killed by two units is credited to the earlier kill; the terms are "
+                   "defined under Rocket accounting.\n")
     else:
         out.append("No defence units: every rocket landing inside leaks.\n")
 
@@ -168,6 +175,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
                    "sensor range and the assets. The same layers are in the GeoJSON files "
                    "beside this report.\n")
 
+    out.append(assumptions_markdown(listed, sc))
+
     out.append("## Run\n")
     facts = [
         ["salvos", f"{results.salvos:,}"
@@ -182,6 +191,98 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         ["forceprot", __version__],
     ]
     out.append(_table(["", ""], facts, "ll") + "\n")
-    out.append("Parameters are generic and illustrative (public class descriptions); see "
-               "`forceprot schema` for each field's unit and source.\n")
+    return "\n".join(out)
+
+
+def _caveat(listed: list[Assumption]) -> str:
+    """What the intervals cover and what the answer rests on, in plain words."""
+    counts = origin_counts(listed)
+    return (
+        "**What these figures rest on.** Every interval in this report is Monte Carlo noise "
+        "only: it narrows as salvos are added and says nothing about whether the parameters "
+        f"are right. The answer is conditional on the {len(listed)} parameters listed under "
+        f"Assumptions below: {counts['defaults']} are class or field defaults, generic and "
+        "illustrative unless their source says otherwise, and "
+        f"{counts['set']} were set in the scenario or for this run, each only as good as the "
+        "data behind it. This run does not measure which parameters the answer is most "
+        "sensitive to, or how far it moves over their plausible values; `forceprot "
+        "uncertainty`, on a scenario giving the doubtful parameters as distributions, "
+        "quantifies that.")
+
+
+def _accounting_table(results: Results) -> str:
+    """The rocket counts under their defined terms, each with its definition."""
+    rows = [[_TERMS[key].label, f"{n:,}", _TERMS[key].definition]
+            for key, n in results.accounting().items()]
+    units = results.unit_results
+    if units:
+        for key, n in (("kills_credited", sum(u.kills for u in units)),
+                       ("successful_kill_draws", sum(u.hits for u in units))):
+            rows.append([f"{_TERMS[key].label} (all units)", f"{n:,}", _TERMS[key].definition])
+    return _table(["term", "rockets", "definition"], rows, "lrl")
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(_value(v) for v in value)
+    if isinstance(value, (int, float)):
+        if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{value:.10g}"
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _group_title(group: str, scenario) -> str:
+    if group == "threat":
+        return "Threat"
+    if group == "rocket":
+        return f"Rocket: {scenario.threat.rocket} ({scenario.rocket_class.label})"
+    if group == "warning":
+        return "Warning"
+    if group == "site":
+        return "Site"
+    if group == "simulation":
+        return "Simulation settings (how the run samples, not the world)"
+    kind, index = group.rstrip("]").split("[")
+    item = (scenario.defence if kind == "defence" else scenario.asset)[int(index)]
+    return (f"{item.name} ({item.kind}, `{group}`)" if kind == "defence"
+            else f"Asset {item.name} (`{group}`)")
+
+
+def assumptions_markdown(listed: list[Assumption], scenario) -> str:
+    """The report's Assumptions section: one table per group, sources numbered once.
+
+    Parameters
+    ----------
+    listed : list of Assumption
+        :func:`forceprot.assumptions.assumptions` of ``scenario`` (or ``Results.assumptions()``).
+    scenario : Scenario
+        The scenario, for the groups' titles (unit and asset names, the rocket's label).
+    """
+    out = ["## Assumptions\n",
+           "Every parameter in effect, with its unit and where its value came from: `scenario` "
+           "(set in the scenario file), `run option` (set for this run), `class default` (the "
+           "rocket or defence class), `default` (the field's default) or `derived` (computed by "
+           "the flight model). The same list is `assumptions` in `summary.json`.\n"]
+    sources: dict[str, int] = {}
+    groups: dict[str, list[Assumption]] = {}
+    for a in listed:
+        groups.setdefault(group_of(a.path), []).append(a)
+    for group, items in groups.items():
+        rows = []
+        for a in items:
+            ref = sources.setdefault(a.source, len(sources) + 1)
+            rows.append([f"`{a.path}`", _cell(_value(a.value)), _cell(a.unit), a.origin,
+                         f"[{ref}]"])
+        out.append(f"### {_cell(_group_title(group, scenario))}\n")
+        out.append(_table(["parameter", "value", "unit", "origin", "source"], rows, "lrlll")
+                   + "\n")
+    out.append("Sources:\n")
+    out.append("\n".join(f"{n}. {_cell(text)}" for text, n in sources.items()) + "\n")
     return "\n".join(out)
