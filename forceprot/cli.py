@@ -360,17 +360,30 @@ def compare(
     salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos per layout (default: A's scenario).")] = None,
     seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed of both runs (default: A's scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
+    min_effect: Annotated[Optional[list[str]], typer.Option("--min-effect", help="MEASURE=VALUE (repeatable): the smallest difference that matters, e.g. leak_rate=0.02 or warning_time_mean_s=1. Defaults: leak_rate 0.01, p_any_leak 0.01, expected_leakers_per_salvo 0.1, warning_time_mean_s 0.5.")] = None,
+    allow_different: Annotated[bool, typer.Option("--allow-different", help="Compare even if the site, threat or rocket differ (the salvos are then not shared).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Two layouts on the same salvos: leak rate, P(>=1 leaker), leakers, warning; paired B - A."""
     from forceprot.studies.compare import compare_layouts
     from forceprot.compile import prepare_scenario
 
+    effects = {}
+    for text in min_effect or []:
+        key, sep, value = text.partition("=")
+        try:
+            effects[key.strip()] = float(value)
+        except ValueError:
+            raise ForceprotError("expected MEASURE=NUMBER", field="--min-effect",
+                                 value=text) from None
+        if not sep:
+            raise ForceprotError("expected MEASURE=NUMBER", field="--min-effect", value=text)
     prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
     _kernels_ready()
     with _progress_bar(quiet=json_out) as tick:
         comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
-                                     threads=threads, progress=tick)
+                                     threads=threads, min_effect=effects,
+                                     allow_different=allow_different, progress=tick)
     if json_out:
         _print_json(comparison.summary())
         return
@@ -387,8 +400,8 @@ def _render_comparison(comparison) -> None:
                      else "site or threat differ, so the salvos differ")
                   + f"; paired over {comparison.n_batches} batches of salvos", style="dim")
     t = Table(title="Paired difference B - A with its 95 % interval", title_justify="left")
-    for col in ("measure", "A", "B", "B - A [95 %]", "p", "significant"):
-        t.add_column(col, justify="left" if col == "measure" else "right")
+    for col in ("measure", "A", "B", "B - A [95 %]", "p", "matters if beyond", "verdict"):
+        t.add_column(col, justify="left" if col in ("measure", "verdict") else "right")
     for key, d in comparison.differences.items():
         if key == "warning_time_mean_s":
             val, diff, unit = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3g}"), " s"
@@ -398,16 +411,21 @@ def _render_comparison(comparison) -> None:
             val, diff, unit = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f}"), " pp"
         t.add_row(d.label, val(d.a), val(d.b),
                   f"{diff(d.difference)}{unit}  [{diff(d.lo)}, {diff(d.hi)}]",
-                  f"{d.p_value:.2g}", "[bold]yes[/bold]" if d.significant else "no")
+                  f"{d.p_value:.2g}", f"±{diff(d.min_effect).lstrip('+')}{unit}",
+                  f"[bold]{d.verdict}[/bold]" if d.verdict.startswith("B ") else d.verdict)
     console.print(t)
     leak = comparison.differences["leak_rate"]
-    if leak.significant:
+    effect = f"{100 * leak.min_effect:g} percentage points"
+    if leak.verdict.startswith("B "):
         console.print(f"B's leak rate is {'lower' if leak.difference < 0 else 'higher'} than A's "
-                      f"by {abs(leak.difference) * 100:.2f} percentage points, a significant "
-                      "difference (the 95 % interval excludes 0).")
+                      f"by {abs(leak.difference) * 100:.2f} percentage points; the whole 95 % "
+                      f"interval lies beyond the {effect} that matters.")
+    elif leak.verdict == "no practical difference":
+        console.print(f"A and B leak alike: the whole 95 % interval of the difference lies "
+                      f"within ±{effect} (--min-effect leak_rate=...).")
     else:
-        console.print("The leak rates of A and B do not differ significantly on this sample "
-                      "(the 95 % interval includes 0).")
+        console.print(f"Inconclusive on this sample: the 95 % interval of the leak-rate "
+                      f"difference reaches past ±{effect}; more salvos would tell.")
 
 
 @contextlib.contextmanager

@@ -39,10 +39,9 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
-__all__ = ["Comparison", "MEASURES", "PairedDifference", "compare_layouts",
+__all__ = ["Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PairedDifference", "compare_layouts",
            "paired_ratio_difference"]
 
-#: Blocks (batches) a comparison needs at least, for a variance with one degree of freedom.
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
 MEASURES = {
     "leak_rate": (T.S_LEAKED, T.S_THREAT, "leak rate"),
@@ -50,6 +49,13 @@ MEASURES = {
     "expected_leakers_per_salvo": (T.S_LEAKED, T.S_SALVOS, "leakers per salvo"),
     "warning_time_mean_s": (T.S_WARN_SUM_S, T.S_WARN_N, "mean warning"),
 }
+#: Smallest difference that matters to a planner, per measure (in the measure's unit): a
+#: difference whose whole interval lies inside +/- this is "no practical difference", however
+#: small its p-value. Illustrative defaults, overridable with ``--min-effect MEASURE=VALUE``:
+#: one percentage point of leak rate or of P(any leaker), a tenth of a leaker per salvo, half
+#: a second of warning (about the time to take two steps toward cover).
+DEFAULT_MIN_EFFECT = {"leak_rate": 0.01, "p_any_leak": 0.01,
+                      "expected_leakers_per_salvo": 0.1, "warning_time_mean_s": 0.5}
 
 
 @dataclass(frozen=True)
@@ -65,17 +71,36 @@ class PairedDifference:
     hi: float
     p_value: float
     n_batches: int
+    min_effect: float = 0.0
 
     @property
     def significant(self) -> bool:
-        """The 95 % interval of the difference excludes 0."""
+        """The 95 % interval of the difference excludes 0 (statistically significant)."""
         return bool(self.lo > 0.0 or self.hi < 0.0)
+
+    @property
+    def verdict(self) -> str:
+        """What a planner can take from the interval, against the smallest effect that matters:
+        ``"B higher"``/``"B lower"`` (the whole interval beyond ``min_effect``), ``"no practical
+        difference"`` (the whole interval within it), or ``"inconclusive"`` (the interval
+        straddles it: more salvos would tell)."""
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi)):
+            return "inconclusive"
+        if self.lo > self.min_effect:
+            return "B higher"
+        if self.hi < -self.min_effect:
+            return "B lower"
+        if -self.min_effect <= self.lo and self.hi <= self.min_effect:
+            return "no practical difference"
+        return "inconclusive"
 
     def as_dict(self) -> dict:
         return {"a": finite_or_none(self.a), "b": finite_or_none(self.b),
                 "difference": finite_or_none(self.difference),
                 "difference_ci": [finite_or_none(self.lo), finite_or_none(self.hi)],
-                "p_value": finite_or_none(self.p_value), "significant": self.significant}
+                "p_value": finite_or_none(self.p_value), "significant": self.significant,
+                "min_effect": self.min_effect, "verdict": self.verdict,
+                "practically_significant": self.verdict in ("B higher", "B lower")}
 
 
 def same_salvos(a: Prepared, b: Prepared) -> bool:
@@ -129,6 +154,7 @@ class Comparison:
 
 def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
                     seed: int | None = None, threads: int | None = None,
+                    min_effect: dict[str, float] | None = None, allow_different: bool = False,
                     progress: Callable[[int, int], None] | None = None) -> Comparison:
     """Run two layouts on the same seed and salvos and compare them, paired by block.
 
@@ -142,15 +168,37 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     seed : int, optional
         Root seed of both runs (default: A's ``simulation.seed``).
     threads : int, optional
-        Numba threads.
+        Threads per run.
+    min_effect : dict, optional
+        Smallest difference that matters, per measure (defaults :data:`DEFAULT_MIN_EFFECT`).
+    allow_different : bool
+        Compare even when the site, threat or rocket differ. Then the two runs do not share
+        their salvos and the "paired" interval is only a batch-means interval of two unrelated
+        samples.
     progress : callable, optional
         Called as ``progress(salvos_done, salvos_total)`` over both runs.
 
     Raises
     ------
     ForceprotError
-        Too few salvos for a paired interval.
+        Too few salvos for a paired interval, an unknown measure or a negative effect in
+        ``min_effect``, or (without ``allow_different``) layouts whose site or threat differ.
     """
+    effects = dict(DEFAULT_MIN_EFFECT)
+    for key, value in (min_effect or {}).items():
+        if key not in MEASURES:
+            raise ForceprotError(f"unknown measure; one of {', '.join(MEASURES)}",
+                                 field="--min-effect", value=key)
+        if not (value >= 0.0 and math.isfinite(value)):
+            raise ForceprotError("must be a finite number >= 0", field="--min-effect",
+                                 value=f"{key}={value}")
+        effects[key] = float(value)
+    paired = same_salvos(a, b)
+    if not paired and not allow_different:
+        raise ForceprotError(
+            "A and B differ in site, threat or rocket, so they do not see the same salvos and "
+            "their difference is not a comparison of layouts; pass --allow-different to compare "
+            "them anyway", file=b.scenario.label)
     # no precision stop: both layouts must see exactly the same salvos to be paired
     settings = RunSettings.from_scenario(a.scenario, salvos=salvos, seed=seed, precision=None,
                                          story_salvos=0, threads=threads)
@@ -172,5 +220,6 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     for key, (num, den, label) in MEASURES.items():
         r_a, r_b, d, lo, hi, p = paired_ratio_difference(
             blocks_a[:, num], blocks_a[:, den], blocks_b[:, num], blocks_b[:, den])
-        differences[key] = PairedDifference(key, label, r_a, r_b, d, lo, hi, p, len(blocks_a))
-    return Comparison(a=res_a, b=res_b, differences=differences, same_salvos=same_salvos(a, b))
+        differences[key] = PairedDifference(key, label, r_a, r_b, d, lo, hi, p, len(blocks_a),
+                                            effects[key])
+    return Comparison(a=res_a, b=res_b, differences=differences, same_salvos=paired)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from forceprot.cli import app
@@ -99,3 +100,44 @@ def test_too_few_batches_give_no_interval() -> None:
     one = np.array([10.0])
     _, _, d, lo, hi, p = paired_ratio_difference(one, one * 2, one, one * 2)
     assert d == 0.0 and np.isnan(lo) and np.isnan(hi) and np.isnan(p)
+
+
+def test_identical_layouts_show_no_practical_difference() -> None:
+    out = _compare(TAJI, TAJI)
+    for name, m in out["measures"].items():
+        assert m["verdict"] == "no practical difference", name
+        assert m["practically_significant"] is False
+
+
+def test_a_tiny_significant_warning_difference_is_not_called_practical() -> None:
+    """The verdict weighs the interval against the smallest effect that matters, not 0."""
+    from forceprot.studies.compare import PairedDifference
+
+    tiny = PairedDifference("warning_time_mean_s", "mean warning", 22.1, 22.1002, 0.0002,
+                            0.0001, 0.0003, 1e-6, 8, min_effect=0.5)
+    assert tiny.significant and tiny.verdict == "no practical difference"
+    big = PairedDifference("leak_rate", "leak rate", 0.8, 0.7, -0.1, -0.12, -0.08, 1e-9, 8,
+                           min_effect=0.01)
+    assert big.verdict == "B lower"
+    wide = PairedDifference("leak_rate", "leak rate", 0.8, 0.79, -0.01, -0.03, 0.01, 0.2, 8,
+                            min_effect=0.01)
+    assert wide.verdict == "inconclusive"
+
+
+def test_compare_refuses_different_threats_unless_allowed(sites_copy: Path) -> None:
+    other = edit_toml(sites_copy / "taji.toml", "tubes = 24", "tubes = 12")
+    refused = runner.invoke(app, ["compare", str(TAJI), str(other), "--salvos", str(SALVOS)])
+    assert refused.exit_code == 2
+    assert "--allow-different" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    allowed = runner.invoke(app, ["compare", str(TAJI), str(other), "--salvos", "1024",
+                                  "--allow-different", "--json"])
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["common_random_numbers"] is False
+
+
+@pytest.mark.parametrize("bad", ["leak_rate", "leak_rate=abc", "nonsense=0.1", "leak_rate=-1"])
+def test_bad_min_effect_is_one_line(bad: str) -> None:
+    result = runner.invoke(app, ["compare", str(TAJI), str(TAJI), "--salvos", "1024",
+                                 "--min-effect", bad])
+    assert result.exit_code == 2, result.output
+    assert "--min-effect" in result.stderr and len(result.stderr.strip().splitlines()) == 1
