@@ -178,6 +178,10 @@ def _tally_mismatches(ref: Tallies, ker: Tallies, n_flipped: int, tubes: int,
         per_flip["scal"][k] = sq
     per_flip["scal"][T.S_WARN_SUM_S] = max_warning_s
     per_flip["scal"][T.S_WARN2] = max_warning_s ** 2 * sq
+    # a salvo's summed warning moves by at most one rocket's: its square and its product with
+    # the salvo's count by at most (2 tubes + 1) times that
+    per_flip["scal"][T.S_WARN_SALVO2] = max_warning_s ** 2 * tubes * sq
+    per_flip["scal"][T.S_WARN_THREAT] = max_warning_s * tubes * sq
     per_flip["scal"][T.S_ASSET_RISK] = weight_sum
     per_flip["scal"][T.S_ASSET_RISK2] = weight_sum ** 2 * sq
     for k in (T.U_KILLS_INSIDE2, T.U_KILLS_INSIDE_THREAT):
@@ -186,8 +190,8 @@ def _tally_mismatches(ref: Tallies, ker: Tallies, n_flipped: int, tubes: int,
         per_flip["grid_t"][k] = sq
     per_flip["launch_t"][T.L_LEAKED2] = sq
     per_flip["asset_t"][T.A_HITS2] = sq
-    float_sums = {("scal", T.S_WARN_SUM_S), ("scal", T.S_WARN2), ("scal", T.S_ASSET_RISK),
-                  ("scal", T.S_ASSET_RISK2)}
+    float_sums = {("scal", T.S_WARN_SUM_S), ("scal", T.S_WARN2), ("scal", T.S_WARN_SALVO2),
+                  ("scal", T.S_WARN_THREAT), ("scal", T.S_ASSET_RISK), ("scal", T.S_ASSET_RISK2)}
     # axis holding the tally index: scal[k], unit_t[u, k], grid_t[k, cell], launch_t[k, cell],
     # asset_t[a, k]; warn_h[bin] has none
     axis = {"scal": 0, "unit_t": 1, "grid_t": 0, "launch_t": 0, "asset_t": 1}

@@ -593,8 +593,12 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
 
     # warning time of rockets landing inside: impact minus (first detection + alert delay)
     seen = np.isfinite(out.first_detect_s)
-    warn_s = np.where(seen, np.maximum(
-        out.t_impact_s - (out.first_detect_s + c.inputs.salvo.alert_delay_s), 0.0), 0.0)[inside]
+    warn_all = np.where(seen & inside, np.maximum(
+        out.t_impact_s - (out.first_detect_s + c.inputs.salvo.alert_delay_s), 0.0), 0.0)
+    warn_s = warn_all[inside]
+    warn_salvo = warn_all.sum(axis=1)                     # per salvo: the sampling unit
+    s[T.S_WARN_SALVO2] = (warn_salvo ** 2).sum()
+    s[T.S_WARN_THREAT] = (warn_salvo * n_threat).sum()
     s[T.S_WARN_SUM_S] = warn_s.sum()
     s[T.S_WARN2] = (warn_s ** 2).sum()
     s[T.S_WARN_N] = warn_s.size

@@ -12,6 +12,7 @@ from forceprot.kernel import tally as T
 from forceprot.compile import CompiledScenario
 from forceprot.stats import (
     Estimate,
+    cluster_mean,
     finite_or_none,
     histogram_quantile,
     mean_estimate,
@@ -137,10 +138,11 @@ class Results:
 
     @cached_property
     def warning_mean_s(self) -> Estimate:
-        """Mean warning time over threatening rockets [s] (no warning counts as 0).
-
-        The interval treats rockets as independent and is therefore only indicative."""
-        return mean_estimate(self._s(T.S_WARN_SUM_S), self._s(T.S_WARN2), self._s(T.S_WARN_N))
+        """Mean warning time over threatening rockets [s] (no warning counts as 0), with a
+        95 % interval that takes the salvo as the sampling unit (:func:`cluster_mean`)."""
+        return cluster_mean(self._s(T.S_WARN_SUM_S), self._s(T.S_WARN_N),
+                            self._s(T.S_WARN_SALVO2), self._s(T.S_THREAT2),
+                            self._s(T.S_WARN_THREAT), self._s(T.S_SALVOS))
 
     @property
     def warning_p05_s(self) -> float:

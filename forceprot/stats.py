@@ -102,6 +102,26 @@ def ratio(sum_y: float, sum_x: float, sum_y2: float, sum_x2: float, sum_xy: floa
     return Estimate(r, float(lo), float(hi), n=float(n_clusters), n_eff=float(n_eff))
 
 
+def cluster_mean(sum_y: float, sum_x: float, sum_y2: float, sum_x2: float, sum_xy: float,
+                 n_clusters: float) -> Estimate:
+    """Mean of a per-rocket quantity over the rockets of many salvos (clusters), ``sum y /
+    sum x``, with the cluster-robust linearisation variance (Cochran, *Sampling Techniques*,
+    3rd ed., 6.4) and a normal 95 % interval: rockets of one salvo are not independent.
+
+    ``sum_y2``, ``sum_x2`` and ``sum_xy`` are sums over clusters of the cluster totals' squares
+    and product.
+    """
+    n = float(n_clusters)
+    if sum_x <= 0 or n < 1:
+        return Estimate(math.nan, math.nan, math.nan, n=n)
+    r = sum_y / sum_x
+    if n < 2:
+        return Estimate(r, -math.inf, math.inf, n=n, n_eff=n)
+    resid2 = max(sum_y2 - 2.0 * r * sum_xy + r * r * sum_x2, 0.0)
+    half = Z95 * math.sqrt(n / (n - 1.0) * resid2) / sum_x
+    return Estimate(r, r - half, r + half, n=n, n_eff=n)
+
+
 def mean_estimate(total: float, total_sq: float, n: float) -> Estimate:
     """Mean of ``n`` independent values from their sum and sum of squares, t interval."""
     if n <= 0:

@@ -116,3 +116,14 @@ def test_p_any_leak_interval_covers(runs):
     chi2 = float(np.sum((counts - n * p_true) ** 2 / (n * p_true * (1 - p_true))))
     lo, hi = st.chi2.ppf([(1 - BAND_CONFIDENCE) / 2, (1 + BAND_CONFIDENCE) / 2], RUNS)
     assert lo <= chi2 <= hi, f"dispersion chi-square {chi2:.0f}, band {lo:.0f}..{hi:.0f}"
+
+
+def test_warning_interval_covers_with_the_salvo_as_sampling_unit(runs):
+    """The mean warning time is a mean over rockets of clustered salvos: its cluster-robust
+    interval covers at the nominal rate (rockets treated as independent would under-cover)."""
+    truth, small = runs
+    w_true = truth.warning_mean_s.value
+    k = sum(r.warning_mean_s.lo <= w_true <= r.warning_mean_s.hi for r in small)
+    band = binomial_band(NOMINAL, RUNS, BAND_CONFIDENCE)
+    assert band[0] <= k / RUNS <= band[1], (
+        f"{_report('warning mean', k, RUNS)}; band {band[0]:.3f}..{band[1]:.3f}")

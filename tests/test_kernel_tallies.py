@@ -75,6 +75,11 @@ def test_scalar_tallies(run):
     assert s[T.S_WARN_N] == warn.size
     assert s[T.S_WARN_SUM_S] == pytest.approx(warn.sum(), rel=SUM_RTOL)
     assert s[T.S_WARN2] == pytest.approx((warn**2).sum(), rel=SUM_RTOL)
+    # per-salvo sums of warning, for the salvo-clustered interval
+    inside_rows = story[:, T.R_INSIDE].reshape(-1, TUBES) == 1.0
+    warn_salvo = np.where(inside_rows, story[:, T.R_WARNING_S].reshape(-1, TUBES), 0.0).sum(axis=1)
+    assert s[T.S_WARN_SALVO2] == pytest.approx((warn_salvo**2).sum(), rel=SUM_RTOL)
+    assert s[T.S_WARN_THREAT] == pytest.approx((warn_salvo * threat).sum(), rel=SUM_RTOL)
     undetected = np.isnan(story[story[:, T.R_INSIDE] == 1.0, T.R_FIRST_DETECT_T]).sum()
     assert s[T.S_UNDETECTED] == undetected
     bins = np.minimum((warn / T.WARN_BIN_S).astype(int), T.WARN_BINS - 1)

@@ -76,7 +76,9 @@ from forceprot.kernel.tally import (
     S_UNDETECTED,
     S_WARN2,
     S_WARN_N,
+    S_WARN_SALVO2,
     S_WARN_SUM_S,
+    S_WARN_THREAT,
     U_ENGAGEMENTS,
     U_EXHAUSTED,
     U_HITS,
@@ -124,6 +126,7 @@ def tally_salvo(inputs, scratch, rows):
     n_killed = 0
     n_killed_threat = 0
     n_defended = 0
+    warn_salvo = 0.0
     for a in range(n_assets):
         s.hits[a] = 0.0
     for i in range(tubes):
@@ -151,6 +154,7 @@ def tally_salvo(inputs, scratch, rows):
             warn = warning_s(s.flights, s.first_detect_s, inputs.salvo.alert_delay_s, i)
             scal[S_WARN_SUM_S] += warn
             scal[S_WARN2] += warn * warn
+            warn_salvo += warn
             scal[S_WARN_N] += 1.0
             bin_ = int(warn / WARN_BIN_S)
             if bin_ >= WARN_BINS:
@@ -167,6 +171,9 @@ def tally_salvo(inputs, scratch, rows):
     scal[S_THREAT2] += n_threat * n_threat
     scal[S_LEAKED2] += n_leak * n_leak
     scal[S_THREAT_LEAKED] += n_threat * n_leak
+    # per-salvo warning sums: the salvo, not the rocket, is the sampling unit of its interval
+    scal[S_WARN_SALVO2] += warn_salvo * warn_salvo
+    scal[S_WARN_THREAT] += warn_salvo * n_threat
     if n_threat > 0:
         scal[S_SALVOS_ANY_THREAT] += 1.0
     if n_leak > 0:

@@ -26,7 +26,9 @@ S_ASSET_RISK = 16         # sum over salvos of weighted asset hits
 S_ASSET_RISK2 = 17
 S_WARN2 = 18              # sum of squared warning times [s^2]
 S_AIM_REDRAWN = 19        # aim points with no launch position in range, redrawn
-N_SCALARS = 20
+S_WARN_SALVO2 = 20        # sum over salvos of (salvo's summed warning)^2 [s^2]
+S_WARN_THREAT = 21        # sum over salvos of salvo's summed warning x threat_s [s]
+N_SCALARS = 22
 
 # per-unit tallies, shape (n_blocks, n_units, N_UNIT)
 U_ENGAGEMENTS = 0

@@ -122,8 +122,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     mean, interval = _est(results.warning_mean_s, "num", ".1f")
     out.append(
         f"From first detection by any sensor plus the {sc.warning.alert_delay_s:g} s alert delay "
-        f"to impact, over rockets landing inside: mean **{mean} s** ({interval} s; rockets "
-        f"treated as independent, so indicative), 5th percentile "
+        f"to impact, over rockets landing inside: mean **{mean} s** ({interval} s, the salvo "
+        f"as the sampling unit), 5th percentile "
         f"**{_num(results.warning_p05_s, '.1f')} s**. Rockets no sensor saw (no warning): "
         f"{_pct(results.undetected_fraction)}.\n")
 
