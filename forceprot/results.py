@@ -288,6 +288,8 @@ class Results:
             "salvos": self.salvos,
             "salvos_requested": self.salvos_requested,
             "stopped_at_precision": self.stopped_early,
+            # parameters given as distributions, run at their medians
+            "uncertain_parameters_at_median": [p.describe() for p in sc.uncertain],
             "precision_target": self.precision_target,
             **self.accounting(),
             "accounting_terms": {t.key: t.definition for t in ACCOUNTING_TERMS},

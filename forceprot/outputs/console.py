@@ -19,6 +19,15 @@ def _area(m2: float) -> str:
     return f"{m2 / 1e6:,.2f} km² ({m2 / M2_PER_SQ_MILE:,.2f} sq mi)"
 
 
+def _render_medians(console: Console, scenario) -> None:
+    """Say that a scenario with distributions runs at their medians, and which."""
+    if scenario.uncertain:
+        console.print(f"[yellow]{len(scenario.uncertain)} uncertain parameter(s) at their "
+                      "medians[/yellow] (`forceprot uncertainty` samples them):")
+        for p in scenario.uncertain:
+            console.print(f"  {p.describe()}", markup=False, highlight=False)
+
+
 def render_validation(console: Console, prepared) -> None:
     """Print what ``forceprot validate`` checked."""
     scenario, site = prepared.scenario, prepared.site
@@ -46,6 +55,7 @@ def render_validation(console: Console, prepared) -> None:
     sim = scenario.simulation
     t.add_row("simulation", f"{sim.salvos:,} salvos, seed {sim.seed}")
     console.print(t)
+    _render_medians(console, scenario)
 
     units = Table(title="Defences", title_justify="left")
     for col in ("unit", "kind", "lon", "lat", "to perimeter", "envelope", "p_kill", "magazine"):
@@ -125,6 +135,7 @@ def render_results(console: Console, results) -> None:
     console.print(f"intervals are Monte Carlo noise only; of {len(listed)} parameters, "
                   f"{counts['defaults']} are class or field defaults and {counts['set']} were set "
                   "(each listed under Assumptions in report.md)", style="dim")
+    _render_medians(console, sc)
     if results.extra.get("aim_points_redrawn", 0):
         console.print(f"[yellow]note:[/yellow] {results.extra['aim_points_redrawn']:,} aim points had "
                       "no launch position in range and were redrawn")
