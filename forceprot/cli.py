@@ -255,8 +255,13 @@ def run(
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
+        from forceprot.studies.launch_risk import launch_risk
 
-        written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg)
+        # the launch areas of the report and map: each area sampled on its own
+        with _progress_bar(quiet=json_out) as tick:
+            risk = launch_risk(compiled, settings, progress=tick)
+        written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg,
+                                    launch_risk=risk)
     if json_out:
         _print_json(results.summary())
     else:

@@ -181,6 +181,12 @@ def triangles(geometry) -> np.ndarray:
     return np.ascontiguousarray(coords[:, :3, :])
 
 
+def area_sampler(geometry) -> Sampler:
+    """A sampler of points uniform over a (multi)polygon: its triangles, weighted by area."""
+    tri = triangles(geometry)
+    return Sampler(tri, _cumulative(_triangle_areas(tri)))
+
+
 def _cumulative(weights: np.ndarray) -> np.ndarray:
     cum = np.cumsum(weights, dtype=np.float64)
     cum /= cum[-1]
@@ -263,17 +269,14 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
 
     if aim_points_xy is not None:
         pts = np.asarray(aim_points_xy, dtype=np.float64).reshape(-1, 2)
-        aim_tri = np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1))
-        aim_cum = _cumulative(np.ones(len(pts)))
+        aim = Sampler(np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1)),
+                      _cumulative(np.ones(len(pts))))
     elif threat.aim == "assets":
         pts = site.asset_xy_m
-        aim_tri = np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1))
-        aim_cum = _cumulative(np.array([a.weight for a in scenario.asset], dtype=np.float64))
+        aim = Sampler(np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1)),
+                      _cumulative(np.array([a.weight for a in scenario.asset], dtype=np.float64)))
     else:
-        aim_tri = triangles(site.base)
-        aim_cum = _cumulative(_triangle_areas(aim_tri))
-    zone_tri = triangles(site.launch_zone)
-    zone_cum = _cumulative(_triangle_areas(zone_tri))
+        aim = area_sampler(site.base)
 
     grid = Grid.covering(site.defended_area, scenario.simulation.cell_m, label=label,
                          field="simulation.cell_m")
@@ -304,8 +307,8 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     inputs = KernelInputs(
         salvo=salvo,
         family=table,
-        aim=Sampler(aim_tri, aim_cum),
-        zone=Sampler(zone_tri, zone_cum),
+        aim=aim,
+        zone=area_sampler(site.launch_zone),
         base=cell_grid(site.base, grid),
         defended=cell_grid(site.defended_area, grid),
         launch=launch_grid.spec(),

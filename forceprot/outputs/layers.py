@@ -40,6 +40,8 @@ __all__ = [
     "launch_zone_layer",
     "leak_grid_layer",
     "run_layers",
+    "stratified_launch_layer",
+    "stratified_launch_table",
     "top_launch_areas",
     "write_geojson",
     "write_gpkg",
@@ -335,6 +337,50 @@ def top_launch_areas(results: Results, n: int = TOP_LAUNCH_AREAS, *,
         "threatening_per_salvo": cells["threatening_per_salvo"][pick],
         "polygon_m": polygons,
     })
+
+
+def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
+    """Every launch area of a :class:`forceprot.studies.launch_risk.LaunchRisk`, ranked.
+
+    Same columns as :func:`top_launch_areas` (``salvos`` is the salvos fired from the area),
+    plus ``in_top_group`` (cannot be told apart from the top area), ``zone_share`` (the area's
+    share of the launch zone) and ``leak_rate``; areas no launcher can reach from come last,
+    with null figures.
+    """
+    site = results.compiled.prepared.site
+    order = np.concatenate([risk.ranking, np.flatnonzero(~risk.reachable)]).astype(np.int64)
+    polygons = risk.polygons_m[order]
+    where = shapely.point_on_surface(polygons)
+    x, y = shapely.get_x(where), shapely.get_y(where)
+    lon, lat = site.xy_to_lonlat(x, y)
+    centroid = site.base.centroid
+    clon, clat = site.xy_to_lonlat(centroid.x, centroid.y)
+    bearing, _, _ = Geod(ellps="WGS84").inv(np.full(len(order), clon),
+                                            np.full(len(order), clat), lon, lat)
+    return pd.DataFrame({
+        "rank": np.arange(1, len(order) + 1),
+        "side_m": np.full(len(order), risk.area_m),
+        "x_m": x, "y_m": y, "lon": lon, "lat": lat,
+        "distance_to_base_m": shapely.distance(where, site.base),
+        "bearing_from_base_deg": np.mod(bearing, 360.0),
+        "salvos": np.where(risk.reachable[order], risk.salvos_per_area, 0).astype(np.int64),
+        "leakers_per_salvo": risk.leakers_per_salvo[order],
+        "leakers_per_salvo_lo": risk.leakers_lo[order],
+        "leakers_per_salvo_hi": risk.leakers_hi[order],
+        "threatening_per_salvo": risk.threatening_per_salvo[order],
+        "leak_rate": risk.leak_rate[order],
+        "in_top_group": risk.in_top_group[order],
+        "zone_share": risk.zone_share[order],
+        "polygon_m": polygons,
+    })
+
+
+def stratified_launch_layer(results: Results, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``launch_risk`` from the stratified study: one polygon per launch area with its rank,
+    figures, ``in_top_group`` and ``zone_share``."""
+    data = {k: table[k].to_numpy() for k in table.columns if k not in ("polygon_m", "x_m", "y_m")}
+    data["in_top_group"] = data["in_top_group"].astype(bool)
+    return _frame(results.compiled.prepared.site, data, table["polygon_m"].to_numpy())
 
 
 def coarsen_grid(grid: Grid, tallies: np.ndarray, k: int) -> tuple[Grid, np.ndarray]:

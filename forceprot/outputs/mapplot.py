@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from matplotlib import colormaps
 from matplotlib import colors as mcolors
+from matplotlib.cm import ScalarMappable
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -49,6 +51,9 @@ DETAIL_AXES = (0.475, 0.135, 0.40, 0.711)
 COLORBAR_AXES = (0.895, 0.25, 0.012, 0.55)
 LEGEND_CORNER = (0.045, 0.035)
 LEAK_CMAP = "YlOrRd"
+LAUNCH_CMAP = "PuRd"
+#: Where the launch-surface colour bar sits in the left panel (axes fractions: x, y, w, h).
+LAUNCH_COLORBAR_INSET = (0.04, 0.955, 0.38, 0.018)
 COVERAGE_CMAP = "RdYlBu"
 TOP_LAUNCH_COLOR = "#b2182b"
 HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
@@ -383,7 +388,8 @@ def _top_launch(ax, top_launch) -> list:
     side_km = top_launch["side_m"].iloc[0] / 1000.0
     return [Line2D([], [], marker="o", color=TOP_LAUNCH_COLOR, ls="none", markersize=9,
                    markeredgecolor="white",
-                   label=f"{side_km:g} km launch areas whose salvos leak most (report.md)")]
+                   label=f"{side_km:g} km launch areas whose salvos leak most (report.md)"
+                   + (": the top group" if "in_top_group" in top_launch else ""))]
 
 
 # --- the two maps -----------------------------------------------------------------------------
@@ -409,7 +415,25 @@ def _pct(e) -> str:
     return f"{e.value:.1%} [{e.lo:.1%}–{e.hi:.1%}]" if math.isfinite(e.value) else "n/a"
 
 
-def render_run_map(results: Results, path: Path, *, top_launch=None) -> None:
+def _launch_surface(fig, ax, launch_table) -> None:
+    """Colour each launch area by the leakers a salvo fired from it puts inside."""
+    sampled = launch_table[launch_table["salvos"] > 0]
+    if not len(sampled):
+        return
+    values = sampled["leakers_per_salvo"].to_numpy(dtype=float)
+    norm = mcolors.Normalize(vmin=float(np.nanmin(values)), vmax=float(np.nanmax(values)) or 1.0)
+    cmap = colormaps[LAUNCH_CMAP]
+    for poly, v in zip(sampled["polygon_m"], values):
+        _patch(ax, poly, facecolor=cmap(norm(v)), edgecolor="none", alpha=0.75, zorder=3)
+    bar_ax = ax.inset_axes(LAUNCH_COLORBAR_INSET)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=bar_ax,
+                       orientation="horizontal")
+    bar.set_label("leakers per salvo fired from the area", fontsize=7)
+    bar.ax.tick_params(labelsize=6)
+
+
+def render_run_map(results: Results, path: Path, *, top_launch=None,
+                   launch_table=None) -> None:
     """Write ``map.png``: leaker density over the base, launch zone, defences and assets.
 
     Parameters
@@ -421,6 +445,8 @@ def render_run_map(results: Results, path: Path, *, top_launch=None) -> None:
     top_launch : DataFrame, optional
         Launch areas to outline and number (:func:`forceprot.outputs.layers.top_launch_areas`),
         as the report lists them.
+    launch_table : DataFrame, optional
+        Every launch area of the stratified study: the left panel is coloured by it.
     """
     compiled = results.compiled
     sc = compiled.prepared.scenario
@@ -454,6 +480,8 @@ def render_run_map(results: Results, path: Path, *, top_launch=None) -> None:
     handles += _units(detail, compiled, labels)
     _units(overview, compiled)
     handles += _assets(detail, compiled, labels)
+    if launch_table is not None:
+        _launch_surface(fig, overview, launch_table)
     handles += _top_launch(overview, top_launch)
     _legend(fig, handles)
     _save(fig, path)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forceprot import __version__
 from forceprot.assumptions import ACCOUNTING_TERMS, Assumption, group_of, origin_counts
-from forceprot.outputs.layers import MIN_SALVOS_TO_RANK
+from forceprot.outputs.layers import MIN_SALVOS_TO_RANK, TOP_LAUNCH_AREAS
 from forceprot.results import Results
 from forceprot.stats import Estimate
 
@@ -58,7 +58,8 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> str:
 
 
 def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = None,
-                        map_name: str | None = "map.png") -> str:
+                        map_name: str | None = "map.png",
+                        launch_table: pd.DataFrame | None = None) -> str:
     """The Markdown report of a run.
 
     Parameters
@@ -69,6 +70,10 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         :func:`forceprot.outputs.layers.top_launch_areas` (numbered the same on the map).
     map_name : str, optional
         File name of the map picture beside the report; None leaves the map out.
+    launch_table : DataFrame, optional
+        Every launch area of the stratified study
+        (:func:`forceprot.outputs.layers.stratified_launch_table`); ``top_launch`` is then its
+        top group.
     """
     sc = results.compiled.prepared.scenario
     site = results.compiled.prepared.site
@@ -128,7 +133,32 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         f"{_pct(results.undetected_fraction)}.\n")
 
     out.append("## Launch areas whose salvos leak most\n")
-    if top_launch is not None and len(top_launch):
+    if launch_table is not None and len(launch_table):
+        side_km = launch_table["side_m"].iloc[0] / 1000.0
+        sampled = launch_table[launch_table["salvos"] > 0]
+        n_areas, n_top = len(sampled), int(launch_table["in_top_group"].sum())
+        per_area = int(sampled["salvos"].iloc[0]) if n_areas else 0
+        shown = launch_table.head(max(n_top, TOP_LAUNCH_AREAS))
+        rows = []
+        for row in shown.itertuples():
+            rows.append([
+                str(row.rank), "yes" if row.in_top_group else "", f"{row.lat:.5f}, {row.lon:.5f}",
+                f"{row.distance_to_base_m:,.0f} m {_compass(row.bearing_from_base_deg)} "
+                f"({row.bearing_from_base_deg:.0f}°)",
+                f"{row.leakers_per_salvo:.1f} ({_num(row.leakers_per_salvo_lo, '.1f')} – "
+                f"{_num(row.leakers_per_salvo_hi, '.1f')})", _pct(row.leak_rate),
+                f"{100 * row.zone_share:.1f} %"])
+        out.append(f"The launch zone cut into {side_km:g} km squares; each of the {n_areas} "
+                   f"areas a launcher can reach from was sampled on its own ({per_area:,} salvos "
+                   "fired from inside it, the aim as in the scenario), so every area's figure "
+                   "has the same precision and no area's rank rests on a handful of salvos. "
+                   f"**{n_top} area(s) cannot be told apart from the top** (their 95 % interval "
+                   "reaches the best area's lower bound): treat them alike. Numbered the same on "
+                   "the map; every area is in `launch_risk.geojson`.\n")
+        out.append(_table(["#", "top group", "lat, lon", "from the perimeter (bearing)",
+                           "leakers per salvo (95 %)", "leak rate", "share of zone"],
+                          rows, "rllrrrr") + "\n")
+    elif top_launch is not None and len(top_launch):
         side_km = top_launch["side_m"].iloc[0] / 1000.0
         rows = []
         for row in top_launch.itertuples():
@@ -169,7 +199,9 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     if map_name:
         out.append("## Map\n")
         out.append(f"![map]({map_name})\n")
-        out.append("Left: the launch zone, with the numbered launch areas of the table above. "
+        out.append("Left: the launch zone, coloured by the leakers a salvo fired from each "
+                   "launch area puts inside (where the stratified study ran), with the numbered "
+                   "top areas of the table above. "
                    "Right: the base, coloured "
                    "by leakers per km² per salvo, with each unit's engagement envelope and "
                    "sensor range and the assets. The same layers are in the GeoJSON files "

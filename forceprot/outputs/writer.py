@@ -45,21 +45,40 @@ def write_summary(results: Results, path: Path, *, overwrite: bool = True) -> Pa
     return path
 
 
-def run_writers(results: Results, *, gpkg: bool = False) -> Writers:
+def run_writers(results: Results, *, gpkg: bool = False, launch_risk=None) -> Writers:
     """``{file name: write(path)}`` for every run output, for :func:`write_file_set` (commands
-    that write a run beside their own files merge this with theirs)."""
-    from forceprot.outputs.layers import run_layers, top_launch_areas, write_geojson, write_gpkg
+    that write a run beside their own files merge this with theirs).
+
+    With ``launch_risk`` (:func:`forceprot.studies.launch_risk.launch_risk`), the launch areas
+    in the report, the map and ``launch_risk.geojson`` come from that stratified study;
+    without it, from the run's own launch cells (enough salvos only for a coarse picture).
+    """
+    from forceprot.outputs.layers import (
+        run_layers,
+        stratified_launch_layer,
+        stratified_launch_table,
+        top_launch_areas,
+        write_geojson,
+        write_gpkg,
+    )
     from forceprot.outputs.mapplot import render_run_map
     from forceprot.outputs.report import run_report_markdown
 
     layers = run_layers(results)
-    top = top_launch_areas(results)
-    report = run_report_markdown(results, top_launch=top, map_name="map.png")
+    if launch_risk is not None:
+        table = stratified_launch_table(results, launch_risk)
+        layers["launch_risk"] = stratified_launch_layer(results, table)
+        top = table[table["in_top_group"]]
+    else:
+        table = None
+        top = top_launch_areas(results)
+    report = run_report_markdown(results, top_launch=top, map_name="map.png",
+                                 launch_table=table)
     summary = json.dumps(results.summary(), indent=2) + "\n"
     writers: Writers = {
         "summary.json": lambda p: p.write_text(summary, encoding="utf-8"),
         "report.md": lambda p: p.write_text(report, encoding="utf-8"),
-        "map.png": lambda p: render_run_map(results, p, top_launch=top),
+        "map.png": lambda p: render_run_map(results, p, top_launch=top, launch_table=table),
     }
     for name in RUN_LAYERS:
         writers[f"{name}.geojson"] = lambda p, name=name: write_geojson(layers[name], p, layer=name)
@@ -69,7 +88,7 @@ def run_writers(results: Results, *, gpkg: bool = False) -> Writers:
 
 
 def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = False,
-                      gpkg: bool = False) -> list[Path]:
+                      gpkg: bool = False, launch_risk=None) -> list[Path]:
     """Write every run output into ``out_dir`` (:data:`RUN_OUTPUTS`, and the GeoPackage if asked).
 
     Parameters
@@ -83,6 +102,8 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
         Replace an earlier run's folder whole (a GeoPackage it held goes too).
     gpkg : bool
         Also write :data:`GPKG_OUTPUT` with every layer as a named table.
+    launch_risk : LaunchRisk, optional
+        The stratified launch-area study (see :func:`run_writers`).
 
     Returns
     -------
@@ -95,7 +116,8 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
         The folder cannot be written, holds files a run does not write, or (without
         ``overwrite``) is not empty at commit time; nothing is written then.
     """
-    return write_file_set(out_dir, run_writers(results, gpkg=gpkg), overwrite=overwrite,
+    return write_file_set(out_dir, run_writers(results, gpkg=gpkg, launch_risk=launch_risk),
+                          overwrite=overwrite,
                           replaceable=run_output_names(gpkg=True))
 
 
