@@ -506,15 +506,16 @@ def optimize(
     """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
     from forceprot.studies.executors import ScenarioSpec
     from forceprot.outputs.optimize import optimize_output_names, write_optimization_outputs
-    from forceprot.studies.optimize import plan_optimization, run_optimization
+    from forceprot.studies.optimize import SearchOptions, plan_optimization, run_optimization
 
     spec = ScenarioSpec.from_file(scenario)
     _kernels_ready()
+    search = SearchOptions(screen_salvos=screen_salvos, refine=refine, min_gain=min_gain,
+                           search_from_mclp=True if search_from_mclp else None)
     plan = plan_optimization(
         spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
-        margin_m=margin_m, objective=objective, salvos=salvos, screen_salvos=screen_salvos,
-        refine=refine, seed=seed, keep_existing=not replace_existing,
-        search_from_mclp=True if search_from_mclp else None, min_gain=min_gain)
+        margin_m=margin_m, objective=objective, salvos=salvos, seed=seed,
+        keep_existing=not replace_existing, search=search)
     with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.atomic import prepare_out_dir

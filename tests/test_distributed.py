@@ -24,12 +24,11 @@ from forceprot.errors import ForceprotError, ScenarioError
 from forceprot.settings import RunSettings
 from forceprot.studies.optimize import (
     Placement,
-    _evaluate_batch,
-    _EvalJob,
-    _Problem,
+    SearchOptions,
     plan_optimization,
     run_optimization,
 )
+from forceprot.studies.optimize.evaluate import _evaluate_batch, _EvalJob, _Problem
 from forceprot.scenario import load_scenario
 from forceprot.studies.sweep import _run_variant, _VariantJob
 from tests.conftest import SITES
@@ -152,8 +151,9 @@ def test_a_task_error_reaches_the_caller_as_a_forceprot_error(spec, cluster) -> 
 
 def test_optimisation_is_identical_on_the_cluster(spec, cluster) -> None:
     plan = plan_optimization(spec, n_cram=1, n_patriot=1, grid_m=2000.0, salvos=1024,
-                             screen_salvos=512, refine=3, keep_existing=False,
-                             search_from_mclp=True)
+                             keep_existing=False,
+                             search=SearchOptions(screen_salvos=512, refine=3,
+                                                  search_from_mclp=True))
     here = run_optimization(plan).summary()
     there = run_optimization(plan, executor=cluster).summary()
     for key in ("executor", "timings_s"):

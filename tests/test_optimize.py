@@ -20,14 +20,14 @@ from forceprot.studies.executors import ScenarioSpec
 from forceprot.errors import ForceprotError
 from forceprot.outputs.optimize import write_optimization_outputs
 from forceprot.studies.optimize import (
+    PerSalvo,
     Placement,
-    _evaluate_batch,
-    _EvalJob,
-    _Problem,
-    _solve_mclp,
+    SearchOptions,
     envelope_radius_m,
     grid_candidates,
     layout_compiled,
+    layout_scored_compiled,
+    layout_units,
     mclp_solver,
     paired_difference,
     per_salvo,
@@ -36,8 +36,9 @@ from forceprot.studies.optimize import (
     run_optimization,
     screening_stages,
     unit_names,
-    PerSalvo,
 )
+from forceprot.studies.optimize.evaluate import _evaluate_batch, _EvalJob, _Problem
+from forceprot.studies.optimize.mclp import _solve_mclp
 from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml
@@ -46,8 +47,8 @@ runner = CliRunner()
 
 #: Taji acceptance run: coarse enough to finish in well under a minute on 2 cores, with enough
 #: salvos that the paired differences between layouts are resolved.
-TAJI = dict(n_cram=2, n_patriot=1, grid_m=1000.0, salvos=4096, screen_salvos=1024, refine=6,
-            keep_existing=False)
+TAJI = dict(n_cram=2, n_patriot=1, grid_m=1000.0, salvos=4096, keep_existing=False,
+            search=SearchOptions(screen_salvos=1024, refine=6))
 
 
 def _base_problem(spec: ScenarioSpec, candidates_xy: np.ndarray, objective: str = "leak_rate",
@@ -135,6 +136,58 @@ def test_layout_units_are_class_defaults_appended_after_the_fixed_units(taji_spe
     np.testing.assert_array_equal(c.prepared.site.unit_xy_m, c.inputs.units.xy_m)
 
 
+def test_scored_layouts_skip_the_scenario_and_sample_the_same(taji_spec, monkeypatch) -> None:
+    """Tasks build a layout's unit rows from the catalog classes, validating no scenario; the
+    rows, the positions and every tally equal those of the validated scenario's compile."""
+    from forceprot.scenario import Scenario
+
+    xy = np.array([[432000.0, 3710000.0], [433000.0, 3711000.0], [431000.0, 3709500.0]])
+    for keep in (True, False):
+        prob = _base_problem(taji_spec, xy, keep=keep)
+        base = compile_scenario(prepare(prob.spec.scenario()))
+        for layout in ((), (Placement("cram", 2),),
+                       (Placement("patriot", 1), Placement("cram", 0), Placement("cram", 2))):
+            fast = layout_units(base, xy, layout)
+            checked = layout_compiled(base, xy, layout, prob.fixed_names)
+            kind, par = unit_parameters(checked.prepared.scenario)
+            np.testing.assert_array_equal(fast.kind, kind)
+            np.testing.assert_array_equal(fast.par, par)
+            np.testing.assert_array_equal(fast.xy_m, checked.prepared.site.unit_xy_m)
+            assert fast.par.flags.c_contiguous and fast.xy_m.flags.c_contiguous
+            assert fast.kind.dtype == np.int64 and fast.par.dtype == np.float64
+    # the same salvos through both: identical tallies (the scored copy's stale `prepared` is
+    # not read by the kernel or the scores)
+    layout = (Placement("patriot", 1), Placement("cram", 0))
+    settings = RunSettings(salvos=512, seed=5, story_salvos=512, threads=1)
+    a = simulate(layout_scored_compiled(base, xy, layout), settings)
+    b = simulate(layout_compiled(base, xy, layout, prob.fixed_names), settings)
+    for name in ("scalars", "units", "grid", "launch", "assets", "story", "story_units"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    # and a task validates no scenario once its base is compiled (cached per process)
+    job = _EvalJob(prob, ((), layout), 512, 5, 1)
+    expected = _evaluate_batch(job)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a layout task validated a scenario")
+
+    monkeypatch.setattr(Scenario, "updated", refuse)
+    monkeypatch.setattr("forceprot.scenario.parse_scenario", refuse)
+    assert _evaluate_batch(job) == expected
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (dict(screen_salvos=0), "--screen-salvos = 0"),
+    (dict(refine=0), "--refine = 0"),
+    (dict(max_swap_rounds=0), "max_swap_rounds = 0"),
+    (dict(min_gain=1.0), "--min-gain = 1.0"),
+    (dict(min_gain=-0.1), "--min-gain = -0.1"),
+])
+def test_search_options_are_checked_when_made(options, fragment) -> None:
+    with pytest.raises(ForceprotError, match=fragment):
+        SearchOptions(**options)
+    SearchOptions()  # the defaults are valid
+
+
 def test_unit_names_skip_names_already_taken() -> None:
     layout = (Placement("cram", 3), Placement("cram", 4), Placement("patriot", 5))
     assert unit_names(layout, ("opt C-RAM 1",)) == ["opt C-RAM 2", "opt C-RAM 3", "opt Patriot 1"]
@@ -183,7 +236,8 @@ def test_paired_difference_matches_the_direct_formula() -> None:
 
 
 def test_a_swap_must_gain_a_set_fraction() -> None:
-    from forceprot.studies.optimize import Score, _improves
+    from forceprot.studies.optimize import Score
+    from forceprot.studies.optimize.search import _improves
 
     def sc(v: float, leak: float | None = None) -> Score:
         return Score("leak_rate", v, v, v, v if leak is None else leak, 1)
@@ -221,7 +275,8 @@ def test_mclp_solver_is_highs_and_prints_nothing() -> None:
     """spopt's MCLP is solved by HiGHS through highspy; the library's banner (written below
     Python, to file descriptor 1) must not reach stdout, where --json writes."""
     code = ("import numpy as np\n"
-            "from forceprot.studies.optimize import _solve_mclp, mclp_solver\n"
+            "from forceprot.studies.optimize import mclp_solver\n"
+            "from forceprot.studies.optimize.mclp import _solve_mclp\n"
             "s, name = mclp_solver()\n"
             "c = np.array([[0.0, 5.0], [5.0, 0.0]])\n"
             "picks = _solve_mclp(c, np.ones(2), 1.0, 1, 'x', s)\n"
@@ -333,7 +388,7 @@ seed = 11
 """)
     spec = ScenarioSpec.from_file(tmp_path / "strip.toml")
     result = run_optimization(plan_optimization(spec, n_cram=1, grid_m=500.0, salvos=2048,
-                                                screen_salvos=512, refine=4))
+                                                search=SearchOptions(screen_salvos=512, refine=4)))
     (mount,) = result.placements()
     east, west = np.array([437500.0, 3710200.0]), np.array([430500.0, 3710200.0])
     xy = np.array([mount["x_m"], mount["y_m"]])
@@ -434,7 +489,8 @@ def test_existing_units_kept_fixed_by_default(sites_copy: Path) -> None:
     """Without --replace-existing the scenario's units stay, first, and the new one is added."""
     edit_toml(sites_copy / "fob.toml", "salvos = 10000", "salvos = 512")
     spec = ScenarioSpec.from_file(sites_copy / "fob.toml")
-    plan = plan_optimization(spec, n_cram=1, grid_m=400.0, screen_salvos=512)
+    plan = plan_optimization(spec, n_cram=1, grid_m=400.0,
+                             search=SearchOptions(screen_salvos=512))
     assert plan.fixed_names == ("C-RAM centre",)
     result = run_optimization(plan)
     assert result.results.compiled.unit_names == ["C-RAM centre", "opt C-RAM 1"]
