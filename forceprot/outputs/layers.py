@@ -363,7 +363,7 @@ def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
         "x_m": x, "y_m": y, "lon": lon, "lat": lat,
         "distance_to_base_m": shapely.distance(where, site.base),
         "bearing_from_base_deg": np.mod(bearing, 360.0),
-        "salvos": np.where(risk.reachable[order], risk.salvos_per_area, 0).astype(np.int64),
+        "salvos": risk.salvos[order].astype(np.int64),
         "leakers_per_salvo": risk.leakers_per_salvo[order],
         "leakers_per_salvo_lo": risk.leakers_lo[order],
         "leakers_per_salvo_hi": risk.leakers_hi[order],

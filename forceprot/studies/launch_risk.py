@@ -5,13 +5,15 @@ its leak figure is noise (the median 250 m cell of a 20,000-salvo Taji run holds
 stratifies instead: the zone is cut into squares of about ``area_m`` (clipped to the zone;
 slivers under :data:`MIN_AREA_FRACTION` of a square are merged into nothing and reported), and
 every area gets the same number of salvos with the launcher drawn inside it (the aim point as
-in the scenario, in reach of the launcher). Each area's figure is then the expectation of a
+in the scenario, in reach of the launcher; an area's part beyond the rocket's reach of every aim
+point is not sampled). Each area's figure is then the expectation of a
 salvo *given* that it is fired from there, with an interval of stated width; no weights are
 needed because no area's estimate is mixed with another's. How often a launch comes from an
 area (its share of the zone where a launcher can reach) is reported beside it.
 
-Areas are ranked by expected leakers per salvo, and every area whose 95 % interval reaches the
-best area's lower bound is in the *top group*: these cannot be told apart from the top on this
+Areas are ranked by expected leakers per salvo. The areas whose interval comes within one
+interval width of the best area's are sampled again with :data:`REFINE_FACTOR` times the salvos,
+and every area whose 95 % interval then reaches the best area's lower bound is in the *top group*: these cannot be told apart from the top on this
 sample, so a patrol plan should treat them alike.
 """
 
@@ -34,6 +36,15 @@ AREA_M = 2_000.0
 #: Salvos per area: two blocks, so every area's expected leakers per salvo carries a t
 #: interval of about +/-0.4 leakers on Taji (24 tubes).
 SALVOS_PER_AREA = 2 * BLOCK_SALVOS
+#: Areas whose expected leakers are within this share of the best area's cannot be told apart
+#: from it in practice (illustrative: 1 % of the leakers is well inside what the threat's own
+#: parameters move; see ``forceprot uncertainty``).
+TOP_TOLERANCE_FRAC = 0.01
+#: Rounds of refinement, each sampling the areas still on the edge of the top group with this
+#: many times more salvos than the last round: the edge is then decided on intervals a quarter,
+#: then a sixteenth as wide, so the group does not change with the seed.
+REFINE_FACTOR = 4
+REFINE_ROUNDS = 2
 #: Clipped squares smaller than this share of a full square are not sampled as areas of their
 #: own (their launches are a small share of the zone; the share left out is reported).
 MIN_AREA_FRACTION = 0.10
@@ -59,6 +70,9 @@ class LaunchRisk:
         The area's share of the launch zone's area [-].
     in_top_group : ndarray of bool, shape (n,)
         Cannot be told apart from the top area (interval reaches the best one's lower bound).
+    salvos : ndarray of int64, shape (n,)
+        Salvos fired from each area: ``salvos_per_area``, :data:`REFINE_FACTOR` times that
+        for the areas near the top, 0 where no launcher reaches.
     salvos_per_area : int
     area_m : float
     left_out_share : float
@@ -74,6 +88,7 @@ class LaunchRisk:
     reachable: np.ndarray
     zone_share: np.ndarray
     in_top_group: np.ndarray
+    salvos: np.ndarray
     salvos_per_area: int
     area_m: float
     left_out_share: float
@@ -141,28 +156,57 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     aim_tri = compiled.inputs.aim.tri_m
     aim = shapely.union_all(shapely.polygons(aim_tri)) if np.any(
         np.ptp(aim_tri, axis=1) > 0) else shapely.multipoints(aim_tri[:, 0, :])
-    run = settings.replace(salvos=int(salvos_per_area), precision=None, story_salvos=0)
+    run = settings.replace(precision=None, story_salvos=0)
     out = {k: np.full(n, np.nan) for k in ("mean", "lo", "hi", "leak", "threat")}
-    reachable = np.zeros(n, dtype=bool)
-    for i, poly in enumerate(polygons):
-        if _reaches(poly, aim, family.min_range_m, family.max_range_m):
-            reachable[i] = True
-            res = simulate(compiled.with_inputs(zone=area_sampler(poly)), run)
-            est = res.expected_leakers_per_salvo
-            out["mean"][i], out["lo"][i], out["hi"][i] = est.value, est.lo, est.hi
-            out["leak"][i] = res.leak_rate.value
-            out["threat"][i] = res.expected_threatening_per_salvo.value
+    salvos = np.zeros(n, dtype=np.int64)
+    # launchers can stand only where some aim point is within the rocket's maximum range:
+    # sampling the rest of an area would only be rejected, salvo after salvo
+    in_reach = aim.buffer(family.max_range_m)
+    parts = [poly.intersection(in_reach) for poly in polygons]
+    reachable = np.array([part.area > 0 and _reaches(part, aim, family.min_range_m,
+                                                     family.max_range_m) for part in parts],
+                         dtype=bool)
+
+    def sample(i: int, n_salvos: int) -> None:
+        # the same seed for every area and stage: a refined area's first salvos are its first
+        res = simulate(compiled.with_inputs(zone=area_sampler(parts[i])),
+                       run.replace(salvos=int(n_salvos)))
+        est = res.expected_leakers_per_salvo
+        out["mean"][i], out["lo"][i], out["hi"][i] = est.value, est.lo, est.hi
+        out["leak"][i] = res.leak_rate.value
+        out["threat"][i] = res.expected_threatening_per_salvo.value
+        salvos[i] = res.salvos
+
+    todo = np.flatnonzero(reachable)
+    total = len(todo)
+    for k, i in enumerate(todo):
+        sample(int(i), salvos_per_area)
         if progress is not None:
-            progress(i + 1, n)
+            progress(k + 1, total)
     in_top = np.zeros(n, dtype=bool)
-    if reachable.any():
+    done = len(todo)
+    for _ in range(REFINE_ROUNDS + 1):
+        if not reachable.any():
+            break
         best = int(np.nanargmax(np.where(reachable, out["mean"], -np.inf)))
-        in_top = reachable & (out["hi"] >= out["lo"][best])
+        threshold = out["lo"][best] - TOP_TOLERANCE_FRAC * out["mean"][best]
+        in_top = reachable & (out["hi"] >= threshold)
+        # every area in the group or on its edge: the best must be found among sharp
+        # estimates, and the edge (intervals holding the threshold) decided on them
+        edge = np.flatnonzero(in_top)
+        if _ == REFINE_ROUNDS:
+            break
+        total += len(edge)
+        for i in edge:
+            sample(int(i), salvos[i] * REFINE_FACTOR)
+            done += 1
+            if progress is not None:
+                progress(done, total)
     zone_area = float(compiled.prepared.site.launch_zone.area)
     return LaunchRisk(polygons_m=polygons, leakers_per_salvo=out["mean"], leakers_lo=out["lo"],
                       leakers_hi=out["hi"], leak_rate=out["leak"],
                       threatening_per_salvo=out["threat"], reachable=reachable,
                       zone_share=shapely.area(polygons) / zone_area if zone_area > 0
                       else np.zeros(n),
-                      in_top_group=in_top, salvos_per_area=int(salvos_per_area),
+                      in_top_group=in_top, salvos=salvos, salvos_per_area=int(salvos_per_area),
                       area_m=float(area_m), left_out_share=left_out)
