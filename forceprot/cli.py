@@ -282,11 +282,11 @@ def _simulate_with_progress(compiled, settings, *, quiet: bool):
 def coverage(
     scenario: ScenarioArg,
     cell_m: Annotated[float, typer.Option("--cell-m", help="Cell size of the coverage grid [m].")] = 100.0,
-    threshold: Annotated[float, typer.Option(help="A cell is covered where P(intercept) >= this [0-1].")] = 0.9,
+    threshold: Annotated[float, typer.Option(help="A cell is covered where P(intercept) >= this [0-1]; the report also gives the share covered at every threshold from 0.05 to 0.95.")] = 0.25,
     salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos to sample (default: 10 per cell, at least 10,240).")] = None,
     seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for coverage_grid.geojson, coverage.json, coverage.png.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for coverage_grid.geojson, coverage.json, coverage.png, coverage_curve.png.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print coverage.json to stdout instead of the report.")] = False,
 ) -> None:
@@ -318,8 +318,6 @@ def coverage(
 
 
 def _render_coverage(cov) -> None:
-    from forceprot.studies.coverage import SHARE_LEVELS
-
     sc = cov.results.compiled.prepared.scenario
     plan, r = cov.plan, cov.results
     console.print(f"[bold]{sc.site.name}[/bold]: coverage against {sc.threat.tubes} × "
@@ -338,9 +336,9 @@ def _render_coverage(cov) -> None:
               f"{cov.unsampled_share * area / 1e6:,.2f} km²")
     t.add_row("mean P(intercept), area-weighted", f"{cov.p_intercept_mean:.1%}", "")
     console.print(t)
-    console.print("share of the base area with P(intercept) at least "
-                  + ", ".join(f"{level:g}: {cov.share_at_least(level):.1%}"
-                              for level in SHARE_LEVELS))
+    console.print("coverage curve, share of the base with P(intercept) at least: "
+                  + ", ".join(f"{t:g}: {v:.0%}" for t, v, _ in cov.curve
+                              if round(t * 10) == t * 10))
     if cov.assets:
         a = Table(title="Assets (hit-radius disk inside the base)", title_justify="left")
         for col in ("asset", "radius", "covered", "conservative", "mean P(intercept)"):

@@ -29,7 +29,8 @@ RUN_OUTPUTS = ["summary.json", "report.md", "map.png"] + [f"{n}.geojson" for n i
 #: The GeoPackage ``forceprot run --out DIR --gpkg`` adds.
 GPKG_OUTPUT = "forceprot.gpkg"
 #: Files ``forceprot coverage --out DIR`` writes.
-COVERAGE_OUTPUTS = ["coverage_grid.geojson", "coverage.json", "coverage.png"]
+COVERAGE_OUTPUTS = ["coverage_grid.geojson", "coverage.json", "coverage.png",
+                    "coverage_curve.png"]
 
 Writers = dict[str, Callable[[Path], object]]
 
@@ -130,6 +131,7 @@ def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) 
         As :func:`write_run_outputs`.
     """
     from forceprot.outputs.layers import coverage_grid_layer, write_geojson
+    from forceprot.outputs.charts import plot_coverage_curve
     from forceprot.outputs.mapplot import render_coverage_map
 
     grid = coverage_grid_layer(coverage)
@@ -138,4 +140,5 @@ def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) 
         "coverage_grid.geojson": lambda p: write_geojson(grid, p, layer="coverage_grid"),
         "coverage.json": lambda p: p.write_text(summary, encoding="utf-8"),
         "coverage.png": lambda p: render_coverage_map(coverage, p),
+        "coverage_curve.png": lambda p: plot_coverage_curve(coverage, p),
     }, overwrite=overwrite)

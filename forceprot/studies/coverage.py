@@ -56,8 +56,14 @@ SHARE_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.99)
 #: Smallest cell size the scenario format accepts [m].
 MIN_CELL_M = float(next(m.ge for m in Simulation.model_fields["cell_m"].metadata
                         if hasattr(m, "ge")))
-#: Default threshold on P(intercept) for a cell to count as covered [-].
-DEFAULT_THRESHOLD = 0.9
+#: Default threshold on P(intercept) for a cell to count as covered [-]: one rocket in four
+#: landing there is intercepted. Against an unguided salvo counter-rocket defences rarely do
+#: much better over a whole base (Taji's illustrative layout averages 18 %, and no cell reaches
+#: 50 %), so a 0.9 default answered "0 % covered" and told the planner nothing; the coverage
+#: curve (the share of the base at every threshold from 5 % to 95 %) gives the whole picture.
+DEFAULT_THRESHOLD = 0.25
+#: Thresholds of the coverage curve [-].
+CURVE_LEVELS = tuple(round(0.05 * k, 2) for k in range(1, 20))
 #: Salvos aimed per cell by default [-]. A salvo spreads its rockets over several cells (aim error
 #: and dispersion are one to a few cells wide), so each cell then collects on the order of
 #: ``SALVOS_PER_CELL * rockets landing inside per salvo`` rockets: about 200 on Taji at 100 m, from
@@ -224,6 +230,21 @@ class AssetCoverage:
     covered_share_conservative: float   # ... with the interval's lower bound >= threshold
     unsampled_share: float              # ... in cells where no rocket landed
     p_intercept_mean: float             # area-weighted mean P(intercept) over sampled cells
+    curve: tuple = ()                   # (threshold, share, share_conservative) per CURVE_LEVELS
+
+
+def coverage_curve(area: np.ndarray, sampled: np.ndarray, p: np.ndarray, lo: np.ndarray,
+                   levels=CURVE_LEVELS) -> tuple:
+    """Share of ``area`` whose P(intercept) estimate, and whose interval's lower bound, is at
+    least each level: ``((level, share, share_conservative), ...)`` [-]; unsampled cells count
+    as not covered."""
+    total = float(area.sum())
+    if total <= 0:
+        return tuple((lv, math.nan, math.nan) for lv in levels)
+    p = np.where(sampled, np.nan_to_num(p, nan=-1.0), -1.0)
+    lo = np.where(sampled, np.nan_to_num(lo, nan=-1.0), -1.0)
+    return tuple((float(lv), float(area[p >= lv].sum()) / total,
+                  float(area[lo >= lv].sum()) / total) for lv in levels)
 
 
 @dataclass(frozen=True)
@@ -262,6 +283,7 @@ class Coverage:
     unsampled_share: float
     p_intercept_mean: float
     assets: list[AssetCoverage]
+    curve: tuple = ()
 
     @property
     def threshold(self) -> float:
@@ -304,6 +326,9 @@ class Coverage:
             "unsampled_cells_count_as": "not covered",
             "p_intercept_mean": finite_or_none(self.p_intercept_mean),
             "share_at_least": {f"{level:g}": self.share_at_least(level) for level in SHARE_LEVELS},
+            "coverage_curve": [{"threshold": t, "share": finite_or_none(v),
+                                "share_conservative": finite_or_none(c)}
+                               for t, v, c in self.curve],
             "impacts_per_cell_median": float(np.median(impacts)) if len(impacts) else None,
             "impacts_per_cell_min": float(impacts.min()) if len(impacts) else None,
             "assets": [
@@ -311,7 +336,10 @@ class Coverage:
                  "covered_share": finite_or_none(a.covered_share),
                  "covered_share_conservative": finite_or_none(a.covered_share_conservative),
                  "unsampled_share": finite_or_none(a.unsampled_share),
-                 "p_intercept_mean": finite_or_none(a.p_intercept_mean)}
+                 "p_intercept_mean": finite_or_none(a.p_intercept_mean),
+                 "coverage_curve": [{"threshold": t, "share": finite_or_none(v),
+                                     "share_conservative": finite_or_none(c)}
+                                    for t, v, c in a.curve]}
                 for a in self.assets
             ],
             "salvos": r.salvos,
@@ -370,12 +398,14 @@ def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
         assets.append(AssetCoverage(name=asset.name, radius_m=asset.radius_m,
                                     area_m2=float(area.sum()), covered_share=s,
                                     covered_share_conservative=sc, unsampled_share=un,
-                                    p_intercept_mean=m))
+                                    p_intercept_mean=m,
+                                    curve=coverage_curve(area, sampled, p, lo)))
     return Coverage(plan=plan, results=results, p_intercept=p, p_intercept_lo=lo,
                     p_intercept_hi=hi, impacts=impacts, covered=covered,
                     covered_conservative=covered_cons, covered_share=share,
                     covered_share_conservative=share_cons, unsampled_share=unsampled,
-                    p_intercept_mean=mean, assets=assets)
+                    p_intercept_mean=mean, assets=assets,
+                    curve=coverage_curve(plan.area_m2, sampled, p, lo))
 
 
 def coverage_map(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,

@@ -21,7 +21,7 @@ import shapely
 from typer.testing import CliRunner
 
 from forceprot.cli import app
-from forceprot.compile import prepare
+from forceprot.compile import prepare, prepare_scenario
 from forceprot.studies.coverage import coverage_map
 from forceprot.scenario import parse_scenario
 from tests.kernel_helpers import CX_M, CY_M, ideal_cram, scenario_data, square_base
@@ -126,12 +126,13 @@ def test_coverage_command_writes_its_files(tmp_path: Path) -> None:
     path.write_text(_toml(data))
     out = tmp_path / "out"
     result = runner.invoke(app, ["coverage", str(path), "--cell-m", "200", "--salvos", "4096",
-                                 "--out", str(out), "--json"])
+                                 "--threshold", str(THRESHOLD), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     written = json.loads((out / "coverage.json").read_text())
     assert printed == written
     assert sorted(p.name for p in out.iterdir()) == ["coverage.json", "coverage.png",
+                                                     "coverage_curve.png",
                                                      "coverage_grid.geojson"]
     assert written["cell_m"] == 200.0 and written["threshold"] == THRESHOLD
     assert written["salvos"] == 4096
@@ -147,3 +148,19 @@ def test_coverage_command_writes_its_files(tmp_path: Path) -> None:
     base = shapely.box(CX_M - HALF_M, CY_M - HALF_M, CX_M + HALF_M, CY_M + HALF_M)
     assert shapely.within(local.geometry.values, base.buffer(0.05)).all()
     assert (out / "coverage.png").stat().st_size > 50_000
+
+
+def test_the_coverage_curve_is_monotone_and_agrees_with_the_shares(tmp_path: Path) -> None:
+    """The curve falls with the threshold, the conservative curve lies under the estimate, and
+    its point at the chosen threshold is the covered share; the default threshold does not
+    answer 0 % for the bundled Taji layout."""
+    cov = coverage_map(prepare_scenario(SITES / "taji.toml"), cell_m=200.0, salvos=4096)
+    t = np.array([c[0] for c in cov.curve])
+    share = np.array([c[1] for c in cov.curve])
+    cons = np.array([c[2] for c in cov.curve])
+    assert np.all(np.diff(t) > 0) and np.all(np.diff(share) <= 0) and np.all(cons <= share)
+    at = dict(zip(np.round(t, 2), share))
+    assert at[round(cov.threshold, 2)] == pytest.approx(cov.covered_share)
+    assert cov.covered_share > 0.0, "the default threshold tells the planner nothing"
+    for a in cov.assets:
+        assert len(a.curve) == len(cov.curve)
