@@ -25,6 +25,7 @@ from forceprot.compile import prepare, prepare_scenario
 from forceprot.studies.coverage import coverage_map
 from forceprot.scenario import parse_scenario
 from tests.kernel_helpers import CX_M, CY_M, ideal_cram, scenario_data, square_base
+from tests.conftest import SITES
 from tests.outputs.geojson_check import rfc7946_problems
 
 runner = CliRunner()

@@ -27,8 +27,8 @@ TUBES = 8
 
 def _spec(tmp_path, defence: list[dict], **threat) -> ScenarioSpec:
     square_base(tmp_path)
-    data = scenario_data(tubes=TUBES, aim_sigma_m=250.0, defence=defence,
-                         simulation={"salvos": SALVOS, "seed": 5}, **threat)
+    data = scenario_data(**{"tubes": TUBES, "aim_sigma_m": 250.0, "defence": defence,
+                            "simulation": {"salvos": SALVOS, "seed": 5}, **threat})
     return ScenarioSpec(data=data, path=str(tmp_path / "synthetic.toml"),
                         label="synthetic.toml")
 
