@@ -40,6 +40,7 @@ from forceprot.optimize import (
 )
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml
+from tests.helpers import assert_bad_input
 
 runner = CliRunner()
 
@@ -420,11 +421,7 @@ def test_bad_input_is_one_line_exit_2(sites_copy: Path, tmp_path: Path, case) ->
     out = tmp_path / "out"
     result = runner.invoke(app, ["optimize", str(sites_copy / name), *extra(sites_copy),
                                  "--salvos", "512", "--out", str(out)])
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    assert_bad_input(result, *fragments)
     assert not out.exists() or not any(out.iterdir())
 
 

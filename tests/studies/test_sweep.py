@@ -25,6 +25,7 @@ from forceprot.sweep import (
     write_sweep_outputs,
 )
 from tests.conftest import SITES
+from tests.helpers import assert_bad_input
 
 runner = CliRunner()
 
@@ -163,11 +164,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, case) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["sweep", str(SITES / "taji.toml"), *extra, "--salvos", "512",
                                  "--out", str(out)])
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    assert_bad_input(result, *fragments)
     assert not out.exists() or not any(out.iterdir())
 
 
