@@ -48,6 +48,13 @@ runner = CliRunner()
 #: salvos that the paired differences between layouts are resolved.
 TAJI = dict(n_cram=2, n_patriot=1, grid_m=1000.0, salvos=4096, screen_salvos=1024, refine=6,
             keep_existing=False)
+#: The same search on a coarse grid (13 sites) and fewer salvos, for the default tier: every step
+#: of the search and every output, in a few seconds; the acceptance run above is ``slow``.
+TAJI_SMALL = dict(TAJI, grid_m=2000.0, salvos=2048, screen_salvos=512, refine=2)
+#: Tests of the search's bookkeeping run on both; the acceptance claims on the full run only.
+BOTH = pytest.mark.parametrize("taji_result", ["small", pytest.param("acceptance",
+                                                                     marks=pytest.mark.slow)],
+                               indirect=True)
 
 
 def _base_problem(spec: ScenarioSpec, candidates_xy: np.ndarray, objective: str = "leak_rate",
@@ -66,9 +73,11 @@ def taji_spec() -> ScenarioSpec:
 
 
 @pytest.fixture(scope="module")
-def taji_result(taji_spec):
-    """Two C-RAM-class mounts and a battery placed from scratch on Camp Taji."""
-    return run_optimization(plan_optimization(taji_spec, **TAJI))
+def taji_result(taji_spec, request):
+    """Two C-RAM-class mounts and a battery placed from scratch on Camp Taji (``request.param``:
+    "acceptance", TAJI, or "small", TAJI_SMALL)."""
+    config = {"acceptance": TAJI, "small": TAJI_SMALL}[request.param]
+    return run_optimization(plan_optimization(taji_spec, **config))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,6 +252,8 @@ def test_envelope_radius_is_the_defended_radius_capped_by_reach() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("taji_result", ["acceptance"], indirect=True)
 def test_taji_optimiser_beats_the_default_and_mclp_layouts(taji_result) -> None:
     """Default Taji layout (2 C-RAM + 1 Patriot) vs the same counts placed by the optimiser and by
     MCLP, all on the same 4,096 salvos: the optimiser's leak rate is lower than both, and the
@@ -262,6 +273,7 @@ def test_taji_optimiser_beats_the_default_and_mclp_layouts(taji_result) -> None:
     assert len({p.site for p in r.final_layout}) == 3
 
 
+@BOTH
 def test_taji_steps_improve_and_the_full_run_matches(taji_result) -> None:
     r = taji_result
     steps = r.greedy_steps
@@ -273,6 +285,7 @@ def test_taji_steps_improve_and_the_full_run_matches(taji_result) -> None:
     assert r.results.compiled.unit_names == unit_names(r.final_layout, ())
 
 
+@BOTH
 def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Path) -> None:
     """The written placements, pasted into the scenario in place of its units, give the
     optimiser's leak rate when run the ordinary way."""
@@ -286,8 +299,8 @@ def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Pa
     scenario.write_text(text[:start] + placements_toml(taji_result) + "\n" + text[end:])
     from forceprot.compile import prepare_scenario
 
-    results = simulate(compile_scenario(prepare_scenario(scenario)), salvos=TAJI["salvos"],
-                       seed=42, threads=1)
+    results = simulate(compile_scenario(prepare_scenario(scenario)),
+                       salvos=taji_result.final_score.salvos, seed=42, threads=1)
     # lon/lat printed to 1e-6 deg (about 0.1 m) move the units slightly: the same up to a few
     # rockets out of the ~80,000 threatening
     assert results.leak_rate.value == pytest.approx(taji_result.final_score.value, abs=2e-4)
@@ -347,6 +360,7 @@ seed = 11
 # ---------------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_outputs(taji_result, tmp_path: Path) -> None:
     out = tmp_path / "opt"
     written = write_optimization_outputs(taji_result, out)
