@@ -8,9 +8,20 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ROOT / "sites"
+
+#: Every run, local or CI, draws the same hypothesis examples: derandomised (examples derived
+#: from each test's source, not a random seed) and no example database (a failure found once
+#: is not replayed from ``.hypothesis/`` on one machine only). A counterexample worth keeping
+#: becomes an explicit ``@example``. ``pytest --hypothesis-profile=explore`` hunts with random
+#: seeds, by hand.
+settings.register_profile("forceprot", derandomize=True, database=None, deadline=None,
+                          print_blob=True)
+settings.register_profile("explore", database=None, deadline=None, print_blob=True)
+settings.load_profile("forceprot")
 
 
 @pytest.fixture

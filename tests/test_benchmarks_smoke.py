@@ -3,6 +3,10 @@
 No timing is asserted: the figures of a smoke run on a busy test machine mean nothing. What is
 asserted is the shape of each result, that the kernel and the NumPy reference gave the same
 counts, and that the README figures render from the results.
+
+The default tier runs the quickest case, ``profile`` (which re-implements the kernel's stages, so
+it is the one most likely to rot); the others, each a few seconds, are ``slow``. The kernel
+against the NumPy reference is also the default tier's tests/kernel/test_reference.py.
 """
 
 from __future__ import annotations
@@ -29,12 +33,28 @@ CASE_KEYS = {
 TARGET_KEYS = {"name", "measured", "target", "unit", "comparison", "pass", "note"}
 
 
+#: The case the default tier runs; every other case is slow.
+FAST_CASE = "profile"
+
+
+class _Results:
+    """The folder of quick results; each case runs once per module, when a test first needs it."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.ran: set[str] = set()
+
+    def __call__(self, *cases: str) -> Path:
+        for case in cases:
+            if case not in self.ran:
+                assert main([case, "--quick", "--results", str(self.out)]) == 0
+                self.ran.add(case)
+        return self.out
+
+
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bench")
-    for case in CASES:
-        assert main([case, "--quick", "--results", str(out)]) == 0
-    return out
+def results(tmp_path_factory) -> _Results:
+    return _Results(tmp_path_factory.mktemp("bench"))
 
 
 def _doc(results: Path, case: str) -> dict:
@@ -43,8 +63,10 @@ def _doc(results: Path, case: str) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", [c if c == FAST_CASE else pytest.param(c, marks=pytest.mark.slow)
+                                  for c in CASES])
 def test_case_writes_its_json(results, case):
+    results = results(case)
     doc = _doc(results, case)
     assert doc["case"] == case and doc["quick"] is True
     missing = (COMMON_KEYS | CASE_KEYS[case]) - doc.keys()
@@ -56,8 +78,9 @@ def test_case_writes_its_json(results, case):
     assert not list(results.glob("*.tmp")), "a temporary file was left behind"
 
 
+@pytest.mark.slow
 def test_reference_and_kernel_agree(results):
-    doc = _doc(results, "reference")
+    doc = _doc(results("reference"), "reference")
     assert {s["scenario"] for s in doc["samples"]} == {"taji", "stress"}
     for s in doc["samples"]:
         assert s["agree"], f"{s['scenario']}: " + "; ".join(s["problems"])
@@ -67,8 +90,10 @@ def test_reference_and_kernel_agree(results):
         assert s["counts_kernel"]["fired"] == s["rockets"]
 
 
+@pytest.mark.slow
 def test_measurements_are_what_they_claim(results):
     """Sizes and counts, not speeds: each point ran what it says it ran."""
+    results = results("throughput", "scaling", "answer", "profile")
     thr = _doc(results, "throughput")
     assert thr["identical_tallies_across_threads"] is True
     scal = _doc(results, "scaling")
@@ -85,7 +110,9 @@ def test_measurements_are_what_they_claim(results):
                                                         "battery only", "as shipped"]
 
 
+@pytest.mark.slow
 def test_readme_figures_render(results, tmp_path):
+    results = results(*CASES)
     # under full-run names, so the README generator reads them
     full = tmp_path / "results"
     full.mkdir()

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import SITES
+from tests.helpers import assert_bad_input
 
 
 def _forceprot(*args: str) -> subprocess.CompletedProcess:
@@ -24,10 +25,7 @@ def _forceprot(*args: str) -> subprocess.CompletedProcess:
 ])
 def test_usage_errors_are_one_line_exit_2(args, fragment) -> None:
     proc = _forceprot(*args)
-    assert proc.returncode == 2, proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert fragment in lines[0] and "Traceback" not in proc.stderr
+    assert_bad_input(proc, fragment)
     assert proc.stdout == ""
 
 

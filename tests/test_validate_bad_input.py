@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from tests.conftest import edit_toml
+from tests.helpers import assert_bad_input
 
 runner = CliRunner()
 
@@ -128,13 +129,7 @@ def test_bad_input_is_one_line_exit_2(sites_copy: Path, case) -> None:
     _, make, fragments = case
     scenario = make(sites_copy)
     result = runner.invoke(app, ["validate", str(scenario)])
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    line = lines[0]
-    for fragment in fragments:
-        assert fragment in line, f"{fragment!r} not in {line!r}"
+    assert_bad_input(result, *fragments)
 
 
 @pytest.mark.parametrize("name", ["taji.toml", "fob.toml"])

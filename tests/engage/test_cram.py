@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
@@ -94,22 +94,62 @@ def test_window_never_entered():
     assert gun_window_s(pos, 0.0, 30.0, tau, 0.0, 50_000.0, 1_500.0, 60.0) == (math.inf, -math.inf)
 
 
-@settings(max_examples=50, deadline=None)
-@given(x0=st.floats(-6_000.0, -1_000.0), y0=st.floats(-800.0, 800.0),
-       z0=st.floats(100.0, 3_000.0), x1=st.floats(-500.0, 1_500.0),
-       rmax=st.floats(500.0, 4_000.0), hmin=st.floats(0.0, 90.0))
-def test_window_property_straight_dives(x0, y0, z0, x1, rmax, hmin):
+#: Straight dives for the property tests: from 1-6 km out and 0.1-3 km up to a point near the
+#: gun, against envelopes of 0.5-4 km slant range and 0-90 m minimum height.
+DIVES = dict(x0=st.floats(-6_000.0, -1_000.0), y0=st.floats(-800.0, 800.0),
+             z0=st.floats(100.0, 3_000.0), x1=st.floats(-500.0, 1_500.0),
+             rmax=st.floats(500.0, 4_000.0), hmin=st.floats(0.0, 90.0))
+DIVE_TOF_S = 20.0
+DIVE_NODES = 1_001
+
+
+def _straight_dive_windows(x0, y0, z0, x1, rmax, hmin):
+    """(kernel window, reference window) of one straight dive at DIVE_NODES nodes."""
     def fn(tau):
         return (x0 + (x1 - x0) * tau, y0 * (1.0 - tau), z0 * (1.0 - tau))  # works on arrays
 
-    pos, tau = _path(fn, n=1_001)
-    ta, tb = gun_window_s(pos, 0.0, 20.0, tau, 0.0, 0.0, rmax, hmin)
-    ra, rb = _reference_window(fn, 0.0, 20.0, 0.0, 0.0, rmax, hmin, n_scan=4_001)
+    pos, tau = _path(fn, n=DIVE_NODES)
+    kernel = gun_window_s(pos, 0.0, DIVE_TOF_S, tau, 0.0, 0.0, rmax, hmin)
+    reference = _reference_window(fn, 0.0, DIVE_TOF_S, 0.0, 0.0, rmax, hmin, n_scan=4_001)
+    return kernel, reference
+
+
+def _assert_window(kernel, reference):
+    (ta, tb), (ra, rb) = kernel, reference
     if ra == math.inf:
         assert ta == math.inf and tb == -math.inf
         return
-    assert ta == pytest.approx(ra, abs=_tol_s(20.0, 1_001))
-    assert tb == pytest.approx(rb, abs=_tol_s(20.0, 1_001))
+    tol = _tol_s(DIVE_TOF_S, DIVE_NODES)
+    assert ta == pytest.approx(ra, abs=tol), f"opens at {ta:.4f} s, reference {ra:.4f} s"
+    assert tb == pytest.approx(rb, abs=tol), f"closes at {tb:.4f} s, reference {rb:.4f} s"
+
+
+@settings(max_examples=50)
+@given(**DIVES)
+def test_window_property_straight_dives(x0, y0, z0, x1, rmax, hmin):
+    """Windows at least one node interval long (a node lies inside them) are found, and their
+    ends are within one node interval of root-finding on the exact path. A straight dive has
+    one window: slant range is convex along a line and height falls, so their intersection is
+    one interval. Shorter windows are the known defect of the next test."""
+    kernel, (ra, rb) = _straight_dive_windows(x0, y0, z0, x1, rmax, hmin)
+    assume(ra == math.inf or rb - ra >= _tol_s(DIVE_TOF_S, DIVE_NODES))
+    _assert_window(kernel, (ra, rb))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known defect: gun_window_s looks for a node where min(range margin, height margin) >= 0, "
+    "so a window shorter than one node interval, with no node inside it, is missed (inf, -inf); "
+    "the kernel flies 33 nodes a flight (0.6-2.4 s apart), so windows of up to ~0.5-2 s vanish "
+    "and the gun never engages a rocket it could reach (gun_timeline engages if t_shot <= "
+    "t_close). Fix: interpolate each margin's crossings separately."))
+@settings(phases=[Phase.explicit])
+@example(x0=-4698.0, y0=0.0, z0=100.0, x1=203.0, rmax=500.0, hmin=14.3125)
+@given(**DIVES)
+def test_window_shorter_than_a_node_interval(x0, y0, z0, x1, rmax, hmin):
+    """Hypothesis seed 87's counterexample: the dive enters the 500 m shell at 17.1320 s and
+    drops below 14.3 m at 17.1375 s, a 5.5 ms window between nodes 17.12 s and 17.14 s (at the
+    first node out of range by 2.95 m, at the second 0.0125 m too low)."""
+    _assert_window(*_straight_dive_windows(x0, y0, z0, x1, rmax, hmin))
 
 
 # ------------------------------------------------------------------------------- timeline

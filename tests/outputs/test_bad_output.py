@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from tests.conftest import SITES
+from tests.helpers import assert_bad_input
 
 runner = CliRunner()
 TAJI = str(SITES / "taji.toml")
@@ -75,12 +76,7 @@ def test_bad_output_is_one_line_exit_2_nothing_written(tmp_path: Path, case) -> 
     argv = setup(tmp_path)
     before = _snapshot(tmp_path)
     result = runner.invoke(app, argv)
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    assert_bad_input(result, *fragments)
     assert _snapshot(tmp_path) == before, "a refused command changed the output folder"
 
 
@@ -92,9 +88,7 @@ def test_unwritable_folder_is_one_line_exit_2(tmp_path: Path) -> None:
     out.chmod(0o500)
     try:
         result = runner.invoke(app, ["run", TAJI, "--salvos", "512", "--out", str(out)])
-        assert result.exit_code == 2, result.output
-        lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-        assert len(lines) == 1 and "not writable" in lines[0], result.stderr
+        assert_bad_input(result, "not writable")
         assert list(out.iterdir()) == []
     finally:
         out.chmod(0o700)

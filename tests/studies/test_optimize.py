@@ -42,6 +42,7 @@ from forceprot.studies.optimize.mclp import _solve_mclp
 from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from tests.conftest import SITES, edit_toml
+from tests.helpers import assert_bad_input
 
 runner = CliRunner()
 
@@ -49,6 +50,14 @@ runner = CliRunner()
 #: salvos that the paired differences between layouts are resolved.
 TAJI = dict(n_cram=2, n_patriot=1, grid_m=1000.0, salvos=4096, keep_existing=False,
             search=SearchOptions(screen_salvos=1024, refine=6))
+#: The same search on a coarse grid (13 sites), a smaller screen and fewer swaps, for the default
+#: tier: every step of the search and every output, in a few seconds; the acceptance run above
+#: is ``slow``. The same final salvos, so a placements file reproduces either run's objective.
+TAJI_SMALL = dict(TAJI, grid_m=2000.0, search=SearchOptions(screen_salvos=512, refine=2))
+#: Tests of the search's bookkeeping run on both; the acceptance claims on the full run only.
+BOTH = pytest.mark.parametrize("taji_result", ["small", pytest.param("acceptance",
+                                                                     marks=pytest.mark.slow)],
+                               indirect=True)
 
 
 def _base_problem(spec: ScenarioSpec, candidates_xy: np.ndarray, objective: str = "leak_rate",
@@ -67,9 +76,11 @@ def taji_spec() -> ScenarioSpec:
 
 
 @pytest.fixture(scope="module")
-def taji_result(taji_spec):
-    """Two C-RAM-class mounts and a battery placed from scratch on Camp Taji."""
-    return run_optimization(plan_optimization(taji_spec, **TAJI))
+def taji_result(taji_spec, request):
+    """Two C-RAM-class mounts and a battery placed from scratch on Camp Taji (``request.param``:
+    "acceptance", TAJI, or "small", TAJI_SMALL)."""
+    config = {"acceptance": TAJI, "small": TAJI_SMALL}[request.param]
+    return run_optimization(plan_optimization(taji_spec, **config))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +309,8 @@ def test_envelope_radius_is_the_defended_radius_capped_by_reach() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("taji_result", ["acceptance"], indirect=True)
 def test_taji_optimiser_beats_the_default_and_mclp_layouts(taji_result) -> None:
     """Default Taji layout (2 C-RAM + 1 Patriot) vs the same counts placed by the optimiser and by
     MCLP, all on the same 4,096 salvos: the optimiser's leak rate is lower than both, and the
@@ -317,6 +330,7 @@ def test_taji_optimiser_beats_the_default_and_mclp_layouts(taji_result) -> None:
     assert len({p.site for p in r.final_layout}) == 3
 
 
+@BOTH
 def test_taji_steps_improve_and_the_full_run_matches(taji_result) -> None:
     r = taji_result
     steps = r.greedy_steps
@@ -328,6 +342,7 @@ def test_taji_steps_improve_and_the_full_run_matches(taji_result) -> None:
     assert r.results.compiled.unit_names == unit_names(r.final_layout, ())
 
 
+@BOTH
 def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Path) -> None:
     """The written placements, pasted into the scenario in place of its units, give the
     optimiser's leak rate when run the ordinary way."""
@@ -403,6 +418,7 @@ seed = 11
 # ---------------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_outputs(taji_result, tmp_path: Path) -> None:
     out = tmp_path / "opt"
     written = write_optimization_outputs(taji_result, out)
@@ -477,11 +493,7 @@ def test_bad_input_is_one_line_exit_2(sites_copy: Path, tmp_path: Path, case) ->
     out = tmp_path / "out"
     result = runner.invoke(app, ["optimize", str(sites_copy / name), *extra(sites_copy),
                                  "--salvos", "512", "--out", str(out)])
-    assert result.exit_code == 2, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    assert_bad_input(result, *fragments)
     assert not out.exists() or not any(out.iterdir())
 
 

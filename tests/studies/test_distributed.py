@@ -149,7 +149,10 @@ def test_a_task_error_reaches_the_caller_as_a_forceprot_error(spec, cluster) -> 
         cluster.map(_run_variant, [bad])
 
 
+@pytest.mark.slow
 def test_optimisation_is_identical_on_the_cluster(spec, cluster) -> None:
+    """The same property as test_layout_scores_are_identical_on_the_cluster (the default tier's
+    one cluster test), through a whole optimisation."""
     plan = plan_optimization(spec, n_cram=1, n_patriot=1, grid_m=2000.0, salvos=1024,
                              keep_existing=False,
                              search=SearchOptions(screen_salvos=512, refine=3,
