@@ -7,6 +7,7 @@ reference   the kernel against the NumPy reference on the same sample: speed rat
 scaling     wall time and peak RSS against salvos (10^3..10^6, 10^7 with --full), units, tubes
 answer      wall time of ``forceprot run sites/taji.toml --precision 0.005``
 profile     where the kernel's time goes (scenario variants, stage by stage)
+uncertainty a 10-parameter Sobol' study of Taji (768 runs), wall time
 flight      the flight-model benchmark (``python -m benchmarks.flight``)
 all         every case above but flight, in turn
 readme      rewrite the figures in benchmarks/README.md from the JSON results
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, console, write_result
 
-CASES = ("throughput", "reference", "scaling", "answer", "profile")
+CASES = ("throughput", "reference", "scaling", "answer", "profile", "uncertainty")
 
 
 def run_case(case: str, *, quick: bool = False, full: bool = False,
@@ -47,6 +48,11 @@ def run_case(case: str, *, quick: bool = False, full: bool = False,
     elif case == "profile":
         doc = profile.run_profile(quick=quick)
         profile.show_profile(doc)
+    elif case == "uncertainty":
+        from benchmarks import uncertainty
+
+        doc = uncertainty.run_uncertainty_case(quick=quick)
+        uncertainty.show_uncertainty_case(doc)
     else:
         raise ValueError(f"unknown case {case!r}; one of {', '.join(CASES)}")
     path = write_result(doc, results)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from benchmarks.__main__ import CASES
 from benchmarks.common import RESULTS, fmt, verdict
 from forceprot.atomic import atomic_write_text
 
@@ -19,7 +20,6 @@ __all__ = ["BEGIN", "END", "README", "render_figures", "update_readme"]
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN = "<!-- figures:begin -->"
 END = "<!-- figures:end -->"
-CASES = ("throughput", "reference", "scaling", "answer", "profile")
 
 
 def _threading(d: dict) -> str:
@@ -163,6 +163,17 @@ def _profile(d: dict) -> str:
         _table(["stage (Taji as shipped)", "CPU time", "ns/rocket", "share"], stages)])
 
 
+def _uncertainty(d: dict) -> str:
+    q = d["leak_rate_quantiles"]
+    top = ", ".join(f"`{name}` (ST {st:.2f})" for name, st in d["top_parameters"] if st is not None)
+    return (f"{d['parameters']} uncertain parameters of `sites/taji_uncertain.toml` (eight) plus "
+            f"two, Saltelli design with {d['n_base']} base samples: {d['runs']:,} runs of "
+            f"{d['salvos_per_run']:,} salvos, in-process on all cores, in "
+            f"{d['wall_s']:.0f} s ({d['rockets_per_s']:,.0f} rockets/s over the study). Leak "
+            f"rate 5th-95th percentile {100 * q['p05']:.1f} %-{100 * q['p95']:.1f} %; largest "
+            f"total indices: {top}.")
+
+
 def render_figures(results: Path = RESULTS) -> str:
     """The markdown that goes between the markers."""
     docs = _load(results)
@@ -173,9 +184,10 @@ def render_figures(results: Path = RESULTS) -> str:
              "edit by hand.", "", "Measured on:", "", _machine(docs), "", "### Targets", "",
              _targets(docs)]
     render = {"throughput": _throughput, "reference": _reference, "scaling": _scaling,
-              "answer": _answer, "profile": _profile}
+              "answer": _answer, "profile": _profile, "uncertainty": _uncertainty}
     titles = {"throughput": "Throughput", "reference": "Kernel vs NumPy reference",
-              "scaling": "Scaling", "answer": "Time to answer", "profile": "Profile"}
+              "scaling": "Scaling", "answer": "Time to answer", "profile": "Profile",
+              "uncertainty": "Uncertainty study"}
     for case in CASES:
         parts += ["", f"### {titles[case]}", ""]
         parts.append(render[case](docs[case]) if case in docs else

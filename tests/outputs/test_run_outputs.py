@@ -43,9 +43,10 @@ EXPECTED_PROPERTIES = {
     "leak_grid": {"cell", "impacts", "leakers", "impacts_per_salvo", "leakers_per_salvo",
                   "leaker_density_per_km2_per_salvo", "p_intercept", "p_intercept_lo",
                   "p_intercept_hi", "area_in_base_m2", "centre_lon", "centre_lat"},
-    "launch_risk": {"cell", "salvos", "share_of_salvos", "leakers_per_salvo",
+    "launch_risk": {"rank", "side_m", "lon", "lat", "distance_to_base_m",
+                    "bearing_from_base_deg", "salvos", "leakers_per_salvo",
                     "leakers_per_salvo_lo", "leakers_per_salvo_hi", "threatening_per_salvo",
-                    "distance_to_base_m", "area_in_zone_m2", "centre_lon", "centre_lat"},
+                    "leak_rate", "in_top_group", "zone_share"},
     "defences": {"name", "kind", "lon", "lat", "p_kill", "reaction_s",
                  "sensor_range_m", "defended_radius_m", "max_range_m", "min_height_m",
                  "min_intercept_range_m", "max_intercept_range_m", "engagements_per_salvo",
@@ -152,12 +153,21 @@ def test_leak_grid_adds_up_to_the_run(run_dir: Path, site, summary: dict) -> Non
     np.testing.assert_allclose(grid.geometry.area, grid["area_in_base_m2"], rtol=1e-3, atol=1.0)
 
 
-def test_launch_risk_adds_up_to_the_run(run_dir: Path, site) -> None:
-    cells = _local(run_dir, "launch_risk", site)
-    assert int(cells["salvos"].sum()) == SALVOS
-    assert math.isclose(cells["share_of_salvos"].sum(), 1.0, rel_tol=1e-9)
-    assert shapely.within(cells.geometry.values, site.launch_zone.buffer(ROUND_TRIP_M)).all()
-    assert cells.loc[cells["salvos"] == 0, "leakers_per_salvo"].isna().all()
+def test_launch_risk_areas_tile_the_zone_and_rank_with_a_top_group(run_dir: Path, site) -> None:
+    """Every launch area was sampled on its own; they tile the launch zone; ranks follow the
+    expected leakers; the best area is in the top group."""
+    from forceprot.studies.launch_risk import MIN_AREA_FRACTION, SALVOS_PER_AREA
+
+    areas = _local(run_dir, "launch_risk", site)
+    assert shapely.within(areas.geometry.values, site.launch_zone.buffer(ROUND_TRIP_M)).all()
+    assert 1.0 - MIN_AREA_FRACTION <= areas["zone_share"].sum() <= 1.0 + 1e-9
+    sampled = areas[areas["salvos"] > 0]
+    assert (sampled["salvos"] >= SALVOS_PER_AREA).all()
+    assert areas.loc[areas["salvos"] == 0, "leakers_per_salvo"].isna().all()
+    ranked = sampled.sort_values("rank")
+    assert (ranked["leakers_per_salvo"].diff().dropna() <= 0).all()
+    top = ranked["in_top_group"].to_numpy(dtype=bool)
+    assert top[0], "the best area is in the top group"
 
 
 def test_defences_points_and_envelopes(run_dir: Path, site) -> None:
@@ -203,7 +213,7 @@ COUNT_PROPERTIES = {
     "defences": {"magazine_rounds", "rounds_per_engagement", "interceptors", "kills",
                  "salvos_magazine_exhausted"},
     "leak_grid": {"cell", "impacts", "leakers"},
-    "launch_risk": {"cell", "salvos"},
+    "launch_risk": {"rank", "salvos"},
     "impacts": {"salvo", "tube"},
 }
 
