@@ -68,6 +68,12 @@ def prepare(scenario: Scenario) -> Prepared:
         except ScenarioError as exc:
             raise exc.with_file(label) from None
     _check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)
+    # the grids are sized here, from bounds only, so that a cell size too small for the site is
+    # refused by `validate` and not by `run` after the trajectory family is built
+    Grid.covering(site.defended_area, scenario.simulation.cell_m, label=label,
+                  field="simulation.cell_m")
+    Grid.covering(site.launch_zone, scenario.simulation.launch_cell_m, label=label,
+                  field="simulation.launch_cell_m")
     return Prepared(scenario=scenario, site=site)
 
 

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from forceprot.cli import app
 from forceprot.outputs.writer import COVERAGE_OUTPUTS, run_output_names
+from tests.conftest import edit_toml
 from tests.scenario_strategies import ScenarioCase, rocket_ranges_m, scenarios
 
 runner = CliRunner()
@@ -169,3 +170,30 @@ def test_valid_scenarios_run_end_to_end(case: ScenarioCase) -> None:
 def test_many_valid_scenarios_run_end_to_end(case: ScenarioCase) -> None:
     with tempfile.TemporaryDirectory(prefix="forceprot-e2e-") as folder:
         run_end_to_end(case, Path(folder))
+
+
+# ---------------------------------------------------------------------------------------------
+# Regressions found by the property test: each failed before its fix
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, edits", [
+    # 5 m cells over a 10 km defended margin: 29 million cells
+    ("simulation.cell_m", [("cell_m = 100", "cell_m = 5"),
+                           ("defended_margin_m = 200", "defended_margin_m = 10000")]),
+    # 10 m cells over an 8 km standoff band: 5 million cells
+    ("simulation.launch_cell_m", [("launch_cell_m = 250", "launch_cell_m = 10"),
+                                  ("max_standoff_m = 6000", "max_standoff_m = 8000")]),
+])
+def test_validate_refuses_a_grid_that_run_would_refuse(sites_copy, field, edits, tmp_path) -> None:
+    """Before: ``validate`` passed and ``run`` refused the grid size after building the family."""
+    scenario = sites_copy / "taji.toml"
+    for old, new in edits:
+        edit_toml(scenario, old, new)
+    for command in (["validate", scenario], ["run", scenario, "--salvos", 1, "--out",
+                                             tmp_path / "out"]):
+        result = _invoke(command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and field in lines[0] and "grid cells" in lines[0], lines
+    assert not (tmp_path / "out").exists()
