@@ -14,6 +14,7 @@ altitude, rocket) take a few values only, so examples share the ~6 s family buil
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyogrio.raw
 import shapely
+import shapely.affinity
 import shapely.geometry
 from shapely.ops import polylabel
 from hypothesis import strategies as st
@@ -122,7 +124,12 @@ FOB_DISK = _bundled_fob()
 
 
 def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 UTM zone holding (lon, lat), |lat| <= 84."""
+    """EPSG code of the WGS 84 UTM zone holding (lon, lat), or of UPS North or South beyond
+    84 N and 80 S."""
+    if lat > 84.0:
+        return 32661
+    if lat < -80.0:
+        return 32761
     zone = min(int((lon + 180.0) // 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
@@ -142,6 +149,13 @@ class SiteCase:
     #: generated outline: metres east/north of the centre, counter-clockwise
     ring_m: tuple[tuple[float, float], ...] = ()
     exclusions: bool = False
+    #: generated only: a second part this far east of the first [m] (0: a single polygon)
+    second_part_m: float = 0.0
+    #: generated only: a hole of this radius [m] half way to the edge (0: none)
+    hole_m: float = 0.0
+    #: generated only: launch areas as an annulus sector (inner and outer radius [m], start and
+    #: span [deg]) replacing the standoff band; None keeps the band
+    launch_sector: tuple[float, float, float, float] | None = None
 
     def write(self, folder: Path) -> dict:
         """Write the layers into ``folder``; return the ``[site]`` keys that name them."""
@@ -155,32 +169,61 @@ class SiteCase:
         if self.kind == "fob":
             shutil.copy(SITES / "fob.gpkg", folder / "fob.gpkg")
             return {"boundary": "fob.gpkg", "boundary_layer": "boundary"}
-        xy = np.array(self.ring_m + self.ring_m[:1])
-        lon, lat = _aeqd(self.centre_lon, self.centre_lat).transform(
-            xy[:, 0], xy[:, 1], direction="INVERSE")
-        x, y = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(self.layer_crs),
-                                    always_xy=True).transform(lon, lat)
-        polygon = shapely.Polygon(np.column_stack([x, y]))
-        if self.fmt == "gpkg":
-            pyogrio.raw.write(folder / "base.gpkg", np.array([shapely.to_wkb(polygon)],
-                                                              dtype=object),
-                              [], [], layer="outline", driver="GPKG", geometry_type="Polygon",
-                              crs=self.layer_crs)
-            return {"boundary": "base.gpkg"}
+        local = shapely.Polygon(self.ring_m)
+        if self.hole_m > 0:
+            hole = shapely.Point(0.5 * self.inner_m, 0.0).buffer(self.hole_m)
+            local = shapely.Polygon(self.ring_m, [hole.exterior.coords[::-1]])
+        if self.second_part_m > 0:
+            local = shapely.MultiPolygon(
+                [local, shapely.affinity.translate(local, xoff=self.second_part_m)])
+        keys: dict = {"boundary": self._write_layer(folder, "base", local, self.layer_crs,
+                                                     self.fmt)}
+        if self.exclusions:  # a river strip east of the base
+            east_m = 2.5 * max(math.hypot(*v) for v in self.ring_m) + self.second_part_m
+            strip = shapely.box(east_m, -20_000.0, east_m + 400.0, 20_000.0)
+            keys["exclusions"] = [self._write_layer(folder, "river", strip, "EPSG:4326",
+                                                    "geojson")]
+        if self.launch_sector is not None:
+            r_in, r_out, start_deg, span_deg = self.launch_sector
+            a = np.radians(np.linspace(start_deg, start_deg + span_deg, 33))
+            ring = np.concatenate([np.column_stack([r_in * np.cos(a), r_in * np.sin(a)]),
+                                   np.column_stack([r_out * np.cos(a), r_out * np.sin(a)])[::-1]])
+            keys["launch_areas"] = self._write_layer(folder, "launch", shapely.Polygon(ring),
+                                                     "EPSG:4326", "geojson")
+        return keys
+
+    def _write_layer(self, folder: Path, stem: str, local, crs: str, fmt: str) -> str:
+        """Write ``local`` (metres east/north of the centre) as a one-feature layer in ``crs``."""
+        to_ll = _aeqd(self.centre_lon, self.centre_lat)
+        to_crs = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(crs),
+                                      always_xy=True)
+
+        def project(xy: np.ndarray) -> np.ndarray:
+            lon, lat = to_ll.transform(xy[:, 0], xy[:, 1], direction="INVERSE")
+            return np.column_stack(to_crs.transform(lon, lat))
+
+        geometry = shapely.transform(local, project)
+        if fmt == "gpkg":
+            pyogrio.raw.write(folder / f"{stem}.gpkg",
+                              np.array([shapely.to_wkb(geometry)], dtype=object), [], [],
+                              layer="outline", driver="GPKG", geometry_type=geometry.geom_type,
+                              crs=crs)
+            return f"{stem}.gpkg"
         doc: dict = {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {"name": "generated base"},
-             "geometry": shapely.geometry.mapping(polygon)}]}
-        if self.layer_crs != "EPSG:4326":
-            epsg = CRS.from_user_input(self.layer_crs).to_epsg()
+            {"type": "Feature", "properties": {"name": stem},
+             "geometry": shapely.geometry.mapping(geometry)}]}
+        if crs != "EPSG:4326":
+            epsg = CRS.from_user_input(crs).to_epsg()
             doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}"}}
-        (folder / "base.geojson").write_text(json.dumps(doc))
-        return {"boundary": "base.geojson"}
+        (folder / f"{stem}.geojson").write_text(json.dumps(doc))
+        return f"{stem}.geojson"
 
 
 @st.composite
 def generated_sites(draw) -> SiteCase:
     """A star-shaped polygon of 3 to 12 vertices, 150 m to 4 km across the smallest radius."""
-    lat = draw(st.floats(-79.5, 83.5))  # UTM's latitudes (beyond them: polar stereographic)
+    # UTM's latitudes, and beyond them (the local CRS is then polar stereographic)
+    lat = draw(st.one_of(st.floats(-79.5, 83.5), st.sampled_from([-85.0, 86.0])))
     lon = draw(st.floats(-179.9, 179.9))
     radius_m = draw(st.sampled_from([150.0, 600.0, 1500.0, 4000.0]))
     n = draw(st.integers(3, 12))
@@ -191,7 +234,10 @@ def generated_sites(draw) -> SiteCase:
     inner_m = radius_m * math.cos(math.pi / n)
     layer = draw(st.sampled_from(["geojson-4326", "geojson-utm", "gpkg-utm"]))
     crs = "EPSG:4326" if layer.endswith("4326") else f"EPSG:{utm_epsg(lon, lat)}"
-    return SiteCase("generated", lon, lat, inner_m, crs, fmt=layer.split("-")[0], ring_m=ring)
+    second_part_m = draw(st.sampled_from([0.0, 0.0, 5.0 * radius_m, 30_000.0]))
+    hole_m = draw(st.sampled_from([0.0, 0.0, 0.1 * inner_m]))
+    return SiteCase("generated", lon, lat, inner_m, crs, fmt=layer.split("-")[0], ring_m=ring,
+                    exclusions=draw(st.booleans()), second_part_m=second_part_m, hole_m=hole_m)
 
 
 def sites() -> st.SearchStrategy[SiteCase]:
@@ -266,7 +312,7 @@ def cram_units(draw) -> dict:
     if draw(st.booleans()):  # magazine and burst at their bounds, burst <= magazine
         magazine = draw(st.sampled_from([1, 100, 1_000_000]))
         unit["magazine_rounds"] = magazine
-        unit["rounds_per_engagement"] = draw(st.sampled_from(sorted({1, magazine})))
+        unit["rounds_per_engagement"] = draw(st.sampled_from(sorted({1, min(magazine, 100_000)})))
     return unit
 
 
@@ -381,7 +427,8 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
 
     assets = []
     for i in range(draw(st.integers(0, 3))):
-        assets.append({"name": f"asset {i}", **place(draw(_offsets(0.8 * site.inner_m))),
+        # within 0.35 of the inner disk: clear of a generated hole (0.4 to 0.6 of it)
+        assets.append({"name": f"asset {i}", **place(draw(_offsets(0.35 * site.inner_m))),
                        "weight": draw(st.sampled_from([1e-6, 1.0, 1e6])),
                        "radius_m": draw(st.sampled_from([1e-3, 50.0, 5_000.0]))})
     aim = draw(st.sampled_from(["uniform", "assets"])) if assets else "uniform"
@@ -415,6 +462,12 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
                  "defended_margin_m": draw(st.sampled_from([0.0, 200.0, 10_000.0]))}
     if pos_crs is not None:
         site_keys["crs"] = pos_crs
+    if site.kind == "generated" and draw(st.booleans()):
+        # launch areas: a sector of the standoff band, outside the base's farthest vertex
+        outer_m = max(math.hypot(*v) for v in site.ring_m) + site.second_part_m
+        site = dataclasses.replace(site, launch_sector=(
+            outer_m + min_standoff_m, outer_m + max_standoff_m,
+            draw(st.floats(0.0, 360.0)), draw(st.sampled_from([5.0, 90.0, 359.0]))))
     data: dict = {"site": site_keys, "threat": threat}
     if rocket in CUSTOM_ROCKETS:
         data["rockets"] = {rocket: CUSTOM_ROCKETS[rocket]}

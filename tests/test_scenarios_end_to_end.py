@@ -197,3 +197,20 @@ def test_validate_refuses_a_grid_that_run_would_refuse(sites_copy, field, edits,
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and field in lines[0] and "grid cells" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_refuses_a_band_too_thin_to_sample(sites_copy, tmp_path) -> None:
+    """Before: the launch zone began 10 m inside the 122 mm maximum range of the FOB's edge;
+    ``validate`` passed (some pair of points is in range) and ``run`` spent about 0.3 s per
+    salvo on 2,000,000 rejected launcher draws, then reported 0 salvos (hours at the default
+    20,000). Found with assets of weight 1 and 1e6, only the light one in reach."""
+    scenario = edit_toml(sites_copy / "fob.toml", "min_standoff_m = 1000", "min_standoff_m = 20370")
+    edit_toml(scenario, "max_standoff_m = 12000", "max_standoff_m = 30000")
+    for command in (["validate", scenario], ["run", scenario, "--salvos", 512, "--out",
+                                             tmp_path / "out"]):
+        result = _invoke(command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
+            and "too rare to sample" in lines[0], lines
+    assert not (tmp_path / "out").exists()
