@@ -131,6 +131,14 @@ def _report_written(out: Optional[Path], written) -> None:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file.", show_default=False)]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", min=1, help="Run tasks on a local dask cluster of this many worker processes.")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Run tasks on an existing dask cluster (tcp://host:8786).")]
+ConnectTimeoutOpt = Annotated[float, typer.Option(
+    "--connect-timeout", min=0.1, help="Give up on a --scheduler that does not answer as a dask scheduler within this long [s].")]
+WorkersTimeoutOpt = Annotated[float, typer.Option(
+    "--workers-timeout", min=0.1, help="Give up when a --scheduler has no worker and none joins within this long [s].")]
 
 
 @app.command()
@@ -365,6 +373,9 @@ def compare(
     threads: Annotated[Optional[int], typer.Option(min=1, help="Worker threads (default: all cores).")] = None,
     min_effect: Annotated[Optional[list[str]], typer.Option("--min-effect", help="MEASURE=VALUE (repeatable): the smallest difference that matters, e.g. leak_rate=0.02 or warning_time_mean_s=1. Defaults: leak_rate 0.01, p_any_leak 0.01, expected_leakers_per_salvo 0.1, warning_time_mean_s 0.5.")] = None,
     allow_different: Annotated[bool, typer.Option("--allow-different", help="Compare even if the site, threat or rocket differ (the salvos are then not shared).")] = False,
+    robust: Annotated[bool, typer.Option("--robust", help="Compare across the scenarios' uncertain parameters (distributions), not only at their medians: both layouts at each of --draws parameter sets.")] = False,
+    draws: Annotated[int, typer.Option("--draws", min=2, max=4096, help="Parameter sets of --robust (a scrambled Sobol' sequence).")] = 16,
+    workers: WorkersOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
 ) -> None:
     """Two layouts on the same salvos: leak rate, P(>=1 leaker), leakers, warning; paired B - A."""
@@ -383,6 +394,11 @@ def compare(
             raise ForceprotError("expected MEASURE=NUMBER", field="--min-effect", value=text)
     prepared_a, prepared_b = prepare_scenario(a), prepare_scenario(b)
     _kernels_ready()
+    if robust:
+        _robust_compare(a, b, prepared_a, prepared_b, draws=draws, salvos=salvos, seed=seed,
+                        workers=workers, allow_different=allow_different, min_effect=effects,
+                        json_out=json_out)
+        return
     with _progress_bar(quiet=json_out) as tick:
         comparison = compare_layouts(prepared_a, prepared_b, salvos=salvos, seed=seed,
                                      threads=threads, min_effect=effects,
@@ -391,6 +407,54 @@ def compare(
         _print_json(comparison.summary())
         return
     _render_comparison(comparison)
+
+
+def _robust_compare(a: Path, b: Path, prepared_a, prepared_b, *, draws: int, salvos, seed,
+                    workers, allow_different: bool, min_effect: dict, json_out: bool) -> None:
+    """``compare --robust``: both layouts at each parameter draw, the differences' spread."""
+    from forceprot.studies.compare import same_salvos
+    from forceprot.studies.executors import ScenarioSpec
+    from forceprot.studies.uncertainty import robust_compare
+
+    if not allow_different and not same_salvos(prepared_a, prepared_b):
+        raise ForceprotError(
+            "A and B differ in site, threat or rocket, so they do not see the same salvos and "
+            "their difference is not a comparison of layouts; pass --allow-different to compare "
+            "them anyway", file=str(b))
+    with _connect(None, workers, 5.0, 60.0) as executor:
+        with _progress_bar(quiet=json_out) as tick:
+            result = robust_compare(ScenarioSpec.from_file(a), ScenarioSpec.from_file(b),
+                                    draws=draws, salvos=salvos, seed=seed, executor=executor,
+                                    progress=tick)
+    doc = result.summary(min_effect)
+    if json_out:
+        _print_json(doc)
+        return
+    console.print(f"[bold]A[/bold] {doc['a']}  vs  [bold]B[/bold] {doc['b']}: {doc['draws']} "
+                  f"parameter draws over {', '.join(doc['uncertain_parameters'])}; "
+                  f"{doc['salvos_per_run']:,} salvos per run, seed {doc['seed']}", style="dim")
+    t = Table(title="B - A across the parameter distribution", title_justify="left")
+    for col in ("measure", "A mean", "B mean", "B - A mean", "B - A 5th-95th pct",
+                "draws B lower", "draws B higher"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for key, m in doc["measures"].items():
+        scale, unit = (1.0, "") if key == "leakers_per_salvo" else (100.0, " pp")
+        q = m["difference_quantiles"]
+        t.add_row(m["label"], f"{scale * m['a_mean']:.2f}", f"{scale * m['b_mean']:.2f}",
+                  f"{scale * m['difference_mean']:+.2f}{unit}",
+                  f"[{scale * q['p05']:+.2f}, {scale * q['p95']:+.2f}]{unit}",
+                  f"{m['share_b_lower']:.0%}", f"{m['share_b_higher']:.0%}")
+    console.print(t)
+    leak = doc["measures"]["leak_rate"]
+    effect = f"{100 * leak['min_effect']:g} percentage points"
+    if leak["share_b_lower"] == 1.0:
+        console.print(f"B leaks less than A at every parameter draw, by at least {effect}.")
+    elif leak["share_b_higher"] == 1.0:
+        console.print(f"B leaks more than A at every parameter draw, by at least {effect}.")
+    else:
+        console.print(f"Which layout leaks less depends on the uncertain parameters: B is lower "
+                      f"by at least {effect} in {leak['share_b_lower']:.0%} of the draws, "
+                      f"higher in {leak['share_b_higher']:.0%}.")
 
 
 def _render_comparison(comparison) -> None:
@@ -443,16 +507,6 @@ def _progress_bar(*, quiet: bool):
                   console=err_console, transient=True) as bar:
         task = bar.add_task("salvos", total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
-
-
-WorkersOpt = Annotated[Optional[int], typer.Option(
-    "--workers", min=1, help="Run tasks on a local dask cluster of this many worker processes.")]
-SchedulerOpt = Annotated[Optional[str], typer.Option(
-    "--scheduler", help="Run tasks on an existing dask cluster (tcp://host:8786).")]
-ConnectTimeoutOpt = Annotated[float, typer.Option(
-    "--connect-timeout", min=0.1, help="Give up on a --scheduler that does not answer as a dask scheduler within this long [s].")]
-WorkersTimeoutOpt = Annotated[float, typer.Option(
-    "--workers-timeout", min=0.1, help="Give up when a --scheduler has no worker and none joins within this long [s].")]
 
 
 def _connect(scheduler, workers, connect_timeout: float, workers_timeout: float):

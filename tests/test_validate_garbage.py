@@ -1,4 +1,5 @@
-"""Property: whatever file ``forceprot validate`` is given, it exits 0 or 2, in one line at most.
+"""Property: whatever file ``forceprot validate`` or ``run`` is given, it exits 0 or 2, in one
+line at most.
 
 Generated garbage (random bytes, text in other encodings, deep nesting, odd file names, TOML
 that looks right but has wrong types) must never produce a traceback (exit 1) or a
@@ -107,3 +108,24 @@ def test_validate_garbage_file(content: bytes, name: str) -> None:
 def test_validate_odd_paths(path: str) -> None:
     # "--": a path that starts with "-" is a path here (option parsing is click's, not ours).
     _assert_exit_0_or_2_one_line(runner.invoke(app, ["validate", "--", path]))
+
+
+@settings(max_examples=25, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(content=_contents)
+def test_run_garbage_file(content: bytes) -> None:
+    """``run`` reads a scenario the same way: garbage gives exit 2 in one line, never a
+    traceback and never a half-written output folder. (A file that happens to validate runs a
+    few salvos.)"""
+    folder = Path(tempfile.mkdtemp(prefix="forceprot-garbage-run-"))
+    try:
+        shutil.copy(SITES / "taji.geojson", folder / "taji.geojson")
+        path = folder / "scenario.toml"
+        path.write_bytes(content)
+        out = folder / "out"
+        result = runner.invoke(app, ["run", str(path), "--salvos", "512", "--out", str(out)])
+        _assert_exit_0_or_2_one_line(result)
+        if result.exit_code != 0:
+            assert not out.exists(), "a failed run left an output folder"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

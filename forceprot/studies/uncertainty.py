@@ -38,6 +38,7 @@ __all__ = [
     "UncertaintyPlan",
     "UncertaintyResult",
     "plan_uncertainty",
+    "robust_compare",
     "run_uncertainty",
 ]
 
@@ -450,3 +451,138 @@ def uncertainty_summary(result: UncertaintyResult) -> dict:
         "measures": measures,
         "notes": list(result.notes),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Robust comparison of two layouts across the parameter distribution
+# ---------------------------------------------------------------------------------------------
+
+#: Parameter draws of a robust comparison by default (a scrambled Sobol' sequence).
+DEFAULT_ROBUST_DRAWS = 16
+
+
+@dataclass
+class RobustComparison:
+    """Two layouts compared at each of a set of parameter draws, on common random numbers.
+
+    Attributes
+    ----------
+    a_label, b_label : str
+    paths : list of str
+        The uncertain parameters drawn (union of both scenarios', by path).
+    values : ndarray, shape (n_draws, d)
+        The draws.
+    a, b : dict of str to ndarray
+        Every measure per draw for each layout.
+    settings : RunSettings
+    """
+
+    a_label: str
+    b_label: str
+    paths: list[str]
+    values: np.ndarray
+    a: dict[str, np.ndarray]
+    b: dict[str, np.ndarray]
+    settings: RunSettings
+    executor: str = ""
+
+    def difference(self, measure: str) -> np.ndarray:
+        """``B - A`` of a measure at each draw."""
+        return self.b[measure] - self.a[measure]
+
+    def summary(self, min_effect: dict[str, float] | None = None) -> dict:
+        """Per measure: both layouts' mean over the draws, the difference's mean and 5th / 50th /
+        95th percentiles over the draws, and the share of draws in which B is lower (better)
+        by at least the smallest effect that matters."""
+        from forceprot.stats import finite_or_none
+        from forceprot.studies.compare import DEFAULT_MIN_EFFECT
+
+        effects = {**DEFAULT_MIN_EFFECT, **(min_effect or {})}
+        out = {}
+        for m, label in MEASURES.items():
+            d = self.difference(m)
+            ok = np.isfinite(d)
+            effect = effects.get("expected_leakers_per_salvo" if m == "leakers_per_salvo" else m,
+                                 0.0)
+            q = np.quantile(d[ok], [0.05, 0.5, 0.95]) if ok.any() else [math.nan] * 3
+            out[m] = {"label": label,
+                      "a_mean": finite_or_none(np.nanmean(self.a[m])),
+                      "b_mean": finite_or_none(np.nanmean(self.b[m])),
+                      "difference_mean": finite_or_none(np.mean(d[ok])) if ok.any() else None,
+                      "difference_quantiles": {k: finite_or_none(v)
+                                               for k, v in zip(("p05", "p50", "p95"), q)},
+                      "min_effect": effect,
+                      "share_b_lower": float(np.mean(d[ok] < -effect)) if ok.any() else None,
+                      "share_b_higher": float(np.mean(d[ok] > effect)) if ok.any() else None}
+        return {"a": self.a_label, "b": self.b_label, "difference_is": "b - a",
+                "draws": int(self.values.shape[0]), "salvos_per_run": self.settings.salvos,
+                "seed": self.settings.seed, "uncertain_parameters": self.paths,
+                "executor": self.executor, "measures": out}
+
+
+def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
+                   draws: int = DEFAULT_ROBUST_DRAWS, salvos: int | None = None,
+                   seed: int | None = None, executor: Executor | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> RobustComparison:
+    """Compare two layouts across the scenarios' parameter distributions, not only at the
+    medians: both are run at each draw of a scrambled Sobol' sequence over the union of their
+    uncertain parameters (a path uncertain in one is set in both wherever it exists), every run
+    on the same salvos.
+
+    Raises
+    ------
+    ScenarioError
+        Neither scenario has an uncertain parameter, too few draws, or a drawn set a scenario
+        refuses.
+    """
+    from scipy.stats import qmc
+
+    from forceprot.scenario import resolve_path, variant_changes
+
+    sa, sb = spec_a.scenario(), spec_b.scenario()
+    params = {p.path: p for p in sb.uncertain}
+    params.update({p.path: p for p in sa.uncertain})  # A's distribution where both have one
+    if not params:
+        raise ScenarioError("neither scenario has an uncertain parameter: --robust compares "
+                            "across distributions", file=spec_a.label, field="--robust")
+    if draws < 2:
+        raise ScenarioError("must be at least 2", field="--draws", value=draws)
+    paths = sorted(params)
+    ordered = [params[p] for p in paths]
+    settings = RunSettings.from_scenario(sa, salvos=salvos or DEFAULT_SALVOS, seed=seed,
+                                         precision=None, story_salvos=0)
+    design_seed = int(settings.seed % (2 ** 31 - 1)) + 1
+    u = qmc.Sobol(d=len(paths), scramble=True, seed=design_seed).random(int(draws))
+    from forceprot.uncertain import design_values
+
+    values = design_values(ordered, u)
+    for j, p in enumerate(ordered):
+        if p.path == _WIND_PATH:
+            values[:, j] = np.clip(np.round(values[:, j] / WIND_SNAP_MPS) * WIND_SNAP_MPS,
+                                   *p.bounds)
+    executor = executor or InProcessExecutor()
+    run = settings.replace(threads=executor.task_threads)
+    geometric = any(p.startswith(_GEOMETRIC_PREFIXES) for p in paths)
+
+    def jobs_for(spec: ScenarioSpec, scenario) -> list[_PointJob]:
+        cols = []
+        for j, path in enumerate(paths):
+            try:
+                cols.append((j, resolve_path(scenario, path, label=spec.label)))
+            except ScenarioError:  # a parameter of the other layout (e.g. a unit it lacks)
+                continue
+        out = []
+        for row in values:
+            changes = variant_changes(scenario, [(loc, float(row[j])) for j, loc in cols])
+            scenario.updated(changes)  # a drawn set this layout refuses fails here, early
+            out.append(_PointJob(spec, changes, geometric, run))
+        return out
+
+    jobs = jobs_for(spec_a, sa) + jobs_for(spec_b, sb)
+    measured = executor.map(_run_point, jobs, progress=progress)
+    n = values.shape[0]
+    a = {m: np.array([r[m] for r in measured[:n]]) for m in MEASURES}
+    b = {m: np.array([r[m] for r in measured[n:]]) for m in MEASURES}
+    return RobustComparison(a_label=spec_a.label, b_label=spec_b.label, paths=paths,
+                            values=values, a=a, b=b, settings=run,
+                            executor=executor.description)

@@ -156,3 +156,29 @@ def test_identical_in_process_and_on_dask(tmp_path):
         np.testing.assert_array_equal(local.outputs[key], remote.outputs[key])
     assert uncertainty_summary(local)["parameters"] == uncertainty_summary(remote)["parameters"]
     assert math.isfinite(local.quantiles("leak_rate")["p50"])
+
+
+def test_robust_compare_sees_the_second_unit_win_at_every_draw(tmp_path):
+    """B adds a second ideal unit (p_kill 0.5): leak_B = leak_A / 2 at every draw of A's
+    uncertain kill probability, so B is lower at every draw, by half of A's leak rate."""
+    from forceprot.studies.uncertainty import robust_compare
+
+    first = ideal_patriot("u0", CX_M, CY_M, {"dist": "uniform", "low": 0.3, "high": 0.8})
+    spec_a = _spec(tmp_path, [first])
+    spec_b = _spec(tmp_path, [first, ideal_patriot("u1", CX_M + 10.0, CY_M, 0.5)])
+    result = robust_compare(spec_a, spec_b, draws=4, salvos=512)
+    assert result.paths == ["defence[0].p_kill"]
+    d = result.difference("leak_rate")
+    # within a few Monte Carlo errors of -leak_A / 2 (the same kill draws for u0 in both)
+    np.testing.assert_allclose(d, -0.5 * result.a["leak_rate"], atol=0.03)
+    doc = result.summary()
+    assert doc["measures"]["leak_rate"]["share_b_lower"] == 1.0
+    assert doc["measures"]["leak_rate"]["share_b_higher"] == 0.0
+
+
+def test_robust_compare_needs_a_distribution(tmp_path):
+    from forceprot.studies.uncertainty import robust_compare
+
+    spec = _spec(tmp_path, [ideal_patriot("u0", CX_M, CY_M, 0.5)])
+    with pytest.raises(ScenarioError, match="uncertain"):
+        robust_compare(spec, spec, draws=4)
