@@ -19,6 +19,7 @@ sample, so a patrol plan should treat them alike.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -45,6 +46,9 @@ TOP_TOLERANCE_FRAC = 0.01
 #: then a sixteenth as wide, so the group does not change with the seed.
 REFINE_FACTOR = 4
 REFINE_ROUNDS = 2
+#: Most areas a study samples: a larger launch zone gets larger squares (its side rounded up to
+#: whole 500 m), so the study's cost stays bounded (about 100 x 1,024 salvos before refinement).
+MAX_AREAS = 100
 #: Clipped squares smaller than this share of a full square are not sampled as areas of their
 #: own (their launches are a small share of the zone; the share left out is reported).
 MIN_AREA_FRACTION = 0.10
@@ -107,11 +111,15 @@ class LaunchRisk:
 
 def launch_areas(compiled: CompiledScenario, area_m: float = AREA_M
                  ) -> tuple[np.ndarray, float]:
-    """The launch zone cut into squares of ``area_m`` [m], clipped; slivers dropped.
+    """The launch zone cut into squares of ``area_m`` [m] (larger when the zone would need more
+    than :data:`MAX_AREAS` of them), clipped; slivers dropped.
 
-    Returns the polygons (shapely, local CRS) and the share of the zone left out in slivers.
+    Returns the polygons (shapely, local CRS), the share of the zone left out in slivers and the
+    side used [m].
     """
     zone = compiled.prepared.site.launch_zone
+    if zone.area > MAX_AREAS * area_m * area_m:
+        area_m = 500.0 * math.ceil(math.sqrt(zone.area / MAX_AREAS) / 500.0)
     grid = Grid.covering(zone, float(area_m), label=compiled.prepared.scenario.label,
                          field="area_m")
     clipped = shapely.intersection(grid.boxes(), zone)
@@ -119,7 +127,7 @@ def launch_areas(compiled: CompiledScenario, area_m: float = AREA_M
     keep = area >= MIN_AREA_FRACTION * area_m * area_m
     total = float(zone.area)
     left_out = float(area[~keep].sum()) / total if total > 0 else 0.0
-    return clipped[keep], left_out
+    return clipped[keep], left_out, float(area_m)
 
 
 def _reaches(polygon, aim, min_range_m: float, max_range_m: float) -> bool:
@@ -150,7 +158,7 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     """
     from forceprot.simulate import simulate
 
-    polygons, left_out = launch_areas(compiled, area_m)
+    polygons, left_out, area_m = launch_areas(compiled, area_m)
     n = len(polygons)
     family = compiled.inputs.family
     aim_tri = compiled.inputs.aim.tri_m

@@ -38,7 +38,8 @@ def risk(small):
 
 
 def test_areas_tile_the_zone_and_slivers_are_accounted(small):
-    polygons, left_out = launch_areas(small, AREA_M)
+    polygons, left_out, side_m = launch_areas(small, AREA_M)
+    assert side_m == AREA_M
     zone = small.prepared.site.launch_zone
     assert np.all(shapely.area(polygons) >= MIN_AREA_FRACTION * AREA_M ** 2)
     covered = float(shapely.area(polygons).sum()) / zone.area
@@ -83,3 +84,11 @@ def test_taji_top_group_is_the_same_for_different_seeds():
     groups = [set(launch_risk(compiled, RunSettings.from_scenario(prepared.scenario, seed=s))
                   .top_group.tolist()) for s in (1, 2, 3)]
     assert groups[0] == groups[1] == groups[2], groups
+
+
+def test_a_large_zone_gets_larger_areas_not_thousands(small):
+    """Squares grow so that a study never samples more than MAX_AREAS areas."""
+    from forceprot.studies.launch_risk import MAX_AREAS
+
+    polygons, _, side_m = launch_areas(small, 500.0)
+    assert len(polygons) <= MAX_AREAS and side_m > 500.0 and side_m % 500.0 == 0.0
