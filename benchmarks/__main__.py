@@ -7,7 +7,8 @@ reference   the kernel against the NumPy reference on the same sample: speed rat
 scaling     wall time and peak RSS against salvos (10^3..10^6, 10^7 with --full), units, tubes
 answer      wall time of ``forceprot run sites/taji.toml --precision 0.005``
 profile     where the kernel's time goes (scenario variants, stage by stage)
-uncertainty a 10-parameter Sobol' study of Taji (768 runs), wall time
+simple      the kernel against a simple NumPy + shapely script (issue 11): rockets/s, ratio
+uncertainty a 10-parameter Sobol' study of Taji (789 runs), wall time
 flight      the flight-model benchmark (``python -m benchmarks.flight``)
 all         every case above but flight, in turn
 readme      rewrite the figures in benchmarks/README.md from the JSON results
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, console, write_result
 
-CASES = ("throughput", "reference", "scaling", "answer", "profile", "uncertainty")
+CASES = ("throughput", "reference", "scaling", "answer", "profile", "simple", "uncertainty")
 
 
 def run_case(case: str, *, quick: bool = False, full: bool = False,
@@ -45,6 +46,9 @@ def run_case(case: str, *, quick: bool = False, full: bool = False,
     elif case == "answer":
         doc = cases.run_answer(quick=quick)
         cases.show_answer(doc)
+    elif case == "simple":
+        doc = cases.run_simple(quick=quick)
+        cases.show_simple(doc)
     elif case == "profile":
         doc = profile.run_profile(quick=quick)
         profile.show_profile(doc)

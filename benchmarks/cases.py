@@ -1,4 +1,4 @@
-"""The benchmark cases of ``python -m benchmarks``: throughput, reference, scaling, answer.
+"""The benchmark cases of ``python -m benchmarks``: throughput, reference, scaling, answer, simple.
 
 Each ``run_*`` function measures, returns its document (see :mod:`benchmarks.common`), and each
 ``show_*`` prints it as rich tables. Timings are taken in this run only and compared within it
@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from rich.table import Table
 
-from benchmarks import scenarios
+from benchmarks import scenarios, simple_model
 from benchmarks.common import console, cpu_s, fmt, new_document, repeat, target, targets_table
 from benchmarks.crosscheck import compare
 from benchmarks.reference import draw_sample, evaluate, kernel_tallies
@@ -29,13 +29,17 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 
 __all__ = [
-    "run_answer", "run_reference", "run_scaling", "run_throughput",
-    "show_answer", "show_reference", "show_scaling", "show_throughput",
+    "run_answer", "run_reference", "run_scaling", "run_simple", "run_throughput",
+    "show_answer", "show_reference", "show_scaling", "show_simple", "show_throughput",
 ]
 
 #: Targets, measured on the 2-core development machine.
 TARGET_ROCKETS_PER_S = 3_000_000      # rockets/s, all threads, Taji default
 TARGET_SPEEDUP_VS_REFERENCE = 3.0     # kernel / NumPy reference, same sample, same run
+TARGET_SPEEDUP_VS_SIMPLE = 3.0        # kernel / simple NumPy + shapely script (issue 11)
+#: What PERFORMANCE.md quotes for a vectorised NumPy + shapely script of the simple model on a
+#: 2-core machine [rockets/s], shown beside this run's own figure.
+SIMPLE_SCRIPT_QUOTED_ROCKETS_PER_S = 1_600_000
 TARGET_THREAD_SCALING = 1.9           # 2 threads / 1 thread
 TARGET_ANSWER_S = 5.0                 # wall of `forceprot run taji.toml --precision 0.005`
 ANSWER_PRECISION = 0.005              # leak-rate 95 % half-width [-] (0.5 pp)
@@ -440,3 +444,133 @@ def show_answer(doc: dict) -> None:
                                              "kernel_load_s", "sampling_s", "total_s")))
         console.print(t)
     console.print(targets_table(doc, "Time-to-answer targets"))
+
+
+# -------------------------------------------------------------------------------------- simple
+
+
+def run_simple(*, quick: bool) -> dict:
+    """The kernel against the simple NumPy + shapely script (issue 11), measured in one run.
+
+    Both sample Taji: the script its own simple model (:mod:`benchmarks.simple_model`), the
+    kernel forceprot's full model (``simulate``, 1 thread and all threads). Runs are interleaved
+    (script, kernel 1 thread, kernel all threads) so load drift hits all alike; compile and
+    warm-up are outside the timed calls. Figures: wall rockets/s (best and median) and rockets
+    per CPU-second (process CPU time, all threads), whose ratio on 1 thread is the
+    load-independent one.
+    """
+    doc = new_document("simple", quick=quick)
+    c = scenarios.taji()
+    t = time.perf_counter()
+    model = simple_model.build(c.prepared, family=c.inputs.family)
+    build_s = time.perf_counter() - t
+    n_all = _all_threads()
+    salvos = 4 * BLOCK_SALVOS if quick else 100_000
+    reps = 1 if quick else 5
+    seed = 42
+    simple_model.run(model, BLOCK_SALVOS, seed)                        # warm-up (shapely, numpy)
+    for th in (1, n_all):
+        simulate(c, RunSettings.from_scenario(
+            c.prepared.scenario, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
+    runs = {"script": {"wall_s": [], "cpu_s": []}, "kernel_1": {"wall_s": [], "cpu_s": []},
+            f"kernel_{n_all}": {"wall_s": [], "cpu_s": []}}
+    script_counts = kernel_leak = None
+    rockets = salvos * c.tubes
+    for _ in range(reps):   # interleaved
+        c0, t0 = cpu_s(), time.perf_counter()
+        script_counts = simple_model.run(model, salvos, seed)
+        runs["script"]["wall_s"].append(time.perf_counter() - t0)
+        runs["script"]["cpu_s"].append(cpu_s() - c0)
+        for th in (1, n_all):
+            c0 = cpu_s()
+            res = simulate(c, RunSettings.from_scenario(
+                c.prepared.scenario, salvos=salvos, threads=th))
+            runs[f"kernel_{th}"]["cpu_s"].append(cpu_s() - c0)
+            runs[f"kernel_{th}"]["wall_s"].append(res.elapsed_s)
+            if res.rockets_fired != rockets:
+                raise RuntimeError(f"kernel fired {res.rockets_fired:,} rockets, not {rockets:,}")
+            kernel_leak = float(res.leak_rate.value)
+    if script_counts["fired"] != rockets:
+        raise RuntimeError(f"script fired {script_counts['fired']:,} rockets, not {rockets:,}")
+    if kernel_leak is not None and not np.isfinite(kernel_leak):
+        kernel_leak = None
+    figures = {}
+    for key, r in runs.items():
+        rates = [rockets / w for w in r["wall_s"]]
+        figures[key] = {"wall_s": r["wall_s"], "cpu_s": r["cpu_s"],
+                        "rockets_per_s_best": max(rates),
+                        "rockets_per_s_median": float(np.median(rates)),
+                        "rockets_per_cpu_s_best": rockets / min(r["cpu_s"])}
+    script, k1, kn = figures["script"], figures["kernel_1"], figures[f"kernel_{n_all}"]
+
+    def paired(key: str) -> float:
+        return float(np.median([a / b for a, b in zip(runs["script"]["wall_s"],
+                                                      runs[key]["wall_s"])]))
+
+    cpu_ratio = k1["rockets_per_cpu_s_best"] / script["rockets_per_cpu_s_best"]
+    wall_1 = k1["rockets_per_s_best"] / script["rockets_per_s_best"]
+    wall_n = kn["rockets_per_s_best"] / script["rockets_per_s_best"]
+    inside = script_counts["inside"]
+    doc.update({
+        "scenario": "sites/taji.toml", "salvos": salvos, "tubes": c.tubes,
+        "rockets_per_run": rockets, "repeats": reps, "threads_all": n_all, "seed": seed,
+        "script": script, "kernel_1_thread": k1, "kernel_all_threads": kn,
+        "ratio_cpu_1_thread": cpu_ratio,
+        "ratio_wall_1_thread": {"best_over_best": wall_1, "median_of_paired": paired("kernel_1")},
+        "ratio_wall_all_threads": {"best_over_best": wall_n,
+                                   "median_of_paired": paired(f"kernel_{n_all}")},
+        "script_quoted_rockets_per_s": SIMPLE_SCRIPT_QUOTED_ROCKETS_PER_S,
+        "script_model": {
+            "build_s": build_s, "chunk_salvos": simple_model.CHUNK_SALVOS,
+            "tof_degree": simple_model.TOF_DEGREE, "tof_coef_per_km": list(model.tof_coef),
+            "tof_fit_max_error_s": model.tof_fit_max_error_s,
+            "counts": script_counts,
+            "leak_rate": script_counts["leaked"] / inside if inside else None,
+        },
+        # different models: shown for orientation, never compared
+        "kernel_leak_rate": kernel_leak,
+    })
+    doc["targets"] = [
+        target("kernel 1 thread / simple script, rockets per CPU-second", cpu_ratio,
+               TARGET_SPEEDUP_VS_SIMPLE, unit="x", higher_is_better=True,
+               note=f"load-independent; script {script['rockets_per_cpu_s_best']:,.0f}, kernel "
+                    f"{k1['rockets_per_cpu_s_best']:,.0f} rockets per CPU-second"),
+        target(f"kernel {n_all} threads / simple script, wall", wall_n,
+               TARGET_SPEEDUP_VS_SIMPLE, unit="x", higher_is_better=True,
+               note=f"best over best; median of paired runs "
+                    f"{doc['ratio_wall_all_threads']['median_of_paired']:.2f}x; 1 thread "
+                    f"{wall_1:.2f}x"),
+    ]
+    return doc
+
+
+def show_simple(doc: dict) -> None:
+    n = doc["threads_all"]
+    table = Table(title=f"Kernel vs the simple NumPy + shapely script, Taji ({doc['salvos']:,} "
+                        f"salvos x {doc['tubes']} tubes per run, {doc['repeats']} runs, "
+                        f"interleaved)")
+    for col in ("", "best rockets/s", "median rockets/s", "rockets per CPU-second",
+                "/ script (wall)", "/ script (CPU)"):
+        table.add_column(col, justify="right")
+    s = doc["script"]
+    for label, d in (("simple script (NumPy + shapely)", s),
+                     ("kernel, 1 thread", doc["kernel_1_thread"]),
+                     (f"kernel, {n} threads", doc["kernel_all_threads"])):
+        table.add_row(label, fmt(d["rockets_per_s_best"], "rockets/s"),
+                      fmt(d["rockets_per_s_median"], "rockets/s"),
+                      fmt(d["rockets_per_cpu_s_best"], "rockets/s"),
+                      fmt(d["rockets_per_s_best"] / s["rockets_per_s_best"], "x"),
+                      fmt(d["rockets_per_cpu_s_best"] / s["rockets_per_cpu_s_best"], "x"))
+    console.print(table)
+    sm = doc["script_model"]
+    k = sm["counts"]
+    console.print(
+        f"script outcomes (its own simple model, not forceprot's): {k['fired']:,} fired, "
+        f"{k['inside']:,} inside, {k['killed']:,} killed, leak rate "
+        + ("-" if sm["leak_rate"] is None else f"{100 * sm['leak_rate']:.1f} %")
+        + f", gun engagements {k['engagements']}; time-of-flight fit degree {sm['tof_degree']}, "
+        f"max error {sm['tof_fit_max_error_s']:.2f} s. Kernel leak rate (full model) "
+        + ("-" if doc["kernel_leak_rate"] is None else f"{100 * doc['kernel_leak_rate']:.1f} %")
+        + f". PERFORMANCE.md quotes about {doc['script_quoted_rockets_per_s']:,} rockets/s for "
+        "such a script.")
+    console.print(targets_table(doc, "Kernel vs simple script targets"))

@@ -163,6 +163,24 @@ def _profile(d: dict) -> str:
         _table(["stage (Taji as shipped)", "CPU time", "ns/rocket", "share"], stages)])
 
 
+def _simple(d: dict) -> str:
+    s, k1, kn = d["script"], d["kernel_1_thread"], d["kernel_all_threads"]
+    rows = [["simple NumPy + shapely script", fmt(s["rockets_per_s_best"], "rockets/s"),
+             fmt(s["rockets_per_cpu_s_best"], "rockets/s")],
+            ["kernel, 1 thread", fmt(k1["rockets_per_s_best"], "rockets/s"),
+             fmt(k1["rockets_per_cpu_s_best"], "rockets/s")],
+            [f"kernel, {d['threads_all']} threads", fmt(kn["rockets_per_s_best"], "rockets/s"),
+             fmt(kn["rockets_per_cpu_s_best"], "rockets/s")]]
+    return "\n".join([
+        f"Taji, {d['salvos']:,} salvos x {d['tubes']} tubes, {d['repeats']} interleaved runs. "
+        f"Kernel / script per CPU-second on 1 thread: {d['ratio_cpu_1_thread']:.2f}x. The "
+        "script is the simple model of `shared/PERFORMANCE.md` (no flight, no sensors, no "
+        "battery); the kernel flies 33-node paths through three sensors and a battery's flyout "
+        "search, so this ratio compares different amounts of work (the same-model comparison is "
+        "the NumPy reference above).", "",
+        _table(["", "best rockets/s (wall)", "rockets per CPU-second"], rows)])
+
+
 def _uncertainty(d: dict) -> str:
     q = d["leak_rate_quantiles"]
     top = ", ".join(f"`{name}` (ST {st:.2f})" for name, st in d["top_parameters"] if st is not None)
@@ -184,10 +202,11 @@ def render_figures(results: Path = RESULTS) -> str:
              "edit by hand.", "", "Measured on:", "", _machine(docs), "", "### Targets", "",
              _targets(docs)]
     render = {"throughput": _throughput, "reference": _reference, "scaling": _scaling,
-              "answer": _answer, "profile": _profile, "uncertainty": _uncertainty}
+              "answer": _answer, "profile": _profile, "simple": _simple,
+              "uncertainty": _uncertainty}
     titles = {"throughput": "Throughput", "reference": "Kernel vs NumPy reference",
               "scaling": "Scaling", "answer": "Time to answer", "profile": "Profile",
-              "uncertainty": "Uncertainty study"}
+              "simple": "Kernel vs a simple NumPy script", "uncertainty": "Uncertainty study"}
     for case in CASES:
         parts += ["", f"### {titles[case]}", ""]
         parts.append(render[case](docs[case]) if case in docs else

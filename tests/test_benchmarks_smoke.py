@@ -29,6 +29,8 @@ CASE_KEYS = {
                 "memory_fixed_mmap_threshold"},
     "answer": {"runs", "wall_s_median", "salvos", "half_width_pp", "command"},
     "profile": {"variants", "stages"},
+    "simple": {"script", "kernel_1_thread", "kernel_all_threads", "ratio_cpu_1_thread",
+               "ratio_wall_all_threads", "script_model", "salvos"},
 }
 TARGET_KEYS = {"name", "measured", "target", "unit", "comparison", "pass", "note"}
 
@@ -93,7 +95,7 @@ def test_reference_and_kernel_agree(results):
 @pytest.mark.slow
 def test_measurements_are_what_they_claim(results):
     """Sizes and counts, not speeds: each point ran what it says it ran."""
-    results = results("throughput", "scaling", "answer", "profile")
+    results = results("throughput", "scaling", "answer", "profile", "simple")
     thr = _doc(results, "throughput")
     assert thr["identical_tallies_across_threads"] is True
     scal = _doc(results, "scaling")
@@ -105,6 +107,11 @@ def test_measurements_are_what_they_claim(results):
     ans = _doc(results, "answer")
     assert all(r["half_width"] <= ans["precision"] or not r["stopped_at_precision"]
                for r in ans["runs"])
+    simple = _doc(results, "simple")
+    counts = simple["script_model"]["counts"]
+    assert counts["fired"] == simple["rockets_per_run"] == simple["salvos"] * simple["tubes"]
+    assert 0 <= counts["leaked"] <= counts["inside"] <= counts["fired"]
+    assert counts["killed_inside"] <= counts["killed"] <= sum(counts["engagements"])
     prof = _doc(results, "profile")
     assert [v["variant"] for v in prof["variants"]] == ["undefended", "guns only",
                                                         "battery only", "as shipped"]
