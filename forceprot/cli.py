@@ -239,6 +239,7 @@ def run(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for summary.json and the map layers.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     gpkg: Annotated[bool, typer.Option("--gpkg", help="Also write every layer into --out/forceprot.gpkg.")] = False,
+    area_salvos: Annotated[int, typer.Option("--area-salvos", min=16, max=1_000_000, help="With --out: salvos fired from each launch area for the launch-risk ranking (the top group is sampled again with up to 16 times more).")] = 1024,
     json_out: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout instead of the report.")] = False,
 ) -> None:
     """Sample salvos against the defences; report leak rate, warning time and per-unit figures."""
@@ -266,8 +267,9 @@ def run(
         from forceprot.studies.launch_risk import launch_risk
 
         # the launch areas of the report and map: each area sampled on its own
-        with _progress_bar(quiet=json_out) as tick:
-            risk = launch_risk(compiled, settings, progress=tick)
+        with _progress_bar(quiet=json_out, label="launch areas") as tick:
+            risk = launch_risk(compiled, settings, salvos_per_area=area_salvos,
+                               progress=tick)
         written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg,
                                     launch_risk=risk)
     if json_out:
@@ -496,16 +498,17 @@ def _render_comparison(comparison) -> None:
 
 
 @contextlib.contextmanager
-def _progress_bar(*, quiet: bool):
-    """Yield ``tick(done, total)`` driving a rich progress bar on stderr (None when quiet)."""
+def _progress_bar(*, quiet: bool, label: str = "salvos"):
+    """Yield ``tick(done, total)`` driving a rich progress bar of ``label`` on stderr (None when
+    quiet)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     if quiet:
         yield None
         return
-    with Progress(TextColumn("salvos"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
-        task = bar.add_task("salvos", total=None)
+        task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
@@ -675,14 +678,7 @@ def uncertainty(
             from forceprot.atomic import prepare_out_dir
 
             prepare_out_dir(out, UNCERTAINTY_OUTPUTS, overwrite=overwrite)
-        with _layout_progress(json_out) as bar:
-            tick = None
-            if bar is not None:
-                task = bar.add_task("parameter sets", total=plan.n_runs)
-
-                def tick(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
+        with _progress_bar(quiet=json_out, label="parameter sets") as tick:
             result = run_uncertainty(plan, executor=executor, progress=tick)
     written: list = []
     if out is not None:
@@ -722,14 +718,7 @@ def sweep(
             from forceprot.atomic import prepare_out_dir
 
             prepare_out_dir(out, sweep_output_names(), overwrite=overwrite)
-        with _layout_progress(json_out) as bar:
-            tick = None
-            if bar is not None:
-                task = bar.add_task("variants", total=len(variants))
-
-                def tick(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
+        with _progress_bar(quiet=json_out, label="variants") as tick:
             result = run_sweep(spec, plan_settings, variants, salvos=salvos, seed=seed,
                                executor=executor, progress=tick)
     written: list = []

@@ -140,7 +140,7 @@ DEFENCE_COLUMNS = {
     "min_intercept_range_m": "float64", "max_intercept_range_m": "float64",
     "min_intercept_alt_m": "float64", "max_intercept_alt_m": "float64",
     "interceptors": "Int64", "doctrine": "object", "engagements_per_salvo": "float64",
-    "kills": "Int64", "kill_share_of_threatening": "float64",
+    "kills_credited": "Int64", "kill_share_of_threatening": "float64",
     "kill_share_of_threatening_lo": "float64", "kill_share_of_threatening_hi": "float64",
     "salvos_magazine_exhausted": "Int64",
 }
@@ -179,7 +179,7 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
             "defended_radius_m": unit.defended_radius_m,
             **unit.layer_fields(),
             "engagements_per_salvo": ur.engagements_per_salvo,
-            "kills": ur.kills,
+            "kills_credited": ur.kills,
             "kill_share_of_threatening": ur.kill_share.value,
             "kill_share_of_threatening_lo": ur.kill_share.lo,
             "kill_share_of_threatening_hi": ur.kill_share.hi,

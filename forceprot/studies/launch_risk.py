@@ -46,6 +46,11 @@ TOP_TOLERANCE_FRAC = 0.01
 #: then a sixteenth as wide, so the group does not change with the seed.
 REFINE_FACTOR = 4
 REFINE_ROUNDS = 2
+#: Rockets one stage of the study may fly in all (sampling, then each refinement round): a
+#: salvo of many tubes gets fewer salvos per area (at least :data:`MIN_SALVOS_PER_AREA`), so
+#: the study's cost does not grow with the tubes.
+ROCKET_BUDGET = 2_000_000
+MIN_SALVOS_PER_AREA = 64
 #: Most areas a study samples: a larger launch zone gets larger squares (its side rounded up to
 #: whole 500 m), so the study's cost stays bounded (about 100 x 1,024 salvos before refinement).
 MAX_AREAS = 100
@@ -152,7 +157,8 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     area_m : float
         Side of an area [m].
     salvos_per_area : int
-        Salvos fired from each area.
+        Salvos fired from each area (fewer when areas x tubes x salvos would pass
+        :data:`ROCKET_BUDGET`, never under :data:`MIN_SALVOS_PER_AREA`).
     progress : callable, optional
         ``progress(areas_done, areas_total)``.
     """
@@ -165,6 +171,9 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     aim = shapely.union_all(shapely.polygons(aim_tri)) if np.any(
         np.ptp(aim_tri, axis=1) > 0) else shapely.multipoints(aim_tri[:, 0, :])
     run = settings.replace(precision=None, story_salvos=0)
+    tubes = compiled.tubes
+    salvos_per_area = int(max(MIN_SALVOS_PER_AREA,
+                              min(salvos_per_area, ROCKET_BUDGET // max(n * tubes, 1))))
     out = {k: np.full(n, np.nan) for k in ("mean", "lo", "hi", "leak", "threat")}
     salvos = np.zeros(n, dtype=np.int64)
     # launchers can stand only where some aim point is within the rocket's maximum range:
@@ -205,8 +214,10 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
         if _ == REFINE_ROUNDS:
             break
         total += len(edge)
+        # each round within the budget too: the group's areas share it
+        most = max(MIN_SALVOS_PER_AREA, ROCKET_BUDGET // max(len(edge) * tubes, 1))
         for i in edge:
-            sample(int(i), salvos[i] * REFINE_FACTOR)
+            sample(int(i), min(salvos[i] * REFINE_FACTOR, max(most, salvos[i])))
             done += 1
             if progress is not None:
                 progress(done, total)

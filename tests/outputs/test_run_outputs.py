@@ -50,7 +50,7 @@ EXPECTED_PROPERTIES = {
     "defences": {"name", "kind", "lon", "lat", "p_kill", "reaction_s",
                  "sensor_range_m", "defended_radius_m", "max_range_m", "min_height_m",
                  "min_intercept_range_m", "max_intercept_range_m", "engagements_per_salvo",
-                 "kill_share_of_threatening", "magazine_rounds", "kills"},
+                 "kill_share_of_threatening", "magazine_rounds", "kills_credited"},
     "defence_envelopes": {"feature", "name", "kind", "inner_radius_m", "outer_radius_m",
                           "height_m"},
     "impacts": {"salvo", "tube", "inside", "defended", "intercepted", "leaked", "kill_unit",
@@ -210,7 +210,7 @@ def test_geopackage_has_every_layer_as_a_named_table(run_dir: Path) -> None:
 
 #: Properties that hold counts: integers in every file (``1550``, never ``1550.0``).
 COUNT_PROPERTIES = {
-    "defences": {"magazine_rounds", "rounds_per_engagement", "interceptors", "kills",
+    "defences": {"magazine_rounds", "rounds_per_engagement", "interceptors", "kills_credited",
                  "salvos_magazine_exhausted"},
     "leak_grid": {"cell", "impacts", "leakers"},
     "launch_risk": {"rank", "salvos"},
