@@ -554,6 +554,7 @@ def optimize(
     scheduler: SchedulerOpt = None,
     connect_timeout: ConnectTimeoutOpt = 5.0,
     workers_timeout: WorkersTimeoutOpt = 60.0,
+    robust: Annotated[int, typer.Option("--robust", min=0, max=256, help="Score each layout by its objective averaged over this many draws of the scenario's uncertain parameters (0: the scenario as given, its distributions at their medians).")] = 0,
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
@@ -570,7 +571,7 @@ def optimize(
     plan = plan_optimization(
         spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
         margin_m=margin_m, objective=objective, salvos=salvos, seed=seed,
-        keep_existing=not replace_existing, search=search)
+        keep_existing=not replace_existing, search=search, robust_draws=robust)
     with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
         if out is not None:
             from forceprot.atomic import prepare_out_dir

@@ -520,6 +520,40 @@ class RobustComparison:
                 "executor": self.executor, "measures": out}
 
 
+def parameter_draws(params, n: int, seed: int) -> np.ndarray:
+    """``n`` parameter sets from a scrambled Sobol' sequence over ``params`` (seeded, so the
+    same on every machine), mapped through their quantile functions; wind speeds snapped as in
+    :func:`plan_uncertainty`. Returns float64 (n, d)."""
+    from scipy.stats import qmc
+
+    from forceprot.uncertain import design_values
+
+    # draw a power of two (Sobol' points balance there) and keep the first n
+    m = 1 << max(int(n) - 1, 1).bit_length()
+    sobol = qmc.Sobol(d=len(params), scramble=True, seed=int(seed % (2 ** 31 - 1)) + 1)
+    u = sobol.random_base2(m.bit_length() - 1)[:int(n)]
+    values = design_values(params, u)
+    for j, p in enumerate(params):
+        if p.path == _WIND_PATH:
+            values[:, j] = np.clip(np.round(values[:, j] / WIND_SNAP_MPS) * WIND_SNAP_MPS,
+                                   *p.bounds)
+    return values
+
+
+def draw_changes(scenario, params, values: np.ndarray) -> list[dict]:
+    """Scenario overrides (``ScenarioSpec.with_changes``) setting each draw's values, checked:
+    a drawn set the scenario refuses raises :class:`ScenarioError` naming the field."""
+    from forceprot.scenario import resolve_path, variant_changes
+
+    locs = [resolve_path(scenario, p.path) for p in params]
+    out = []
+    for row in values:
+        changes = variant_changes(scenario, list(zip(locs, map(float, row))))
+        scenario.updated(changes)
+        out.append(changes)
+    return out
+
+
 def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
                    draws: int = DEFAULT_ROBUST_DRAWS, salvos: int | None = None,
                    seed: int | None = None, executor: Executor | None = None,
@@ -535,8 +569,6 @@ def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
         Neither scenario has an uncertain parameter, too few draws, or a drawn set a scenario
         refuses.
     """
-    from scipy.stats import qmc
-
     from forceprot.scenario import resolve_path, variant_changes
 
     sa, sb = spec_a.scenario(), spec_b.scenario()
@@ -548,18 +580,9 @@ def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
     if draws < 2:
         raise ScenarioError("must be at least 2", field="--draws", value=draws)
     paths = sorted(params)
-    ordered = [params[p] for p in paths]
     settings = RunSettings.from_scenario(sa, salvos=salvos or DEFAULT_SALVOS, seed=seed,
                                          precision=None, story_salvos=0)
-    design_seed = int(settings.seed % (2 ** 31 - 1)) + 1
-    u = qmc.Sobol(d=len(paths), scramble=True, seed=design_seed).random(int(draws))
-    from forceprot.uncertain import design_values
-
-    values = design_values(ordered, u)
-    for j, p in enumerate(ordered):
-        if p.path == _WIND_PATH:
-            values[:, j] = np.clip(np.round(values[:, j] / WIND_SNAP_MPS) * WIND_SNAP_MPS,
-                                   *p.bounds)
+    values = parameter_draws([params[p] for p in paths], draws, settings.seed)
     executor = executor or InProcessExecutor()
     run = settings.replace(threads=executor.task_threads)
     geometric = any(p.startswith(_GEOMETRIC_PREFIXES) for p in paths)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from forceprot.cli import app
 from forceprot.compile import compile_scenario, prepare, unit_parameters
 from forceprot.studies.executors import ScenarioSpec
-from forceprot.errors import ForceprotError
+from forceprot.errors import ForceprotError, ScenarioError
 from forceprot.outputs.optimize import write_optimization_outputs
 from forceprot.studies.optimize import (
     PerSalvo,
@@ -509,3 +509,24 @@ def test_existing_units_kept_fixed_by_default(sites_copy: Path) -> None:
     # the fixed mount keeps its override (max_range_m = 1800 in fob.toml)
     assert result.results.compiled.prepared.scenario.defence[0].max_range_m == 1800
     assert result.final_score.value <= result.initial_score.value
+
+
+def test_robust_score_is_the_mean_over_the_parameter_draws() -> None:
+    """--robust: a layout's score is its objective averaged over the draws, each draw sampled
+    on the same salvos; the plan refuses a scenario without distributions."""
+    spec = ScenarioSpec.from_file(SITES / "taji_uncertain.toml")
+    plan = plan_optimization(spec, n_cram=1, grid_m=2000.0, salvos=512, robust_draws=3,
+                             search=SearchOptions(screen_salvos=512, refine=2))
+    assert len(plan.draws) == 3 and all(plan.draws)
+    names = plan.fixed_names
+    layout = (Placement("cram", 0),)
+    robust = _Problem(plan.base_spec, plan.candidates.xy_m, "leak_rate", names, plan.draws)
+    score = _evaluate_batch(_EvalJob(robust, (layout,), 512, 7, 1))[0]
+    each = [_evaluate_batch(_EvalJob(_Problem(plan.base_spec.with_changes(d),
+                                              plan.candidates.xy_m, "leak_rate", names),
+                                     (layout,), 512, 7, 1))[0] for d in plan.draws]
+    assert score.value == pytest.approx(np.mean([s.value for s in each]), rel=1e-12)
+    assert len({s.value for s in each}) > 1, "the draws must differ"
+    with pytest.raises(ScenarioError, match="no uncertain parameter"):
+        plan_optimization(ScenarioSpec.from_file(SITES / "taji.toml"), n_cram=1, grid_m=2000.0,
+                          robust_draws=3)

@@ -32,6 +32,10 @@ class _Problem:
     candidates_xy: np.ndarray
     objective: str
     fixed_names: tuple[str, ...]
+    #: Robust search: scenario overrides of each parameter draw; a layout's score is then its
+    #: objective averaged over the draws (every draw on the same salvos). Empty: the scenario
+    #: as given (its distributions at their medians).
+    draws: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,22 @@ class _EvalJob:
     per_salvo: bool = False
 
 
-def _base_compiled(problem: _Problem) -> CompiledScenario:
-    """The problem's base scenario compiled once per process."""
-    return worker_cached("optimize:" + problem.spec.key,
-                         lambda: compile_scenario(prepare(problem.spec.scenario())))
+def _base_compiled(problem: _Problem, changes: dict | None = None) -> CompiledScenario:
+    """The problem's base scenario (with a draw's ``changes``) compiled once per process."""
+    spec = problem.spec.with_changes(changes) if changes else problem.spec
+    return worker_cached("optimize:" + spec.key, lambda: compile_scenario(prepare(spec.scenario())))
+
+
+def _mean_score(scores: list[Score]) -> Score:
+    """A layout's robust score: the objective and leak rate averaged over the draws, the
+    interval the average of the draws' intervals (their Monte Carlo errors share the salvos)."""
+    first = scores[0]
+    return Score(objective=first.objective,
+                 value=float(np.mean([s.value for s in scores])),
+                 lo=float(np.mean([s.lo for s in scores])),
+                 hi=float(np.mean([s.hi for s in scores])),
+                 leak_rate=float(np.mean([s.leak_rate for s in scores])),
+                 salvos=first.salvos * len(scores))
 
 
 def _evaluate_batch(job: _EvalJob) -> list[Score]:
@@ -59,12 +75,19 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
     # every layout on the same salvos; per-salvo figures need every rocket's story
     settings = RunSettings(salvos=job.salvos, seed=job.seed, precision=None,
                            story_salvos=job.salvos if job.per_salvo else 0, threads=job.threads)
+    # paired per-salvo comparisons are made at the scenario as given, robust or not
+    draws = problem.draws if problem.draws and not job.per_salvo else (None,)
+    bases = [base if d is None else _base_compiled(problem, d) for d in draws]
     out = []
     for layout in job.layouts:
-        # only the unit bundle changes: no scenario is validated per layout
-        compiled = layout_scored_compiled(base, problem.candidates_xy, layout)
-        results = simulate(compiled, settings)
-        out.append(score_results(results, problem.objective, with_per_salvo=job.per_salvo))
+        scores = []
+        for b in bases:
+            # only the unit bundle changes: no scenario is validated per layout
+            compiled = layout_scored_compiled(b, problem.candidates_xy, layout)
+            results = simulate(compiled, settings)
+            scores.append(score_results(results, problem.objective,
+                                        with_per_salvo=job.per_salvo))
+        out.append(scores[0] if len(scores) == 1 else _mean_score(scores))
     return out
 
 

@@ -89,6 +89,8 @@ class OptimizationPlan:
     seed: int
     keep_existing: bool
     search: SearchOptions
+    #: Robust search: overrides of each parameter draw (empty: the scenario as given).
+    draws: tuple = ()
 
     @property
     def fixed_names(self) -> tuple[str, ...]:
@@ -108,6 +110,7 @@ def plan_optimization(
     seed: int | None = None,
     keep_existing: bool = True,
     search: SearchOptions = SearchOptions(),
+    robust_draws: int = 0,
 ) -> OptimizationPlan:
     """Check an optimisation request and build its candidate sites; nothing is sampled.
 
@@ -132,6 +135,11 @@ def plan_optimization(
         scratch and the scenario's own layout is the reference to beat.
     search : SearchOptions
         Screening, acceptance and baseline options (checked when made).
+    robust_draws : int
+        With ``n >= 2``: a robust search. The scenario's uncertain parameters are drawn ``n``
+        times (a scrambled Sobol' sequence) and each layout is scored by its objective averaged
+        over the draws, on the same salvos; the paired comparisons and the final run stay at
+        the scenario as given (the medians). 0: the scenario as given throughout.
 
     Raises
     ------
@@ -178,6 +186,20 @@ def plan_optimization(
             field="--candidates" if candidates_path is not None else "--cram", value=need)
     mclp_solver()  # fail now, not after the search, if the baseline cannot be solved
     _mclp_class()
+    draws: tuple = ()
+    if robust_draws:
+        from forceprot.studies.uncertainty import draw_changes, parameter_draws
+
+        base_scenario = base_spec.scenario()  # without the dropped units' parameters
+        params = list(base_scenario.uncertain)
+        if not params:
+            raise ScenarioError("the scenario has no uncertain parameter to be robust to; give "
+                                "some as distributions", file=spec.label, field="--robust",
+                                value=robust_draws)
+        if robust_draws < 2:
+            raise ScenarioError("must be at least 2 draws", field="--robust", value=robust_draws)
+        draws = tuple(draw_changes(base_scenario, params,
+                                   parameter_draws(params, robust_draws, seed)))
     resolved = SearchOptions(
         screen_salvos=min(int(search.screen_salvos), salvos), refine=int(search.refine),
         max_swap_rounds=int(search.max_swap_rounds), min_gain=float(search.min_gain),
@@ -186,7 +208,7 @@ def plan_optimization(
     return OptimizationPlan(
         spec=spec, base_spec=base_spec, base_prepared=base_prepared, candidates=candidates,
         counts={"cram": int(n_cram), "patriot": int(n_patriot)}, objective=objective,
-        salvos=salvos, seed=seed, keep_existing=keep_existing, search=resolved)
+        salvos=salvos, seed=seed, keep_existing=keep_existing, search=resolved, draws=draws)
 
 
 def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None,
@@ -210,7 +232,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
     salvos, seed = plan.salvos, plan.seed
     fixed_names = plan.fixed_names
     opts = plan.search
-    problem = _Problem(plan.base_spec, candidates.xy_m, objective, fixed_names)
+    problem = _Problem(plan.base_spec, candidates.xy_m, objective, fixed_names, plan.draws)
     ev = _Evaluator(problem, executor, seed, progress)
     timings: dict[str, float] = {}
 
@@ -220,7 +242,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
         initial_problem = problem
     else:
         initial_label = "scenario units (replaced)"
-        initial_problem = _Problem(plan.spec, candidates.xy_m, objective, ())
+        initial_problem = _Problem(plan.spec, candidates.xy_m, objective, (), plan.draws)
     t = time.perf_counter()
     initial_score = _Evaluator(initial_problem, executor, seed, progress).scores(
         [()], salvos, "initial layout")[0]
@@ -280,7 +302,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
         final_score=final.score, comparisons=comparisons, paired_salvos=paired_salvos,
         results=results, executor=executor.description, layout_runs=ev.runs,
         salvos_sampled=ev.salvos_sampled, timings_s=timings, min_gain=opts.min_gain,
-    )
+        robust_draws=len(plan.draws))
 
 
 def optimize_placement(spec: ScenarioSpec, *, executor: Executor | None = None,

@@ -58,6 +58,8 @@ class OptimizationResult:
     salvos_sampled: int
     timings_s: dict
     min_gain: float = 0.0
+    #: Parameter draws each layout's score averaged over (0: the scenario as given).
+    robust_draws: int = 0
 
     @property
     def site(self) -> SiteGeometry:
@@ -131,6 +133,8 @@ class OptimizationResult:
             "scenario": self.scenario_label,
             "objective": self.objective,
             "objective_meaning": OBJECTIVES[self.objective],
+            # >0: each layout scored by its objective averaged over this many parameter draws
+            "robust_draws": self.robust_draws,
             "units_placed": {KIND_LABEL[k]: v for k, v in self.counts.items()},
             "existing_units": "kept fixed" if self.keep_existing else "replaced",
             "fixed_units": list(self.fixed_names),
