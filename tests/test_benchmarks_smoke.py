@@ -31,6 +31,8 @@ CASE_KEYS = {
     "profile": {"variants", "stages"},
     "simple": {"script", "kernel_1_thread", "kernel_all_threads", "ratio_cpu_1_thread",
                "ratio_wall_all_threads", "script_model", "salvos"},
+    "uncertainty": {"parameters", "runs", "salvos_per_run", "wall_s", "rockets_per_s",
+                    "leak_rate_quantiles", "top_parameters"},
 }
 TARGET_KEYS = {"name", "measured", "target", "unit", "comparison", "pass", "note"}
 
