@@ -166,7 +166,7 @@ def test_valid_scenarios_run_end_to_end(case: ScenarioCase) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=60, **_SETTINGS)
+@settings(max_examples=30, **_SETTINGS)
 @given(case=scenarios(max_tubes=512, max_units=6))
 def test_many_valid_scenarios_run_end_to_end(case: ScenarioCase) -> None:
     with tempfile.TemporaryDirectory(prefix="forceprot-e2e-") as folder:

@@ -50,7 +50,7 @@ REFINE_ROUNDS = 2
 #: salvo of many tubes gets fewer salvos per area (at least :data:`MIN_SALVOS_PER_AREA`), so
 #: the study's cost does not grow with the tubes.
 ROCKET_BUDGET = 2_000_000
-MIN_SALVOS_PER_AREA = 64
+MIN_SALVOS_PER_AREA = 16
 #: Most areas a study samples: a larger launch zone gets larger squares (its side rounded up to
 #: whole 500 m), so the study's cost stays bounded (about 100 x 1,024 salvos before refinement).
 MAX_AREAS = 100
