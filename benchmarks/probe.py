@@ -107,6 +107,7 @@ def _compile(args) -> None:
 
     c = compile_scenario(prepare_scenario(TAJI))
     t2 = time.perf_counter()
+    from forceprot.settings import RunSettings
     from forceprot.simulate import simulate
 
     res = simulate(c, RunSettings.from_scenario(c.prepared.scenario, salvos=512))
@@ -121,6 +122,7 @@ def _answer(args) -> None:
     t0 = time.perf_counter()
     import forceprot.cli  # noqa: F401  (what `forceprot run` imports)
     from forceprot.compile import compile_scenario, prepare_scenario
+    from forceprot.settings import RunSettings
     from forceprot.simulate import simulate
     t1 = time.perf_counter()
     from benchmarks.scenarios import TAJI
