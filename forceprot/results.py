@@ -329,8 +329,3 @@ class Results:
             "rockets_per_second": finite_or_none(self.rockets_per_second),
             "assumptions": [a.to_dict() for a in self.assumptions()],
         }
-
-
-def finite_or_none(x: float) -> float | None:
-    x = float(x)
-    return x if math.isfinite(x) else None

@@ -19,7 +19,6 @@ import itertools
 import math
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np

@@ -540,16 +540,27 @@ def parameter_draws(params, n: int, seed: int) -> np.ndarray:
     return values
 
 
-def draw_changes(scenario, params, values: np.ndarray) -> list[dict]:
+def draw_changes(scenario, params, values: np.ndarray, *,
+                 skip_missing: bool = False) -> list[dict]:
     """Scenario overrides (``ScenarioSpec.with_changes``) setting each draw's values, checked:
-    a drawn set the scenario refuses raises :class:`ScenarioError` naming the field."""
+    a drawn set the scenario refuses raises :class:`ScenarioError` naming the field.
+
+    With ``skip_missing``, parameters whose path the scenario lacks (another layout's unit)
+    are left out instead of refused.
+    """
     from forceprot.scenario import resolve_path, variant_changes
 
-    locs = [resolve_path(scenario, p.path) for p in params]
+    cols = []
+    for j, p in enumerate(params):
+        try:
+            cols.append((j, resolve_path(scenario, p.path)))
+        except ScenarioError:
+            if not skip_missing:
+                raise
     out = []
     for row in values:
-        changes = variant_changes(scenario, list(zip(locs, map(float, row))))
-        scenario.updated(changes)
+        changes = variant_changes(scenario, [(loc, float(row[j])) for j, loc in cols])
+        scenario.updated(changes)  # a drawn set the scenario refuses fails here, early
         out.append(changes)
     return out
 
@@ -569,8 +580,6 @@ def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
         Neither scenario has an uncertain parameter, too few draws, or a drawn set a scenario
         refuses.
     """
-    from forceprot.scenario import resolve_path, variant_changes
-
     sa, sb = spec_a.scenario(), spec_b.scenario()
     params = {p.path: p for p in sb.uncertain}
     params.update({p.path: p for p in sa.uncertain})  # A's distribution where both have one
@@ -587,21 +596,10 @@ def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
     run = settings.replace(threads=executor.task_threads)
     geometric = any(p.startswith(_GEOMETRIC_PREFIXES) for p in paths)
 
-    def jobs_for(spec: ScenarioSpec, scenario) -> list[_PointJob]:
-        cols = []
-        for j, path in enumerate(paths):
-            try:
-                cols.append((j, resolve_path(scenario, path, label=spec.label)))
-            except ScenarioError:  # a parameter of the other layout (e.g. a unit it lacks)
-                continue
-        out = []
-        for row in values:
-            changes = variant_changes(scenario, [(loc, float(row[j])) for j, loc in cols])
-            scenario.updated(changes)  # a drawn set this layout refuses fails here, early
-            out.append(_PointJob(spec, changes, geometric, run))
-        return out
-
-    jobs = jobs_for(spec_a, sa) + jobs_for(spec_b, sb)
+    ordered = [params[p] for p in paths]
+    jobs = [_PointJob(spec, changes, geometric, run)
+            for spec, scenario in ((spec_a, sa), (spec_b, sb))
+            for changes in draw_changes(scenario, ordered, values, skip_missing=True)]
     measured = executor.map(_run_point, jobs, progress=progress)
     n = values.shape[0]
     a = {m: np.array([r[m] for r in measured[:n]]) for m in MEASURES}
