@@ -363,7 +363,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         launch=launch_grid.spec(),
         units=Units(unit_kind,
                     np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
-                    unit_par),
+                    unit_par, P.FIRE_CONTROL[scenario.fire_control]),
         assets=Assets(
             np.ascontiguousarray(site.asset_xy_m, dtype=np.float64).reshape(-1, 2),
             np.array([a.radius_m ** 2 for a in scenario.asset], dtype=np.float64),

@@ -42,6 +42,11 @@ class UnitResult:
     salvos_engaged: int
     engagements_per_salvo: float
     kill_share: Estimate     # share of rockets landing inside that this unit killed first
+    engagements_on_killed: int = 0   # engagements of rockets another unit had already destroyed
+    threatening_in_sector: int = 0   # rockets landing inside that fell in the unit's sector
+    threatening_with_window: int = 0  # ... that it had an engagement window on
+    threatening_engaged: int = 0      # rockets landing inside that it engaged
+    threatening_taken: int = 0        # ... it could engage but another unit killed first
 
 
 @dataclass
@@ -154,6 +159,20 @@ class Results:
         n = self._s(T.S_WARN_N)
         return self._s(T.S_UNDETECTED) / n if n > 0 else math.nan
 
+    @property
+    def detection_delay_mean_s(self) -> float:
+        """Mean time from launch to the first detection of a threatening rocket that some unit
+        tracked before impact [s]."""
+        n = self._s(T.S_TRACKED_N)
+        return self._s(T.S_DETECT_DELAY_SUM_S) / n if n > 0 else math.nan
+
+    @property
+    def track_delay_mean_s(self) -> float:
+        """Mean time from launch to the first fire-control track of the same rockets [s]: the
+        warning counts from here."""
+        n = self._s(T.S_TRACKED_N)
+        return self._s(T.S_TRACK_DELAY_SUM_S) / n if n > 0 else math.nan
+
     @cached_property
     def asset_risk_per_salvo(self) -> Estimate:
         """Weighted asset hits per salvo (sum over assets of weight x leakers within radius)."""
@@ -181,6 +200,11 @@ class Results:
                 kill_share=ratio(row[T.U_KILLS_INSIDE], threat, row[T.U_KILLS_INSIDE2],
                                  self._s(T.S_THREAT2), row[T.U_KILLS_INSIDE_THREAT],
                                  self._s(T.S_SALVOS)),
+                engagements_on_killed=int(row[T.U_ON_KILLED]),
+                threatening_in_sector=int(row[T.U_SECTOR_THREAT]),
+                threatening_with_window=int(row[T.U_WINDOW_THREAT]),
+                threatening_engaged=int(row[T.U_ENGAGED_THREAT]),
+                threatening_taken=int(row[T.U_TAKEN_THREAT]),
             ))
         return out
 
@@ -309,6 +333,9 @@ class Results:
             "warning_time_mean_s_ci": est(self.warning_mean_s),
             "warning_time_p05_s": finite_or_none(self.warning_p05_s),
             "undetected_fraction": finite_or_none(self.undetected_fraction),
+            "first_detection_after_launch_mean_s": finite_or_none(self.detection_delay_mean_s),
+            "first_track_after_launch_mean_s": finite_or_none(self.track_delay_mean_s),
+            "fire_control": sc.fire_control,
             "asset_risk_per_salvo": finite_or_none(self.asset_risk_per_salvo.value),
             "asset_risk_per_salvo_ci": est(self.asset_risk_per_salvo),
             "assets": self.asset_results(),
@@ -321,7 +348,12 @@ class Results:
                  "salvos_engaged": u.salvos_engaged,
                  "salvos_magazine_exhausted": u.salvos_exhausted,
                  "kill_share_of_threatening": finite_or_none(u.kill_share.value),
-                 "kill_share_of_threatening_ci": est(u.kill_share)}
+                 "kill_share_of_threatening_ci": est(u.kill_share),
+                 "engagements_on_killed": u.engagements_on_killed,
+                 "threatening_in_sector": u.threatening_in_sector,
+                 "threatening_with_window": u.threatening_with_window,
+                 "threatening_engaged": u.threatening_engaged,
+                 "threatening_killed_by_another_first": u.threatening_taken}
                 for u in self.unit_results
             ],
             "threads": self.threads,

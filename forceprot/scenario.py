@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketClass
+from forceprot.catalog.defences import IronDomeClass
 from forceprot.catalog.defences import DEFENCE_KINDS
 from forceprot.errors import ScenarioError
 from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
@@ -105,7 +106,15 @@ class PatriotUnit(_Positioned, PatriotClass):
     name: str = Field(min_length=1, max_length=80, description="Unit name, unique in the scenario.")
 
 
-DefenceUnit = Annotated[CramUnit | PatriotUnit, Field(discriminator="kind")]
+class IronDomeUnit(_Positioned, IronDomeClass):
+    """An Iron Dome-class battery placed in the scenario; any class parameter may be overridden."""
+
+    model_config = _STRICT
+    kind: Literal["iron_dome"] = Field(description="Defence kind.")
+    name: str = Field(min_length=1, max_length=80, description="Unit name, unique in the scenario.")
+
+
+DefenceUnit = Annotated[CramUnit | PatriotUnit | IronDomeUnit, Field(discriminator="kind")]
 
 
 class Asset(_Positioned):
@@ -203,6 +212,13 @@ class Scenario(BaseModel):
     rockets: dict[str, RocketClass] = Field(
         default_factory=dict, description="Scenario-defined rocket classes, by name.")
     defence: list[DefenceUnit] = Field(default_factory=list, description="Defence units.")
+    fire_control: Literal["coordinated", "independent"] = Field(
+        "coordinated",
+        description="How the defence units share the air picture. 'coordinated': one air picture "
+                    "and one engagement-operations cell: each rocket goes to the unit that can "
+                    "kill it first and, after a miss is seen, to the next; a rocket killed is "
+                    "not engaged again. 'independent': each unit fights on its own, and shots "
+                    "at rockets already destroyed are counted as wasted.")
     asset: list[Asset] = Field(default_factory=list, description="Assets inside the base.")
     warning: Warning = Field(default_factory=Warning)
     simulation: Simulation = Field(default_factory=Simulation)

@@ -16,10 +16,23 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from forceprot.engage import params as P
 
-__all__ = ["CramClass", "PatriotClass", "CRAM_CLASSES", "DEFENCE_CLASSES", "PATRIOT_CLASSES",
-           "DEFENCE_KINDS"]
+__all__ = ["CramClass", "IronDomeClass", "PatriotClass", "CRAM_CLASSES", "DEFENCE_CLASSES",
+           "PATRIOT_CLASSES", "DEFENCE_KINDS"]
 
-DEFENCE_KINDS = ("cram", "patriot")
+DEFENCE_KINDS = ("cram", "patriot", "iron_dome")
+
+#: Why the track delay has the value it has. No open source gives the time from first detection
+#: to a fire-control-quality track for these radars; counter-battery and counter-mortar radars
+#: must follow a projectile over several updates before they can extrapolate its impact point.
+_TRACK = ("First detection to a fire-control track, on which fire control and the warning act "
+          "[s]. Illustrative: a few radar updates to a ballistic track; no open source gives a "
+          "figure (a plausible range is 1-6 s).")
+#: Why the beam floor has the value it has.
+_FLOOR = ("Lowest elevation angle the radar sees, from the antenna's local horizontal, heights "
+          "corrected for a 4/3 earth; negative lets a tall mast look down [deg]. Illustrative "
+          "default 0.5 deg: the lowest search beam is kept a little above the horizon to limit "
+          "ground clutter (Skolnik, Introduction to Radar Systems, 3rd ed., ch. 7, clutter); "
+          "terrain and buildings add their own masking (site.dem, site.buildings).")
 
 
 class _DefenceClass(BaseModel):
@@ -58,6 +71,8 @@ class _DefenceClass(BaseModel):
         row[P.P_KILL] = self.p_kill
         row[P.P_DEFENDED_RADIUS_M] = self.defended_radius_m
         row[P.P_REACTION_S] = self.reaction_s
+        row[P.P_TRACK_S] = self.track_s
+        row[P.P_MIN_THREAT_RANGE_M] = self.min_threat_range_m
         self._fill_row(row)
         return row
 
@@ -98,12 +113,15 @@ class CramClass(_DefenceClass):
         description="Range at which the fire-control/search radar detects a rocket [m]. " + _PUBLIC)
     sensor_height_m: float = Field(
         5.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
-    sensor_min_elevation_deg: float = Field(
-        0.0, ge=-1, le=30,
-        description="Lowest elevation angle the radar sees, from the antenna's local horizontal, "
-                    "heights corrected for a 4/3 earth; negative lets a tall mast look down [deg].")
+    sensor_min_elevation_deg: float = Field(0.5, ge=-1, le=30, description=_FLOOR)
+    track_s: float = Field(2.0, ge=0, le=120, description=_TRACK)
     reaction_s: float = Field(
-        3.0, ge=0, le=300, description="First detection of the salvo to first burst [s]. " + _PUBLIC)
+        3.0, ge=0, le=300,
+        description="First fire-control track of the salvo to first burst [s]. " + _PUBLIC)
+    min_threat_range_m: float = Field(
+        0.0, ge=0, le=500_000,
+        description="Engages only rockets whose predicted range of flight (launcher to impact) "
+                    "is at least this [m]; 0: every rocket.")
     max_range_m: float = Field(
         1_500.0, gt=0, le=20_000, validation_alias=AliasChoices("max_range_m", "range_m"), description="Maximum engagement slant range [m]. " + _PUBLIC)
     min_height_m: float = Field(
@@ -188,12 +206,15 @@ class PatriotClass(_DefenceClass):
         description="Detection range against a small artillery rocket [m]. " + _PUBLIC)
     radar_height_m: float = Field(
         4.0, ge=0, le=200, description="Antenna height above ground [m]. " + _PUBLIC)
-    radar_min_elevation_deg: float = Field(
-        0.0, ge=-1, le=30,
-        description="Lowest elevation angle the radar sees, from the antenna's local horizontal, "
-                    "heights corrected for a 4/3 earth; negative lets a tall mast look down [deg].")
+    radar_min_elevation_deg: float = Field(0.5, ge=-1, le=30, description=_FLOOR)
+    track_s: float = Field(2.0, ge=0, le=120, description=_TRACK)
     reaction_s: float = Field(
-        9.0, ge=0, le=600, description="First detection of the salvo to first launch [s]. " + _PUBLIC)
+        9.0, ge=0, le=600,
+        description="First fire-control track of the salvo to first launch [s]. " + _PUBLIC)
+    min_threat_range_m: float = Field(
+        0.0, ge=0, le=500_000,
+        description="Engages only rockets whose predicted range of flight (launcher to impact) "
+                    "is at least this [m]; 0: every rocket.")
     interceptor_speed_mps: float = Field(
         1_000.0, gt=0, le=5_000, description="Mean interceptor flyout speed [m/s]. " + _PUBLIC)
     min_intercept_range_m: float = Field(
@@ -281,7 +302,82 @@ class PatriotClass(_DefenceClass):
         return self
 
 
+_IRON_DOME = ("Iron Dome-class; open figures: AFP summary of the system (three launchers of 20 "
+              "interceptors, threat range 4-70 km), https://www.news.com.au/world/middle-east/"
+              "what-is-israels-iron-dome-the-antimissile-shield-key-to-its-defences/news-story/"
+              "bc809e96c0aa609cac7bded8db89155d; CRS IN10158 (fires only at projectiles that "
+              "threaten the protected area), https://www.everycrsreport.com/reports/IN10158.html.")
+_IRON_DOME_ILLUSTRATIVE = "Illustrative: no open figure; a round number for the class."
+
+
+class IronDomeClass(PatriotClass):
+    """An Iron Dome-class interceptor battery: the same engagement code as the Patriot class
+    (:mod:`forceprot.engage.patriot`), with the open figures of a short-range counter-rocket
+    system. It engages only rockets predicted to land in the area it defends and fired from at
+    least ``min_threat_range_m`` (shorter flights leave it no time)."""
+
+    label: str = Field("Iron Dome-class battery", description="Name of the class.")
+    radar_range_m: float = Field(
+        70_000.0, gt=0, le=500_000,
+        description="Detection range against a small artillery rocket [m]. Set to the top of the "
+                    "open 4-70 km threat-range figure. " + _IRON_DOME)
+    reaction_s: float = Field(
+        4.0, ge=0, le=600,
+        description="First fire-control track of the salvo to first launch [s]. "
+                    + _IRON_DOME_ILLUSTRATIVE)
+    min_threat_range_m: float = Field(
+        4_500.0, ge=0, le=500_000,
+        description="Engages only rockets whose predicted range of flight is at least this [m]: "
+                    "open accounts give 4-4.5 km as the shortest flight it can engage "
+                    "(https://www.israelnationalnews.com/news/143132; " + _IRON_DOME + ")")
+    interceptor_speed_mps: float = Field(
+        700.0, gt=0, le=5_000,
+        description="Mean interceptor flyout speed [m/s]. " + _IRON_DOME_ILLUSTRATIVE)
+    min_intercept_range_m: float = Field(
+        500.0, ge=0, le=500_000,
+        description="Minimum intercept ground range [m]. " + _IRON_DOME_ILLUSTRATIVE)
+    max_intercept_range_m: float = Field(
+        10_000.0, gt=0, le=500_000,
+        validation_alias=AliasChoices("max_intercept_range_m", "range_m"),
+        description="Maximum intercept ground range [m]. Illustrative: a battery is said to "
+                    "protect about 10 x 10 km to 60 sq mi (" + _IRON_DOME + ")")
+    min_intercept_alt_m: float = Field(
+        200.0, ge=0, le=50_000,
+        description="Minimum intercept altitude above ground [m]. " + _IRON_DOME_ILLUSTRATIVE)
+    max_intercept_alt_m: float = Field(
+        10_000.0, gt=0, le=100_000,
+        description="Maximum intercept altitude above ground [m]. " + _IRON_DOME_ILLUSTRATIVE)
+    defended_radius_m: float = Field(
+        7_000.0, gt=0, le=500_000,
+        description="Engages rockets predicted to land within this distance of the battery [m]. "
+                    "Illustrative: about 60 sq mi defended (" + _IRON_DOME + ")")
+    launchers: int = Field(3, ge=1, le=64, description="Launchers in the battery [-]. " + _IRON_DOME)
+    missiles_per_launcher: int = Field(
+        20, ge=1, le=64, description="Ready interceptors per launcher [-]. " + _IRON_DOME)
+    launch_interval_s: float = Field(
+        1.0, ge=0, le=600,
+        description="Minimum time between two launches of the battery [s]. "
+                    + _IRON_DOME_ILLUSTRATIVE)
+    doctrine: Literal["single", "ripple2", "shoot_look_shoot"] = Field(
+        "single",
+        description="Interceptors per target: one; two launched launch_interval_s apart; or one, "
+                    "then a second after a miss is assessed. Open accounts report one, sometimes "
+                    "two, per threat.")
+    p_kill: float = Field(
+        0.85, ge=0, le=1, validation_alias=AliasChoices("p_kill", "pk"),
+        description="Kill probability of one interceptor [-]. Open claims of 85-93 % of engaged "
+                    "rockets (Reuters, 22 Aug 2011, https://www.reuters.com/article/"
+                    "uk-palestinians-israel-irondome-idUKTRE77L54W20110822), lowered for a "
+                    "generic class.")
+
+    style: ClassVar[dict] = {"marker": "D", "color": "#0f7b6c", "label": "Iron Dome-class battery",
+                             "envelope_label": "intercept ring (min and max range)",
+                             "shade_envelope": False}
+
+
 CRAM_CLASSES: dict[str, CramClass] = {"cram": CramClass()}
-PATRIOT_CLASSES: dict[str, PatriotClass] = {"patriot": PatriotClass()}
+PATRIOT_CLASSES: dict[str, PatriotClass] = {"patriot": PatriotClass(),
+                                            "iron_dome": IronDomeClass()}
 #: The class of each defence kind, by the scenario's ``kind`` key.
-DEFENCE_CLASSES: dict[str, type[_DefenceClass]] = {"cram": CramClass, "patriot": PatriotClass}
+DEFENCE_CLASSES: dict[str, type[_DefenceClass]] = {"cram": CramClass, "patriot": PatriotClass,
+                                                  "iron_dome": IronDomeClass}

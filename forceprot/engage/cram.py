@@ -1,11 +1,13 @@
 """C-RAM-class gun mounts: the engagement window and one mount's timeline through a salvo.
 
 A mount fires one burst at one rocket at a time. It may fire at rocket ``i`` at time ``t`` only if
-``t`` is at least ``reaction_s`` after it first detected any rocket of the salvo, after it
-detected rocket ``i`` itself, after its previous engagement ended, and inside the rocket's
-engagement window (slant range <= max range, height >= min height). Rockets are taken earliest
-predicted impact first; a rocket the mount cannot reach in its window is passed over at no cost.
-This is how a salvo saturates a mount: each engagement costs ``engage_s`` of a short window.
+``t`` is at least ``reaction_s`` after it first held a fire-control track on any rocket of the
+salvo, after it holds a track on rocket ``i`` itself, after its previous engagement ended (plus a
+reload when the magazine cannot cover a burst), and inside the rocket's engagement window (slant
+range <= max range, height >= min height). A rocket the mount cannot reach in its window is
+passed over at no cost. This is how a salvo saturates a mount: each engagement costs
+``engage_s`` of a short window. Which rockets it is offered, and in what order, is fire
+control's business (:mod:`forceprot.engage.fire_control`).
 """
 
 from __future__ import annotations
@@ -22,17 +24,33 @@ from forceprot.engage.params import (
     P_GUN_RELOAD_S,
     P_GUN_ROUNDS_PER_ENGAGEMENT,
     P_KILL,
-    P_REACTION_S,
 )
-from forceprot.engage.sensors import salvo_first_detection_s
+from forceprot.engage.segments import (
+    SET_EMPTY,
+    clip_interval,
+    distance_within,
+    linear_at_least,
+)
+from forceprot.kernel.bundles import US_ENGAGEMENTS, US_EXHAUSTED, US_KILLS, US_SHOTS
 
 
 @njit(cache=True, nogil=True)
-def _gun_margin_m(x, y, z, ux, uy, max_range_m, min_height_m):
-    dx = x - ux
-    dy = y - uy
-    slant = math.sqrt(dx * dx + dy * dy + z * z)
-    return min(max_range_m - slant, z - min_height_m)
+def _segment_window(pos, k, ux, uy, max_range_m, min_height_m):
+    """Where on segment ``k`` (nodes k, k+1) the rocket is inside the gun's envelope: ``(lo,
+    hi)`` fractions of the segment, ``lo > hi`` if nowhere. Exact on the straight segment."""
+    z0 = pos[k, 2]
+    z1 = pos[k + 1, 2]
+    if z0 < min_height_m and z1 < min_height_m:
+        return 1.0, 0.0
+    kind, a, b = linear_at_least(z0, z1, min_height_m)
+    lo, hi = clip_interval(0.0, 1.0, kind, a, b)
+    if lo > hi:
+        return 1.0, 0.0
+    kind, a, b = distance_within(pos[k, 0] - ux, pos[k, 1] - uy, z0, pos[k + 1, 0] - pos[k, 0],
+                                 pos[k + 1, 1] - pos[k, 1], z1 - z0, max_range_m)
+    if kind == SET_EMPTY:
+        return 1.0, 0.0
+    return clip_interval(lo, hi, kind, a, b)
 
 
 @njit(cache=True, nogil=True)
@@ -57,98 +75,88 @@ def gun_window_s(pos, t0_s, tof_s, tau, ux, uy, max_range_m, min_height_m):
 
     Notes
     -----
-    The last interval is the terminal pass, which is where a point-defence gun engages; the
-    crossings are interpolated linearly between nodes.
+    The last interval is the terminal pass, which is where a point-defence gun engages. The
+    envelope is solved in closed form on each straight segment between nodes (slant range is
+    quadratic along a segment, height linear), so a pass between two nodes is found however
+    short it is, and the window is exact on the kernel's path.
     """
     n = pos.shape[0]
     kb = -1
-    g_after = 0.0
-    g_b = 0.0
-    for k in range(n - 1, -1, -1):
-        g = _gun_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, max_range_m, min_height_m)
-        if g >= 0.0:
+    lo = 1.0
+    hi = 0.0
+    for k in range(n - 2, -1, -1):
+        lo, hi = _segment_window(pos, k, ux, uy, max_range_m, min_height_m)
+        if lo <= hi:
             kb = k
-            g_b = g
             break
-        g_after = g
     if kb < 0:
         return math.inf, -math.inf
-    if kb == n - 1:
-        tb = tau[n - 1]
-    else:
-        tb = tau[kb] + g_b / (g_b - g_after) * (tau[kb + 1] - tau[kb])
+    tb = tau[kb] + hi * (tau[kb + 1] - tau[kb])
     ka = kb
-    g_a = g_b
-    ta = tau[0]
-    for k in range(kb - 1, -1, -1):
-        g = _gun_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, max_range_m, min_height_m)
-        if g < 0.0:
-            ta = tau[ka] - g_a / (g_a - g) * (tau[ka] - tau[k])
+    # the window runs back through earlier segments while it spans them end to end
+    while lo <= 0.0 and ka > 0:
+        plo, phi = _segment_window(pos, ka - 1, ux, uy, max_range_m, min_height_m)
+        if plo > phi or phi < 1.0:
             break
-        ka = k
-        g_a = g
+        ka -= 1
+        lo = plo
+    ta = tau[ka] + lo * (tau[ka + 1] - tau[ka])
     return t0_s + ta * tof_s, t0_s + tb * tof_s
 
 
 @njit(cache=True, nogil=True)
-def gun_timeline(u, par, order, eng):
-    """Walk one gun mount through a salvo, earliest predicted impact first.
+def gun_offer_s(u, par, i, eng, state, not_before_s):
+    """When mount ``u`` could fire at rocket ``i`` [s], inf if it cannot in the window.
 
     Parameters
     ----------
-    u : int
-        Unit index (column in the per-unit arrays).
+    u, i : int
+        Unit and rocket.
     par : ndarray, float64, shape (N_PAR,)
-        This unit's parameters (:mod:`forceprot.engage.params`).
-    order : ndarray, int64, shape (n_rockets,)
-        Rockets sorted by predicted impact time.
+        The unit's parameters (:mod:`forceprot.engage.params`).
     eng : Engagements
-        (:mod:`forceprot.engage.state`) reads ``candidate``, ``t_detect_s``, ``t_open_s``,
-        ``t_close_s`` and ``u_kill`` (``eng.u_kill[i, u, 0] < p_kill`` kills); writes column ``u``
-        of ``eng_t_s``, ``eng_outcome``, ``eng_shots`` and ``t_kill_s``.
+        Reads ``t_track_s``, ``t_open_s`` and ``t_close_s``.
+    state : UnitState
+        Reads ``active_s``, ``free_s`` and ``ammo`` (:mod:`forceprot.engage.state`).
+    not_before_s : float
+        Fire control's earliest time for this rocket (after a miss is seen) [s].
+    """
+    free = state.free_s[u]
+    if state.ammo[u] < int(par[P_GUN_ROUNDS_PER_ENGAGEMENT]):
+        free = free + par[P_GUN_RELOAD_S]
+    t_shot = max(max(free, state.active_s[u]), max(eng.t_track_s[i, u], eng.t_open_s[i, u]))
+    t_shot = max(t_shot, not_before_s)
+    return t_shot if t_shot <= eng.t_close_s[i, u] else math.inf
+
+
+@njit(cache=True, nogil=True)
+def gun_commit(u, par, i, eng, state, t_shot_s):
+    """Mount ``u`` fires one burst at rocket ``i`` at ``t_shot_s`` (from :func:`gun_offer_s`).
+
+    Reloads first if the magazine cannot cover the burst; writes ``eng`` column ``u`` of rocket
+    ``i`` (``eng_t_s``, ``eng_shots``, ``eng_outcome``, ``t_kill_s``; the kill draw
+    ``eng.u_kill[i, u, 0] < p_kill`` kills) and the unit's counts in ``state.stats``.
 
     Returns
     -------
-    n_engagements, n_kills, n_rounds, exhausted : int
-        ``exhausted`` is 1 if the magazine ran dry during the salvo.
+    t_kill_s, t_outcome_s : float
+        Kill time (inf on a miss) and when the outcome is known (the burst) [s].
     """
-    n = order.shape[0]
-    first = salvo_first_detection_s(eng.t_detect_s, u)
-    if first == math.inf:
-        return 0, 0, 0, 0
-    active = first + par[P_REACTION_S]
-    engage_s = par[P_GUN_ENGAGE_S]
-    p_kill = par[P_KILL]
     per = int(par[P_GUN_ROUNDS_PER_ENGAGEMENT])
-    magazine = int(par[P_GUN_MAGAZINE_ROUNDS])
-    rounds = magazine
-    free = -math.inf
-    n_eng = 0
-    n_kill = 0
-    n_rounds = 0
-    exhausted = 0
-    for j in range(n):
-        i = order[j]
-        if not eng.candidate[i, u]:
-            continue
-        if rounds < per:
-            exhausted = 1
-            free = free + par[P_GUN_RELOAD_S]
-            rounds = magazine
-        t_ready = max(free, active, eng.t_detect_s[i, u])
-        t_shot = max(t_ready, eng.t_open_s[i, u])
-        if t_shot > eng.t_close_s[i, u]:
-            continue
-        rounds -= per
-        n_rounds += per
-        n_eng += 1
-        free = t_shot + engage_s
-        eng.eng_t_s[i, u] = t_shot
-        eng.eng_shots[i, u] = per
-        if eng.u_kill[i, u, 0] < p_kill:
-            eng.eng_outcome[i, u] = OUT_KILL
-            eng.t_kill_s[i, u] = t_shot
-            n_kill += 1
-        else:
-            eng.eng_outcome[i, u] = OUT_MISS
-    return n_eng, n_kill, n_rounds, exhausted
+    if state.ammo[u] < per:
+        state.reloads[u] += 1
+        state.ammo[u] = int(par[P_GUN_MAGAZINE_ROUNDS])
+        state.stats[u, US_EXHAUSTED] = 1
+    state.ammo[u] -= per
+    state.free_s[u] = t_shot_s + par[P_GUN_ENGAGE_S]
+    state.stats[u, US_ENGAGEMENTS] += 1
+    state.stats[u, US_SHOTS] += per
+    eng.eng_t_s[i, u] = t_shot_s
+    eng.eng_shots[i, u] = per
+    if eng.u_kill[i, u, 0] < par[P_KILL]:
+        eng.eng_outcome[i, u] = OUT_KILL
+        eng.t_kill_s[i, u] = t_shot_s
+        state.stats[u, US_KILLS] += 1
+        return t_shot_s, t_shot_s
+    eng.eng_outcome[i, u] = OUT_MISS
+    return math.inf, t_shot_s

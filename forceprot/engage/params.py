@@ -5,7 +5,9 @@ columns apply. Built by :mod:`forceprot.compile`.
 """
 
 KIND_CRAM = 0
-KIND_PATRIOT = 1
+#: Interceptor batteries (Patriot-class, Iron Dome-class): one engagement code.
+KIND_BATTERY = 1
+KIND_PATRIOT = KIND_BATTERY
 
 # shared
 P_SENSOR_RANGE_M = 0
@@ -31,7 +33,13 @@ P_SAM_MISSILES = 17
 P_SAM_LAUNCH_INTERVAL_S = 18
 P_SAM_DOCTRINE = 19
 P_SAM_ASSESS_S = 20
-N_PAR = 21
+# shared, added with the air picture
+P_TRACK_S = 21             # first detection to a fire-control track [s]
+P_MIN_THREAT_RANGE_M = 22  # engages only rockets whose launch-to-impact range is at least this [m]
+N_PAR = 23
+
+# Fire control: how units share the air picture (Units.coordinated).
+FIRE_CONTROL = {"independent": False, "coordinated": True}
 
 DOCTRINE_SINGLE = 0
 DOCTRINE_RIPPLE2 = 1

@@ -1,4 +1,5 @@
-"""One unit's part in a salvo, whatever its kind: detection, engagement window, timeline.
+"""One unit's part in a salvo, whatever its kind: detection, engagement window, magazine, and
+the offer/commit pair fire control drives.
 
 The kernel calls these and never branches on a unit's kind itself, so a new defence kind
 touches :mod:`forceprot.catalog` (its fields and parameter row) and :mod:`forceprot.engage`
@@ -11,19 +12,21 @@ import math
 
 from numba import njit
 
-from forceprot.engage.cram import gun_timeline, gun_window_s
+from forceprot.engage.cram import gun_commit, gun_offer_s, gun_window_s
 from forceprot.engage.params import (
     KIND_CRAM,
+    P_GUN_MAGAZINE_ROUNDS,
     P_GUN_MAX_RANGE_M,
     P_GUN_MIN_HEIGHT_M,
+    P_SAM_MISSILES,
     P_SENSOR_HEIGHT_M,
     P_SENSOR_RANGE_M,
     P_TAN_MIN_ELEVATION,
 )
-from forceprot.engage.patriot import battery_timeline
+from forceprot.engage.patriot import battery_commit, battery_offer_s
 from forceprot.engage.sensors import first_detection_s
 
-__all__ = ["unit_detection_s", "unit_timeline", "unit_window_s"]
+__all__ = ["unit_ammo", "unit_commit", "unit_detection_s", "unit_offer_s", "unit_window_s"]
 
 
 @njit(cache=True, nogil=True)
@@ -57,14 +60,42 @@ def unit_window_s(units, u, flights, i):
 
 
 @njit(cache=True, nogil=True)
-def unit_timeline(units, u, order, flights, eng):
-    """Walk unit ``u`` through the salvo (rockets in ``order``); see the kind's own timeline.
+def unit_ammo(units, u):
+    """Unit ``u``'s magazine at the start of a salvo: rounds (guns) or interceptors."""
+    if units.kind[u] == KIND_CRAM:
+        return int(units.par[u, P_GUN_MAGAZINE_ROUNDS])
+    return int(units.par[u, P_SAM_MISSILES])
+
+
+@njit(cache=True, nogil=True)
+def unit_offer_s(units, u, i, flights, eng, state, not_before_s):
+    """When unit ``u`` could act on rocket ``i``, given its state and fire control's earliest
+    time ``not_before_s``.
 
     Returns
     -------
-    n_engagements, n_kills, n_shots, exhausted : int
+    t_start_s, t_effect_s : float
+        Burst (guns; both the same) or interceptor launch and intercept (batteries) [s]; both
+        inf if the unit cannot engage the rocket.
     """
     if units.kind[u] == KIND_CRAM:
-        return gun_timeline(u, units.par[u], order, eng)
-    return battery_timeline(u, units.par[u], order, flights, units.xy_m[u, 0], units.xy_m[u, 1],
-                            eng)
+        t = gun_offer_s(u, units.par[u], i, eng, state, not_before_s)
+        return t, t
+    return battery_offer_s(u, units.par[u], i, flights, eng, state, units.xy_m[u],
+                           not_before_s)
+
+
+@njit(cache=True, nogil=True)
+def unit_commit(units, u, i, flights, eng, state, t_start_s, t_effect_s):
+    """Unit ``u`` engages rocket ``i`` as offered by :func:`unit_offer_s`.
+
+    Returns
+    -------
+    t_kill_s, t_outcome_s : float
+        Kill time (inf if the rocket survives the engagement) and when the outcome is known
+        [s].
+    """
+    if units.kind[u] == KIND_CRAM:
+        return gun_commit(u, units.par[u], i, eng, state, t_start_s)
+    return battery_commit(u, units.par[u], i, flights, eng, state, units.xy_m[u], t_start_s,
+                          t_effect_s)

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from numba import njit
 
-from forceprot.engage.state import Engagements, Flights
+from forceprot.engage.params import KIND_CRAM, P_SAM_MISSILES
+from forceprot.engage.state import Engagements, Flights, UnitState
 from forceprot.kernel.bundles import (
     BLOCK_SALVOS,
     MAX_AIM_REDRAWS,
@@ -45,16 +46,25 @@ def make_scratch(inputs):
     tau = inputs.family.tau
     shape = (tubes, n_units)
     flights = Flights(np.zeros((tubes, tau.shape[0], 3)), np.zeros(tubes), np.zeros(tubes), tau)
-    eng = Engagements(np.zeros(shape, dtype=np.bool_), np.zeros(shape), np.zeros(shape),
-                      np.zeros(shape), np.zeros((tubes, n_units, 2)), np.zeros(shape),
-                      np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64),
-                      np.zeros(shape))
+    eng = Engagements(np.zeros(shape, dtype=np.bool_), np.zeros(shape, dtype=np.bool_),
+                      np.zeros(shape), np.zeros(shape),
+                      np.zeros(shape), np.zeros(shape), np.zeros((tubes, n_units, 2)),
+                      np.zeros(shape), np.zeros(shape, dtype=np.int64),
+                      np.zeros(shape, dtype=np.int64), np.zeros(shape))
+    max_launches = 1
+    for u in range(n_units):
+        if inputs.units.kind[u] != KIND_CRAM:
+            max_launches = max(max_launches, int(inputs.units.par[u, P_SAM_MISSILES]))
+    state = UnitState(np.zeros(n_units), np.zeros(n_units), np.zeros(n_units, dtype=np.int64),
+                      np.zeros(n_units, dtype=np.int64), np.zeros((n_units, max_launches)),
+                      np.zeros(n_units, dtype=np.int64), np.zeros(n_units, dtype=np.bool_),
+                      np.zeros((n_units, N_UNIT_STATS), dtype=np.int64))
     return Scratch(np.zeros(N_DRAW), np.zeros(tubes), np.zeros(tubes), flights,
                    np.zeros((tubes, 2)), np.zeros(tubes, dtype=np.bool_),
                    np.zeros(tubes, dtype=np.bool_), np.zeros(tubes), np.zeros(tubes),
-                   np.zeros(tubes, dtype=np.int64), eng, np.zeros(tubes, dtype=np.int64),
-                   np.zeros((n_units, N_UNIT_STATS), dtype=np.int64),
-                   np.zeros(tubes, dtype=np.int64), np.zeros(max(n_assets, 1)))
+                   np.zeros(tubes), np.zeros(tubes, dtype=np.int64), eng,
+                   np.zeros(tubes, dtype=np.int64), state, np.zeros(tubes, dtype=np.int64),
+                   np.zeros(max(n_assets, 1)))
 
 
 @njit(cache=True, nogil=True)

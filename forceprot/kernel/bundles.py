@@ -55,7 +55,8 @@ US_KILLS = 1               # successful kill draws of the unit, credited or not
 US_SHOTS = 2
 US_EXHAUSTED = 3
 US_KILLS_INSIDE = 4        # credited kills of rockets that would have landed inside the base
-N_UNIT_STATS = 5
+US_ON_KILLED = 5           # engagements of a rocket another unit had already destroyed
+N_UNIT_STATS = 6
 
 #: The threat and warning scalars of a salvo: ``tubes`` (int), ``ripple_s`` [s],
 #: ``aim_sigma_m`` [m, per axis], ``range_sigma_frac`` [-], ``deflection_sigma_rad`` [rad],
@@ -108,11 +109,12 @@ Story = namedtuple("Story", ["n_salvos", "rockets", "units"])
 #: Per-block scratch, reused salvo after salvo (no allocation per salvo): the salvo's
 #: ``draws`` (N_DRAW,), per-rocket ``delta`` (range error) and ``deflection`` [rad],
 #: ``flights`` (:class:`~forceprot.engage.state.Flights`), ``impact`` (tubes, 2) [m],
-#: ``inside``/``defended`` flags, ``first_detect_s`` (inf if never seen), ``t_kill_s`` (inf if
-#: not killed), ``kill_unit`` (-1 if not killed), ``eng``
-#: (:class:`~forceprot.engage.state.Engagements`), ``order`` (threat order), ``unit_stats``
-#: (n_units, N_UNIT_STATS), ``cells`` (base cell of each impact, -1 outside), ``hits``
-#: (n_assets,) asset hits of the salvo.
+#: ``inside``/``defended`` flags, ``first_detect_s`` and ``first_track_s`` (any unit's first
+#: detection and fire-control track, inf if never), ``t_kill_s`` (inf if not killed),
+#: ``kill_unit`` (-1 if not killed), ``eng`` (:class:`~forceprot.engage.state.Engagements`),
+#: ``order`` (threat order), ``unit_state`` (:class:`~forceprot.engage.state.UnitState`, whose
+#: ``stats`` (n_units, N_UNIT_STATS) are the salvo's per-unit counts), ``cells`` (base cell of
+#: each impact, -1 outside), ``hits`` (n_assets,) asset hits of the salvo.
 Scratch = namedtuple("Scratch", ["draws", "delta", "deflection", "flights", "impact", "inside",
-                                 "defended", "first_detect_s", "t_kill_s", "kill_unit", "eng",
-                                 "order", "unit_stats", "cells", "hits"])
+                                 "defended", "first_detect_s", "first_track_s", "t_kill_s",
+                                 "kill_unit", "eng", "order", "unit_state", "cells", "hits"])

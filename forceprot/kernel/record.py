@@ -21,6 +21,7 @@ from forceprot.kernel.bundles import (
     US_EXHAUSTED,
     US_KILLS,
     US_KILLS_INSIDE,
+    US_ON_KILLED,
     US_SHOTS,
 )
 from forceprot.kernel.tally import (
@@ -40,6 +41,7 @@ from forceprot.kernel.tally import (
     R_APOGEE_M,
     R_DEFENDED,
     R_FIRST_DETECT_T,
+    R_FIRST_TRACK_T,
     R_IMPACT_X,
     R_IMPACT_Y,
     R_INSIDE,
@@ -57,9 +59,11 @@ from forceprot.kernel.tally import (
     RU_OUTCOME,
     RU_SHOTS,
     RU_T,
+    RU_TRACK_T,
     S_ASSET_RISK,
     S_ASSET_RISK2,
     S_DEFENDED,
+    S_DETECT_DELAY_SUM_S,
     S_FIRED,
     S_INTERCEPTED,
     S_INTERCEPTED_THREAT,
@@ -73,6 +77,8 @@ from forceprot.kernel.tally import (
     S_THREAT,
     S_THREAT2,
     S_THREAT_LEAKED,
+    S_TRACK_DELAY_SUM_S,
+    S_TRACKED_N,
     S_UNDETECTED,
     S_WARN2,
     S_WARN_N,
@@ -86,6 +92,11 @@ from forceprot.kernel.tally import (
     U_KILLS_INSIDE,
     U_KILLS_INSIDE2,
     U_KILLS_INSIDE_THREAT,
+    U_ENGAGED_THREAT,
+    U_ON_KILLED,
+    U_SECTOR_THREAT,
+    U_TAKEN_THREAT,
+    U_WINDOW_THREAT,
     U_SALVOS_ENGAGED,
     U_SHOTS,
     WARN_BIN_S,
@@ -97,11 +108,15 @@ __all__ = ["tally_salvo", "warning_s", "write_story"]
 
 
 @njit(cache=True, nogil=True)
-def warning_s(flights, first_detect_s, alert_delay_s, i):
-    """Warning rocket ``i`` gives [s]: impact minus (first detection + alert delay), at least 0;
-    0 when no sensor saw it."""
-    if first_detect_s[i] < math.inf:
-        w = flights.t0_s[i] + flights.tof_s[i] - (first_detect_s[i] + alert_delay_s)
+def warning_s(flights, first_track_s, alert_delay_s, i):
+    """Warning rocket ``i`` gives [s]: impact minus (first fire-control track + alert delay), at
+    least 0; 0 when no unit tracked it.
+
+    The alert rule: sense-and-warn sounds once some unit holds a track of the rocket (a bare
+    detection predicts no impact point), plus ``alert_delay_s`` for the alarm chain.
+    """
+    if first_track_s[i] < math.inf:
+        w = flights.t0_s[i] + flights.tof_s[i] - (first_track_s[i] + alert_delay_s)
         return w if w > 0.0 else 0.0
     return 0.0
 
@@ -151,7 +166,11 @@ def tally_salvo(inputs, scratch, rows):
                         s.hits[a] += 1.0
             if s.first_detect_s[i] == math.inf:
                 scal[S_UNDETECTED] += 1.0
-            warn = warning_s(s.flights, s.first_detect_s, inputs.salvo.alert_delay_s, i)
+            elif s.first_track_s[i] < s.flights.t0_s[i] + s.flights.tof_s[i]:
+                scal[S_TRACKED_N] += 1.0
+                scal[S_DETECT_DELAY_SUM_S] += s.first_detect_s[i] - s.flights.t0_s[i]
+                scal[S_TRACK_DELAY_SUM_S] += s.first_track_s[i] - s.flights.t0_s[i]
+            warn = warning_s(s.flights, s.first_track_s, inputs.salvo.alert_delay_s, i)
             scal[S_WARN_SUM_S] += warn
             scal[S_WARN2] += warn * warn
             warn_salvo += warn
@@ -190,16 +209,28 @@ def tally_salvo(inputs, scratch, rows):
     scal[S_ASSET_RISK2] += risk * risk
 
     unit_t = rows.units
-    stats = s.unit_stats
+    stats = s.unit_state.stats
     for u in range(n_units):
         unit_t[u, U_ENGAGEMENTS] += stats[u, US_ENGAGEMENTS]
+        unit_t[u, U_ON_KILLED] += stats[u, US_ON_KILLED]
         unit_t[u, U_HITS] += stats[u, US_KILLS]
         unit_t[u, U_SHOTS] += stats[u, US_SHOTS]
         unit_t[u, U_EXHAUSTED] += stats[u, US_EXHAUSTED]
         if stats[u, US_ENGAGEMENTS] > 0:
             unit_t[u, U_SALVOS_ENGAGED] += 1.0
         stats[u, US_KILLS_INSIDE] = 0
+    eng = s.eng
     for i in range(tubes):
+        if s.inside[i]:
+            for u in range(n_units):
+                if eng.in_sector[i, u]:
+                    unit_t[u, U_SECTOR_THREAT] += 1.0
+                if eng.candidate[i, u]:
+                    unit_t[u, U_WINDOW_THREAT] += 1.0
+                if eng.eng_shots[i, u] > 0:
+                    unit_t[u, U_ENGAGED_THREAT] += 1.0
+                elif eng.candidate[i, u] and s.kill_unit[i] >= 0:
+                    unit_t[u, U_TAKEN_THREAT] += 1.0
         if s.kill_unit[i] >= 0:
             unit_t[s.kill_unit[i], U_KILLS] += 1.0
             if s.inside[i]:
@@ -277,7 +308,9 @@ def write_story(inputs, scratch, salvo_index, story):
         rec[row, R_KILL_T] = s.t_kill_s[i] if s.kill_unit[i] >= 0 else math.nan
         rec[row, R_FIRST_DETECT_T] = s.first_detect_s[i] if s.first_detect_s[i] < math.inf \
             else math.nan
-        rec[row, R_WARNING_S] = (warning_s(s.flights, s.first_detect_s,
+        rec[row, R_FIRST_TRACK_T] = s.first_track_s[i] if s.first_track_s[i] < math.inf \
+            else math.nan
+        rec[row, R_WARNING_S] = (warning_s(s.flights, s.first_track_s,
                                            inputs.salvo.alert_delay_s, i)
                                  if s.inside[i] else math.nan)
         apogee = 0.0
@@ -291,3 +324,5 @@ def write_story(inputs, scratch, salvo_index, story):
             rec_u[row, u, RU_SHOTS] = s.eng.eng_shots[i, u]
             t_det = s.eng.t_detect_s[i, u]
             rec_u[row, u, RU_DETECT_T] = t_det if t_det < math.inf else math.nan
+            t_trk = s.eng.t_track_s[i, u]
+            rec_u[row, u, RU_TRACK_T] = t_trk if t_trk < math.inf else math.nan

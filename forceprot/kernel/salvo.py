@@ -13,8 +13,14 @@ import math
 
 from numba import njit
 
-from forceprot.engage.params import OUT_NONE, P_DEFENDED_RADIUS_M
-from forceprot.engage.units import unit_detection_s, unit_timeline, unit_window_s
+from forceprot.engage.fire_control import count_on_killed, fight_salvo
+from forceprot.engage.params import (
+    OUT_NONE,
+    P_DEFENDED_RADIUS_M,
+    P_MIN_THREAT_RANGE_M,
+    P_TRACK_S,
+)
+from forceprot.engage.units import unit_detection_s, unit_window_s
 from forceprot.flight.family import elevation_index, fly_nodes, lay_for_wind
 from forceprot.kernel.bundles import (
     D_AIM_X,
@@ -23,10 +29,6 @@ from forceprot.kernel.bundles import (
     D_LAUNCH_Y,
     D_LAY_ERR_X,
     D_LAY_ERR_Y,
-    US_ENGAGEMENTS,
-    US_EXHAUSTED,
-    US_KILLS,
-    US_SHOTS,
 )
 from forceprot.spatial import counter_uniform, point_in_grid_polygon
 
@@ -105,30 +107,43 @@ def classify_impacts(base, defended, impact, inside, in_defended):
 
 
 @njit(cache=True, nogil=True)
-def detect_and_window(units, flights, impact, in_defended, eng, first_detect_s, t_kill_s,
-                      kill_unit):
-    """Every unit's detection of every rocket, whether it would engage it, and its window.
+def detect_and_window(units, flights, impact, in_defended, eng, first_seen, t_kill_s, kill_unit):
+    """Every unit's detection and track of every rocket, whether it would engage it, and its
+    window.
 
     A unit considers a rocket predicted to land in the defended area within its defended
-    radius, once it has seen it, and (guns) only inside its engagement window. Resets the
-    engagement outputs and the per-rocket kill record for the salvo.
+    radius, fired from at least its minimum threat range, once it has seen it, and (guns) only
+    inside its engagement window. ``first_seen`` is ``(first_detect_s, first_track_s)``: any
+    unit's first detection and first fire-control track of each rocket. Resets the engagement
+    outputs and the per-rocket kill record for the salvo.
     """
+    first_detect_s, first_track_s = first_seen
     n_units = units.kind.shape[0]
     for i in range(impact.shape[0]):
         first_detect_s[i] = math.inf
+        first_track_s[i] = math.inf
         t_kill_s[i] = math.inf
         kill_unit[i] = -1
         ix = impact[i, 0]
         iy = impact[i, 1]
+        # predicted range of flight, launcher to impact
+        flown_m = math.hypot(ix - flights.pos_m[i, 0, 0], iy - flights.pos_m[i, 0, 1])
         for u in range(n_units):
             td = unit_detection_s(units, u, flights, i)
+            tt = td + units.par[u, P_TRACK_S]
             eng.t_detect_s[i, u] = td
+            eng.t_track_s[i, u] = tt
             if td < first_detect_s[i]:
                 first_detect_s[i] = td
+            if tt < first_track_s[i]:
+                first_track_s[i] = tt
             rad = units.par[u, P_DEFENDED_RADIUS_M]
             dx = ix - units.xy_m[u, 0]
             dy = iy - units.xy_m[u, 1]
-            cand = in_defended[i] and td < math.inf and dx * dx + dy * dy <= rad * rad
+            cand = (in_defended[i] and tt < flights.t0_s[i] + flights.tof_s[i]
+                    and dx * dx + dy * dy <= rad * rad
+                    and flown_m >= units.par[u, P_MIN_THREAT_RANGE_M])
+            eng.in_sector[i, u] = cand
             eng.t_open_s[i, u] = math.inf
             eng.t_close_s[i, u] = -math.inf
             if cand:
@@ -170,25 +185,23 @@ def threat_order(flights, order):
 
 
 @njit(cache=True, nogil=True)
-def run_timelines(units, order, flights, eng, unit_stats):
-    """Every unit's timeline through the salvo; ``unit_stats`` (n_units, N_UNIT_STATS) gets each
-    unit's engagements, kills, shots and magazine exhaustion."""
-    for u in range(units.kind.shape[0]):
-        ne, nk, ns, ex = unit_timeline(units, u, order, flights, eng)
-        unit_stats[u, US_ENGAGEMENTS] = ne
-        unit_stats[u, US_KILLS] = nk
-        unit_stats[u, US_SHOTS] = ns
-        unit_stats[u, US_EXHAUSTED] = ex
+def run_timelines(units, order, flights, eng, unit_state):
+    """The salvo's fight under the scenario's fire control
+    (:mod:`forceprot.engage.fire_control`); ``unit_state.stats`` (n_units, N_UNIT_STATS) gets
+    each unit's engagements, kills, shots and magazine exhaustion."""
+    fight_salvo(units, order, flights, eng, unit_state)
 
 
 @njit(cache=True, nogil=True)
-def credit_kills(eng, t_kill_s, kill_unit):
-    """Each rocket's kill goes to the unit that killed it first (``kill_unit`` -1 if none)."""
+def credit_kills(eng, t_kill_s, kill_unit, unit_state):
+    """Each rocket's kill goes to the unit that killed it first (``kill_unit`` -1 if none);
+    engagements after that kill are counted as wasted in ``unit_state.stats``."""
     for i in range(t_kill_s.shape[0]):
         for u in range(eng.t_kill_s.shape[1]):
             if eng.t_kill_s[i, u] < t_kill_s[i]:
                 t_kill_s[i] = eng.t_kill_s[i, u]
                 kill_unit[i] = u
+    count_on_killed(eng, t_kill_s, unit_state)
 
 
 @njit(cache=True, nogil=True)
@@ -209,10 +222,10 @@ def evaluate_salvo(root_seed, salvo_index, inputs, scratch, kill_draws_ready):
     s = scratch
     fly_salvo(inputs.salvo, inputs.family, s.draws, s.delta, s.deflection, s.flights, s.impact)
     classify_impacts(inputs.base, inputs.defended, s.impact, s.inside, s.defended)
-    detect_and_window(inputs.units, s.flights, s.impact, s.defended, s.eng, s.first_detect_s,
-                      s.t_kill_s, s.kill_unit)
+    detect_and_window(inputs.units, s.flights, s.impact, s.defended, s.eng,
+                      (s.first_detect_s, s.first_track_s), s.t_kill_s, s.kill_unit)
     if not kill_draws_ready:
         draw_kills(root_seed, salvo_index, s.eng)
     threat_order(s.flights, s.order)
-    run_timelines(inputs.units, s.order, s.flights, s.eng, s.unit_stats)
-    credit_kills(s.eng, s.t_kill_s, s.kill_unit)
+    run_timelines(inputs.units, s.order, s.flights, s.eng, s.unit_state)
+    credit_kills(s.eng, s.t_kill_s, s.kill_unit, s.unit_state)

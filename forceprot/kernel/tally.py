@@ -28,7 +28,10 @@ S_WARN2 = 18              # sum of squared warning times [s^2]
 S_AIM_REDRAWN = 19        # aim points with no launch position in range, redrawn
 S_WARN_SALVO2 = 20        # sum over salvos of (salvo's summed warning)^2 [s^2]
 S_WARN_THREAT = 21        # sum over salvos of salvo's summed warning x threat_s [s]
-N_SCALARS = 22
+S_DETECT_DELAY_SUM_S = 22  # threatening rockets seen: sum of (first detection - launch) [s]
+S_TRACK_DELAY_SUM_S = 23   # ... and of (first fire-control track - launch) [s]
+S_TRACKED_N = 24           # threatening rockets some unit tracked before impact
+N_SCALARS = 25
 
 # per-unit tallies, shape (n_blocks, n_units, N_UNIT)
 U_ENGAGEMENTS = 0
@@ -40,7 +43,14 @@ U_SALVOS_ENGAGED = 5      # salvos in which the unit engaged at least once
 U_KILLS_INSIDE = 6        # credited kills of rockets that would have landed inside the base
 U_KILLS_INSIDE2 = 7       # sum over salvos of (kills inside)^2
 U_KILLS_INSIDE_THREAT = 8  # sum over salvos of kills inside x rockets inside
-N_UNIT = 9
+U_ON_KILLED = 9           # engagements of rockets another unit had already destroyed (wasted)
+U_SECTOR_THREAT = 10      # rockets landing inside that fall in the unit's sector (defended
+                          # area within its radius, long enough flight, tracked before impact)
+U_WINDOW_THREAT = 11      # ... of those, the unit had an engagement window on (guns; batteries:
+                          # same as the sector, their reach is found in the timeline)
+U_ENGAGED_THREAT = 12     # rockets landing inside the unit engaged
+U_TAKEN_THREAT = 13       # rockets landing inside it could engage but left, killed by another
+N_UNIT = 14
 
 # base grid tallies, shape (n_blocks, N_GRID, n_cells): impacts by cell
 G_THREAT = 0              # sum of T_sc (rockets landing in the cell)
@@ -85,10 +95,12 @@ R_KILL_T = 14
 R_FIRST_DETECT_T = 15
 R_WARNING_S = 16
 R_APOGEE_M = 17
-N_STORY = 18
+R_FIRST_TRACK_T = 18
+N_STORY = 19
 # per-unit story, shape (story_rockets, n_units, N_STORY_UNIT)
 RU_T = 0                  # burst / first intercept time [s], NaN if not engaged
 RU_OUTCOME = 1            # -1 not engaged, 0 miss, 1 kill
 RU_SHOTS = 2
 RU_DETECT_T = 3
-N_STORY_UNIT = 4
+RU_TRACK_T = 4
+N_STORY_UNIT = 5

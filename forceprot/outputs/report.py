@@ -120,17 +120,22 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
                            "salvos with magazine run dry"], rows, "llrrrrr") + "\n")
         out.append("A rocket killed by two units is credited to the earlier kill; the terms are "
                    "defined under Rocket accounting.\n")
+        out.append(_who_did_what(results) + "\n")
     else:
         out.append("No defence units: every rocket landing inside leaks.\n")
 
     out.append("## Warning time\n")
     mean, interval = _est(results.warning_mean_s, "num", ".1f")
     out.append(
-        f"From first detection by any sensor plus the {sc.warning.alert_delay_s:g} s alert delay "
-        f"to impact, over rockets landing inside: mean **{mean} s** ({interval} s, the salvo "
-        f"as the sampling unit), 5th percentile "
+        f"From the first fire-control track by any unit plus the {sc.warning.alert_delay_s:g} s "
+        f"alert delay to impact, over rockets landing inside: mean **{mean} s** ({interval} s, "
+        f"the salvo as the sampling unit), 5th percentile "
         f"**{_num(results.warning_p05_s, '.1f')} s**. Rockets no sensor saw (no warning): "
-        f"{_pct(results.undetected_fraction)}.\n")
+        f"{_pct(results.undetected_fraction)}. A sensor first sees a rocket "
+        f"{_num(results.detection_delay_mean_s, '.1f')} s after launch on average and holds a "
+        f"track {_num(results.track_delay_mean_s, '.1f')} s after launch (each unit's "
+        "`track_s` after its detection); the alarm sounds on a track, since a bare detection "
+        "predicts no impact point.\n")
 
     out.append("## Launch areas whose salvos leak most\n")
     if launch_table is not None and len(launch_table):
@@ -242,6 +247,52 @@ def _caveat(listed: list[Assumption]) -> str:
         "sensitive to, or how far it moves over their plausible values; `forceprot "
         "uncertainty`, on a scenario giving the doubtful parameters as distributions, "
         "quantifies that.")
+
+
+def _who_did_what(results) -> str:
+    """Which unit did what, and why: of the rockets landing inside, how many fell in each unit's
+    sector, how many it had a window on, engaged and killed first; wasted fire."""
+    sc = results.compiled.prepared.scenario
+    threat = max(results.rockets_threatening, 1)
+    mode = ("**Coordinated fire control** (one air picture): each rocket goes to the unit that "
+            "can kill it first and, after a miss is seen, to the next; no unit fires at a rocket "
+            "already destroyed." if sc.fire_control == "coordinated" else
+            "**Independent fire control**: each unit fights on its own; a shot at a rocket "
+            "another unit had already destroyed is wasted (last column).")
+    rows = []
+    for ur in results.unit_results:
+        rows.append([ur.name, _pct(ur.threatening_in_sector / threat),
+                     _pct(ur.threatening_with_window / threat),
+                     _pct(ur.threatening_engaged / threat), _pct(ur.kill_share.value),
+                     f"{ur.engagements_on_killed:,}"])
+    why = []
+    for ur, unit in zip(results.unit_results, sc.defence):
+        sector = (f"its sector (predicted impact within {unit.defended_radius_m:,.0f} m"
+                  + (f", flights of at least {unit.min_threat_range_m:,.0f} m"
+                     if unit.min_threat_range_m > 0 else "") + ")")
+        if ur.threatening_in_sector == 0:
+            why.append(f"{ur.name}: no rocket landing inside fell in {sector}.")
+            continue
+        line = (f"{ur.name}: {sector} holds {_pct(ur.threatening_in_sector / threat)} of the "
+                "rockets landing inside")
+        if ur.threatening_with_window < ur.threatening_in_sector:
+            line += (f"; {_pct(1.0 - ur.threatening_with_window / ur.threatening_in_sector)} of "
+                     f"those never enter its envelope ({unit.describe_envelope()})")
+        left = ur.threatening_with_window - ur.threatening_engaged
+        if ur.threatening_with_window > 0:
+            late = left - ur.threatening_taken
+            line += (f"; of the rest it engages {_pct(ur.threatening_engaged / ur.threatening_with_window)}"
+                     f", leaves {_pct(ur.threatening_taken / ur.threatening_with_window)} to a unit "
+                     f"that killed them first, and cannot fire at "
+                     f"{_pct(late / ur.threatening_with_window)} in time (track "
+                     f"{unit.track_s:g} s + reaction {unit.reaction_s:g} s, busy with other "
+                     "rockets, magazine, or no intercept before impact)")
+        why.append(line + ".")
+    return (mode + "\n\n" + _table(
+        ["unit", "in its sector", "with a window", "engaged", "killed first",
+         "engagements of rockets already killed"], rows, "lrrrrr")
+        + "\n\nShares of the rockets landing inside. Why:\n\n"
+        + "\n".join(f"- {w}" for w in why))
 
 
 def _accounting_table(results: Results) -> str:

@@ -145,7 +145,7 @@ def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layo
     par = np.ascontiguousarray(np.vstack([fixed.par.reshape(-1, fixed.par.shape[-1]),
                                           *[r for _, r in rows]]), dtype=np.float64)
     unit_xy = np.ascontiguousarray(np.vstack([fixed.xy_m.reshape(-1, 2), xy]), dtype=np.float64)
-    return Units(kind, unit_xy, par)
+    return fixed._replace(kind=kind, xy_m=unit_xy, par=par)
 
 
 def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layout,
