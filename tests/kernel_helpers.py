@@ -63,7 +63,8 @@ def ideal_patriot(name: str, x: float, y: float, p_kill: float, **override: Any)
     """
     unit = {
         "kind": "patriot", "name": name, "x": x, "y": y, "p_kill": p_kill,
-        "radar_range_m": 500_000.0, "radar_height_m": 0.0, "reaction_s": 0.0,
+        "radar_range_m": 500_000.0, "radar_height_m": 0.0, "radar_min_elevation_deg": 0.0,
+        "track_s": 0.0, "reaction_s": 0.0,
         "interceptor_speed_mps": 5_000.0, "min_intercept_range_m": 0.0,
         "max_intercept_range_m": 500_000.0, "min_intercept_alt_m": 0.0,
         "max_intercept_alt_m": 100_000.0, "defended_radius_m": 500_000.0,
@@ -83,7 +84,8 @@ def ideal_cram(name: str, x: float, y: float, p_kill: float, **override: Any) ->
     """
     unit = {
         "kind": "cram", "name": name, "x": x, "y": y, "p_kill": p_kill,
-        "sensor_range_m": 500_000.0, "sensor_height_m": 0.0, "reaction_s": 0.0,
+        "sensor_range_m": 500_000.0, "sensor_height_m": 0.0, "sensor_min_elevation_deg": 0.0,
+        "track_s": 0.0, "reaction_s": 0.0,
         "max_range_m": 20_000.0, "min_height_m": 0.0, "defended_radius_m": 100_000.0,
         "engage_s": 1e-6, "rounds_per_engagement": 1, "magazine_rounds": 1_000_000,
         "reload_s": 0.0,
@@ -100,7 +102,8 @@ def scenario_data(*, boundary: str = "base.gpkg", tubes: int = 6, ripple_s: floa
                   wind_mps: float = 0.0, wind_from_deg: float = 0.0,
                   defended_margin_m: float = 200.0, launch_areas: str | None = None,
                   defence: list[dict] | None = None, asset: list[dict] | None = None,
-                  simulation: dict | None = None, alert_delay_s: float = 2.0) -> dict:
+                  simulation: dict | None = None, alert_delay_s: float = 2.0,
+                  fire_control: str | None = None) -> dict:
     """A scenario mapping (as parsed TOML) for a 107 mm salvo at a synthetic base."""
     site = {"name": "synthetic base", "boundary": boundary,
             "defended_margin_m": defended_margin_m}
@@ -108,7 +111,9 @@ def scenario_data(*, boundary: str = "base.gpkg", tubes: int = 6, ripple_s: floa
         site["launch_areas"] = launch_areas
     sim = {"salvos": 2_000, "seed": 1, "story_salvos": 0}
     sim.update(simulation or {})
+    extra = {} if fire_control is None else {"fire_control": fire_control}
     return {
+        **extra,
         "site": site,
         "threat": {"rocket": "107mm", "tubes": tubes, "ripple_s": ripple_s,
                    "min_standoff_m": min_standoff_m, "max_standoff_m": max_standoff_m,

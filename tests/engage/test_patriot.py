@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from forceprot.engage import params as P
-from forceprot.engage.patriot import battery_timeline, earliest_intercept_s
-from forceprot.engage.state import Engagements, Flights
+from forceprot.engage.patriot import earliest_intercept_s
+from forceprot.engage.state import Flights
+from tests.engage.timeline import fight, summary
 
 N_NODES = 2_001
 
@@ -161,18 +162,10 @@ def _run(par, t0s, t_detect, draws, order=None, candidate=None, far=()):
     pos, tau, t0, tof = _salvo(t0s, far)
     n = len(t0s)
     order = np.arange(n, dtype=np.int64) if order is None else np.asarray(order, np.int64)
-    cand = np.ones((n, 1), np.bool_) if candidate is None else \
-        np.asarray(candidate, np.bool_).reshape(n, 1)
-    td = np.asarray(t_detect, float).reshape(n, 1)
-    u_kill = np.asarray(draws, float).reshape(n, 1, 2)
-    eng_t = np.full((n, 1), np.nan)
-    eng_out = np.full((n, 1), P.OUT_NONE, dtype=np.int64)
-    eng_shots = np.zeros((n, 1), dtype=np.int64)
-    t_kill = np.full((n, 1), np.inf)
-    nan = np.full((n, 1), np.nan)  # window columns: a battery has none
-    eng = Engagements(cand, td, nan, nan, u_kill, eng_t, eng_out, eng_shots, t_kill)
-    stats = battery_timeline(0, par, order, Flights(pos, t0, tof, tau), 0.0, 0.0, eng)
-    return stats, eng_t[:, 0], eng_out[:, 0], eng_shots[:, 0], t_kill[:, 0]
+    stats, eng = fight([P.KIND_BATTERY], [par], order, t_track=t_detect, u_kill=draws,
+                       candidate=candidate, flights=Flights(pos, t0, tof, tau))
+    return (summary(stats), eng.eng_t_s[:, 0], eng.eng_outcome[:, 0], eng.eng_shots[:, 0],
+            eng.t_kill_s[:, 0])
 
 
 def _ref(t0, t_launch):
@@ -196,10 +189,12 @@ def test_single_doctrine_and_empty_magazine():
 
 
 def test_predicted_impact_order_is_followed():
-    """Order (2, 0, 1): rocket 2 gets the first launch (at its detection, 7 s > 5 + 0 s)."""
+    """Order (2, 0, 1): rocket 2 is served first and launched on at its track (7 s). Launch
+    slots are events, not a queue: rocket 0, tracked at 5 s, still gets the slot at 5 s (2 s
+    clear of 7 s), and rocket 1, tracked at 6 s, the first slot 2 s clear of both: 9 s."""
     stats, t, _, _, _ = _run(_par(missiles=10, reaction_s=0.0), [0.0, 1.0, 2.0],
                              [5.0, 6.0, 7.0], [(0.9, 0.9)] * 3, order=[2, 0, 1])
-    np.testing.assert_allclose(t, [_ref(0.0, 9.0), _ref(1.0, 11.0), _ref(2.0, 7.0)], atol=TOL)
+    np.testing.assert_allclose(t, [_ref(0.0, 5.0), _ref(1.0, 9.0), _ref(2.0, 7.0)], atol=TOL)
 
 
 def test_ripple2_fires_two_and_the_odd_missile_last():
@@ -224,8 +219,8 @@ def test_ripple2_kill_time_is_the_earliest_successful_intercept():
 
 def test_shoot_look_shoot_fires_again_only_after_a_miss():
     """Rocket 0's first interceptor misses: a second leaves assess_s after the intercept attempt
-    (later than the 2 s launch interval) and kills; the battery's next launch waits for it.
-    Rocket 1's first interceptor kills: no second."""
+    (later than the 2 s launch interval) and kills. The battery does not wait for it: rocket 1
+    gets the next launch slot (10 s), whose interceptor kills: no second."""
     par = _par(doctrine=P.DOCTRINE_SHOOT_LOOK_SHOOT, assess_s=3.0)
     stats, t, out, shots, tk = _run(par, [0.0, 1.0], [5.0, 6.0], [(0.9, 0.2), (0.2, 0.0)])
     i0 = _ref(0.0, 8.0)
@@ -236,7 +231,8 @@ def test_shoot_look_shoot_fires_again_only_after_a_miss():
     np.testing.assert_array_equal(out, [P.OUT_KILL, P.OUT_KILL])
     assert t[0] == pytest.approx(i0, abs=TOL)
     assert tk[0] == pytest.approx(_ref(0.0, second), abs=TOL)
-    assert t[1] == pytest.approx(_ref(1.0, second + 2.0), abs=TOL)
+    assert second >= 10.0 + 2.0  # the second shot's slot is clear of rocket 1's launch
+    assert t[1] == pytest.approx(_ref(1.0, 10.0), abs=TOL)
     assert tk[1] == t[1]
 
 

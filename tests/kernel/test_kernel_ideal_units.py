@@ -29,11 +29,12 @@ SEED = 3
 UNIT_BUILDERS = {"patriot": ideal_patriot, "cram": ideal_cram}
 
 
-def _run(tmp_path, units, *, salvos=SALVOS, seed=SEED):
+def _run(tmp_path, units, *, salvos=SALVOS, seed=SEED, fire_control="independent"):
     square_base(tmp_path)
     data = scenario_data(tubes=8, ripple_s=0.5, aim_sigma_m=250.0, defence=units,
                          simulation={"salvos": salvos, "seed": seed,
-                                     "story_salvos": STORY_SALVOS, "cell_m": 100.0})
+                                     "story_salvos": STORY_SALVOS, "cell_m": 100.0},
+                         fire_control=fire_control)
     compiled = compile_data(tmp_path, data)
     return compiled, simulate(compiled, RunSettings.from_scenario(
         compiled.prepared.scenario, threads=2))
@@ -124,3 +125,43 @@ def test_two_units_leak_rate_is_product(tmp_path, first, second):
     for ur in res.unit_results:
         assert ur.engagements == res.scalars[T.S_DEFENDED]
     _check_story(res, [p1, p2])
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (("patriot", 0.3), ("cram", 0.8)),
+    (("cram", 0.7), ("cram", 0.2)),
+])
+def test_coordinated_leak_rate_is_product_without_waste(tmp_path, first, second):
+    """One air picture: the second unit engages exactly the rockets the first one missed (it is
+    ready 5 s later, so the first always goes first), the leak rate is still the product, no
+    rocket is killed twice and no engagement is wasted."""
+    (k1, p1), (k2, p2) = first, second
+    units = [UNIT_BUILDERS[k1]("u0", CX_M - 300.0, CY_M, p1),
+             UNIT_BUILDERS[k2]("u1", CX_M + 300.0, CY_M + 200.0, p2, reaction_s=5.0)]
+    _, res = _run(tmp_path, units, fire_control="coordinated")
+    est = res.leak_rate
+    assert_covers((1.0 - p1) * (1.0 - p2), est.value, est.n_eff, what="coordinated leak rate")
+    u0, u1 = res.unit_results
+    assert u0.engagements == res.scalars[T.S_DEFENDED]
+    assert u1.engagements == res.scalars[T.S_DEFENDED] - u0.hits
+    assert u0.engagements_on_killed == 0 and u1.engagements_on_killed == 0
+    su = res.story_units
+    both = (su[:, 0, T.RU_OUTCOME] != OUT_NONE) & (su[:, 1, T.RU_OUTCOME] != OUT_NONE)
+    assert not np.any(both & (su[:, 0, T.RU_OUTCOME] == OUT_KILL))
+
+
+@pytest.mark.parametrize("p_first", [0.3, 0.8])
+def test_independent_wasted_engagements_closed_form(tmp_path, p_first):
+    """Independent fire: the second unit, ready 5 s after its first track (the first has fired
+    at every rocket of the 3.5 s ripple by then), fires at every rocket; the ones the first
+    already killed are wasted: p_first of its engagements (binomial)."""
+    units = [ideal_cram("u0", CX_M - 300.0, CY_M, p_first),
+             ideal_cram("u1", CX_M + 300.0, CY_M + 200.0, 0.5, reaction_s=5.0)]
+    _, res = _run(tmp_path, units, salvos=4_000, fire_control="independent")
+    u0, u1 = res.unit_results
+    assert u1.engagements == res.scalars[T.S_DEFENDED]
+    assert u0.engagements_on_killed == 0
+    # a salvo's rockets share no kill draws: the engagements are independent trials
+    wasted = proportion(u1.engagements_on_killed, u1.engagements)
+    assert_covers(p_first, wasted.value, wasted.n, what="wasted share")
+    assert u1.engagements_on_killed == u0.hits
