@@ -117,12 +117,14 @@ def gun_offer_s(u, par, i, eng, state, not_before_s):
     eng : Engagements
         Reads ``t_track_s``, ``t_open_s`` and ``t_close_s``.
     state : UnitState
-        Reads ``active_s``, ``free_s`` and ``ammo`` (:mod:`forceprot.engage.state`).
+        Reads ``active_s``, ``free_s`` and ``ammo`` (:mod:`forceprot.engage.state`); flags in
+        ``stats`` a magazine that cannot cover a burst at a rocket it would engage.
     not_before_s : float
         Fire control's earliest time for this rocket (after a miss is seen) [s].
     """
     free = state.free_s[u]
     if state.ammo[u] < int(par[P_GUN_ROUNDS_PER_ENGAGEMENT]):
+        state.stats[u, US_EXHAUSTED] = 1
         free = free + par[P_GUN_RELOAD_S]
     t_shot = max(max(free, state.active_s[u]), max(eng.t_track_s[i, u], eng.t_open_s[i, u]))
     t_shot = max(t_shot, not_before_s)
@@ -146,7 +148,6 @@ def gun_commit(u, par, i, eng, state, t_shot_s):
     if state.ammo[u] < per:
         state.reloads[u] += 1
         state.ammo[u] = int(par[P_GUN_MAGAZINE_ROUNDS])
-        state.stats[u, US_EXHAUSTED] = 1
     state.ammo[u] -= per
     state.free_s[u] = t_shot_s + par[P_GUN_ENGAGE_S]
     state.stats[u, US_ENGAGEMENTS] += 1
