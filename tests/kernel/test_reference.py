@@ -177,6 +177,8 @@ def test_crosscheck_catches_wind_laying_left_out(compiled):
     (P.P_REACTION_S, 0.5),          # timelines shift: times and some outcomes differ
     (P.P_KILL, -0.05),              # only kill draws change: counts differ
     (P.P_DEFENDED_RADIUS_M, -300),  # candidates change
+    (P.P_TRACK_S, 0.5),             # tracks, reaction clocks and warnings shift
+    (P.P_MIN_THREAT_RANGE_M, 3000),  # short flights leave the sectors
 ])
 def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     """The comparison is not vacuous: a reference run with one parameter off fails it."""
@@ -189,3 +191,13 @@ def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     ref_t, ref_o = evaluate(wrong, sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
     assert not compare(c, ref_t, None, ker_t).agree
+
+
+def test_crosscheck_catches_the_other_fire_control(compiled):
+    """Coordinated and independent fire control differ rocket by rocket on the stress sample."""
+    c = compiled["stress"]
+    sample = draw_sample(c, root_seed=7, n_blocks=1)
+    ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
+    ref_t, ref_o = evaluate(c.with_inputs(units=c.inputs.units._replace(coordinated=False)),
+                            sample)
+    assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
