@@ -9,22 +9,39 @@ be compared count for count on a shared sample.
 It is written the way an analyst would write the model with arrays, not the way the kernel is
 written: every step works on all salvos of a chunk at once, ``(n_salvos, tubes[, n_nodes])``
 arrays; impacts are tested with :func:`shapely.contains_xy` against the site polygons themselves
-(the kernel uses a cell grid and its own even-odd ring test); fire control is
-:func:`numpy.searchsorted`; the family is interpolated with fancy indexing. The only Python loops
-are over units and, inside an engagement timeline, over a salvo's rockets in impact order, with
-per-salvo state vectors (free time, rounds or missiles left).
+(the kernel uses a cell grid and its own even-odd ring test); the family is interpolated with
+fancy indexing; gun windows and interceptor meeting points are solved for every straight
+segment of every path at once, as sets of the segment parameter (intervals and holes of
+linear and quadratic inequalities), the earliest point of a segment's set being its
+interval's start or a hole's end; a battery's free launch slot is the earliest of the request
+and the ends of its launches' exclusion intervals that clashes with none. The only Python loops
+are over units and, inside the fight, over a salvo's rockets in threat order (and, under
+coordinated fire control, over the reassignments of a rocket after misses), with per-salvo
+state vectors (free time, rounds, interceptors and launch times).
 
 Model (see :mod:`forceprot.kernel`, :mod:`forceprot.engage`): the launcher lays on the aim point
-plus the salvo's laying error (aiming off for the wind if the crew does so); rocket ``i`` leaves at ``i * ripple_s`` with range
-``lay_range * (1 + delta_i)`` clipped to the rocket's reach and heading ``lay_heading +
-deflection_i``; its path is the family bilinearly interpolated in fire-control elevation and
-wind-relative azimuth. A unit sees a rocket from the first node inside its sensor cover (range,
-beam floor above a 4/3 earth, line of sight when the floor looks down; crossing interpolated
-linearly); it engages rockets predicted to land
-in the defended area within its defended radius, earliest predicted impact first. Guns fire one
-engagement at a time inside the rocket's terminal envelope window; batteries launch at the
-earliest feasible time and intercept where a constant-speed interceptor first meets the rocket
-inside the envelope. A rocket dies at its earliest successful kill; credit goes to that unit.
+plus the salvo's laying error (aiming off for the wind if the crew does so); rocket ``i`` leaves
+at ``i * ripple_s`` with range ``lay_range * (1 + delta_i)`` clipped to the rocket's reach and
+heading ``lay_heading + deflection_i``; its path is the family bilinearly interpolated in
+fire-control elevation and wind-relative azimuth, flown as straight segments between nodes. A
+unit sees a rocket from the first node inside its sensor cover (range, beam floor above a 4/3
+earth, line of sight when the floor looks down; crossing interpolated linearly) and holds a
+fire-control track ``track_s`` later; its reaction clock starts at its first track of the
+salvo. It considers rockets predicted to land in the defended area within its defended radius,
+fired from at least its minimum threat range and tracked before impact (its sector); guns only
+those with a terminal envelope window (the last connected pass through slant range <= max range
+and height >= min height). A gun fires one burst at a time, no earlier than its reaction, the
+track, its previous burst plus ``engage_s`` (plus a reload when the rounds left cannot cover
+the burst) and the window's opening, and no later than its close. A battery launches no earlier
+than its reaction and the track, in the earliest slot ``launch_interval_s`` clear of all its
+launches, and intercepts where a constant-speed interceptor first meets the rocket inside the
+envelope; ripple2 asks for a second slot from the first launch, shoot-look-shoot from the
+assessed miss. Fire control is ``coordinated`` (rockets in threat order, each to the unit with
+the earliest burst or intercept, ties to the lower index; after a miss, to the best unit that
+starts no earlier than the miss is known; each unit once per rocket) or ``independent`` (each
+unit alone, rockets in threat order). A rocket dies at its earliest successful kill; credit
+goes to that unit; engagements after that kill are wasted fire. Warning counts from the first
+track of any unit plus the alert delay.
 
 This is a benchmark and test aid, not part of the forceprot package: it is slower than the
 kernel by design and must never be used to produce results.
