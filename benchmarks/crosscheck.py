@@ -114,6 +114,7 @@ def headline_counts(t: Tallies, unit_names: list[str]) -> dict:
     for u, name in enumerate(unit_names):
         counts[f"{name}: engagements"] = int(t.unit_t[u, T.U_ENGAGEMENTS])
         counts[f"{name}: kills"] = int(t.unit_t[u, T.U_KILLS])
+        counts[f"{name}: engagements on killed rockets"] = int(t.unit_t[u, T.U_ON_KILLED])
     return counts
 
 
@@ -155,8 +156,11 @@ def _rocket_diffs(ref: Outcomes, story: np.ndarray, story_u: np.ndarray):
         worst(ref.t_launch_s, sr[..., T.R_T_LAUNCH]),
         worst(ref.t_impact_s, sr[..., T.R_T_IMPACT]),
         worst(_nan_inf(ref.first_detect_s), sr[..., T.R_FIRST_DETECT_T]),
+        worst(_nan_inf(ref.first_track_s), sr[..., T.R_FIRST_TRACK_T]),
         worst(_nan_inf(ref.t_kill_s), sr[..., T.R_KILL_T]),
         max((worst(_nan_inf(ref.t_detect_s[..., u]), su[..., u, T.RU_DETECT_T]) for u in
+             range(n_u)), default=0.0),
+        max((worst(_nan_inf(ref.t_track_s[..., u]), su[..., u, T.RU_TRACK_T]) for u in
              range(n_u)), default=0.0),
         max((worst(ref.eng_t_s[..., u], su[..., u, T.RU_T]) for u in range(n_u)), default=0.0),
     )
@@ -177,6 +181,9 @@ def _tally_mismatches(ref: Tallies, ker: Tallies, n_flipped: int, tubes: int,
     for k in (T.S_THREAT2, T.S_LEAKED2, T.S_THREAT_LEAKED):
         per_flip["scal"][k] = sq
     per_flip["scal"][T.S_WARN_SUM_S] = max_warning_s
+    # a rocket's detection and track delays are at most its flight
+    per_flip["scal"][T.S_DETECT_DELAY_SUM_S] = max_warning_s
+    per_flip["scal"][T.S_TRACK_DELAY_SUM_S] = max_warning_s
     per_flip["scal"][T.S_WARN2] = max_warning_s ** 2 * sq
     # a salvo's summed warning moves by at most one rocket's: its square and its product with
     # the salvo's count by at most (2 tubes + 1) times that
@@ -191,7 +198,8 @@ def _tally_mismatches(ref: Tallies, ker: Tallies, n_flipped: int, tubes: int,
     per_flip["launch_t"][T.L_LEAKED2] = sq
     per_flip["asset_t"][T.A_HITS2] = sq
     float_sums = {("scal", T.S_WARN_SUM_S), ("scal", T.S_WARN2), ("scal", T.S_WARN_SALVO2),
-                  ("scal", T.S_WARN_THREAT), ("scal", T.S_ASSET_RISK), ("scal", T.S_ASSET_RISK2)}
+                  ("scal", T.S_WARN_THREAT), ("scal", T.S_ASSET_RISK), ("scal", T.S_ASSET_RISK2),
+                  ("scal", T.S_DETECT_DELAY_SUM_S), ("scal", T.S_TRACK_DELAY_SUM_S)}
     # axis holding the tally index: scal[k], unit_t[u, k], grid_t[k, cell], launch_t[k, cell],
     # asset_t[a, k]; warn_h[bin] has none
     axis = {"scal": 0, "unit_t": 1, "grid_t": 0, "launch_t": 0, "asset_t": 1}

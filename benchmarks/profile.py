@@ -75,7 +75,7 @@ def _stages(upto, root_seed, n_blocks, inputs):
             if upto < 3:
                 continue
             detect_and_window(inputs.units, sc.flights, sc.impact, sc.defended, sc.eng,
-                              sc.first_detect_s, sc.t_kill_s, sc.kill_unit)
+                              (sc.first_detect_s, sc.first_track_s), sc.t_kill_s, sc.kill_unit)
             check += sc.first_detect_s[0]
             if upto < 4:
                 continue
@@ -83,11 +83,12 @@ def _stages(upto, root_seed, n_blocks, inputs):
             if upto < 5:
                 continue
             threat_order(sc.flights, sc.order)
-            run_timelines(inputs.units, sc.order, sc.flights, sc.eng, sc.unit_stats)
-            check += sc.unit_stats[0, 1] if sc.unit_stats.shape[0] > 0 else 0.0
+            run_timelines(inputs.units, sc.order, sc.flights, sc.eng, sc.unit_state)
+            stats = sc.unit_state.stats
+            check += stats[0, 1] if stats.shape[0] > 0 else 0.0
             if upto < 6:
                 continue
-            credit_kills(sc.eng, sc.t_kill_s, sc.kill_unit)
+            credit_kills(sc.eng, sc.t_kill_s, sc.kill_unit, sc.unit_state)
             check += sc.kill_unit[0]
     return check
 

@@ -9,22 +9,39 @@ be compared count for count on a shared sample.
 It is written the way an analyst would write the model with arrays, not the way the kernel is
 written: every step works on all salvos of a chunk at once, ``(n_salvos, tubes[, n_nodes])``
 arrays; impacts are tested with :func:`shapely.contains_xy` against the site polygons themselves
-(the kernel uses a cell grid and its own even-odd ring test); fire control is
-:func:`numpy.searchsorted`; the family is interpolated with fancy indexing. The only Python loops
-are over units and, inside an engagement timeline, over a salvo's rockets in impact order, with
-per-salvo state vectors (free time, rounds or missiles left).
+(the kernel uses a cell grid and its own even-odd ring test); the family is interpolated with
+fancy indexing; gun windows and interceptor meeting points are solved for every straight
+segment of every path at once, as sets of the segment parameter (intervals and holes of
+linear and quadratic inequalities), the earliest point of a segment's set being its
+interval's start or a hole's end; a battery's free launch slot is the earliest of the request
+and the ends of its launches' exclusion intervals that clashes with none. The only Python loops
+are over units and, inside the fight, over a salvo's rockets in threat order (and, under
+coordinated fire control, over the reassignments of a rocket after misses), with per-salvo
+state vectors (free time, rounds, interceptors and launch times).
 
 Model (see :mod:`forceprot.kernel`, :mod:`forceprot.engage`): the launcher lays on the aim point
-plus the salvo's laying error (aiming off for the wind if the crew does so); rocket ``i`` leaves at ``i * ripple_s`` with range
-``lay_range * (1 + delta_i)`` clipped to the rocket's reach and heading ``lay_heading +
-deflection_i``; its path is the family bilinearly interpolated in fire-control elevation and
-wind-relative azimuth. A unit sees a rocket from the first node inside its sensor cover (range,
-beam floor above a 4/3 earth, line of sight when the floor looks down; crossing interpolated
-linearly); it engages rockets predicted to land
-in the defended area within its defended radius, earliest predicted impact first. Guns fire one
-engagement at a time inside the rocket's terminal envelope window; batteries launch at the
-earliest feasible time and intercept where a constant-speed interceptor first meets the rocket
-inside the envelope. A rocket dies at its earliest successful kill; credit goes to that unit.
+plus the salvo's laying error (aiming off for the wind if the crew does so); rocket ``i`` leaves
+at ``i * ripple_s`` with range ``lay_range * (1 + delta_i)`` clipped to the rocket's reach and
+heading ``lay_heading + deflection_i``; its path is the family bilinearly interpolated in
+fire-control elevation and wind-relative azimuth, flown as straight segments between nodes. A
+unit sees a rocket from the first node inside its sensor cover (range, beam floor above a 4/3
+earth, line of sight when the floor looks down; crossing interpolated linearly) and holds a
+fire-control track ``track_s`` later; its reaction clock starts at its first track of the
+salvo. It considers rockets predicted to land in the defended area within its defended radius,
+fired from at least its minimum threat range and tracked before impact (its sector); guns only
+those with a terminal envelope window (the last connected pass through slant range <= max range
+and height >= min height). A gun fires one burst at a time, no earlier than its reaction, the
+track, its previous burst plus ``engage_s`` (plus a reload when the rounds left cannot cover
+the burst) and the window's opening, and no later than its close. A battery launches no earlier
+than its reaction and the track, in the earliest slot ``launch_interval_s`` clear of all its
+launches, and intercepts where a constant-speed interceptor first meets the rocket inside the
+envelope; ripple2 asks for a second slot from the first launch, shoot-look-shoot from the
+assessed miss. Fire control is ``coordinated`` (rockets in threat order, each to the unit with
+the earliest burst or intercept, ties to the lower index; after a miss, to the best unit that
+starts no earlier than the miss is known; each unit once per rocket) or ``independent`` (each
+unit alone, rockets in threat order). A rocket dies at its earliest successful kill; credit
+goes to that unit; engagements after that kill are wasted fire. Warning counts from the first
+track of any unit plus the alert delay.
 
 This is a benchmark and test aid, not part of the forceprot package: it is slower than the
 kernel by design and must never be used to produce results.
@@ -192,12 +209,19 @@ class Outcomes:
         Impact inside the base; inside the defended area (base included).
     first_detect_s : ndarray, float64
         Earliest detection by any unit [s]; inf if never seen.
+    first_track_s : ndarray, float64
+        Earliest fire-control track by any unit [s]; inf if never tracked.
     t_kill_s : ndarray, float64
         Earliest kill [s]; inf if the rocket survives.
     kill_unit : ndarray, int64
         Unit credited with the kill; -1 if none.
     t_detect_s : ndarray, float64, shape (n_salvos, tubes, n_units)
         Each unit's first detection [s]; inf if never seen.
+    t_track_s : ndarray, float64, shape (n_salvos, tubes, n_units)
+        Each unit's fire-control track (detection + its ``track_s``) [s]; inf if never.
+    in_sector, candidate : ndarray, bool, shape (n_salvos, tubes, n_units)
+        The rocket is in the unit's sector (defended area within its radius, flight long
+        enough, tracked before impact); and, for guns, has an engagement window too.
     eng_t_s : ndarray, float64, shape (n_salvos, tubes, n_units)
         Burst time (guns) or first intercept time (batteries) [s]; NaN if not engaged.
     eng_out : ndarray, int64, shape (n_salvos, tubes, n_units)
@@ -213,9 +237,13 @@ class Outcomes:
     inside: np.ndarray
     defended: np.ndarray
     first_detect_s: np.ndarray
+    first_track_s: np.ndarray
     t_kill_s: np.ndarray
     kill_unit: np.ndarray
     t_detect_s: np.ndarray
+    t_track_s: np.ndarray
+    in_sector: np.ndarray
+    candidate: np.ndarray
     eng_t_s: np.ndarray
     eng_out: np.ndarray
     eng_shots: np.ndarray
@@ -360,197 +388,362 @@ def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
     return np.where(seen, t, np.inf)
 
 
+# Exact constraint sets on the straight segments between nodes. On segment k of a rocket,
+# p(s) = p_k + s (p_k+1 - p_k), s in [0, 1]: heights and times are linear in s, squared ground
+# range, slant range and flyout distance quadratic. Every constraint below is solved for its
+# set of s on the whole real line, for all segments of all rockets at once, as a pair of
+# arrays: an interval [lo, hi] (lo > hi: empty) and, for the concave quadratics, a hole: the
+# open interval (hole_lo, hole_hi) where it fails (an empty hole is (inf, inf)).
+
+
+def _linear_ge(v0, v1, floor):
+    """Where ``v0 + s (v1 - v0) >= floor``: the interval (lo, hi), possibly a half-line."""
+    slope = v1 - v0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        root = (floor - v0) / slope
+    flat_ok = v0 >= floor
+    lo = np.where(slope > 0.0, root, np.where(slope < 0.0, -np.inf,
+                                              np.where(flat_ok, -np.inf, np.inf)))
+    hi = np.where(slope < 0.0, root, np.where(slope > 0.0, np.inf,
+                                              np.where(flat_ok, np.inf, -np.inf)))
+    return lo, hi
+
+
+def _linear_le(v0, v1, ceiling):
+    """Where ``v0 + s (v1 - v0) <= ceiling``: the interval (lo, hi), possibly a half-line."""
+    slope = v1 - v0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        root = (ceiling - v0) / slope
+    flat_ok = v0 <= ceiling
+    lo = np.where(slope < 0.0, root, np.where(slope > 0.0, -np.inf,
+                                              np.where(flat_ok, -np.inf, np.inf)))
+    hi = np.where(slope > 0.0, root, np.where(slope < 0.0, np.inf,
+                                              np.where(flat_ok, np.inf, -np.inf)))
+    return lo, hi
+
+
+def _quadratic_le0(a, b, c):
+    """Where ``a s^2 + b s + c <= 0``: (lo, hi, hole_lo, hole_hi), the set being [lo, hi]
+    without the open (hole_lo, hole_hi). Convex: an interval; concave: the line but a hole;
+    linear: a half-line (roots in the cancellation-free form)."""
+    disc = b * b - 4.0 * a * c
+    real = disc >= 0.0
+    sq = np.sqrt(np.where(real, disc, 0.0))
+    q = np.where(b >= 0.0, -0.5 * (b + sq), -0.5 * (b - sq))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r1 = q / a
+        r2 = np.where(q != 0.0, c / q, r1)
+        r_lin = -c / b
+    r_lo = np.minimum(r1, r2)
+    r_hi = np.maximum(r1, r2)
+    inf = np.full(np.shape(a), np.inf)
+    convex = a > 0.0
+    concave = a < 0.0
+    linear = ~convex & ~concave
+    # interval part
+    lo = np.where(convex, np.where(real, r_lo, np.inf), -np.inf)
+    hi = np.where(convex, np.where(real, r_hi, -np.inf), np.inf)
+    lin_lo = np.where(b < 0.0, r_lin, np.where(b > 0.0, -np.inf,
+                                               np.where(c <= 0.0, -np.inf, np.inf)))
+    lin_hi = np.where(b > 0.0, r_lin, np.where(b < 0.0, np.inf,
+                                               np.where(c <= 0.0, np.inf, -np.inf)))
+    lo = np.where(linear, lin_lo, lo)
+    hi = np.where(linear, lin_hi, hi)
+    # hole part (concave with real roots)
+    hole = concave & real
+    hole_lo = np.where(hole, r_lo, inf)
+    hole_hi = np.where(hole, r_hi, inf)
+    return lo, hi, hole_lo, hole_hi
+
+
+def _segments(path, cx, cy):
+    """Start points relative to (cx, cy, 0) and steps of every segment: (d0, dd), (..., K-1, 3)."""
+    d0 = path[..., :-1, :] - np.array([cx, cy, 0.0])
+    dd = path[..., 1:, :] - path[..., :-1, :]
+    return d0, dd
+
+
+def _gun_segment_sets(pos, ux, uy, par):
+    """Where on each segment (S, T, K-1) a rocket is inside a gun's envelope (slant range <=
+    max range and height >= min height): (lo, hi) within [0, 1], lo > hi if nowhere."""
+    d0, dd = _segments(pos, ux, uy)
+    z_lo, z_hi = _linear_ge(pos[..., :-1, 2], pos[..., 1:, 2], par[P.P_GUN_MIN_HEIGHT_M])
+    a = (dd * dd).sum(axis=-1)
+    b = 2.0 * (d0 * dd).sum(axis=-1)
+    c = (d0 * d0).sum(axis=-1) - par[P.P_GUN_MAX_RANGE_M] ** 2
+    r_lo, r_hi, _, _ = _quadratic_le0(a, b, c)
+    lo = np.maximum.reduce([np.zeros_like(a), z_lo, r_lo])
+    hi = np.minimum.reduce([np.ones_like(a), z_hi, r_hi])
+    return lo, hi
+
+
 def _gun_window_s(pos, t0_s, tof_s, tau, ux, uy, par):
-    """The terminal pass through a gun's envelope: (t_open, t_close) [s]; (inf, -inf) if none."""
-    dx = pos[..., 0] - ux
-    dy = pos[..., 1] - uy
-    z = pos[..., 2]
-    margin = np.minimum(par[P.P_GUN_MAX_RANGE_M] - np.sqrt(dx * dx + dy * dy + z * z),
-                        z - par[P.P_GUN_MIN_HEIGHT_M])
-    n_k = margin.shape[-1]
-    inside = margin >= 0.0
-    kb, any_in = _last_true(inside)
-    # closing: the last node inside, or the interpolated exit after it
-    ka_after = np.minimum(kb + 1, n_k - 1)
-    g_b = _take_node(margin, kb)
-    g_after = _take_node(margin, ka_after)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tb = np.where(kb == n_k - 1, tau[n_k - 1],
-                      tau[kb] + g_b / (g_b - g_after) * (tau[ka_after] - tau[kb]))
-    # opening: the entry into that last run of inside nodes (or the launch if it starts there)
-    before_out = (~inside) & (np.arange(n_k) < kb[..., None])
-    k_out, any_out = _last_true(before_out)
-    k_in = np.minimum(k_out + 1, n_k - 1)
-    g_in = _take_node(margin, k_in)
-    g_out = _take_node(margin, k_out)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ta = np.where(any_out, tau[k_in] - g_in / (g_in - g_out) * (tau[k_in] - tau[k_out]),
-                      tau[0])
+    """The terminal pass through a gun's envelope: the last connected interval of the
+    envelope along the path, (t_open, t_close) [s]; (inf, -inf) if none."""
+    lo, hi = _gun_segment_sets(pos, ux, uy, par)
+    nonempty = lo <= hi
+    n_seg = lo.shape[-1]
+    kb, any_in = _last_true(nonempty)
+    # the pass continues back into the previous segment where it starts at this segment's
+    # first node and the previous segment's set reaches its last node
+    joins = np.zeros_like(nonempty)
+    joins[..., 1:] = (lo[..., 1:] <= 0.0) & nonempty[..., :-1] & (hi[..., :-1] >= 1.0)
+    starts = ~joins & (np.arange(n_seg) <= kb[..., None])
+    ka, _ = _last_true(starts)
+    dtau = np.diff(tau)
+    tb = tau[kb] + _take_node(hi, kb) * dtau[kb]
+    ta = tau[ka] + _take_node(lo, ka) * dtau[ka]
     t_open = np.where(any_in, t0_s + ta * tof_s, np.inf)
     t_close = np.where(any_in, t0_s + tb * tof_s, -np.inf)
     return t_open, t_close
 
 
-def _gun_timeline(par, order, candidate, t_detect, t_open, t_close, u_first):
-    """One gun mount through every salvo; loop over rockets in impact order, vectors over salvos.
-
-    Returns per-rocket (eng_t, eng_out, eng_shots, t_kill), shapes (S, T), and per-salvo
-    (engagements, kills, rounds, exhausted), shapes (S,).
-    """
-    n_s, n_t = order.shape
-    rows = np.arange(n_s)
-    first_seen = t_detect.min(axis=1)
-    active = first_seen + par[P.P_REACTION_S]
-    per = int(par[P.P_GUN_ROUNDS_PER_ENGAGEMENT])
-    magazine = int(par[P.P_GUN_MAGAZINE_ROUNDS])
-    rounds = np.full(n_s, magazine, dtype=np.int64)
-    free = np.full(n_s, -np.inf)
-    exhausted = np.zeros(n_s, dtype=bool)
-    n_eng = np.zeros(n_s, dtype=np.int64)
-    n_kill = np.zeros(n_s, dtype=np.int64)
-    eng_t = np.full((n_s, n_t), np.nan)
-    eng_out = np.full((n_s, n_t), P.OUT_NONE, dtype=np.int64)
-    eng_shots = np.zeros((n_s, n_t), dtype=np.int64)
-    t_kill = np.full((n_s, n_t), np.inf)
-    for j in range(n_t):
-        i = order[:, j]
-        want = candidate[rows, i]
-        reload = want & (rounds < per)
-        exhausted |= reload
-        free = np.where(reload, free + par[P.P_GUN_RELOAD_S], free)
-        rounds = np.where(reload, magazine, rounds)
-        t_shot = np.maximum.reduce([free, active, t_detect[rows, i], t_open[rows, i]])
-        fire = want & (t_shot <= t_close[rows, i])
-        s = rows[fire]
-        r = i[fire]
-        rounds[s] -= per
-        n_eng[s] += 1
-        free[s] = t_shot[fire] + par[P.P_GUN_ENGAGE_S]
-        eng_t[s, r] = t_shot[fire]
-        eng_shots[s, r] = per
-        kill = u_first[s, r] < par[P.P_KILL]
-        eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
-        t_kill[s[kill], r[kill]] = t_shot[fire][kill]
-        n_kill[s[kill]] += 1
-    return (eng_t, eng_out, eng_shots, t_kill), (n_eng, n_kill, n_eng * per,
-                                                 exhausted.astype(np.int64))
-
-
-def _intercept_margin_m(x, y, z, t, t_launch, bx, by, par):
-    dx = x - bx
-    dy = y - by
-    ground = np.sqrt(dx * dx + dy * dy)
-    reach = par[P.P_SAM_SPEED_MPS] * (t - t_launch) - np.sqrt(dx * dx + dy * dy + z * z)
-    return np.minimum.reduce([ground - par[P.P_SAM_MIN_RANGE_M], par[P.P_SAM_MAX_RANGE_M] - ground,
-                              z - par[P.P_SAM_MIN_ALT_M], par[P.P_SAM_MAX_ALT_M] - z, reach])
-
-
 def _earliest_intercept_s(path, t0_s, tof_s, tau, t_launch, bx, by, par):
-    """First time an interceptor launched at ``t_launch`` (n,) meets each rocket (n,); inf if never.
+    """First time an interceptor launched at ``t_launch`` (n,) can meet each rocket (n,): the
+    earliest ``t >= t_launch`` before impact with ground range in [min, max] range, altitude in
+    [min, max] altitude and distance from the battery at most ``speed (t - t_launch)``; inf if
+    none. ``path`` (n, K, 3) are the rockets' node positions. Solved on every segment at once:
+    the earliest point of a segment's feasible set is its interval's start or the end of one
+    of its two holes (ground range below the minimum; flyout distance too short)."""
+    n = path.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    t_node = t0_s[:, None] + tau[None, :] * tof_s[:, None]            # (n, K)
+    t_k, t_k1 = t_node[:, :-1], t_node[:, 1:]
+    tl = t_launch[:, None]
+    d0, dd = _segments(path, bx, by)
+    z0, z1 = path[:, :-1, 2], path[:, 1:, 2]
+    parts = [_linear_ge(t_k, t_k1, tl), _linear_ge(z0, z1, par[P.P_SAM_MIN_ALT_M]),
+             _linear_le(z0, z1, par[P.P_SAM_MAX_ALT_M])]
+    # squared ground range along the segment: ga s^2 + gb s + gc
+    ga = dd[..., 0] ** 2 + dd[..., 1] ** 2
+    gb = 2.0 * (d0[..., 0] * dd[..., 0] + d0[..., 1] * dd[..., 1])
+    gc = d0[..., 0] ** 2 + d0[..., 1] ** 2
+    rmax_lo, rmax_hi, _, _ = _quadratic_le0(ga, gb, gc - par[P.P_SAM_MAX_RANGE_M] ** 2)
+    parts.append((rmax_lo, rmax_hi))
+    g_lo, g_hi, gh_lo, gh_hi = _quadratic_le0(-ga, -gb, -(gc - par[P.P_SAM_MIN_RANGE_M] ** 2))
+    parts.append((g_lo, g_hi))
+    # flyout: |d0 + s dd|^2 - v^2 (t_k - t_launch + s dt)^2 <= 0 (with t >= t_launch above)
+    v2 = par[P.P_SAM_SPEED_MPS] ** 2
+    dt = t_k1 - t_k
+    tr = t_k - tl
+    f_lo, f_hi, fh_lo, fh_hi = _quadratic_le0(
+        (dd * dd).sum(axis=-1) - v2 * dt * dt,
+        2.0 * (d0 * dd).sum(axis=-1) - 2.0 * v2 * tr * dt,
+        (d0 * d0).sum(axis=-1) - v2 * tr * tr)
+    parts.append((f_lo, f_hi))
+    lo = np.maximum.reduce([np.zeros_like(ga)] + [p[0] for p in parts])
+    hi = np.minimum.reduce([np.ones_like(ga)] + [p[1] for p in parts])
+    best = np.full(lo.shape, np.inf)
+    for cand in (lo, gh_hi, fh_hi):
+        ok = ((cand >= lo) & (cand <= hi) & ~((gh_lo < cand) & (cand < gh_hi))
+              & ~((fh_lo < cand) & (cand < fh_hi)))
+        best = np.where(ok & (cand < best), cand, best)
+    k, found = _first_true(np.isfinite(best))
+    s = _take_node(best, k)
+    t = _take_node(t_k, k) + s * (_take_node(t_k1, k) - _take_node(t_k, k))
+    after_impact = t_launch >= t0_s + tof_s
+    return np.where(found & ~after_impact, t, np.inf)
 
-    ``path`` (n, K, 3) are the rockets' node positions. The rocket must be inside the envelope
-    and within the interceptor's flyout distance; the crossing is interpolated linearly between
-    the last node before it and the first node at which both hold, where the search starts at
-    the launch (the rocket's position then interpolated too).
-    """
-    t_node = t0_s[:, None] + tau[None, :] * tof_s[:, None]           # (n, K)
-    x, y, z = path[..., 0], path[..., 1], path[..., 2]
-    g = _intercept_margin_m(x, y, z, t_node, t_launch[:, None], bx, by, par)
-    after = t_node > t_launch[:, None]
-    k, found = _first_true(after & (g >= 0.0))
-    k_first_after, _ = _first_true(after)
-    kp = np.maximum(k - 1, 0)
-    t_k = _take_node(t_node, k)
-    g_k = _take_node(g, k)
-    t_p = _take_node(t_node, kp)
-    g_p = _take_node(g, kp)
-    # case 1: an earlier node after launch was outside; interpolate from it
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t_from_node = t_p + g_p / (g_p - g_k) * (t_k - t_p)
-        # case 2: the first node after launch is inside; start from the rocket at launch time
-        step = (tau[k] - tau[kp]) * tof_s
-        f0 = np.maximum((t_launch - t_p) / step, 0.0)
-        p_k = np.take_along_axis(path, k[:, None, None], axis=1)[:, 0]
-        p_p = np.take_along_axis(path, kp[:, None, None], axis=1)[:, 0]
-        at = p_p + f0[:, None] * (p_k - p_p)
-        t_start = np.maximum(t_launch, t_p)
-        g_start = _intercept_margin_m(at[:, 0], at[:, 1], at[:, 2], t_start, t_launch, bx, by,
-                                      par)
-        t_from_launch = np.where(g_start >= 0.0, t_start,
-                                 t_start + g_start / (g_start - g_k) * (t_k - t_start))
-    t = np.where(k > k_first_after, t_from_node, np.where(k == 0, t_k, t_from_launch))
-    return np.where(found, t, np.inf)
+
+# ----------------------------------------------------------------------- units through a salvo
+#
+# Each unit is an object holding its per-salvo state as vectors over the chunk's salvos, with
+# the two calls fire control makes: ``offer`` (when could it act on rocket r of salvos s, not
+# before a time) and ``commit`` (act: engage the rocket, return the kill and outcome times).
+# Every call takes each salvo at most once, so fancy-index writes are safe.
 
 
-def _battery_timeline(par, order, candidate, t_detect, pos, t0_s, tof_s, tau, bx, by, u_kill):
-    """One battery through every salvo; loop over rockets in impact order, vectors over salvos.
+class _Unit:
+    def __init__(self, u, par, n_s, n_t, t_track, u_kill):
+        self.u = u
+        self.par = par
+        self.t_track = t_track                          # (S, T)
+        self.u_kill = u_kill                            # (S, T, 2)
+        self.active = t_track.min(axis=1) + par[P.P_REACTION_S]   # first track + reaction
+        self.eng_t = np.full((n_s, n_t), np.nan)
+        self.eng_out = np.full((n_s, n_t), P.OUT_NONE, dtype=np.int64)
+        self.eng_shots = np.zeros((n_s, n_t), dtype=np.int64)
+        self.t_kill = np.full((n_s, n_t), np.inf)
+        self.n_eng = np.zeros(n_s, dtype=np.int64)
+        self.n_kill = np.zeros(n_s, dtype=np.int64)
+        self.n_shots = np.zeros(n_s, dtype=np.int64)
+        self.exhausted = np.zeros(n_s, dtype=bool)
 
-    ``u_kill`` (S, T, 2): first and second interceptor draws. Returns like :func:`_gun_timeline`.
-    """
+
+class _Gun(_Unit):
+    """A gun mount: one burst at a time, reload when a burst is due with too few rounds."""
+
+    def __init__(self, u, par, n_s, n_t, t_track, u_kill, t_open, t_close):
+        super().__init__(u, par, n_s, n_t, t_track, u_kill)
+        self.t_open = t_open
+        self.t_close = t_close
+        self.per = int(par[P.P_GUN_ROUNDS_PER_ENGAGEMENT])
+        self.magazine = int(par[P.P_GUN_MAGAZINE_ROUNDS])
+        self.rounds = np.full(n_s, self.magazine, dtype=np.int64)
+        self.free = np.full(n_s, -np.inf)
+
+    def offer(self, s, r, not_before):
+        short = self.rounds[s] < self.per
+        free = np.where(short, self.free[s] + self.par[P.P_GUN_RELOAD_S], self.free[s])
+        t = np.maximum.reduce([free, self.active[s], self.t_track[s, r], self.t_open[s, r],
+                               not_before])
+        t = np.where(t <= self.t_close[s, r], t, np.inf)
+        return t, t
+
+    def commit(self, s, r, t_start, t_effect):
+        reload = self.rounds[s] < self.per
+        self.exhausted[s[reload]] = True
+        self.rounds[s[reload]] = self.magazine
+        self.rounds[s] -= self.per
+        self.free[s] = t_start + self.par[P.P_GUN_ENGAGE_S]
+        self.n_eng[s] += 1
+        self.n_shots[s] += self.per
+        self.eng_t[s, r] = t_start
+        self.eng_shots[s, r] = self.per
+        kill = self.u_kill[s, r, 0] < self.par[P.P_KILL]
+        self.eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
+        t_kill = np.where(kill, t_start, np.inf)
+        self.t_kill[s, r] = t_kill
+        self.n_kill[s] += kill
+        return t_kill, t_start
+
+
+class _Battery(_Unit):
+    """An interceptor battery: launches at least ``launch_interval_s`` apart as a set of times
+    (a later request may fall in a gap between earlier launches), a magazine of interceptors,
+    and its doctrine's second interceptor."""
+
+    def __init__(self, u, par, n_s, n_t, t_track, u_kill, flight):
+        super().__init__(u, par, n_s, n_t, t_track, u_kill)
+        self.flight = flight                            # (pos, t0_s, tof_s, tau, bx, by)
+        self.interval = par[P.P_SAM_LAUNCH_INTERVAL_S]
+        self.missiles = np.full(n_s, int(par[P.P_SAM_MISSILES]), dtype=np.int64)
+        self.launches = np.full((n_s, max(int(par[P.P_SAM_MISSILES]), 1)), np.nan)
+        self.n_launches = np.zeros(n_s, dtype=np.int64)
+
+    def _slot(self, s, t_req):
+        """Earliest time >= t_req clear (by the interval) of every launch of salvos s."""
+        launched = self.launches[s]                                       # (n, M), NaN unused
+        cand = np.concatenate([t_req[:, None], launched + self.interval], axis=1)
+        with np.errstate(invalid="ignore"):
+            clash = ((launched[:, None, :] - self.interval < cand[:, :, None])
+                     & (cand[:, :, None] < launched[:, None, :] + self.interval)).any(axis=2)
+            ok = (cand >= t_req[:, None]) & ~clash
+        return np.where(ok, cand, np.inf).min(axis=1)
+
+    def _launch(self, s, t):
+        self.launches[s, self.n_launches[s]] = t
+        self.n_launches[s] += 1
+        self.missiles[s] -= 1
+
+    def _intercept(self, s, r, t_launch):
+        pos, t0_s, tof_s, tau, bx, by = self.flight
+        return _earliest_intercept_s(pos[s, r], t0_s[s, r], tof_s[s, r], tau, t_launch, bx, by,
+                                     self.par)
+
+    def offer(self, s, r, not_before):
+        t_launch = np.full(s.size, np.inf)
+        t_int = np.full(s.size, np.inf)
+        empty = self.missiles[s] <= 0
+        self.exhausted[s[empty]] = True
+        t_req = np.maximum.reduce([self.active[s], self.t_track[s, r], not_before])
+        go = np.flatnonzero(~empty & np.isfinite(t_req))
+        if go.size:
+            tl = self._slot(s[go], t_req[go])
+            ti = self._intercept(s[go], r[go], tl)
+            ok = np.isfinite(ti)
+            t_launch[go[ok]] = tl[ok]
+            t_int[go[ok]] = ti[ok]
+        return t_launch, t_int
+
+    def commit(self, s, r, t_start, t_effect):
+        par = self.par
+        p_kill = par[P.P_KILL]
+        self._launch(s, t_start)
+        shots = np.ones(s.size, dtype=np.int64)
+        killed_at = np.where(self.u_kill[s, r, 0] < p_kill, t_effect, np.inf)
+        t_outcome = t_effect.copy()
+        doctrine = int(par[P.P_SAM_DOCTRINE])
+        if doctrine == P.DOCTRINE_RIPPLE2:
+            second_req = t_start.copy()
+        elif doctrine == P.DOCTRINE_SHOOT_LOOK_SHOOT:
+            second_req = np.where(np.isinf(killed_at), t_effect + par[P.P_SAM_ASSESS_S], np.inf)
+        else:
+            second_req = np.full(s.size, np.inf)
+        q = np.flatnonzero(np.isfinite(second_req) & (self.missiles[s] > 0))
+        if q.size:
+            t2 = self._slot(s[q], second_req[q])
+            ti2 = self._intercept(s[q], r[q], t2)
+            ok = np.isfinite(ti2)
+            q, t2, ti2 = q[ok], t2[ok], ti2[ok]
+            self._launch(s[q], t2)
+            shots[q] += 1
+            t_outcome[q] = np.maximum(t_outcome[q], ti2)
+            better = (self.u_kill[s[q], r[q], 1] < p_kill) & (ti2 < killed_at[q])
+            killed_at[q[better]] = ti2[better]
+        self.n_eng[s] += 1
+        self.n_shots[s] += shots
+        self.eng_t[s, r] = t_effect
+        self.eng_shots[s, r] = shots
+        kill = np.isfinite(killed_at)
+        self.eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
+        self.t_kill[s, r] = killed_at
+        self.n_kill[s] += kill
+        return killed_at, t_outcome
+
+
+def _fight_independent(units, order, candidate):
+    """Each unit alone: rockets in threat order, engaged whenever it can."""
     n_s, n_t = order.shape
     rows = np.arange(n_s)
-    active = t_detect.min(axis=1) + par[P.P_REACTION_S]
-    interval = par[P.P_SAM_LAUNCH_INTERVAL_S]
-    doctrine = int(par[P.P_SAM_DOCTRINE])
-    p_kill = par[P.P_KILL]
-    missiles = np.full(n_s, int(par[P.P_SAM_MISSILES]), dtype=np.int64)
-    free = np.full(n_s, -np.inf)
-    dry = np.zeros(n_s, dtype=bool)   # ran out while it still wanted to engage: stops for good
-    n_eng = np.zeros(n_s, dtype=np.int64)
-    n_kill = np.zeros(n_s, dtype=np.int64)
-    n_fired = np.zeros(n_s, dtype=np.int64)
-    eng_t = np.full((n_s, n_t), np.nan)
-    eng_out = np.full((n_s, n_t), P.OUT_NONE, dtype=np.int64)
-    eng_shots = np.zeros((n_s, n_t), dtype=np.int64)
-    t_kill = np.full((n_s, n_t), np.inf)
+    for unit in units:
+        for j in range(n_t):
+            i = order[:, j]
+            want = candidate[rows, i, unit.u] & np.isfinite(unit.active)
+            s = rows[want]
+            if s.size == 0:
+                continue
+            r = i[s]
+            t_start, t_effect = unit.offer(s, r, np.full(s.size, -np.inf))
+            go = np.isfinite(t_effect)
+            if go.any():
+                unit.commit(s[go], r[go], t_start[go], t_effect[go])
+
+
+def _fight_coordinated(units, order, candidate):
+    """One air picture: rockets in threat order; each to the unit with the earliest effect
+    (ties to the lower index), after a miss to the best unit starting no earlier than the miss
+    is known, each unit at most once per rocket, until killed or no unit can act."""
+    n_s, n_t = order.shape
+    n_u = len(units)
+    rows = np.arange(n_s)
     for j in range(n_t):
         i = order[:, j]
-        want = candidate[rows, i] & ~dry
-        dry |= want & (missiles == 0)
-        s = rows[want & (missiles > 0)]
-        if s.size == 0:
-            continue
-        r = i[s]
-        t_launch = np.maximum.reduce([free[s], active[s], t_detect[s, r]])
-        path, t0r, tofr = pos[s, r], t0_s[s, r], tof_s[s, r]
-        t_int = _earliest_intercept_s(path, t0r, tofr, tau, t_launch, bx, by, par)
-        ok = np.isfinite(t_int)
-        s, r, t_launch, t_int = s[ok], r[ok], t_launch[ok], t_int[ok]
-        path, t0r, tofr = path[ok], t0r[ok], tofr[ok]
-        missiles[s] -= 1
-        n_fired[s] += 1
-        n_eng[s] += 1
-        free[s] = t_launch + interval
-        eng_t[s, r] = t_int
-        shots = np.ones(s.size, dtype=np.int64)
-        killed_at = np.where(u_kill[s, r, 0] < p_kill, t_int, np.inf)
-        if doctrine == P.DOCTRINE_RIPPLE2:
-            second = free[s].copy()
-        elif doctrine == P.DOCTRINE_SHOOT_LOOK_SHOOT:
-            second = np.where(np.isinf(killed_at),
-                              np.maximum(free[s], t_int + par[P.P_SAM_ASSESS_S]), np.inf)
-        else:
-            second = np.full(s.size, np.inf)
-        try2 = np.isfinite(second) & (missiles[s] > 0)
-        if try2.any():
-            q = np.flatnonzero(try2)
-            t_int2 = np.full(s.size, np.inf)
-            t_int2[q] = _earliest_intercept_s(path[q], t0r[q], tofr[q], tau, second[q], bx, by,
-                                              par)
-            fired2 = np.isfinite(t_int2)
-            s2 = s[fired2]
-            missiles[s2] -= 1
-            n_fired[s2] += 1
-            shots[fired2] += 1
-            free[s2] = second[fired2] + interval
-            better = fired2 & (u_kill[s, r, 1] < p_kill) & (t_int2 < killed_at)
-            killed_at = np.where(better, t_int2, killed_at)
-        eng_shots[s, r] = shots
-        kill = np.isfinite(killed_at)
-        eng_out[s, r] = np.where(kill, P.OUT_KILL, P.OUT_MISS)
-        t_kill[s, r] = killed_at
-        n_kill[s[kill]] += 1
-    return (eng_t, eng_out, eng_shots, t_kill), (n_eng, n_kill, n_fired, dry.astype(np.int64))
+        tried = np.zeros((n_s, n_u), dtype=bool)
+        not_before = np.full(n_s, -np.inf)
+        pending = np.ones(n_s, dtype=bool)
+        for _ in range(n_u):
+            if not pending.any():
+                break
+            start = np.full((n_s, n_u), np.inf)
+            effect = np.full((n_s, n_u), np.inf)
+            for unit in units:
+                u = unit.u
+                s = rows[pending & ~tried[:, u] & candidate[rows, i, u]]
+                if s.size:
+                    start[s, u], effect[s, u] = unit.offer(s, i[s], not_before[s])
+            best = effect.argmin(axis=1)
+            go = pending & np.isfinite(effect[rows, best])
+            pending &= go
+            for unit in units:
+                s = rows[go & (best == unit.u)]
+                if s.size == 0:
+                    continue
+                t_kill, t_outcome = unit.commit(s, i[s], start[s, unit.u], effect[s, unit.u])
+                tried[s, unit.u] = True
+                pending[s[np.isfinite(t_kill)]] = False
+                not_before[s] = t_outcome
 
 
 # ------------------------------------------------------------------------------------ tallies
@@ -591,10 +784,11 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
     s[T.S_REJECTED] = draws[:, _REJECTED].sum()
     s[T.S_AIM_REDRAWN] = draws[:, _REDRAWN].sum()
 
-    # warning time of rockets landing inside: impact minus (first detection + alert delay)
+    # warning time of rockets landing inside: impact minus (first track + alert delay)
     seen = np.isfinite(out.first_detect_s)
-    warn_all = np.where(seen & inside, np.maximum(
-        out.t_impact_s - (out.first_detect_s + c.inputs.salvo.alert_delay_s), 0.0), 0.0)
+    tracked = np.isfinite(out.first_track_s)
+    warn_all = np.where(tracked & inside, np.maximum(
+        out.t_impact_s - (out.first_track_s + c.inputs.salvo.alert_delay_s), 0.0), 0.0)
     warn_s = warn_all[inside]
     warn_salvo = warn_all.sum(axis=1)                     # per salvo: the sampling unit
     s[T.S_WARN_SALVO2] = (warn_salvo ** 2).sum()
@@ -603,6 +797,11 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
     s[T.S_WARN2] = (warn_s ** 2).sum()
     s[T.S_WARN_N] = warn_s.size
     s[T.S_UNDETECTED] = (inside & ~seen).sum()
+    # threatening rockets seen and tracked before impact: detection and track delays
+    in_time = inside & seen & (out.first_track_s < out.t_impact_s)
+    s[T.S_TRACKED_N] = in_time.sum()
+    s[T.S_DETECT_DELAY_SUM_S] = (out.first_detect_s - out.t_launch_s)[in_time].sum()
+    s[T.S_TRACK_DELAY_SUM_S] = (out.first_track_s - out.t_launch_s)[in_time].sum()
     bins = np.minimum((warn_s / T.WARN_BIN_S).astype(np.int64), T.WARN_BINS - 1)
     tal.warn_h[:] = np.bincount(bins, minlength=T.WARN_BINS)
 
@@ -617,9 +816,17 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
         s[T.S_ASSET_RISK2] = (risk ** 2).sum()
 
     # units
-    n_eng, n_hit, n_shots, n_dry = unit_salvo   # each (U, S)
+    n_eng, n_hit, n_shots, n_dry, n_wasted = unit_salvo   # each (U, S)
     u = tal.unit_t
     u[:, T.U_ENGAGEMENTS] = n_eng.sum(axis=1)
+    u[:, T.U_ON_KILLED] = n_wasted.sum(axis=1)
+    inside_u = inside[..., None]
+    engaged = out.eng_shots > 0
+    u[:, T.U_SECTOR_THREAT] = (inside_u & out.in_sector).sum(axis=(0, 1))
+    u[:, T.U_WINDOW_THREAT] = (inside_u & out.candidate).sum(axis=(0, 1))
+    u[:, T.U_ENGAGED_THREAT] = (inside_u & engaged).sum(axis=(0, 1))
+    u[:, T.U_TAKEN_THREAT] = (inside_u & ~engaged & out.candidate
+                              & killed[..., None]).sum(axis=(0, 1))
     u[:, T.U_HITS] = n_hit.sum(axis=1)
     u[:, T.U_SHOTS] = n_shots.sum(axis=1)
     u[:, T.U_EXHAUSTED] = n_dry.sum(axis=1)
@@ -667,41 +874,69 @@ def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
     defended = inside | shapely.contains_xy(site.defended_area, ix, iy)
     t_impact_s = t0_s + tof_s
     order = np.argsort(t_impact_s, axis=1, kind="stable")   # threat evaluation
+    # predicted range of flight: launch point (node 0) to impact
+    flown_m = np.hypot(ix - pos[:, :, 0, 0], iy - pos[:, :, 0, 1])
 
     n_s, n_t = t0_s.shape
     n_u = c.n_units
     t_detect = np.full((n_s, n_t, n_u), np.inf)
-    eng_t = np.full((n_s, n_t, n_u), np.nan)
-    eng_out = np.full((n_s, n_t, n_u), P.OUT_NONE, dtype=np.int64)
-    eng_shots = np.zeros((n_s, n_t, n_u), dtype=np.int64)
-    t_kill = np.full((n_s, n_t, n_u), np.inf)
-    unit_salvo = np.zeros((4, n_u, n_s), dtype=np.int64)
+    t_track = np.full((n_s, n_t, n_u), np.inf)
+    in_sector = np.zeros((n_s, n_t, n_u), dtype=bool)
+    candidate = np.zeros((n_s, n_t, n_u), dtype=bool)
+    units = []
     for u in range(n_u):
         ux, uy = c.inputs.units.xy_m[u]
         par = c.inputs.units.par[u]
         td = _detection_s(pos, t0_s, tof_s, tau, ux, uy, par)
+        tt = td + par[P.P_TRACK_S]
         t_detect[..., u] = td
+        t_track[..., u] = tt
         radius_m = par[P.P_DEFENDED_RADIUS_M]
-        cand = defended & np.isfinite(td) & ((ix - ux) ** 2 + (iy - uy) ** 2 <= radius_m ** 2)
+        sector = (defended & (tt < t_impact_s)
+                  & ((ix - ux) ** 2 + (iy - uy) ** 2 <= radius_m ** 2)
+                  & (flown_m >= par[P.P_MIN_THREAT_RANGE_M]))
+        in_sector[..., u] = sector
         if c.inputs.units.kind[u] == P.KIND_CRAM:
             t_open, t_close = _gun_window_s(pos, t0_s, tof_s, tau, ux, uy, par)
-            cand &= t_open <= t_close
-            per_rocket, per_salvo = _gun_timeline(par, order, cand, td, t_open, t_close,
-                                                  u_kill[:, :, u, 0])
+            candidate[..., u] = sector & (t_open <= t_close)
+            units.append(_Gun(u, par, n_s, n_t, tt, u_kill[:, :, u, :], t_open, t_close))
         else:
-            per_rocket, per_salvo = _battery_timeline(par, order, cand, td, pos, t0_s, tof_s,
-                                                      tau, ux, uy, u_kill[:, :, u, :])
-        eng_t[..., u], eng_out[..., u], eng_shots[..., u], t_kill[..., u] = per_rocket
-        for q in range(4):
-            unit_salvo[q, u] = per_salvo[q]
+            candidate[..., u] = sector
+            units.append(_Battery(u, par, n_s, n_t, tt, u_kill[:, :, u, :],
+                                  (pos, t0_s, tof_s, tau, ux, uy)))
+    if c.inputs.units.coordinated:
+        _fight_coordinated(units, order, candidate)
+    else:
+        _fight_independent(units, order, candidate)
+
+    def stack(name, fill, dtype):
+        if not units:
+            return np.full((n_s, n_t, 0), fill, dtype=dtype)
+        return np.stack([getattr(unit, name) for unit in units], axis=2)
+
+    eng_t = stack("eng_t", np.nan, np.float64)
+    eng_out = stack("eng_out", P.OUT_NONE, np.int64)
+    eng_shots = stack("eng_shots", 0, np.int64)
+    t_kill = stack("t_kill", np.inf, np.float64)
+    unit_salvo = np.zeros((5, n_u, n_s), dtype=np.int64)
+    for unit in units:
+        unit_salvo[0, unit.u] = unit.n_eng
+        unit_salvo[1, unit.u] = unit.n_kill
+        unit_salvo[2, unit.u] = unit.n_shots
+        unit_salvo[3, unit.u] = unit.exhausted
 
     t_kill_s = t_kill.min(axis=2) if n_u else np.full((n_s, n_t), np.inf)
     kill_unit = np.where(np.isfinite(t_kill_s), t_kill.argmin(axis=2) if n_u else -1, -1)
+    # engagements (burst or first intercept) after the rocket was already destroyed: wasted
+    on_killed = (eng_out != P.OUT_NONE) & (eng_t > t_kill_s[..., None])
+    unit_salvo[4] = on_killed.sum(axis=1).T
     out = Outcomes(
         impact_xy=np.ascontiguousarray(impact_xy), t_launch_s=t0_s, t_impact_s=t_impact_s,
         apogee_m=np.maximum(pos[..., 2].max(axis=2), 0.0), inside=inside, defended=defended,
         first_detect_s=t_detect.min(axis=2) if n_u else np.full((n_s, n_t), np.inf),
+        first_track_s=t_track.min(axis=2) if n_u else np.full((n_s, n_t), np.inf),
         t_kill_s=t_kill_s, kill_unit=kill_unit.astype(np.int64), t_detect_s=t_detect,
+        t_track_s=t_track, in_sector=in_sector, candidate=candidate,
         eng_t_s=eng_t, eng_out=eng_out, eng_shots=eng_shots)
     return out, _tally(c, draws, out, unit_salvo)
 

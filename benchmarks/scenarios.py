@@ -62,21 +62,23 @@ def _spread_points(n: int) -> list[tuple[float, float]]:
 
 
 @lru_cache(maxsize=None)
-def stress() -> CompiledScenario:
+def stress(fire_control: str = "coordinated") -> CompiledScenario:
     """Taji under a heavier attack, with every engagement rule exercised.
 
     40 tubes rippled 0.25 s apart in a 12 m/s wind (the crew aims off for it) saturate the gun
-    mounts; one mount has a 300-round magazine (three engagements, then a 20 s reload inside
+    mounts; one mount has a 200-round magazine (two engagements, then a 3 s reload inside
     the salvo); three batteries fly the ``ripple2``, ``shoot_look_shoot`` and ``single``
-    doctrines, with magazines of 6, 8 and 4 interceptors that run dry within a salvo; two
-    sensors have low antennas with a beam floor below the horizontal, so the line of sight over
-    the earth, not the floor, decides when they first see a distant launch.
+    doctrines, with magazines of 6, 8 and 4 interceptors that run dry within a salvo; an Iron
+    Dome-class battery (5 interceptors) engages only flights of at least 4.5 km; two sensors
+    have low antennas with a beam floor below the horizontal, so the line of sight over the
+    earth, not the floor, decides when they first see a distant launch. ``fire_control``:
+    ``"coordinated"`` (the scenario default) or ``"independent"``.
     """
     base = _taji_prepared().scenario
     cram_n, cram_s, patriot = (u.model_dump(mode="python") for u in base.defence)
-    (x1, y1), (x2, y2), (x3, y3) = _spread_points(4)[1:]
+    (x1, y1), (x2, y2), (x3, y3), (x4, y4) = _spread_points(5)[1:]
     defence = [
-        {**cram_n, "magazine_rounds": 300, "reload_s": 20.0, "engage_s": 2.0},
+        {**cram_n, "magazine_rounds": 200, "reload_s": 3.0, "engage_s": 2.0},
         {**cram_s, "defended_radius_m": 2_000.0, "p_kill": 0.6},
         {**patriot, "launchers": 1, "missiles_per_launcher": 6, "doctrine": "ripple2"},
         {**patriot, "name": "Patriot SLS", **_lonlat(x1, y1), "launchers": 2,
@@ -90,12 +92,15 @@ def stress() -> CompiledScenario:
          "reaction_s": 1.5, "engage_s": 3.0, "rounds_per_engagement": 150,
          "magazine_rounds": 450, "reload_s": 5.0, "sensor_height_m": 2.0,
          "sensor_min_elevation_deg": -1.0},
+        {"kind": "iron_dome", "name": "Iron Dome", **_lonlat(x4, y4), "launchers": 1,
+         "missiles_per_launcher": 5, "track_s": 3.0},
     ]
     scenario = base.updated({
         "threat": {"tubes": 40, "ripple_s": 0.25, "wind_mps": 12.0, "wind_from_deg": 250.0,
                    "lay_for_wind": True},
         "defence": defence,
-    }, label="taji.toml (stress variant)")
+        "fire_control": fire_control,
+    }, label=f"taji.toml (stress variant, {fire_control} fire control)")
     return _compiled(scenario)
 
 

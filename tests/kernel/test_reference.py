@@ -3,9 +3,11 @@
 Both see the same draws (``forceprot.kernel.sample.draw_block``), so every rocket must meet the same
 fate: tolerances are those of :mod:`benchmarks.crosscheck` (float rounding on positions and
 times; at most 1 rocket in 10^4 flipped by a borderline float case, with tally tolerances
-scaled to the flips). Samples: Taji as shipped; a stress variant of it (saturated mounts, a gun
-magazine that empties and reloads, ripple2 / shoot-look-shoot / single batteries that run dry,
-12 m/s wind the crew aims off for, sensors on masts looking down); and the FOB (UTM layer, 122 mm, no wind, a short last block).
+scaled to the flips). Samples: Taji as shipped (coordinated fire control); a stress variant of
+it (saturated mounts, a gun magazine that empties and reloads, ripple2 / shoot-look-shoot /
+single batteries that run dry, an Iron Dome-class battery with a minimum threat range, 12 m/s
+wind the crew aims off for, sensors on masts looking down), under coordinated and under
+independent fire control; and the FOB (UTM layer, 122 mm, no wind, a short last block).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from forceprot.simulate import simulate
 SAMPLES = {
     "taji": (42, 0, 3, 3 * BLOCK_SALVOS),
     "stress": (7, 0, 2, 2 * BLOCK_SALVOS),
+    "stress_independent": (19, 0, 1, BLOCK_SALVOS),
     "fob": (3, 1, 2, 2 * BLOCK_SALVOS + 200),   # blocks 1 and 2, the last one 200 salvos
 }
 
@@ -38,6 +41,7 @@ def compiled():
     return {
         "taji": scenarios.taji(),
         "stress": scenarios.stress(),
+        "stress_independent": scenarios.stress("independent"),
         "fob": compile_scenario(prepare_scenario(scenarios.ROOT / "sites" / "fob.toml")),
     }
 
@@ -88,8 +92,8 @@ def test_samples_exercise_every_rule(compiled, runs):
         hidden += int(np.sum(floor_ok & in_range & ~los_ok))
     assert hidden >= 50, f"line of sight hides only {hidden} launches"
     units = dict(zip(c.unit_names, ker.unit_t))
-    # the 300-round mount runs dry and reloads inside salvos; the batteries run dry
-    for name in ("C-RAM north", "Patriot battery", "Patriot SLS", "Patriot single"):
+    # the 200-round mount runs dry and reloads inside salvos; the batteries run dry
+    for name in ("C-RAM north", "Patriot battery", "Patriot SLS", "Patriot single", "Iron Dome"):
         assert units[name][T.U_EXHAUSTED] > 0, f"{name} never exhausted its magazine"
     # ripple2 fires two interceptors per engagement when it can, shoot-look-shoot sometimes,
     # single never
@@ -102,17 +106,33 @@ def test_samples_exercise_every_rule(compiled, runs):
         k = runs[name][2]
         assert np.all(k.unit_t[:, T.U_KILLS] > 0), name
         assert 0 < k.scal[T.S_LEAKED] < k.scal[T.S_THREAT], name
-    # saturation: a mount engages some rockets of a salvo and must let others it would have
-    # engaged (in its radius, seen) pass, for lack of time
+    # the track delay is at work, and the Iron Dome's minimum threat range leaves out short
+    # flights it would otherwise engage
+    assert ker.scal[T.S_TRACK_DELAY_SUM_S] > ker.scal[T.S_DETECT_DELAY_SUM_S] > 0
     ref_o = runs["stress"][1]
-    for u, name in enumerate(c.unit_names):
-        if c.inputs.units.kind[u] != P.KIND_CRAM:
+    dome = c.unit_names.index("Iron Dome")
+    xy = c.inputs.units.xy_m[dome]
+    near = (((ref_o.impact_xy - xy) ** 2).sum(axis=-1)
+            <= c.inputs.units.par[dome, P.P_DEFENDED_RADIUS_M] ** 2)
+    tracked = ref_o.t_track_s[..., dome] < ref_o.t_impact_s
+    short = ref_o.defended & near & tracked & ~ref_o.in_sector[..., dome]
+    assert short.sum() >= 50, f"minimum threat range leaves out only {short.sum()} rockets"
+    assert ref_o.in_sector[..., dome].sum() >= 1000
+    # coordinated: no fire at a rocket already destroyed, and rockets reassigned after a miss
+    # (engaged by two or more units); independent: shots wasted on destroyed rockets
+    assert np.all(ker.unit_t[:, T.U_ON_KILLED] == 0)
+    engaged_by = (ref_o.eng_out != P.OUT_NONE).sum(axis=2)
+    assert (engaged_by >= 2).sum() >= 100
+    assert np.all(runs["stress_independent"][2].unit_t[:, T.U_ON_KILLED] > 0)
+    # saturation (independent fire control): a mount engages some rockets of a salvo and must
+    # let others it could have engaged (in its sector and window) pass, for lack of time
+    ci = compiled["stress_independent"]
+    ref_i = runs["stress_independent"][1]
+    for u, name in enumerate(ci.unit_names):
+        if ci.inputs.units.kind[u] != P.KIND_CRAM:
             continue
-        d2 = ((ref_o.impact_xy - c.inputs.units.xy_m[u]) ** 2).sum(axis=-1)
-        wanted = (ref_o.defended & np.isfinite(ref_o.t_detect_s[..., u])
-                  & (d2 <= c.inputs.units.par[u, P.P_DEFENDED_RADIUS_M] ** 2))
-        engaged = ref_o.eng_out[..., u] != P.OUT_NONE
-        saturated = (wanted & ~engaged).any(axis=1) & engaged.any(axis=1)
+        engaged = ref_i.eng_out[..., u] != P.OUT_NONE
+        saturated = (ref_i.candidate[..., u] & ~engaged).any(axis=1) & engaged.any(axis=1)
         assert saturated.sum() >= 10, f"{name}: only {saturated.sum()} saturated salvos"
 
 
@@ -135,7 +155,9 @@ def test_reference_does_not_depend_on_chunking(compiled):
     pieces, _ = evaluate(c, sample, keep_rockets=False, chunk_salvos=97)
     exact = [k for k in range(T.N_SCALARS) if k not in (T.S_WARN_SUM_S, T.S_WARN2,
                                                        T.S_WARN_SALVO2, T.S_WARN_THREAT,
-                                                       T.S_ASSET_RISK, T.S_ASSET_RISK2)]
+                                                       T.S_ASSET_RISK, T.S_ASSET_RISK2,
+                                                       T.S_DETECT_DELAY_SUM_S,
+                                                       T.S_TRACK_DELAY_SUM_S)]
     assert_array_equal(whole.scal[exact], pieces.scal[exact])
     np.testing.assert_allclose(whole.scal, pieces.scal, rtol=1e-12)
     assert_array_equal(whole.unit_t, pieces.unit_t)
@@ -155,6 +177,8 @@ def test_crosscheck_catches_wind_laying_left_out(compiled):
     (P.P_REACTION_S, 0.5),          # timelines shift: times and some outcomes differ
     (P.P_KILL, -0.05),              # only kill draws change: counts differ
     (P.P_DEFENDED_RADIUS_M, -300),  # candidates change
+    (P.P_TRACK_S, 0.5),             # tracks, reaction clocks and warnings shift
+    (P.P_MIN_THREAT_RANGE_M, 3000),  # short flights leave the sectors
 ])
 def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     """The comparison is not vacuous: a reference run with one parameter off fails it."""
@@ -167,3 +191,13 @@ def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     ref_t, ref_o = evaluate(wrong, sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
     assert not compare(c, ref_t, None, ker_t).agree
+
+
+def test_crosscheck_catches_the_other_fire_control(compiled):
+    """Coordinated and independent fire control differ rocket by rocket on the stress sample."""
+    c = compiled["stress"]
+    sample = draw_sample(c, root_seed=7, n_blocks=1)
+    ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
+    ref_t, ref_o = evaluate(c.with_inputs(units=c.inputs.units._replace(coordinated=False)),
+                            sample)
+    assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
