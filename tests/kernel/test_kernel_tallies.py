@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from forceprot.engage import params as P
 from forceprot.kernel import tally as T
 from forceprot.engage.params import OUT_KILL, OUT_NONE
 from forceprot.settings import RunSettings
@@ -84,17 +85,22 @@ def test_scalar_tallies(run):
     assert s[T.S_UNDETECTED] == undetected
     bins = np.minimum((warn / T.WARN_BIN_S).astype(int), T.WARN_BINS - 1)
     np.testing.assert_array_equal(res.warn_hist, np.bincount(bins, minlength=T.WARN_BINS))
-    # the warning itself: impact time minus first detection minus the alert delay, floored at 0
-    rows = story[(story[:, T.R_INSIDE] == 1.0) & ~np.isnan(story[:, T.R_FIRST_DETECT_T])]
+    # the warning itself: impact time minus first track minus the alert delay, floored at 0
+    rows = story[(story[:, T.R_INSIDE] == 1.0) & ~np.isnan(story[:, T.R_FIRST_TRACK_T])]
     np.testing.assert_allclose(
         rows[:, T.R_WARNING_S],
-        np.maximum(rows[:, T.R_T_IMPACT] - rows[:, T.R_FIRST_DETECT_T]
+        np.maximum(rows[:, T.R_T_IMPACT] - rows[:, T.R_FIRST_TRACK_T]
                    - compiled.inputs.salvo.alert_delay_s, 0.0), rtol=0, atol=1e-9)
-    # ... and the first detection is the earliest over the units
-    det = res.story_units[:, :, T.RU_DETECT_T]
-    first = np.where(np.isnan(det).all(axis=1), np.nan,
-                     np.nanmin(np.where(np.isnan(det), np.inf, det), axis=1))
-    np.testing.assert_array_equal(story[:, T.R_FIRST_DETECT_T], first)
+    # ... the first detection and first track are the earliest over the units, and each unit's
+    # track comes its track_s after its detection
+    for col, ucol in ((T.R_FIRST_DETECT_T, T.RU_DETECT_T), (T.R_FIRST_TRACK_T, T.RU_TRACK_T)):
+        det = res.story_units[:, :, ucol]
+        first = np.where(np.isnan(det).all(axis=1), np.nan,
+                         np.nanmin(np.where(np.isnan(det), np.inf, det), axis=1))
+        np.testing.assert_array_equal(story[:, col], first)
+    track_s = compiled.inputs.units.par[:, P.P_TRACK_S]
+    np.testing.assert_allclose(res.story_units[:, :, T.RU_TRACK_T],
+                               res.story_units[:, :, T.RU_DETECT_T] + track_s, rtol=0, atol=1e-12)
 
 
 def test_estimates_from_per_salvo_values(run):

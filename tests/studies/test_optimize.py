@@ -450,7 +450,7 @@ def test_cli_optimize_json_is_clean(tmp_path: Path) -> None:
                                  "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["units_placed"] == {"C-RAM": 1, "Patriot": 0}
+    assert summary["units_placed"] == {"C-RAM": 1, "Patriot": 0, "Iron Dome": 0}
     assert summary["fixed_units"] == ["C-RAM centre"]
     assert len(summary["final"]["placements"]) == 1
 

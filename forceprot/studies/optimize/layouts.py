@@ -32,7 +32,7 @@ OBJECTIVES = {
 }
 #: Unit kinds that can be placed, and how they are named.
 KINDS = DEFENCE_KINDS
-KIND_LABEL = {"cram": "C-RAM", "patriot": "Patriot"}
+KIND_LABEL = {"cram": "C-RAM", "patriot": "Patriot", "iron_dome": "Iron Dome"}
 
 
 @dataclass(frozen=True, order=True)

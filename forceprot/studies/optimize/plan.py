@@ -14,7 +14,7 @@ from forceprot.studies.optimize.candidates import (
     DEFAULT_GRID_M, Candidates, grid_candidates, read_candidates)
 from forceprot.studies.optimize.evaluate import (
     Progress, _base_compiled, _evaluate_batch, _EvalJob, _Evaluator, _Problem)
-from forceprot.studies.optimize.layouts import OBJECTIVES, Layout, PerSalvo, layout_compiled
+from forceprot.studies.optimize.layouts import KINDS, OBJECTIVES, Layout, PerSalvo, layout_compiled
 from forceprot.studies.optimize.mclp import _mclp_class, mclp_layout, mclp_solver
 from forceprot.studies.optimize.paired import paired_difference, paired_sample_size
 from forceprot.studies.optimize.result import OptimizationResult
@@ -207,7 +207,8 @@ def plan_optimization(
         demand_cell_m=float(search.demand_cell_m or grid_m or DEFAULT_GRID_M))
     return OptimizationPlan(
         spec=spec, base_spec=base_spec, base_prepared=base_prepared, candidates=candidates,
-        counts={"cram": int(n_cram), "patriot": int(n_patriot)}, objective=objective,
+        counts={**{k: 0 for k in KINDS}, "cram": int(n_cram), "patriot": int(n_patriot)},
+        objective=objective,
         salvos=salvos, seed=seed, keep_existing=keep_existing, search=resolved, draws=draws)
 
 
