@@ -572,7 +572,8 @@ class _Unit:
 
 
 class _Gun(_Unit):
-    """A gun mount: one burst at a time, reload when a burst is due with too few rounds."""
+    """A gun mount: one burst at a time, reload when a burst is due with too few rounds; the
+    magazine counts as exhausted as soon as a rocket it would engage finds it short."""
 
     def __init__(self, u, par, n_s, n_t, t_track, u_kill, t_open, t_close):
         super().__init__(u, par, n_s, n_t, t_track, u_kill)
@@ -585,6 +586,7 @@ class _Gun(_Unit):
 
     def offer(self, s, r, not_before):
         short = self.rounds[s] < self.per
+        self.exhausted[s[short]] = True
         free = np.where(short, self.free[s] + self.par[P.P_GUN_RELOAD_S], self.free[s])
         t = np.maximum.reduce([free, self.active[s], self.t_track[s, r], self.t_open[s, r],
                                not_before])
@@ -593,7 +595,6 @@ class _Gun(_Unit):
 
     def commit(self, s, r, t_start, t_effect):
         reload = self.rounds[s] < self.per
-        self.exhausted[s[reload]] = True
         self.rounds[s[reload]] = self.magazine
         self.rounds[s] -= self.per
         self.free[s] = t_start + self.par[P.P_GUN_ENGAGE_S]

@@ -56,8 +56,8 @@ def _toml_value(value: Any) -> str:
 
 
 def to_toml(data: dict) -> str:
-    """A scenario mapping as TOML text (tables and arrays of tables one level deep, plus
-    ``[rockets.NAME]``)."""
+    """A scenario mapping as TOML text (top-level scalars, tables and arrays of tables one level
+    deep, plus ``[rockets.NAME]``)."""
     lines: list[str] = []
 
     def table(header: str, body: dict) -> None:
@@ -66,17 +66,21 @@ def to_toml(data: dict) -> str:
             lines.append(f"{json.dumps(key)} = {_toml_value(value)}")
         lines.append("")
 
+    # top-level scalars come before the first table header
     for key, value in data.items():
+        if not isinstance(value, (dict, list)):
+            lines.append(f"{json.dumps(key)} = {_toml_value(value)}")
+    for key, value in data.items():
+        if not isinstance(value, (dict, list)):
+            continue
         if isinstance(value, dict) and key == "rockets":
             for name, body in value.items():
                 table(f"[rockets.{json.dumps(name)}]", body)
         elif isinstance(value, dict):
             table(f"[{key}]", value)
-        elif isinstance(value, list):
+        else:
             for body in value:
                 table(f"[[{key}]]", body)
-        else:
-            raise TypeError(f"top-level key {key!r} must be a table")
     return "\n".join(lines)
 
 
@@ -284,6 +288,8 @@ CRAM_EDGES: dict[str, st.SearchStrategy] = {
     "engage_s": st.sampled_from([1e-3, 60.0]),
     "p_kill": st.sampled_from([0.0, 1.0]),
     "reload_s": st.sampled_from([0.0, 86_400.0]),
+    "track_s": st.sampled_from([0.0, 120.0]),
+    "min_threat_range_m": st.sampled_from([0.0, 500_000.0]),
 }
 PATRIOT_EDGES: dict[str, st.SearchStrategy] = {
     "radar_range_m": st.sampled_from([1.0, 500_000.0]),
@@ -297,6 +303,8 @@ PATRIOT_EDGES: dict[str, st.SearchStrategy] = {
     "launch_interval_s": st.sampled_from([0.0, 600.0]),
     "assess_s": st.sampled_from([0.0, 600.0]),
     "p_kill": st.sampled_from([0.0, 1.0]),
+    "track_s": st.sampled_from([0.0, 120.0]),
+    "min_threat_range_m": st.sampled_from([0.0, 4_500.0, 500_000.0]),
 }
 
 
@@ -317,8 +325,9 @@ def cram_units(draw) -> dict:
 
 
 @st.composite
-def patriot_units(draw) -> dict:
-    unit = {"kind": "patriot", "doctrine": draw(st.sampled_from(
+def patriot_units(draw, kind: str = "patriot") -> dict:
+    """A Patriot-class or Iron Dome-class battery (one engagement code, other defaults)."""
+    unit = {"kind": kind, "doctrine": draw(st.sampled_from(
         ["single", "ripple2", "shoot_look_shoot"])), **draw(_overrides(PATRIOT_EDGES))}
     if draw(st.booleans()):
         lo, hi = draw(st.sampled_from([(0.0, 1.0), (0.0, 500_000.0), (1_500.0, 20_000.0),
@@ -434,9 +443,9 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
     aim = draw(st.sampled_from(["uniform", "assets"])) if assets else "uniform"
 
     units = []
-    kinds = draw(st.lists(st.sampled_from(["cram", "patriot"]), max_size=max_units))
+    kinds = draw(st.lists(st.sampled_from(["cram", "patriot", "iron_dome"]), max_size=max_units))
     for i, kind in enumerate(kinds):
-        body = draw(cram_units() if kind == "cram" else patriot_units())
+        body = draw(cram_units() if kind == "cram" else patriot_units(kind))
         units.append({"name": f"{kind} {i}", **body,
                       **place(draw(_offsets(draw(st.sampled_from([0.5 * site.inner_m,
                                                                   5_000.0, 99_000.0])))))})
@@ -468,7 +477,8 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
         site = dataclasses.replace(site, launch_sector=(
             outer_m + min_standoff_m, outer_m + max_standoff_m,
             draw(st.floats(0.0, 360.0)), draw(st.sampled_from([5.0, 90.0, 359.0]))))
-    data: dict = {"site": site_keys, "threat": threat}
+    data: dict = {"site": site_keys, "threat": threat,
+                  "fire_control": draw(st.sampled_from(["coordinated", "independent"]))}
     if rocket in CUSTOM_ROCKETS:
         data["rockets"] = {rocket: CUSTOM_ROCKETS[rocket]}
     data["warning"] = {"alert_delay_s": draw(st.sampled_from([0.0, 2.0, 120.0]))}
