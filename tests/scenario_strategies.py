@@ -404,7 +404,8 @@ class ScenarioCase:
               ) -> Path:
         """Write the layers and the scenario (with top-level ``changes`` merged per table)."""
         folder.mkdir(parents=True, exist_ok=True)
-        data = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in self.data.items()}
+        data = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+                for k, v in self.data.items()}
         data["site"] = {**data["site"], **self.site.write(folder)}
         for key, value in (changes or {}).items():
             data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
