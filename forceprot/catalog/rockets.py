@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["RocketClass", "BUNDLED_ROCKETS", "GENERIC_FIN_ROCKET_DRAG"]
+__all__ = [
+    "RocketClass",
+    "BUNDLED_ROCKETS",
+    "GENERIC_FIN_ROCKET_DRAG",
+    "RETIRED_ROCKET_FIELDS",
+    "weathercock_tau_s_from_aerodynamics",
+]
+
+#: Fields a rocket class once had, and why a scenario may no longer give them.
+RETIRED_ROCKET_FIELDS: dict[str, str] = {
+    "launch_speed_mps": "no longer an input: the muzzle speed is computed from the motor and "
+                        "tube_length_m (the launch tube's length in m); remove it",
+}
 
 # Generic zero-lift drag coefficient of a slender fin-stabilised rocket against Mach number
 # (shape of the curves in Fleeman, "Tactical Missile Design", 2nd ed., ch. 2, and of the
@@ -42,8 +54,12 @@ class RocketClass(BaseModel):
     burnout_mass_kg: float = Field(gt=0, le=5000, description="Mass after the motor burns out [kg].")
     burn_time_s: float = Field(gt=0, le=60, description="Motor burn time [s].")
     thrust_n: float = Field(gt=0, le=1e7, description="Mean motor thrust (total impulse / burn time) [N].")
-    launch_speed_mps: float = Field(
-        20.0, gt=0, le=200, description="Speed on leaving the tube or rail [m/s]; the flight starts here.")
+    tube_length_m: float = Field(
+        1.0, ge=0, le=20,
+        description="Travel along the launch tube (or rail) from rest to the muzzle [m]. The "
+                    "flight starts at rest and the motor pushes the rocket out; the muzzle speed "
+                    "is computed, not given. Default illustrative: about one rocket length of a "
+                    "107 mm-class tube. 0 starts the flight at rest at the muzzle.")
     launch_height_m: float = Field(
         1.5, ge=0, le=20, description="Height of the tube muzzle above the ground [m].")
     drag_mach: tuple[float, ...] = Field(
@@ -128,10 +144,10 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         launch_mass_kg=18.8,
         burnout_mass_kg=15.6,
         burn_time_s=0.9,
-        thrust_n=7165.0,
-        launch_speed_mps=20.0,
+        thrust_n=7540.5,
+        tube_length_m=1.0,
         launch_height_m=1.5,
-        drag_form_factor=0.8164,
+        drag_form_factor=0.8128,
         weathercock_tau_s=0.08,
         min_range_m=1000.0,
         max_range_m=8050.0,
@@ -162,10 +178,10 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         launch_mass_kg=66.6,
         burnout_mass_kg=46.15,
         burn_time_s=1.9,
-        thrust_n=20013.0,
-        launch_speed_mps=40.0,
+        thrust_n=21153.0,
+        tube_length_m=3.0,
         launch_height_m=2.0,
-        drag_form_factor=1.0270,
+        drag_form_factor=1.0193,
         weathercock_tau_s=0.12,
         min_range_m=1600.0,
         max_range_m=20380.0,
