@@ -835,7 +835,8 @@ class TrajectorySolution:
         Lateral offset of the impact, positive to the left of the line of fire [m].
     tof_s, apogee_m, impact_speed_mps, impact_angle_deg, burnout_speed_mps : float
         Time of flight [s], highest point above the ground [m], impact ground speed [m/s],
-        impact angle below the horizontal [deg], ground speed at burnout [m/s].
+        impact angle below the horizontal [deg], ground speed at burnout [m/s]; the muzzle
+        speed and time in the tube are ``path.muzzle_speed_mps`` and ``path.tube_time_s``.
     wind_speed_mps, wind_from_deg, firing_azimuth_deg : float
         The conditions flown [m/s, deg, deg].
     path : Trajectory
@@ -866,6 +867,8 @@ class TrajectorySolution:
             "impact_speed_mps": self.impact_speed_mps,
             "impact_angle_deg": self.impact_angle_deg,
             "burnout_speed_mps": self.burnout_speed_mps,
+            "muzzle_speed_mps": self.path.muzzle_speed_mps,
+            "tube_time_s": self.path.tube_time_s,
             "range_m": self.range_m,
             "requested_range_m": self.requested_range_m,
             "drift_m": self.drift_m,
