@@ -151,7 +151,7 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         weathercock_tau_s=0.08,
         min_range_m=1000.0,
         max_range_m=8050.0,
-        min_elevation_deg=3.5,
+        min_elevation_deg=3.2,
         published_burnout_speed_mps=385.0,
         source="Open literature: Type 63 107 mm rocket, 18.8 kg, ~385 m/s, max range 8.05 km "
                "(Jane's Ammunition Handbook; public summaries). Motor and drag illustrative, "
@@ -185,7 +185,7 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         weathercock_tau_s=0.12,
         min_range_m=1600.0,
         max_range_m=20380.0,
-        min_elevation_deg=3.4,
+        min_elevation_deg=3.2,
         published_burnout_speed_mps=690.0,
         source="Open literature: 9M22U 122 mm rocket, 66.6 kg, 20.45 kg propellant, ~690 m/s, "
                "range 1.6-20.4 km (Jane's Ammunition Handbook; public summaries). Thrust and drag "

@@ -65,22 +65,22 @@ def render_rocket_list(console: Console, rows, *, title: str = "Rocket classes")
     title : str
     """
     t = Table(title=title, title_justify="left")
-    for col, just in (("name", "left"), ("from", "left"), ("label", "left"),
-                      ("calibre", "right"), ("max range stated", "right"),
+    for col, just in (("name", "left"), ("from", "left"), ("calibre", "right"), ("max range stated", "right"),
                       ("flown", "right"), ("off", "right"), ("muzzle", "right"),
                       ("burnout", "right")):
         t.add_column(col, justify=just, overflow="fold")
     for row in rows:
         r = row.rocket
         off = _pct(row.range_miss_frac)
-        t.add_row(printable(row.name), row.origin, printable(r.label),
-                  f"{1000 * r.diameter_m:.0f} mm", f"{r.max_range_m:,.0f} m",
+        t.add_row(printable(row.name), row.origin, f"{1000 * r.diameter_m:.0f} mm", f"{r.max_range_m:,.0f} m",
                   f"{row.flown_max_range_m:,.0f} m",
                   off if row.calibrated else f"[yellow]{off}[/yellow]",
                   f"{row.muzzle_speed_mps:.0f} m/s", f"{row.burnout_speed_mps:.0f} m/s")
     console.print(t)
     for row in rows:
-        console.print(f"{printable(row.name)}: {printable(row.rocket.source) or 'no source given'}",
+        label = f" ({printable(row.rocket.label)})" if row.rocket.label else ""
+        console.print(f"{printable(row.name)}{label}: "
+                      f"{printable(row.rocket.source) or 'no source given'}",
                       markup=False, highlight=False)
     console.print("flown: no wind, sea level, at the max-range elevation; muzzle speed computed "
                   "from the motor and tube_length_m", style="dim")
