@@ -23,6 +23,8 @@ __all__ = [
     "range_warnings",
     "resolve_rocket",
     "summarize_rocket",
+    "WindSensitivity",
+    "wind_sensitivity",
 ]
 
 #: A rocket class whose flown max range (no wind, sea level) differs from its stated
@@ -282,3 +284,64 @@ def calibrate_rocket(name: str, rocket: RocketClass, *, origin: str = "scenario"
         {**rocket.model_dump(), **{k: rounded[k] for k in fitted}})
     after = summarize_rocket(name, fitted_rocket, origin=origin)
     return RocketCalibration(name=name, before=before, after=after, fitted=fitted)
+
+
+@dataclass(frozen=True)
+class WindSensitivity:
+    """Impact change per 1 m/s of wind at one range (the firing-table "unit wind" effects).
+
+    Attributes
+    ----------
+    range_m : float
+        No-wind range laid for [m].
+    elevation_deg : float
+        Quadrant elevation laid [deg].
+    head_m_per_mps, tail_m_per_mps : float
+        Range change per 1 m/s of head and of tail wind [m/(m/s)] (head negative).
+    cross_m_per_mps : float
+        Lateral impact change per 1 m/s of crosswind [m/(m/s)], positive *upwind* (into the
+        wind: weathercocking wins over drag drift), negative downwind.
+    """
+
+    range_m: float
+    elevation_deg: float
+    head_m_per_mps: float
+    tail_m_per_mps: float
+    cross_m_per_mps: float
+
+
+def wind_sensitivity(rocket: RocketClass, ranges_m, *, wind_mps: float = 1.0,
+                     ) -> list[WindSensitivity]:
+    """Range and deflection change per 1 m/s of head, tail and cross wind, by flying the model.
+
+    The crew lays for no wind; the flight feels a constant wind of ``wind_mps`` (small, so the
+    answer is the linear "unit wind" effect a firing table gives), sea level.
+
+    Parameters
+    ----------
+    rocket : RocketClass
+        The class.
+    ranges_m : sequence of float
+        No-wind ranges to lay for [m], each within the class's reach.
+    wind_mps : float
+        Wind flown [m/s]; the effects are divided by it.
+
+    Returns
+    -------
+    list of WindSensitivity
+    """
+    from forceprot.ballistics import solve_trajectory
+
+    out = []
+    for range_m in ranges_m:
+        # firing north: wind from 0 deg is a head wind, from 180 a tail wind, from 270 blows
+        # toward the right (east), so upwind is left, +drift
+        head = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps, wind_from_deg=0.0)
+        tail = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps, wind_from_deg=180.0)
+        cross = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps, wind_from_deg=270.0)
+        out.append(WindSensitivity(
+            range_m=float(range_m), elevation_deg=head.elevation_deg,
+            head_m_per_mps=(head.range_m - range_m) / wind_mps,
+            tail_m_per_mps=(tail.range_m - range_m) / wind_mps,
+            cross_m_per_mps=cross.drift_m / wind_mps))
+    return out

@@ -186,7 +186,7 @@ def test_origin_of_a_scenario_defined_rocket() -> None:
     paths = _paths(_scenario(rockets={"home": rocket}, threat=threat))
     assert paths["rocket.burn_time_s"].origin == "scenario"
     assert paths["rocket.burn_time_s"].source == f"{SET_IN_SCENARIO} Field notes, 2024."
-    assert paths["rocket.launch_speed_mps"].origin == "default"
+    assert paths["rocket.tube_length_m"].origin == "default"
     assert paths["rocket.weathercock_tau_s"].origin == "scenario"
     # the field's description carries the default's source
     assert paths["rocket.min_elevation_deg"].source == NO_SOURCE
