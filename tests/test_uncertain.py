@@ -234,7 +234,7 @@ def test_bundled_uncertain_scenario_validates_at_its_medians() -> None:
     scenario = load_scenario(SITES / "taji_uncertain.toml")
     plain = load_scenario(SITES / "taji.toml")
     paths = [p.path for p in scenario.uncertain]
-    assert len(paths) == 8 and len(set(paths)) == 8
+    assert len(paths) == 9 and len(set(paths)) == 9
     assert "defence[0].p_kill" in paths and "defence[2].p_kill" in paths
     for p in scenario.uncertain:
         lo, hi = p.bounds
