@@ -89,7 +89,8 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
     rocket : RocketClass
         The rocket class.
     thrust : bool
-        False sets the thrust to 0 (the rocket then flies at its burnout mass throughout).
+        False sets the thrust to 0 (the rocket then flies at its burnout mass throughout, and
+        leaves no tube of non-zero length).
     drag : bool
         False sets the drag reference area to 0.
     instant_weathercock : bool
@@ -303,7 +304,8 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
     dt_s : float
         RK4 step [s].
     thrust, drag : bool
-        False turns thrust or drag off (vacuum and coasting checks).
+        False turns thrust or drag off (vacuum checks); without thrust only a class with
+        ``tube_length_m = 0`` flies (it falls from rest at the muzzle), others raise.
     instant_weathercock : bool
         True aligns the thrust with the air-relative velocity at once instead of following the
         body axis (see :func:`rocket_arrays`).

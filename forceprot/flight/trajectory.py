@@ -10,9 +10,14 @@ the body axis ``(bx, by, bz)``.
 
 Model
 -----
+- launch: the rocket starts at rest in a tube of ``tube_length_m`` and the motor pushes it out
+  along the tube (:func:`tube_exit`, closed form: thrust against the along-tube weight, mass
+  falling with the burn, no drag or friction inside); it leaves at a *computed* muzzle speed
+  with the rest of the burn to come, so the motor's total impulse is spent once. Path times
+  and the time of flight count from leaving the tube;
 - gravity: constant ``g0 = 9.80665 m/s^2`` down;
-- thrust: constant ``thrust_n`` for ``burn_time_s``, along the rocket's body axis ``b`` (a unit
-  vector, see *Weathercocking* below);
+- thrust: constant ``thrust_n`` for ``burn_time_s`` (tube phase included), along the rocket's
+  body axis ``b`` (a unit vector, see *Weathercocking* below);
 - mass: linear from ``launch_mass_kg`` to ``burnout_mass_kg`` over the burn, then constant;
 - drag: ``0.5 rho(h) |v_air|^2 Cd(M) A`` against ``v_air = v - wind``, ``M = |v_air| / a(h)``,
   ISA ``rho`` and ``a`` at geometric altitude ``h = ground_altitude_m + z``;
@@ -21,7 +26,7 @@ Model
 Weathercocking
 --------------
 A fin-stabilised rocket turns its nose into the relative wind, but not at once: the
-aerodynamic restoring moment grows with dynamic pressure, so at tube exit (20-40 m/s) the body
+aerodynamic restoring moment grows with dynamic pressure, so at tube exit (28-43 m/s) the body
 barely turns and it lines up with the air-relative velocity only once it is fast. During the
 burn the state carries the body axis ``b``, which leaves the tube along the tube
 (``(cos QE, 0, sin QE)``) and relaxes toward the unit air-relative velocity
@@ -43,34 +48,30 @@ at the default 0.01 s step (their shortest ``tau``, at burnout, is 0.05 s). A pa
 ``weathercock_tau_s = 0`` (or any tiny value) therefore gives instantaneous alignment
 throughout, the model before the body axis was added.
 
-With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: 0.03-0.1 deg at
+With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: under 0.2 deg at
 burnout. That lag matters only while the rocket is slow: where instantaneous alignment lets
-gravity bend the path of a 20-40 m/s rocket and the thrust follows the bend, the body axis
-keeps pushing along the tube line, so the path at burnout is 1-1.7 deg steeper. The maximum
-range is unchanged (within 0.01 %; its elevation falls by about 1 deg, to 44.1 deg for 107 mm
-and 48.1 deg for 122 mm), but flat shots fly much further (107 mm at 5 deg: 1.56 km instead of
-0.86 km; 122 mm at 4.8 deg: 3.4 km instead of 1.6 km).
+gravity bend the path of a slow rocket and the thrust follows the bend, the body axis keeps
+pushing along the tube line, so flat shots fly much further; the maximum range is unchanged
+(within 0.1 %).
 
-In a wind, instantaneous alignment turns a rocket leaving the tube at 20 m/s by
-``wind / launch speed`` (0.4 rad at 8 m/s) into the wind and moves its impact by kilometres;
-with the body axis it turns only as it gains speed, and the net effect is a modest one.
-Laid for the range with no wind (sea level), then flown in an 8 m/s wind: range change in a
-head and a tail wind, lateral impact offset in a crosswind (upwind in every case:
-weathercocking during the boost outweighs the downwind drag drift of the coast, which alone,
-with a body that hardly turns, moves the impact 50-100 m downwind):
+In a wind, instantaneous alignment turns a rocket leaving the tube at a few tens of m/s by
+about ``wind / muzzle speed`` into the wind and moves its impact by kilometres; with the body
+axis it turns only as it gains speed, and the net effect is a modest one. Laid for the range
+with no wind (sea level), then flown in an 8 m/s wind (flight model 3; the time constant is
+uncertain, see ``docs/rockets.md`` for its range and the unit-wind table):
 
-=============  =========================  ======================  ======================
-class, range   model                      head / tail wind        crosswind offset
-=============  =========================  ======================  ======================
-107 mm, 6 km   thrust along v_air (v1)    -1316 m / +1863 m       2102 m upwind (35 %)
-107 mm, 6 km   body axis, tau 0.08 s      -375 m / +404 m         382 m upwind (6.4 %)
-122 mm, 15 km  thrust along v_air (v1)    -1535 m / +1950 m       2845 m upwind (19 %)
-122 mm, 15 km  body axis, tau 0.12 s      -631 m / +676 m         848 m upwind (5.7 %)
-=============  =========================  ======================  ======================
+=============  ==========================  ====================  ======================
+class, range   model                       head / tail wind      crosswind offset
+=============  ==========================  ====================  ======================
+107 mm, 6 km   instantaneous alignment                           1532 m upwind (26 %)
+107 mm, 6 km   body axis, tau 0.08 s       -348 m / +374 m       335 m upwind (5.6 %)
+107 mm, 6 km   axis held (tau 10 s)        -142 m / +145 m       47 m downwind
+122 mm, 15 km  instantaneous alignment                           2585 m upwind (17 %)
+122 mm, 15 km  body axis, tau 0.12 s       -600 m / +641 m       789 m upwind (5.3 %)
+=============  ==========================  ====================  ======================
 
-Over the whole bracket of ranges the 8 m/s crosswind offset is 6-8 % of the range for both
-classes, largest near the maximum range (steep shots, long flights). v1 is
-``FLIGHT_MODEL_VERSION`` 1, the instantaneous limit above.
+Upwind: weathercocking during the boost outweighs the downwind drag drift of the coast, which
+alone, with a body that hardly turns, moves the impact tens of metres downwind.
 
 Classical RK4 with a fixed step; the step that would straddle burnout is split at burnout
 (the thrust and mass-flow discontinuity), so every step integrates a smooth right-hand side.
@@ -78,7 +79,9 @@ Ground impact (``z`` crossing 0 downwards) and the apex are located inside their
 cubic Hermite interpolation of the step's end positions and velocities, exact for the
 parabola of vacuum flight.
 
-Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``
+Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0`` (with ``rocket[ROCKET_TUBE_LENGTH_M] = 0`` the
+rocket then falls from rest at the muzzle; with a tube it never leaves it, ``FLIGHT_NO_LIFTOFF``).
+Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``
 (the weathercocking still feels the ISA density). Instantaneous alignment: pass
 ``rocket[ROCKET_WEATHERCOCK_TAU_S] = 0``.
 """
