@@ -300,6 +300,6 @@ def test_head_wind_shortens_tail_wind_lengthens(key):
     assert calm == pytest.approx(range_m, rel=1e-3)
     assert max(shift["body axis"]) < CROSSWIND_DRIFT_MAX_FRACTION * range_m
     # instantaneous alignment pitches the rocket down into a head wind (up in a tail wind)
-    # from its 20-40 m/s at tube exit on; the body axis turns only as the rocket gains speed
+    # from its 28-43 m/s at tube exit on; the body axis turns only as the rocket gains speed
     for body, instant in zip(shift["body axis"], shift["instant"]):
         assert body < CROSSWIND_VS_INSTANT_MAX_RATIO * instant
