@@ -184,8 +184,8 @@ def _simple(d: dict) -> str:
 def _uncertainty(d: dict) -> str:
     q = d["leak_rate_quantiles"]
     top = ", ".join(f"`{name}` (ST {st:.2f})" for name, st in d["top_parameters"] if st is not None)
-    return (f"{d['parameters']} uncertain parameters of `sites/taji_uncertain.toml` (eight) plus "
-            f"two, Saltelli design with {d['n_base']} base samples: {d['runs']:,} runs of "
+    return (f"{d['parameters']} uncertain parameters of `sites/taji_uncertain.toml` (nine) plus "
+            f"one, Saltelli design with {d['n_base']} base samples: {d['runs']:,} runs of "
             f"{d['salvos_per_run']:,} salvos, in-process on all cores, in "
             f"{d['wall_s']:.0f} s ({d['rockets_per_s']:,.0f} rockets/s over the study). Leak "
             f"rate 5th-95th percentile {100 * q['p05']:.1f} %-{100 * q['p95']:.1f} %; largest "

@@ -89,7 +89,8 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
     rocket : RocketClass
         The rocket class.
     thrust : bool
-        False sets the thrust to 0 (the rocket then flies at its burnout mass throughout).
+        False sets the thrust to 0 (the rocket then flies at its burnout mass throughout, and
+        leaves no tube of non-zero length).
     drag : bool
         False sets the drag reference area to 0.
     instant_weathercock : bool
@@ -112,7 +113,7 @@ def rocket_arrays(rocket: RocketClass, *, thrust: bool = True, drag: bool = True
     params[_traj.ROCKET_LAUNCH_MASS_KG] = rocket.launch_mass_kg
     params[_traj.ROCKET_BURNOUT_MASS_KG] = rocket.burnout_mass_kg
     params[_traj.ROCKET_AREA_M2] = rocket.reference_area_m2 if drag else 0.0
-    params[_traj.ROCKET_LAUNCH_SPEED_MPS] = rocket.launch_speed_mps
+    params[_traj.ROCKET_TUBE_LENGTH_M] = rocket.tube_length_m
     params[_traj.ROCKET_LAUNCH_HEIGHT_M] = rocket.launch_height_m
     params[_traj.ROCKET_WEATHERCOCK_TAU_S] = (0.0 if instant_weathercock
                                              else rocket.weathercock_tau_s)
@@ -181,7 +182,7 @@ def _max_time_s(params: np.ndarray) -> float:
     mb = params[_traj.ROCKET_BURNOUT_MASS_KG]
     burn = params[_traj.ROCKET_BURN_TIME_S]
     exhaust_mps = params[_traj.ROCKET_THRUST_N] * burn / (m0 - mb)
-    speed = params[_traj.ROCKET_LAUNCH_SPEED_MPS] + exhaust_mps * math.log(m0 / mb)
+    speed = exhaust_mps * math.log(m0 / mb)  # the whole burn from rest, tube phase included
     height = params[_traj.ROCKET_LAUNCH_HEIGHT_M] + speed * burn + speed**2 / (2.0 * G0_MPS2)
     return burn + speed / G0_MPS2 + math.sqrt(2.0 * height / G0_MPS2) + 10.0
 
@@ -193,6 +194,10 @@ def _impact(params, drag_mach, drag_cd, elevation_rad, wind_x_mps=0.0, wind_y_mp
     code = _traj.integrate(float(elevation_rad), float(wind_x_mps), float(wind_y_mps),
                            float(ground_altitude_m), params, drag_mach, drag_cd, float(dt_s),
                            _max_time_s(params), np.empty(0), np.empty((0, 6)), summary)
+    if code == _traj.FLIGHT_NO_LIFTOFF:
+        raise ScenarioError("the motor of this rocket class cannot push it out of its tube "
+                            "(thrust below the weight, or the burn ends inside); check its "
+                            "thrust, masses, burn time and tube_length_m", field="thrust_n")
     if code < 0:
         raise ScenarioError(f"a flight of this rocket class found no ground impact (code "
                             f"{code}); check its thrust, masses and drag", field="rocket")
@@ -236,6 +241,10 @@ class Trajectory:
     burnout_lag_rad : float
         Angle from the body axis to the air-relative velocity at burnout [rad] (the
         weathercocking lag); NaN without thrust.
+    muzzle_speed_mps : float
+        Speed on leaving the tube [m/s], computed from the motor and the tube length.
+    tube_time_s : float
+        Time from ignition to leaving the tube [s]; ``t_s`` counts from leaving it.
     """
 
     t_s: np.ndarray
@@ -244,6 +253,8 @@ class Trajectory:
     apogee_m: float
     burnout_speed_mps: float
     burnout_lag_rad: float = math.nan
+    muzzle_speed_mps: float = math.nan
+    tube_time_s: float = math.nan
 
     @property
     def range_m(self) -> float:
@@ -293,7 +304,8 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
     dt_s : float
         RK4 step [s].
     thrust, drag : bool
-        False turns thrust or drag off (vacuum and coasting checks).
+        False turns thrust or drag off (vacuum checks); without thrust only a class with
+        ``tube_length_m = 0`` flies (it falls from rest at the muzzle), others raise.
     instant_weathercock : bool
         True aligns the thrust with the air-relative velocity at once instead of following the
         body axis (see :func:`rocket_arrays`).
@@ -312,6 +324,10 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
     n = _traj.integrate(float(elevation_rad), wind_speed_mps * math.cos(relaz_rad),
                         wind_speed_mps * math.sin(relaz_rad), float(ground_altitude_m), params,
                         drag_mach, drag_cd, float(dt_s), max_time, path_t, path_state, summary)
+    if n == _traj.FLIGHT_NO_LIFTOFF:
+        raise ScenarioError(f"rocket class {_rocket_name(rocket)!r}: the motor cannot push it out "
+                            "of its tube (thrust below the weight, or the burn ends inside)",
+                            field="thrust_n", value=rocket.thrust_n)
     if n < 2:
         raise _no_impact(rocket, f"a flight of up to {max_time:.0f} s (code {n})")
     return Trajectory(
@@ -321,6 +337,8 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
         apogee_m=float(summary[_traj.SUMMARY_APOGEE_M]),
         burnout_speed_mps=float(summary[_traj.SUMMARY_BURNOUT_SPEED_MPS]),
         burnout_lag_rad=float(summary[_traj.SUMMARY_BURNOUT_LAG_RAD]),
+        muzzle_speed_mps=float(summary[_traj.SUMMARY_MUZZLE_SPEED_MPS]),
+        tube_time_s=float(summary[_traj.SUMMARY_TUBE_TIME_S]),
     )
 
 
@@ -819,7 +837,8 @@ class TrajectorySolution:
         Lateral offset of the impact, positive to the left of the line of fire [m].
     tof_s, apogee_m, impact_speed_mps, impact_angle_deg, burnout_speed_mps : float
         Time of flight [s], highest point above the ground [m], impact ground speed [m/s],
-        impact angle below the horizontal [deg], ground speed at burnout [m/s].
+        impact angle below the horizontal [deg], ground speed at burnout [m/s]; the muzzle
+        speed and time in the tube are ``path.muzzle_speed_mps`` and ``path.tube_time_s``.
     wind_speed_mps, wind_from_deg, firing_azimuth_deg : float
         The conditions flown [m/s, deg, deg].
     path : Trajectory
@@ -850,6 +869,8 @@ class TrajectorySolution:
             "impact_speed_mps": self.impact_speed_mps,
             "impact_angle_deg": self.impact_angle_deg,
             "burnout_speed_mps": self.burnout_speed_mps,
+            "muzzle_speed_mps": self.path.muzzle_speed_mps,
+            "tube_time_s": self.path.tube_time_s,
             "range_m": self.range_m,
             "requested_range_m": self.requested_range_m,
             "drift_m": self.drift_m,

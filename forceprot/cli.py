@@ -149,8 +149,11 @@ def validate(scenario: ScenarioArg) -> None:
 
     prepared = prepare_scenario(scenario)
     from forceprot.outputs.console import render_validation
+    from forceprot.rocketry import range_warnings
 
     render_validation(console, prepared)
+    for line in range_warnings(prepared.scenario):
+        err_console.print(f"warning: {line}", markup=False)
 
 
 @app.command()
@@ -192,7 +195,8 @@ def schema(
 @app.command()
 @guarded
 def trajectory(
-    rocket: Annotated[str, typer.Option(help="Rocket class: 107mm or 122mm.")] = "107mm",
+    rocket: Annotated[str, typer.Option(help="Rocket class: 107mm, 122mm, or a [rockets.NAME] of --scenario.")] = "107mm",
+    scenario: Annotated[Optional[Path], typer.Option("--scenario", help="Scenario TOML file whose [rockets.NAME] classes --rocket may name.")] = None,
     range_m: Annotated[float, typer.Option("--range-m", help="Ground range to lay for [m].")] = 6000.0,
     wind_mps: Annotated[float, _field_option(Threat, "wind_mps", "--wind-mps", help="Wind speed [m/s].")] = 0.0,
     wind_from_deg: Annotated[float, _field_option(Threat, "wind_from_deg", "--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
@@ -210,8 +214,16 @@ def trajectory(
         from forceprot.atomic import check_writable
 
         check_writable(path, overwrite=overwrite)
+    from forceprot.rocketry import resolve_rocket
+
+    loaded = None
+    if scenario is not None:
+        from forceprot.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+    rocket_class, _ = resolve_rocket(rocket, loaded)
     _kernels_ready("forceprot.ballistics")
-    solution = solve_trajectory(rocket, range_m, wind_speed_mps=wind_mps,
+    solution = solve_trajectory(rocket_class, range_m, wind_speed_mps=wind_mps,
                                 wind_from_deg=wind_from_deg, firing_azimuth_deg=azimuth_deg,
                                 ground_altitude_m=ground_altitude_m, dt_s=dt_s)
     if path is not None:
@@ -224,6 +236,65 @@ def trajectory(
     render_trajectory(console, rocket, solution)
     if path is not None:
         console.print(f"wrote {path}", style="dim")
+
+
+rockets_app = typer.Typer(
+    help="Rocket classes: list them (bundled and a scenario's), stated against flown max range; "
+         "`rockets calibrate` fits one to its published figures.",
+    invoke_without_command=True, rich_markup_mode=None)
+app.add_typer(rockets_app, name="rockets")
+RocketScenarioOpt = Annotated[Optional[Path], typer.Option(
+    "--scenario", help="Scenario TOML file whose [rockets.NAME] classes to include.")]
+
+
+@rockets_app.callback()
+@guarded
+def rockets(
+    ctx: typer.Context,
+    scenario: RocketScenarioOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+) -> None:
+    """List rocket classes: label, calibre, max range stated and flown, muzzle speed, source."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from forceprot.rocketry import list_rockets
+
+    loaded = None
+    if scenario is not None:
+        from forceprot.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+    _kernels_ready("forceprot.ballistics")
+    rows = list_rockets(loaded)
+    if json_out:
+        _print_json([row.to_dict() for row in rows])
+        return
+    from forceprot.outputs.rockets import render_rocket_list
+
+    render_rocket_list(console, rows)
+
+
+@rockets_app.command("calibrate")
+@guarded
+def rockets_calibrate(
+    rocket: Annotated[str, typer.Option("--rocket", help="Class to fit: a [rockets.NAME] of --scenario, or bundled.")],
+    scenario: RocketScenarioOpt = None,
+) -> None:
+    """Fit a rocket class to its published max range (and burnout speed, if it states one);
+    print the [rockets.NAME] TOML block to paste into the scenario."""
+    from forceprot.rocketry import calibrate_rocket, resolve_rocket
+
+    loaded = None
+    if scenario is not None:
+        from forceprot.scenario import load_scenario
+
+        loaded = load_scenario(scenario)
+    rocket_class, origin = resolve_rocket(rocket, loaded)
+    _kernels_ready("forceprot.ballistics")
+    result = calibrate_rocket(rocket, rocket_class, origin=origin)
+    from forceprot.outputs.rockets import render_calibration
+
+    render_calibration(console, result)
 
 
 @app.command()

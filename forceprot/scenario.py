@@ -30,6 +30,7 @@ from pydantic import (
 from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketClass
 from forceprot.catalog.defences import IronDomeClass
 from forceprot.catalog.defences import DEFENCE_KINDS
+from forceprot.catalog.rockets import RETIRED_ROCKET_FIELDS
 from forceprot.errors import ScenarioError
 from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
 
@@ -365,7 +366,8 @@ def _error_from_validation(exc: ValidationError, data: Any, source: str) -> Scen
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if err["type"] == "extra_forbidden":
-        msg = "unknown key (a typo?)"
+        msg = RETIRED_ROCKET_FIELDS.get(str(loc[-1])) if loc and loc[0] == "rockets" else None
+        msg = msg or "unknown key (a typo?)"
     elif err["type"] == "missing":
         msg = "required field is missing"
     msg = msg[0].lower() + msg[1:] if msg else msg

@@ -365,8 +365,8 @@ CUSTOM_ROCKETS: dict[str, dict] = {
         "122mm", label="9M22U class, two-point drag table (illustrative)",
         drag_mach=[0.0, 6.0], drag_cd=[GENERIC_FIN_ROCKET_DRAG[0][1], 0.24]),
     "type63_high_rail": _published(
-        "107mm", label="Type 63 class from a 20 m rail at 200 m/s, laid from 0 deg (illustrative)",
-        launch_height_m=20.0, launch_speed_mps=200.0, min_elevation_deg=0.0),
+        "107mm", label="Type 63 class from a 20 m rail, laid from 0 deg (illustrative)",
+        launch_height_m=20.0, tube_length_m=20.0, min_elevation_deg=0.0),
     "type63_steep_floor": _published(
         "107mm", label="Type 63 class laid no lower than 30 deg (illustrative)",
         min_elevation_deg=30.0, min_range_m=5_000.0),

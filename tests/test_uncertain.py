@@ -218,7 +218,7 @@ def test_beta_needs_finite_bounds(taji_data) -> None:
     data = copy.deepcopy(taji_data)
     data["threat"]["rocket"] = "mine"
     rocket = {"diameter_m": 0.107, "launch_mass_kg": 18.8, "burnout_mass_kg": 15.4,
-              "burn_time_s": 0.9, "thrust_n": 5000, "launch_speed_mps": 50,
+              "burn_time_s": 0.9, "thrust_n": 5000, "tube_length_m": 1.0,
               "min_range_m": {"dist": "beta", "mean": 800, "sd": 50}, "max_range_m": 8000}
     data["rockets"] = {"mine": rocket}
     with pytest.raises(ScenarioError) as info:
@@ -234,7 +234,7 @@ def test_bundled_uncertain_scenario_validates_at_its_medians() -> None:
     scenario = load_scenario(SITES / "taji_uncertain.toml")
     plain = load_scenario(SITES / "taji.toml")
     paths = [p.path for p in scenario.uncertain]
-    assert len(paths) == 8 and len(set(paths)) == 8
+    assert len(paths) == 9 and len(set(paths)) == 9
     assert "defence[0].p_kill" in paths and "defence[2].p_kill" in paths
     for p in scenario.uncertain:
         lo, hi = p.bounds
@@ -329,7 +329,7 @@ def test_an_unbounded_side_maps_design_ends_to_finite_values(taji_data) -> None:
     data["threat"]["rocket"] = "mine"
     data["rockets"] = {"mine": {
         "diameter_m": 0.107, "launch_mass_kg": 18.8, "burnout_mass_kg": 15.4, "burn_time_s": 0.9,
-        "thrust_n": 5000, "launch_speed_mps": 50, "max_range_m": 8000,
+        "thrust_n": 5000, "tube_length_m": 1.0, "max_range_m": 8000,
         "min_range_m": {"dist": "lognormal", "median": 800, "sd_log": 0.2}}}
     (param,) = _parse(data).uncertain
     assert param.bounds == (0.0, math.inf)

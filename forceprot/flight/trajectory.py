@@ -10,9 +10,14 @@ the body axis ``(bx, by, bz)``.
 
 Model
 -----
+- launch: the rocket starts at rest in a tube of ``tube_length_m`` and the motor pushes it out
+  along the tube (:func:`tube_exit`, closed form: thrust against the along-tube weight, mass
+  falling with the burn, no drag or friction inside); it leaves at a *computed* muzzle speed
+  with the rest of the burn to come, so the motor's total impulse is spent once. Path times
+  and the time of flight count from leaving the tube;
 - gravity: constant ``g0 = 9.80665 m/s^2`` down;
-- thrust: constant ``thrust_n`` for ``burn_time_s``, along the rocket's body axis ``b`` (a unit
-  vector, see *Weathercocking* below);
+- thrust: constant ``thrust_n`` for ``burn_time_s`` (tube phase included), along the rocket's
+  body axis ``b`` (a unit vector, see *Weathercocking* below);
 - mass: linear from ``launch_mass_kg`` to ``burnout_mass_kg`` over the burn, then constant;
 - drag: ``0.5 rho(h) |v_air|^2 Cd(M) A`` against ``v_air = v - wind``, ``M = |v_air| / a(h)``,
   ISA ``rho`` and ``a`` at geometric altitude ``h = ground_altitude_m + z``;
@@ -21,7 +26,7 @@ Model
 Weathercocking
 --------------
 A fin-stabilised rocket turns its nose into the relative wind, but not at once: the
-aerodynamic restoring moment grows with dynamic pressure, so at tube exit (20-40 m/s) the body
+aerodynamic restoring moment grows with dynamic pressure, so at tube exit (28-43 m/s) the body
 barely turns and it lines up with the air-relative velocity only once it is fast. During the
 burn the state carries the body axis ``b``, which leaves the tube along the tube
 (``(cos QE, 0, sin QE)``) and relaxes toward the unit air-relative velocity
@@ -43,34 +48,30 @@ at the default 0.01 s step (their shortest ``tau``, at burnout, is 0.05 s). A pa
 ``weathercock_tau_s = 0`` (or any tiny value) therefore gives instantaneous alignment
 throughout, the model before the body axis was added.
 
-With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: 0.03-0.1 deg at
+With no wind, ``b`` only lags ``a_hat`` by the gravity turn of the boost: under 0.2 deg at
 burnout. That lag matters only while the rocket is slow: where instantaneous alignment lets
-gravity bend the path of a 20-40 m/s rocket and the thrust follows the bend, the body axis
-keeps pushing along the tube line, so the path at burnout is 1-1.7 deg steeper. The maximum
-range is unchanged (within 0.01 %; its elevation falls by about 1 deg, to 44.1 deg for 107 mm
-and 48.1 deg for 122 mm), but flat shots fly much further (107 mm at 5 deg: 1.56 km instead of
-0.86 km; 122 mm at 4.8 deg: 3.4 km instead of 1.6 km).
+gravity bend the path of a slow rocket and the thrust follows the bend, the body axis keeps
+pushing along the tube line, so flat shots fly much further; the maximum range is unchanged
+(within 0.1 %).
 
-In a wind, instantaneous alignment turns a rocket leaving the tube at 20 m/s by
-``wind / launch speed`` (0.4 rad at 8 m/s) into the wind and moves its impact by kilometres;
-with the body axis it turns only as it gains speed, and the net effect is a modest one.
-Laid for the range with no wind (sea level), then flown in an 8 m/s wind: range change in a
-head and a tail wind, lateral impact offset in a crosswind (upwind in every case:
-weathercocking during the boost outweighs the downwind drag drift of the coast, which alone,
-with a body that hardly turns, moves the impact 50-100 m downwind):
+In a wind, instantaneous alignment turns a rocket leaving the tube at a few tens of m/s by
+about ``wind / muzzle speed`` into the wind and moves its impact by kilometres; with the body
+axis it turns only as it gains speed, and the net effect is a modest one. Laid for the range
+with no wind (sea level), then flown in an 8 m/s wind (flight model 3; the time constant is
+uncertain, see ``docs/rockets.md`` for its range and the unit-wind table):
 
-=============  =========================  ======================  ======================
-class, range   model                      head / tail wind        crosswind offset
-=============  =========================  ======================  ======================
-107 mm, 6 km   thrust along v_air (v1)    -1316 m / +1863 m       2102 m upwind (35 %)
-107 mm, 6 km   body axis, tau 0.08 s      -375 m / +404 m         382 m upwind (6.4 %)
-122 mm, 15 km  thrust along v_air (v1)    -1535 m / +1950 m       2845 m upwind (19 %)
-122 mm, 15 km  body axis, tau 0.12 s      -631 m / +676 m         848 m upwind (5.7 %)
-=============  =========================  ======================  ======================
+=============  ==========================  ====================  ======================
+class, range   model                       head / tail wind      crosswind offset
+=============  ==========================  ====================  ======================
+107 mm, 6 km   instantaneous alignment                           1532 m upwind (26 %)
+107 mm, 6 km   body axis, tau 0.08 s       -348 m / +374 m       335 m upwind (5.6 %)
+107 mm, 6 km   axis held (tau 10 s)        -142 m / +145 m       47 m downwind
+122 mm, 15 km  instantaneous alignment                           2585 m upwind (17 %)
+122 mm, 15 km  body axis, tau 0.12 s       -600 m / +641 m       789 m upwind (5.3 %)
+=============  ==========================  ====================  ======================
 
-Over the whole bracket of ranges the 8 m/s crosswind offset is 6-8 % of the range for both
-classes, largest near the maximum range (steep shots, long flights). v1 is
-``FLIGHT_MODEL_VERSION`` 1, the instantaneous limit above.
+Upwind: weathercocking during the boost outweighs the downwind drag drift of the coast, which
+alone, with a body that hardly turns, moves the impact tens of metres downwind.
 
 Classical RK4 with a fixed step; the step that would straddle burnout is split at burnout
 (the thrust and mass-flow discontinuity), so every step integrates a smooth right-hand side.
@@ -78,7 +79,9 @@ Ground impact (``z`` crossing 0 downwards) and the apex are located inside their
 cubic Hermite interpolation of the step's end positions and velocities, exact for the
 parabola of vacuum flight.
 
-Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0``. Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``
+Thrust off: pass ``rocket[ROCKET_THRUST_N] = 0`` (with ``rocket[ROCKET_TUBE_LENGTH_M] = 0`` the
+rocket then falls from rest at the muzzle; with a tube it never leaves it, ``FLIGHT_NO_LIFTOFF``).
+Drag off: pass ``rocket[ROCKET_AREA_M2] = 0``
 (the weathercocking still feels the ISA density). Instantaneous alignment: pass
 ``rocket[ROCKET_WEATHERCOCK_TAU_S] = 0``.
 """
@@ -101,7 +104,7 @@ __all__ = [
     "ROCKET_LAUNCH_MASS_KG",
     "ROCKET_BURNOUT_MASS_KG",
     "ROCKET_AREA_M2",
-    "ROCKET_LAUNCH_SPEED_MPS",
+    "ROCKET_TUBE_LENGTH_M",
     "ROCKET_LAUNCH_HEIGHT_M",
     "ROCKET_WEATHERCOCK_TAU_S",
     "N_ROCKET_PARAMS",
@@ -116,9 +119,13 @@ __all__ = [
     "SUMMARY_APOGEE_M",
     "SUMMARY_BURNOUT_SPEED_MPS",
     "SUMMARY_BURNOUT_LAG_RAD",
+    "SUMMARY_MUZZLE_SPEED_MPS",
+    "SUMMARY_TUBE_TIME_S",
     "N_SUMMARY",
     "FLIGHT_TIMEOUT",
     "FLIGHT_PATH_FULL",
+    "FLIGHT_NO_LIFTOFF",
+    "tube_exit",
     "derivatives",
     "weathercock_tau",
     "rk4_step",
@@ -129,8 +136,9 @@ __all__ = [
 
 # Version of the flight model's numbers: bump it whenever a change here or in family.py moves
 # any flight, so that trajectory families cached on disk (forceprot.ballistics) are rebuilt.
-# 1: thrust along the air-relative velocity; 2: thrust along a weathercocking body axis.
-FLIGHT_MODEL_VERSION = 2
+# 1: thrust along the air-relative velocity; 2: thrust along a weathercocking body axis;
+# 3: the flight starts at rest in the tube, the tube phase paid from the motor.
+FLIGHT_MODEL_VERSION = 3
 
 # Layout of the rocket parameter vector (float64, shape (N_ROCKET_PARAMS,)).
 ROCKET_THRUST_N = 0  # N, 0 turns thrust off
@@ -138,7 +146,7 @@ ROCKET_BURN_TIME_S = 1  # s
 ROCKET_LAUNCH_MASS_KG = 2  # kg
 ROCKET_BURNOUT_MASS_KG = 3  # kg
 ROCKET_AREA_M2 = 4  # m^2, reference area for drag; 0 turns drag off
-ROCKET_LAUNCH_SPEED_MPS = 5  # m/s, speed along the tube at the muzzle
+ROCKET_TUBE_LENGTH_M = 5  # m, travel along the launch tube from rest to the muzzle
 ROCKET_LAUNCH_HEIGHT_M = 6  # m, muzzle height above the ground
 # s, body-axis alignment time constant at V_REF, RHO_REF; 0 aligns the thrust with the
 # air-relative velocity at once
@@ -158,11 +166,14 @@ SUMMARY_VZ_MPS = 5  # m/s
 SUMMARY_APOGEE_M = 6  # m, highest point above the ground
 SUMMARY_BURNOUT_SPEED_MPS = 7  # m/s, ground speed at burnout (NaN if the flight ends first)
 SUMMARY_BURNOUT_LAG_RAD = 8  # rad, angle from the body axis to v_air at burnout (NaN likewise)
-N_SUMMARY = 9
+SUMMARY_MUZZLE_SPEED_MPS = 9  # m/s, speed along the tube on leaving it (an output)
+SUMMARY_TUBE_TIME_S = 10  # s, motor time from ignition to leaving the tube
+N_SUMMARY = 11
 
 # Error codes of :func:`integrate` (a result >= 0 is the number of path rows written).
 FLIGHT_TIMEOUT = -1  # no impact before max_time_s
 FLIGHT_PATH_FULL = -2  # the path buffer is too short for max_time_s / dt_s steps
+FLIGHT_NO_LIFTOFF = -3  # the motor cannot push the rocket out of the tube
 
 #: What a flight moves through: ``wind_x_mps``, ``wind_y_mps`` (horizontal wind in the flight
 #: frame [m/s]), ``ground_altitude_m`` (ground above mean sea level [m]), ``drag_mach`` and
@@ -175,6 +186,100 @@ _BURNOUT_SNAP = 1e-9  # fraction of a step: a grid time this close to burnout is
 # quasi-steady limit b = a_hat: RK4 follows a relaxation of rate 1/tau accurately for
 # h / tau <= 1 (amplification 0.375 against exp(-1) = 0.368) and goes unstable past 2.79.
 _QUASI_STEADY_TAU_STEPS = 1.0
+
+
+@njit(cache=True)
+def _tube_travel(t_s, exhaust_mps, k_per_s, g_along_mps2):
+    """Distance [m] and speed [m/s] along the tube after ``t_s`` of burn from rest.
+
+    ``v(t) = -c ln(1 - k t) - g_s t`` and ``s(t) = (c / k) ((1 - k t) ln(1 - k t) + k t)
+    - g_s t^2 / 2``, with ``c`` the effective exhaust speed ``thrust / mdot`` [m/s], ``k``
+    ``mdot / m0`` [1/s] and ``g_s = g sin(QE)`` [m/s^2]: the integral of
+    ``dv/dt = thrust / (m0 - mdot t) - g_s``.
+    """
+    x = k_per_s * t_s
+    log_rest = math.log1p(-x)
+    speed = -exhaust_mps * log_rest - g_along_mps2 * t_s
+    dist = (exhaust_mps / k_per_s) * ((1.0 - x) * log_rest + x) - 0.5 * g_along_mps2 * t_s * t_s
+    return dist, speed
+
+
+@njit(cache=True)
+def tube_exit(elevation_rad, rocket):
+    """Motor time and speed at which a rocket fired from rest leaves its launch tube.
+
+    Parameters
+    ----------
+    elevation_rad : float
+        Quadrant elevation of the tube [rad].
+    rocket : ndarray of float64, shape (N_ROCKET_PARAMS,)
+        Rocket parameter vector (``ROCKET_*`` indices).
+
+    Returns
+    -------
+    tube_time_s : float
+        Time from ignition to the muzzle [s]; 0 with a tube length of 0, NaN when the motor
+        cannot push the rocket out (thrust below the weight's along-tube component, or the burn
+        ends and the rocket stops inside the tube).
+    muzzle_speed_mps : float
+        Speed along the tube at the muzzle [m/s] (NaN likewise).
+
+    Notes
+    -----
+    Inside the tube the rocket moves along the tube axis only, pushed by the constant thrust
+    against the along-tube component of its weight, its mass falling linearly with the burn
+    (the same motor model as the free flight); drag and rail friction are neglected (speeds
+    under ~50 m/s over a few metres). The closed form of :func:`_tube_travel` is solved for the
+    tube length by safeguarded Newton iteration. Should the burn end inside the tube, the rocket
+    coasts out against gravity alone. The impulse the motor delivers in the tube is therefore
+    the momentum gained there plus gravity's along-tube impulse, and the rest of the burn is
+    flown in free flight (:func:`integrate`): the motor's total impulse is spent once.
+    """
+    length = rocket[ROCKET_TUBE_LENGTH_M]
+    thrust = rocket[ROCKET_THRUST_N]
+    m0 = rocket[ROCKET_LAUNCH_MASS_KG]
+    mb = rocket[ROCKET_BURNOUT_MASS_KG]
+    burn = rocket[ROCKET_BURN_TIME_S]
+    if length <= 0.0:
+        return 0.0, 0.0
+    g_along = G0_MPS2 * math.sin(elevation_rad)
+    if thrust <= 0.0 or thrust <= m0 * g_along:
+        return math.nan, math.nan
+    mdot = (m0 - mb) / burn
+    exhaust = thrust / mdot
+    k = mdot / m0
+    dist_b, speed_b = _tube_travel(burn, exhaust, k, g_along)
+    if dist_b < length:  # burn over inside the tube: coast out against gravity
+        rest = speed_b * speed_b - 2.0 * g_along * (length - dist_b)
+        if rest <= 0.0:
+            return math.nan, math.nan
+        speed = math.sqrt(rest)
+        if g_along > 0.0:
+            return burn + (speed_b - speed) / g_along, speed
+        return burn + (length - dist_b) / speed_b, speed
+    # s(t) is increasing on (0, burn] (the acceleration only grows as the mass falls):
+    # Newton from the constant-acceleration guess, kept inside a shrinking bracket
+    lo = 0.0
+    hi = burn
+    t = math.sqrt(2.0 * length / (thrust / m0 - g_along))
+    if not lo < t < hi:
+        t = 0.5 * (lo + hi)
+    for _ in range(100):
+        dist, speed = _tube_travel(t, exhaust, k, g_along)
+        miss = dist - length
+        if miss > 0.0:
+            hi = t
+        else:
+            lo = t
+        t_new = t - miss / speed if speed > 0.0 else 0.5 * (lo + hi)
+        if not lo < t_new < hi:
+            t_new = 0.5 * (lo + hi)
+        if abs(t_new - t) <= 1e-15 * burn or hi - lo <= 1e-15 * burn:
+            t = t_new
+            break
+        t = t_new
+    _, speed = _tube_travel(t, exhaust, k, g_along)
+    return t, speed
 
 
 @njit(cache=True)
@@ -292,7 +397,8 @@ def rk4_step(t_s, x, y, z, vx, vy, vz, bx, by, bz, h_s, powered, body_axis, rock
     Parameters
     ----------
     t_s : float
-        Time at the start of the step [s].
+        Motor time (since ignition, the tube phase included) at the start of the step [s]; it
+        sets the mass during the burn.
     x, y, z : float
         Position in the flight frame [m].
     vx, vy, vz : float
@@ -499,7 +605,7 @@ def path_capacity(max_time_s, dt_s):
 @njit(cache=True)
 def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, drag_mach,
               drag_cd, dt_s, max_time_s, path_t_s, path_state, summary):
-    """Fly one rocket from the muzzle to ground impact.
+    """Fire one rocket from rest in its tube and fly it to ground impact.
 
     Parameters
     ----------
@@ -521,18 +627,21 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     path_t_s : ndarray of float64, shape (capacity,)
         Out: time of each path row [s]. Pass a zero-length array to store no path.
     path_state : ndarray of float64, shape (capacity, 6)
-        Out: ``(x, y, z, vx, vy, vz)`` of each row [m, m/s]. Row 0 is the muzzle, the last row
-        written the impact (``z = 0``), located by Hermite interpolation. Capacity must be at
+        Out: ``(x, y, z, vx, vy, vz)`` of each row [m, m/s]. Row 0 is the muzzle (time 0: path
+        times and the time of flight count from leaving the tube; the tube phase before it is
+        :func:`tube_exit`'s), the last row written the impact (``z = 0``), located by Hermite
+        interpolation. Capacity must be at
         least :func:`path_capacity` ``(max_time_s, dt_s)`` when storing.
     summary : ndarray of float64, shape (N_SUMMARY,)
-        Out: time of flight, impact position and velocity, apogee, burnout speed and body-axis
-        lag (``SUMMARY_*`` indices).
+        Out: time of flight, impact position and velocity, apogee, burnout speed, body-axis
+        lag, muzzle speed and time in the tube (``SUMMARY_*`` indices).
 
     Returns
     -------
     int
         Rows written (>= 2, or 0 when no path is stored) on success; ``FLIGHT_TIMEOUT`` when no
-        impact happened by ``max_time_s``; ``FLIGHT_PATH_FULL`` when the buffer is too short.
+        impact happened by ``max_time_s``; ``FLIGHT_PATH_FULL`` when the buffer is too short;
+        ``FLIGHT_NO_LIFTOFF`` when the motor cannot push the rocket out of its tube.
     """
     capacity = path_t_s.shape[0]
     store = capacity > 0
@@ -541,7 +650,11 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     for k in range(N_SUMMARY):
         summary[k] = np.nan
 
-    speed0 = rocket[ROCKET_LAUNCH_SPEED_MPS]
+    tube_time, speed0 = tube_exit(elevation_rad, rocket)
+    if not speed0 >= 0.0:
+        return FLIGHT_NO_LIFTOFF
+    summary[SUMMARY_TUBE_TIME_S] = tube_time
+    summary[SUMMARY_MUZZLE_SPEED_MPS] = speed0
     x = 0.0
     y = 0.0
     z = rocket[ROCKET_LAUNCH_HEIGHT_M]
@@ -552,10 +665,10 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
     by = 0.0
     bz = math.sin(elevation_rad)
     tau_ref = rocket[ROCKET_WEATHERCOCK_TAU_S]
-    t = 0.0
-    burn = rocket[ROCKET_BURN_TIME_S]
-    if rocket[ROCKET_THRUST_N] <= 0.0:
-        burn = 0.0  # thrust off: no powered phase, mass is the burnout mass throughout
+    t = 0.0  # flight time, from the muzzle; the motor's clock reads t + tube_time
+    burn = rocket[ROCKET_BURN_TIME_S] - tube_time  # burn left at the muzzle
+    if rocket[ROCKET_THRUST_N] <= 0.0 or burn <= 0.0:
+        burn = 0.0  # thrust off or burnt out in the tube: coast at the burnout mass
     apogee = z
     air = Air(wind_x_mps, wind_y_mps, ground_altitude_m, drag_mach, drag_cd)
     n = 0
@@ -586,7 +699,7 @@ def integrate(elevation_rad, wind_x_mps, wind_y_mps, ground_altitude_m, rocket, 
             body_axis = weathercock_tau(z, vx, vy, vz, tau_ref, wind_x_mps, wind_y_mps,
                                         ground_altitude_m) >= _QUASI_STEADY_TAU_STEPS * h
         x1, y1, z1, vx1, vy1, vz1, bx1, by1, bz1 = rk4_step(
-            t, x, y, z, vx, vy, vz, bx, by, bz, h, powered, body_axis, rocket, air)
+            t + tube_time, x, y, z, vx, vy, vz, bx, by, bz, h, powered, body_axis, rocket, air)
         if powered and t_end == burn:
             summary[SUMMARY_BURNOUT_SPEED_MPS] = math.sqrt(vx1 * vx1 + vy1 * vy1 + vz1 * vz1)
             ux = vx1 - wind_x_mps

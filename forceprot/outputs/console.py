@@ -153,6 +153,8 @@ def render_trajectory(console: Console, rocket: str, solution) -> None:
     rows = [("quadrant elevation", f"{d['elevation_deg']:.2f}°"),
             ("time of flight", f"{d['time_of_flight_s']:.1f} s"),
             ("apogee", f"{d['apogee_m']:,.0f} m"),
+            ("muzzle speed (computed)", f"{d['muzzle_speed_mps']:.1f} m/s after "
+                                        f"{d['tube_time_s']:.3f} s in the tube"),
             ("burnout speed", f"{d['burnout_speed_mps']:.0f} m/s"),
             ("impact speed", f"{d['impact_speed_mps']:.0f} m/s"),
             ("impact angle", f"{d['impact_angle_deg']:.1f}° below horizontal"),

@@ -89,11 +89,11 @@ def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
         b_rate = (u_hat - float(u_hat @ b) * b) / tau
         return np.concatenate([rates[:3], acc + rocket.thrust_n / mass * b, b_rate])
 
-    v0 = rocket.launch_speed_mps
+    t_tube, v0 = reference_tube_exit(rocket, elevation_rad, rtol=rtol, atol=atol)
     tube = [math.cos(elevation_rad), 0.0, math.sin(elevation_rad)]
     s0 = [0.0, 0.0, rocket.launch_height_m, v0 * tube[0], 0.0, v0 * tube[2], *tube]
-    burn = solve_ivp(rhs, (0.0, tb), s0, method="DOP853", rtol=rtol, atol=atol, args=(True,),
-                     dense_output=True)
+    burn = solve_ivp(rhs, (t_tube, tb), s0, method="DOP853", rtol=rtol, atol=atol,
+                     args=(True,), dense_output=True)
 
     def impact(t, s, powered):
         return s[2]
@@ -107,7 +107,32 @@ def reference_flight(rocket, elevation_rad: float, wind_xy_mps=(0.0, 0.0),
     x, y = coast.y_events[0][0][:2]
     fine = np.linspace(tb, t_hit, 4001)
     apogee = max(float(burn.y[2].max()), float(coast.sol(fine)[2].max()))
-    return float(x), float(y), t_hit, apogee
+    return float(x), float(y), t_hit - t_tube, apogee  # time of flight from the muzzle
+
+
+def reference_tube_exit(rocket, elevation_rad: float, rtol: float = 1e-12, atol: float = 1e-12,
+                        ) -> tuple[float, float]:
+    """Motor time [s] and speed [m/s] at the muzzle of a rocket fired from rest, by solve_ivp.
+
+    The state is ``(s, v)`` along the tube: ``ds/dt = v``, ``dv/dt = thrust / m(t) - g sin(QE)``
+    with ``m`` linear over the burn; the terminal event ``s = tube_length_m`` is the muzzle. The
+    burn must not end inside the tube (true of the classes tested).
+    """
+    m0, mb, tb = rocket.launch_mass_kg, rocket.burnout_mass_kg, rocket.burn_time_s
+    g_along = G0 * math.sin(elevation_rad)
+
+    def rhs(t, s):
+        return [s[1], rocket.thrust_n / (m0 - (m0 - mb) * t / tb) - g_along]
+
+    def muzzle(t, s):
+        return s[0] - rocket.tube_length_m
+
+    muzzle.terminal = True
+    muzzle.direction = 1.0
+    sol = solve_ivp(rhs, (0.0, tb), [0.0, 0.0], method="DOP853", rtol=rtol, atol=atol,
+                    events=muzzle)
+    assert sol.status == 1, "reference rocket did not leave its tube during the burn"
+    return float(sol.t_events[0][0]), float(sol.y_events[0][0][1])
 
 
 def interpolate_family_numpy(family, elevation_rad: float, relaz_rad: float,
