@@ -699,14 +699,14 @@ class Origin:
         """The fitted ``[threat]`` accuracy fields, to paste into a scenario."""
         lon, lat = self.lonlat(self.estimate_xy_m)
         lines = [f"# Fitted by forceprot origin from {self.impacts.n} impact(s) in "
-                 f"{self.impacts.label}; launcher near lon {lon:.5f}, lat {lat:.5f} "
-                 f"(95 % radius {self.radius_95_m:,.0f} m).",
-                 "# Identified: the pattern's spread in metres along and across the line of "
-                 "fire; the fractions below divide it",
-                 "# by the range to the estimated launcher, itself estimated with the scenario's "
-                 "dispersion.",
-                 "# Not identifiable from one salvo: aim_sigma_m (one salvo has one aim error, "
-                 "confounded with the aim point)."]
+                 f"{Path(self.impacts.label).name}:",
+                 f"# launcher near lon {lon:.5f}, lat {lat:.5f} (95 % within "
+                 f"{self.radius_95_m:,.0f} m).",
+                 "# The data give the pattern's spread in metres along and across the line of",
+                 "# fire; these fractions divide it by the range to the estimated launcher,",
+                 "# itself estimated with the scenario's dispersion.",
+                 "# aim_sigma_m is not identifiable from one salvo (one salvo, one aim error,",
+                 "# confounded with the aim point): keep the scenario's."]
         if self.range_sigma_frac.value is None:
             lines.append("# One impact: no dispersion can be fitted; keep the scenario's values.")
             return "\n".join(lines) + "\n"
