@@ -31,8 +31,8 @@ polygon. For a candidate ``L``
 
 the ``1/rho_i`` being the Jacobian from polar to plane coordinates. The bearing integral is
 Gaussian and done analytically; the range integral (the variance depends on ``R``) numerically,
-with :data:`RANGE_NODES` trapezoid nodes spanning +-:data:`RANGE_NODE_HALF_WIDTH` standard
-deviations about the integrand's peak (known in closed form). Both integrals need only each
+by Gauss-Legendre quadrature of :data:`RANGE_NODES` nodes over +-:data:`RANGE_NODE_HALF_WIDTH`
+standard deviations about the integrand's peak (known in closed form), cut to the reach. Both integrals need only each
 cell's sample mean and sum of squares of ``rho`` and ``theta``.
 
 Impact times
@@ -45,11 +45,12 @@ order, so the ``u_i`` must lie, up to a timing error ``N(0, time_sigma_s)``, on 
 taken as uniform over the tubes and independent of the others (the one-rocket-per-tube constraint
 is dropped, which keeps the sum over orders tractable), so
 
-    p(t | L) = tubes^-n  x  max(tubes - span_slots, 0)  x  int_0^ripple prod_i WN(u_i - phi) dphi,
+    p(t | L) = tubes^-n  x  int_0^ripple count(phi) prod_i WN(u_i - phi) dphi,
 
-``WN`` the normal density wrapped on the ripple period, ``span_slots`` the number of ripple
-intervals the ``u_i`` span (the count of lattice offsets ``t0`` that fit them all into the
-tubes). The phase integral is a trapezoid sum over :func:`phase_nodes` nodes. A wrong launcher
+``WN`` the normal density wrapped on the ripple period and ``count(phi)`` the number of lattice
+offsets ``t0 = phi + j ripple`` that put every rocket's nearest lattice point into one of the
+tubes (``tubes`` less the span of those points, at least 0): exact for the independent-slot
+model while ``time_sigma_s`` is well below the ripple. The phase integral is a trapezoid sum over :func:`phase_nodes` nodes. A wrong launcher
 puts the wrong time of flight on each rocket, by ``tof'(rho) x`` the range error, and scatters
 the ``u_i`` off the lattice: this mostly tells which end of the pattern the launcher stood at
 (long rockets land later), which the positions alone cannot. With ``ripple_s = 0`` the ``u_i``
@@ -126,9 +127,9 @@ FINE_CELLS: Final[int] = 20_000
 MIN_FINE_CELL_M: Final[float] = 5.0
 #: Posterior mass of the coarse pass left out of the fine pass [-].
 REFINE_TAIL: Final[float] = 1e-4
-#: Trapezoid nodes of the range integral, and its half-width [standard deviations of the
-#: integrand's peak]: the integrand is within 1e-13 of zero beyond 8 standard deviations.
-RANGE_NODES: Final[int] = 65
+#: Gauss-Legendre nodes of the range integral, and its half-width [standard deviations of the
+#: integrand's peak]: the integrand is below 1e-13 of its peak beyond 8 standard deviations.
+RANGE_NODES: Final[int] = 48
 RANGE_NODE_HALF_WIDTH: Final[float] = 8.0
 #: Width of the bins in ``log s^2`` the dispersion fit groups candidate launchers by [-].
 MIXTURE_BIN: Final[float] = 1e-3
@@ -381,29 +382,34 @@ def range_log_marginal(rho_mean_m, rho_ss_m2, n: int, model: OriginModel) -> np.
     -----
     With ``x = R / rho_mean`` and ``a = rho_ss / (n rho_mean^2)`` the integrand (bar the prior) is
     ``x^-n exp(-n (a + (1 - x)^2) / (2 s^2 x^2))``, whose peak solves ``s^2 x^2 + x = 1 + a``;
-    its width is about ``s / sqrt(n)`` in ``log x``. The trapezoid runs over
-    :data:`RANGE_NODES` nodes, evenly spaced in ``log x``, +-:data:`RANGE_NODE_HALF_WIDTH` widths
-    about the peak.
+    its width is about ``s / sqrt(n)`` in ``log x``. Gauss-Legendre quadrature of
+    :data:`RANGE_NODES` nodes in ``log x`` over +-:data:`RANGE_NODE_HALF_WIDTH` widths about the
+    peak, cut to the reach (a hard edge inside the interval would cost a trapezoid rule its
+    accuracy).
     """
     s = model.range_sigma_frac
     rho_mean_m = np.asarray(rho_mean_m, np.float64)
     a = np.asarray(rho_ss_m2, np.float64) / (n * rho_mean_m ** 2)
     x_peak = (-1.0 + np.sqrt(1.0 + 4.0 * s * s * (1.0 + a))) / (2.0 * s * s)
-    z = np.linspace(-RANGE_NODE_HALF_WIDTH, RANGE_NODE_HALF_WIDTH, RANGE_NODES)
-    log_x = np.log(x_peak)[:, None] + (s / math.sqrt(n)) * z[None, :]
+    width = s / math.sqrt(n)
+    # the interval in log x: the peak +- RANGE_NODE_HALF_WIDTH widths, cut to the reach
+    lo = np.maximum(np.log(x_peak) - RANGE_NODE_HALF_WIDTH * width,
+                    np.log(model.min_range_m / rho_mean_m))
+    hi = np.minimum(np.log(x_peak) + RANGE_NODE_HALF_WIDTH * width,
+                    np.log(model.max_range_m / rho_mean_m))
+    empty = hi <= lo
+    hi = np.where(empty, lo + width, hi)
+    t, w = np.polynomial.legendre.leggauss(RANGE_NODES)
+    mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    log_x = mid[:, None] + half[:, None] * t[None, :]
     x = np.exp(log_x)
     r = rho_mean_m[:, None] * x
     log_f = (-n * np.log(r) - 0.5 * n * math.log(2.0 * math.pi * s * s)
              - n * (a[:, None] + (1.0 - x) ** 2) / (2.0 * s * s * x * x)
              + np.log(2.0 * r / (model.max_range_m ** 2 - model.min_range_m ** 2)))
-    inside = (r >= model.min_range_m) & (r <= model.max_range_m)
-    log_f = np.where(inside, log_f, -np.inf)
-    # trapezoid in R: dR = R d(log x)
-    log_g = log_f + np.log(r)
-    h = (s / math.sqrt(n)) * (z[1] - z[0])
-    w = np.full(RANGE_NODES, h)
-    w[[0, -1]] *= 0.5
-    return special.logsumexp(log_g + np.log(w)[None, :], axis=1)
+    # dR = R d(log x)
+    out = special.logsumexp(log_f + np.log(r) + np.log(w)[None, :], axis=1) + np.log(half)
+    return np.where(empty, -np.inf, out)
 
 
 def launch_log_likelihood(launch_xy_m, impact_xy_m, model: OriginModel):
@@ -531,21 +537,25 @@ def time_log_likelihood(launch_t_s: np.ndarray, model: OriginModel) -> np.ndarra
         return (-0.5 * (n - 1) * math.log(2.0 * math.pi * sig * sig) - 0.5 * math.log(n)
                 - ss / (2.0 * sig * sig))
     P = model.ripple_s
-    span_slots = np.rint((u.max(axis=1) - u.min(axis=1)) / P)
-    count = model.tubes - span_slots
-    log_count = np.where(count > 0, np.log(np.maximum(count, 1.0)), -np.inf)
     m = phase_nodes(n, model)
     phi = np.arange(m) * (P / m)  # periodic trapezoid: equal weights P / m
     out = np.empty(u.shape[0])
     chunk = max(1, 2_000_000 // max(1, n * m))
     for lo in range(0, u.shape[0], chunk):
-        x = np.mod(u[lo:lo + chunk, :, None] - phi[None, None, :], P)  # (c, n, m)
+        shifted = (u[lo:lo + chunk, :, None] - phi[None, None, :]) / P  # (c, n, m) [periods]
+        # the lattice offsets t0 = phi + j ripple that fit every rocket into a tube: the
+        # nearest lattice index of each rocket spans `span`, leaving tubes - span offsets
+        j = np.rint(shifted)
+        count = model.tubes - (j.max(axis=1) - j.min(axis=1))  # (c, m)
+        log_count = np.log(np.maximum(count, 1.0)) + np.where(count > 0, 0.0, -np.inf)
+        x = np.mod(shifted, 1.0) * P
         wn = np.zeros_like(x)
         for k in _wrap_terms(model):
             wn += np.exp(-0.5 * ((x + k * P) / sig) ** 2)
         log_wn = np.log(wn) - math.log(sig * math.sqrt(2.0 * math.pi))
-        out[lo:lo + chunk] = special.logsumexp(log_wn.sum(axis=1), axis=1) + math.log(P / m)
-    return -n * math.log(model.tubes) + log_count + out
+        out[lo:lo + chunk] = special.logsumexp(log_wn.sum(axis=1) + log_count, axis=1) \
+            + math.log(P / m)
+    return -n * math.log(model.tubes) + out
 
 
 # ---------------------------------------------------------------------------------- the result
