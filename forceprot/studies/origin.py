@@ -284,9 +284,9 @@ def _times_column(frame, name: str, label: str) -> np.ndarray:
         seconds = col.to_numpy(dtype=np.float64)
     else:
         try:
-            stamps = pd.to_datetime(col, utc=True)
+            stamps = pd.to_datetime(col, utc=True, format="ISO8601")
         except (ValueError, TypeError, OverflowError):
-            raise GeometryError("times must be seconds (numbers) or date-times", file=label,
+            raise GeometryError("times must be seconds (numbers) or ISO 8601 date-times", file=label,
                                 field=name, value=col.iloc[0]) from None
         seconds = (stamps - stamps.min()).dt.total_seconds().to_numpy(dtype=np.float64)
     if not np.isfinite(seconds).all():
