@@ -797,7 +797,7 @@ def _scaled_inv_chi2_quantiles(s2: np.ndarray, weight: np.ndarray, dof: int,
     # the mixture's components binned by log s2 (bins 1e-3 wide: a 0.05 % step in sigma)
     log_s2 = np.log(s2[keep])
     bins = np.floor(log_s2 / MIXTURE_BIN).astype(np.int64)
-    uniq, inv = np.unique(bins, return_inverse=True)
+    _, inv = np.unique(bins, return_inverse=True)
     w = np.bincount(inv, weights=weight[keep])
     s2 = np.exp(np.bincount(inv, weights=weight[keep] * log_s2) / w)
     w = w / w.sum()
