@@ -600,7 +600,8 @@ class Origin:
     lobe_mass : ndarray, float64
         Posterior mass of each lobe [-].
     estimate_xy_m : ndarray, float64, shape (2,)
-        The estimate: posterior mean of the heaviest lobe [m].
+        The estimate: posterior mean of the heaviest lobe, or its densest cell where that mean
+        lies outside the lobe [m].
     map_xy_m : ndarray, float64, shape (2,)
         The centre of the highest-density cell [m].
     radius_95_m : float
@@ -754,8 +755,8 @@ def _log_posterior(xy_m: np.ndarray, area_m2: np.ndarray, impacts: Impacts, mode
         best = int(np.nanargmax(ll))
         t_all = np.full(ll.shape, -np.inf)
         t_best = _times_at(xy_m[[best]], st["heading_rad"][[best]], impacts, model, family)[0]
-        # the time log-likelihood is at most n log WN(0) + log(tubes / ripple)-ish: a cell more
-        # than TIME_CUTOFF_NATS below the best after the most the times could add is left out
+        # a cell that stays TIME_CUTOFF_NATS below the spatially best cell even with the most
+        # the times could add (_time_upper_bound) gets no time likelihood, and no mass
         upper = _time_upper_bound(impacts.n, model)
         keep = ll + upper >= ll[best] + t_best - TIME_CUTOFF_NATS
         keep &= np.isfinite(ll)
@@ -977,6 +978,12 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
     # the heaviest lobe's posterior mean (over its cells in the region)
     main = lobe == 0
     estimate = (fxy[main] * fmass[main, None]).sum(axis=0) / fmass[main].sum()
+    if not parts[rank[0]].buffer(fine_m).covers(shapely.Point(*estimate)):
+        # a curved lobe (one impact: a ring around it) can have its mean outside it
+        cells = np.flatnonzero(main)
+        estimate = fxy[cells[np.argmax(density[cells])]].copy()
+        notes.append("the main part of the 95 % region is curved and its mean lies outside it: "
+                     "the estimate is its densest cell")
     map_xy = fxy[int(np.argmax(density))]
     radius = _weighted_radius(fxy, fmass, estimate, credible)
     radius_lobe = _weighted_radius(fxy[main], fmass[main], estimate, credible)
@@ -984,7 +991,7 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
         notes.append(f"the 95 % region has {len(lobe_mass)} separate parts; the estimate is in "
                      f"the heaviest ({lobe_mass[0]:.0%} of the posterior)"
                      + ("; impact times would tell which end of the pattern the launcher was "
-                        "at" if impacts.times_s is None else ""))
+                        "at" if impacts.times_s is None and n >= 2 else ""))
     mpi = impacts.xy_m.mean(axis=0)
     r_fit, d_fit = _dispersion(st, fmass, n)
     along, across = _spreads(impacts, estimate)
