@@ -94,7 +94,7 @@ import shapely
 from scipy import optimize, special, stats
 
 from forceprot.compile import RAD_PER_MIL, CompiledScenario, Grid
-from forceprot.errors import GeometryError, ScenarioError
+from forceprot.errors import GeometryError, OutputError, ScenarioError
 from forceprot.flight.family import lay_for_wind
 
 __all__ = [
@@ -142,6 +142,10 @@ MAX_IMPACTS: Final[int] = 512
 #: Cells whose spatial log-likelihood cannot come within this of the best cell's once times are
 #: added are not given a time likelihood (their posterior share is below e^-30 each) [nats].
 TIME_CUTOFF_NATS: Final[float] = 30.0
+#: Most coarse cells over the launch zone in reach [-] (memory and time: a second per ~10^5).
+MAX_COARSE_CELLS: Final[int] = 250_000
+#: Cell-impact pairs evaluated at once [-] (bounds the working arrays to some 100 MB).
+CHUNK_PAIRS: Final[int] = 1_000_000
 #: Impacts farther than this from every launch position in reach are refused [m beyond reach].
 REACH_SLACK_FRAC: Final[float] = 0.1
 
@@ -749,8 +753,13 @@ def _candidate_cells(zone, boxes) -> tuple[np.ndarray, np.ndarray]:
 def _log_posterior(xy_m: np.ndarray, area_m2: np.ndarray, impacts: Impacts, model: OriginModel,
                    family) -> tuple[np.ndarray, dict]:
     """Unnormalised log posterior mass of cells centred at ``xy_m`` with prior weight
-    ``area_m2``, and the per-cell statistics."""
-    ll, st = launch_log_likelihood(xy_m, impacts.xy_m, model)
+    ``area_m2``, and the per-cell statistics (in chunks of at most :data:`CHUNK_PAIRS`
+    cell-impact pairs)."""
+    step = max(1, CHUNK_PAIRS // impacts.n)
+    parts = [launch_log_likelihood(xy_m[i:i + step], impacts.xy_m, model)
+             for i in range(0, len(xy_m), step)]
+    ll = np.concatenate([p[0] for p in parts])
+    st = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
     if impacts.times_s is not None and impacts.n >= 2 and np.isfinite(ll).any():
         best = int(np.nanargmax(ll))
         t_all = np.full(ll.shape, -np.inf)
@@ -777,10 +786,15 @@ def _time_upper_bound(n: int, model: OriginModel) -> float:
 
 
 def _times_at(xy_m, heading_rad, impacts: Impacts, model: OriginModel, family) -> np.ndarray:
-    d = impacts.xy_m[None, :, :] - xy_m[:, None, :]
-    rho = np.hypot(d[..., 0], d[..., 1])
-    u = impacts.times_s[None, :] - time_of_flight(rho, heading_rad, family, model.wind_to_rad)
-    return time_log_likelihood(u, model)
+    step = max(1, CHUNK_PAIRS // impacts.n)
+    out = np.empty(len(xy_m))
+    for i in range(0, len(xy_m), step):
+        d = impacts.xy_m[None, :, :] - xy_m[i:i + step, None, :]
+        rho = np.hypot(d[..., 0], d[..., 1])
+        u = impacts.times_s[None, :] - time_of_flight(rho, heading_rad[i:i + step], family,
+                                                       model.wind_to_rad)
+        out[i:i + step] = time_log_likelihood(u, model)
+    return out
 
 
 def _normalise(log_mass: np.ndarray) -> np.ndarray:
@@ -906,6 +920,10 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
     if zone.is_empty or zone.area < 1.0:
         _out_of_reach(impacts, site, model)
     grid = Grid.covering(zone, cell_m, label=impacts.label, field="--cell-m")
+    if grid.n_cells > MAX_COARSE_CELLS:
+        raise OutputError(f"would make {grid.n_cells:,} cells over the launch zone in reach (at "
+                          f"most {MAX_COARSE_CELLS:,}); use a larger cell size",
+                          file=impacts.label, field="--cell-m", value=cell_m)
     idx, area = _candidate_cells(zone, grid.boxes())
     cx, cy = grid.centers()
     xy = np.column_stack([cx[idx], cy[idx]])
