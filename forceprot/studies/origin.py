@@ -505,7 +505,9 @@ def phase_nodes(n: int, model: OriginModel) -> int:
 
     The integrand is periodic and smooth, so the trapezoid rule converges spectrally: a peak of
     width ``w`` sampled every ``h`` aliases with relative error about
-    ``exp(-2 pi^2 w^2 / h^2)``, ``e^-44`` at ``h = w / 1.5``.
+    ``exp(-2 pi^2 w^2 / h^2)``, ``e^-44`` at ``h = w / 1.5`` (Trefethen and Weideman, "The
+    exponentially convergent trapezoidal rule", SIAM Review 56(3), 2014, doi:10.1137/130932132,
+    section 3).
     """
     width = model.time_sigma_s / math.sqrt(max(n, 1))
     return int(min(max(math.ceil(1.5 * model.ripple_s / width), 16), 4096))
