@@ -722,6 +722,42 @@ def _render_optimization(result) -> None:
 
 @app.command()
 @guarded
+def origin(
+    impacts: Annotated[Path, typer.Argument(help="Observed impact points of one salvo (GeoJSON, GeoPackage, Shapefile, FlatGeobuf; any CRS).", show_default=False)],
+    scenario: Annotated[Path, typer.Option("--scenario", help="Scenario TOML whose threat model (rocket, dispersion, salvo, wind) and launch zone are assumed.", show_default=False)],
+    times_field: Annotated[Optional[str], typer.Option("--times-field", help="Attribute holding each impact's time: seconds or date-times (then the time of flight also points at the launcher).")] = None,
+    time_sigma_s: Annotated[float, typer.Option("--time-sigma-s", min=0.001, max=60.0, help="Timing error of an observed impact time [s].")] = 0.1,
+    cell_m: Annotated[float, typer.Option("--cell-m", min=20.0, max=5000.0, help="Coarse cell size of the launch-zone grid [m]; refined where the posterior is.")] = 200.0,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for origin.geojson, origin.png, origin.json and origin_threat.toml.")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print origin.json (lon, lat, radius_95_m, fitted dispersion, ...) instead of the table.")] = False,
+) -> None:
+    """Where a salvo came from: the launch position behind observed impact points, its 95 % region and the fitted dispersion."""
+    from forceprot.compile import compile_scenario, prepare_scenario
+    from forceprot.outputs.origin import ORIGIN_OUTPUTS, render_origin, write_origin_outputs
+    from forceprot.studies.origin import estimate_origin, read_impacts
+
+    prepared = prepare_scenario(scenario)
+    if out is not None:
+        from forceprot.atomic import prepare_out_dir
+
+        prepare_out_dir(out, ORIGIN_OUTPUTS, overwrite=overwrite)
+    points = read_impacts(impacts, prepared.site, times_field=times_field)
+    _kernels_ready("forceprot.ballistics")
+    result = estimate_origin(compile_scenario(prepared), points, cell_m=cell_m,
+                             time_sigma_s=time_sigma_s)
+    written: list = []
+    if out is not None:
+        written = write_origin_outputs(result, out, overwrite=overwrite)
+    if json_out:
+        _print_json({**result.summary(), "threat_toml": result.threat_toml()})
+        return
+    render_origin(console, result)
+    _report_written(out, written)
+
+
+@app.command()
+@guarded
 def uncertainty(
     scenario: ScenarioArg,
     method: Annotated[str, typer.Option(help="sobol (Saltelli design, Sobol' indices) or morris (cheap screening of many parameters).")] = "sobol",

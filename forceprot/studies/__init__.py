@@ -4,6 +4,7 @@
 - :mod:`~forceprot.studies.coverage`: P(intercept) of a rocket aimed at each cell of the base;
 - :mod:`~forceprot.studies.sweep`: a grid of scenario variants;
 - :mod:`~forceprot.studies.optimize`: where the next defences should go;
+- :mod:`~forceprot.studies.origin`: where a salvo came from, given its impact points;
 - :mod:`~forceprot.studies.executors`: where their Monte Carlo tasks run (in-process or on
   dask.distributed), with identical results either way.
 
