@@ -448,9 +448,11 @@ def _positive(column: np.ndarray, i: int, *, name: str, layer_label: str, what: 
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and value > 0):
+        # pyogrio reads a null of a numeric column as NaN (GeoJSON has no NaN literal)
+        null = raw is None or (isinstance(raw, (float, np.floating)) and math.isnan(raw))
         raise GeometryError(f"{what} must be a number > 0", file=layer_label,
-                            field=f"features[{i}].{name}",
-                            value=raw if raw is not None else "null", has_value=True)
+                            field=f"features[{i}].{name}", value="null" if null else raw,
+                            has_value=True)
     return value
 
 
