@@ -340,6 +340,8 @@ def _group_title(group: str, scenario) -> str:
         return "Warning"
     if group == "site":
         return "Site"
+    if group == "assets":
+        return f"Asset layer (`[assets]`: {scenario.assets.file})"
     if group == "simulation":
         return "Simulation settings (how the run samples, not the world)"
     kind, index = group.rstrip("]").split("[")
