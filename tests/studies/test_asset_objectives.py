@@ -3,9 +3,11 @@ the story, and the MCLP demand of polygon assets."""
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 
 from forceprot.compile import compile_scenario, prepare, prepare_scenario
 from forceprot.kernel import tally as T
@@ -14,7 +16,7 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.studies.optimize.layouts import per_salvo
 from forceprot.studies.optimize.mclp import demand_points
-from tests.conftest import SITES
+from tests.conftest import SITES, edit_toml
 
 SALVOS = 600
 #: Per-salvo weighted sums are added in another order than the kernel's tallies.
@@ -48,3 +50,17 @@ def test_mclp_demand_splits_polygon_assets_by_area() -> None:
         assert inside.sum() > 1
         # the polygon's cells carry its weight (circle centres lie in none of the polygons)
         assert weight[inside].sum() == pytest.approx(assets.weight[a], rel=1e-9)
+
+
+def test_compare_sees_the_same_salvos_only_with_the_same_assets(sites_copy) -> None:
+    from forceprot.studies.compare import same_salvos
+
+    aimed = edit_toml(sites_copy / "fob.toml", 'aim = "uniform"', 'aim = "assets"')
+    a = prepare_scenario(aimed)
+    assert same_salvos(a, prepare_scenario(aimed))
+    # the same layer with one polygon moved 10 m: the aim points differ
+    src = gpd.read_file(sites_copy / "fob_assets.geojson")
+    utm = src.to_crs(32638)
+    utm.loc[0, "geometry"] = shapely.affinity.translate(utm.geometry.iloc[0], 10.0, 0.0)
+    utm.to_crs(4326).to_file(sites_copy / "fob_assets.geojson", driver="GeoJSON")
+    assert not same_salvos(a, prepare_scenario(aimed))
