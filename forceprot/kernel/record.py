@@ -116,6 +116,13 @@ def asset_contains(assets, a, x, y):
     A circle asset (no rings) is hit within its radius (boundary included); a polygon asset
     inside its outline, holes excepted (even-odd over its rings; a point exactly on an edge may
     go either way), after an early exit on its bounding box.
+
+    Notes
+    -----
+    The even-odd (crossing number) rule over every ring of a polygon or multipolygon counts
+    a point in a hole, or between the parts, as outside: W. R. Franklin, PNPOLY,
+    https://wrfranklin.org/Research/Short_Notes/pnpoly.html. The tests hold it to
+    ``shapely.contains_xy``.
     """
     p0 = assets.poly_offsets[a]
     p1 = assets.poly_offsets[a + 1]
