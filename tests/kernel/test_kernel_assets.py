@@ -147,3 +147,19 @@ def _quadrants(poly) -> list:
     boxes = [shapely.box(minx, miny, mx, my), shapely.box(mx, miny, maxx, my),
              shapely.box(minx, my, mx, maxy), shapely.box(mx, my, maxx, maxy)]
     return [poly.intersection(b) for b in boxes]
+
+
+def test_polygon_asset_tallies_are_identical_on_one_and_two_threads() -> None:
+    from forceprot.compile import compile_scenario, prepare_scenario
+    from forceprot.settings import RunSettings
+    from forceprot.simulate import simulate
+    from tests.conftest import SITES
+
+    compiled = compile_scenario(prepare_scenario(SITES / "fob.toml"))
+    assert compiled.prepared.site.assets.is_polygon.sum() == 3
+    runs = [simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario,
+                                                         salvos=3 * BLOCK_SALVOS, threads=t))
+            for t in (1, 2)]
+    assert runs[0].assets.sum() > 0
+    np.testing.assert_array_equal(runs[0].assets, runs[1].assets)
+    np.testing.assert_array_equal(runs[0].scalars, runs[1].scalars)
