@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pyogrio
 import pytest
 import shapely
