@@ -809,9 +809,16 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
     # assets hit by leakers
     if c.inputs.assets.xy_m.shape[0]:
         d2 = ((out.impact_xy[:, :, None, :] - c.inputs.assets.xy_m[None, None]) ** 2).sum(axis=-1)
-        hits = ((d2 <= c.inputs.assets.r2_m2) & leaked[..., None]).sum(axis=1).astype(np.float64)  # (S, A)
+        within = d2 <= c.inputs.assets.r2_m2                                  # (S, tubes, A)
+        # polygon assets: shapely's point-in-polygon instead of the radius
+        for a, poly in enumerate(c.prepared.site.assets.polygons):
+            if poly is not None:
+                within[:, :, a] = shapely.contains_xy(poly, out.impact_xy[..., 0],
+                                                      out.impact_xy[..., 1])
+        hits = (within & leaked[..., None]).sum(axis=1).astype(np.float64)  # (S, A)
         tal.asset_t[:, T.A_HITS] = hits.sum(axis=0)
         tal.asset_t[:, T.A_HITS2] = (hits ** 2).sum(axis=0)
+        tal.asset_t[:, T.A_SALVOS_HIT] = (hits > 0).sum(axis=0)
         risk = hits @ c.inputs.assets.weight
         s[T.S_ASSET_RISK] = risk.sum()
         s[T.S_ASSET_RISK2] = (risk ** 2).sum()

@@ -267,7 +267,7 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     list of Assumption
         In a fixed order: threat, rocket, each defence unit, warning, site, assets, simulation
         (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``warning.*``, ``site.*``,
-        ``asset[i].*``, ``simulation.*``).
+        ``asset[i].*``, ``assets.*``, ``simulation.*``).
     """
     out = _walk(scenario.threat, "threat", default_origin="default", default_source=None)
     out += _rocket(scenario)
@@ -280,6 +280,8 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     out += _walk(scenario.site, "site", default_origin="default", default_source=None)
     for i, asset in enumerate(scenario.asset):
         out += _walk(asset, f"asset[{i}]", default_origin="default", default_source=None)
+    if scenario.assets is not None:  # the layer's own weights and radii are its data
+        out += _walk(scenario.assets, "assets", default_origin="default", default_source=None)
     out += _walk(scenario.simulation, "simulation", default_origin="default",
                  default_source=RUN_SETTING_SOURCE)
     out = _mark_uncertain(out, scenario)

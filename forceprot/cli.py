@@ -421,11 +421,13 @@ def _render_coverage(cov) -> None:
                   + ", ".join(f"{t:g}: {v:.0%}" for t, v, _ in cov.curve
                               if round(t * 10) == t * 10))
     if cov.assets:
-        a = Table(title="Assets (hit-radius disk inside the base)", title_justify="left")
+        a = Table(title="Assets (hit area inside the base: disk or polygon)",
+                  title_justify="left")
         for col in ("asset", "radius", "covered", "conservative", "mean P(intercept)"):
             a.add_column(col, justify="left" if col == "asset" else "right")
         for ac in cov.assets:
-            a.add_row(ac.name, f"{ac.radius_m:g} m", f"{ac.covered_share:.1%}",
+            a.add_row(ac.name, "polygon" if ac.radius_m is None else f"{ac.radius_m:g} m",
+                      f"{ac.covered_share:.1%}",
                       f"{ac.covered_share_conservative:.1%}", f"{ac.p_intercept_mean:.1%}")
         console.print(a)
     console.print(f"{plan.n_cells:,} cells of {plan.cell_m:g} m (clipped to the base); "

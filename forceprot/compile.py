@@ -18,7 +18,7 @@ import shapely
 from forceprot.engage import params as P
 from forceprot.engage.state import Units
 from forceprot.errors import OutputError, ScenarioError
-from forceprot.geo import SiteGeometry, load_site
+from forceprot.geo import SiteAssets, SiteGeometry, load_site
 from forceprot.kernel.bundles import (
     Assets,
     CellGrid,
@@ -31,7 +31,8 @@ from forceprot.kernel.bundles import (
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 
-__all__ = ["CompiledScenario", "Grid", "Prepared", "compile_scenario", "prepare", "prepare_scenario"]
+__all__ = ["CompiledScenario", "Grid", "Prepared", "asset_aim_triangles", "asset_bundle",
+           "compile_scenario", "prepare", "prepare_scenario"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
     if aim_points_xy is not None:
         aim, aim_name = shapely.multipoints(np.asarray(aim_points_xy).reshape(-1, 2)), "any aim point"
     elif threat.aim == "assets":
-        aim, aim_name = shapely.multipoints(site.asset_xy_m), "any asset"
+        aim, aim_name = _asset_aim_geometry(site.assets), "any asset"
     else:
         aim, aim_name = site.base, "the base"
     check_reach(site.launch_zone, aim, min_range_m, max_range_m, rocket=threat.rocket,
@@ -98,8 +99,7 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
         aim_tri = np.repeat(np.asarray(aim_points_xy, np.float64).reshape(-1, 1, 2), 3, axis=1)
         aim_weight = np.ones(len(aim_tri))
     elif threat.aim == "assets":
-        aim_tri = np.repeat(site.asset_xy_m.reshape(-1, 1, 2), 3, axis=1)
-        aim_weight = np.array([a.weight for a in scenario.asset], dtype=np.float64)
+        aim_tri, aim_weight = asset_aim_triangles(site.assets)
     else:
         aim_tri = triangles(site.base)
         aim_weight = _triangle_areas(aim_tri)
@@ -249,6 +249,81 @@ def _triangle_areas(tri: np.ndarray) -> np.ndarray:
                         - (c[:, 0] - a[:, 0]) * (b[:, 1] - a[:, 1]))
 
 
+def _asset_aim_geometry(assets: SiteAssets):
+    """Where ``aim = "assets"`` aims: circle centres and polygon assets, one collection [m]."""
+    parts = [poly if poly is not None else shapely.Point(assets.xy_m[a])
+             for a, poly in enumerate(assets.polygons)]
+    return shapely.GeometryCollection(parts)
+
+
+def asset_aim_triangles(assets: SiteAssets) -> tuple[np.ndarray, np.ndarray]:
+    """Aim triangles of ``aim = "assets"`` and their weights.
+
+    Each asset is picked with probability proportional to its weight; the aim point is then
+    the centre of a circle asset, or uniform over the area of a polygon asset (its triangles
+    weighted by area). A circle asset is one degenerate triangle (three equal vertices).
+
+    Returns
+    -------
+    tri_m : ndarray, float64, shape (n_tri, 3, 2)
+        Triangles in asset order [m].
+    weight : ndarray, float64, shape (n_tri,)
+        Per-triangle weight [-]: the asset's weight times the triangle's share of its area.
+    """
+    tris, weights = [], []
+    for a, poly in enumerate(assets.polygons):
+        w = float(assets.weight[a])
+        if poly is None:
+            tris.append(np.repeat(assets.xy_m[a].reshape(1, 1, 2), 3, axis=1))
+            weights.append(np.array([w]))
+        else:
+            tri = triangles(poly)
+            area = _triangle_areas(tri)
+            tris.append(tri)
+            weights.append(w * area / area.sum())
+    return (np.ascontiguousarray(np.concatenate(tris).astype(np.float64)),
+            np.concatenate(weights).astype(np.float64))
+
+
+def asset_bundle(assets: SiteAssets) -> Assets:
+    """The kernel's :data:`~forceprot.kernel.bundles.Assets` from the site's assets.
+
+    Circle assets keep their squared radius and no rings; polygon assets get their rings in
+    shapely's ragged layout (every ring of asset ``a`` is one of
+    ``ring_offsets[poly_offsets[a]:poly_offsets[a + 1] + 1]``) and ``r2_m2 = 0``.
+    """
+    n = len(assets)
+    is_poly = assets.is_polygon
+    r2 = np.where(is_poly, 0.0, np.nan_to_num(assets.radius_m) ** 2)
+    bbox = np.zeros((n, 4), dtype=np.float64)
+    rings_per_asset = np.zeros(n, dtype=np.int64)
+    coords = np.zeros((0, 2), dtype=np.float64)
+    ring_offsets = np.zeros(1, dtype=np.int64)
+    for a in range(n):
+        if is_poly[a]:
+            bbox[a] = assets.polygons[a].bounds
+        else:
+            x, y = assets.xy_m[a]
+            r = float(assets.radius_m[a])
+            bbox[a] = (x - r, y - r, x + r, y + r)
+    if is_poly.any():
+        multi = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+                 for g in assets.polygons[is_poly]]
+        _, coords, (ring_off, part_off, geom_off) = shapely.to_ragged_array(multi)
+        rings_per_asset[is_poly] = part_off[geom_off[1:]] - part_off[geom_off[:-1]]
+        ring_offsets = ring_off
+    poly_offsets = np.concatenate([[0], np.cumsum(rings_per_asset)])
+    return Assets(
+        xy_m=np.ascontiguousarray(assets.xy_m, dtype=np.float64).reshape(-1, 2),
+        r2_m2=np.ascontiguousarray(r2, dtype=np.float64),
+        weight=np.ascontiguousarray(assets.weight, dtype=np.float64),
+        bbox_m=bbox,
+        poly_offsets=np.ascontiguousarray(poly_offsets, dtype=np.int64),
+        ring_offsets=np.ascontiguousarray(ring_offsets, dtype=np.int64),
+        rings_m=np.ascontiguousarray(coords, dtype=np.float64).reshape(-1, 2),
+    )
+
+
 @dataclass(frozen=True)
 class CompiledScenario:
     """Everything the kernel sees, as named bundles of arrays (:data:`KernelInputs`), SI units.
@@ -321,9 +396,8 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         aim = Sampler(np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1)),
                       _cumulative(np.ones(len(pts))))
     elif threat.aim == "assets":
-        pts = site.asset_xy_m
-        aim = Sampler(np.ascontiguousarray(np.repeat(pts[:, None, :], 3, axis=1)),
-                      _cumulative(np.array([a.weight for a in scenario.asset], dtype=np.float64)))
+        aim_tri, aim_weight = asset_aim_triangles(site.assets)
+        aim = Sampler(aim_tri, _cumulative(aim_weight))
     else:
         aim = area_sampler(site.base)
 
@@ -364,10 +438,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         units=Units(unit_kind,
                     np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
                     unit_par, P.FIRE_CONTROL[scenario.fire_control]),
-        assets=Assets(
-            np.ascontiguousarray(site.asset_xy_m, dtype=np.float64).reshape(-1, 2),
-            np.array([a.radius_m ** 2 for a in scenario.asset], dtype=np.float64),
-            np.array([a.weight for a in scenario.asset], dtype=np.float64)),
+        assets=asset_bundle(site.assets),
     )
     return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,
                             launch_grid=launch_grid)

@@ -12,6 +12,7 @@ trust it.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,10 @@ __all__ = [
     "MAX_LAYER_VERTICES",
     "MAX_UNIT_DISTANCE_M",
     "SIMPLIFY_TOLERANCE_M",
+    "SiteAssets",
     "SiteGeometry",
     "load_site",
+    "read_asset_layer",
     "read_polygon_layer",
     "simplify_if_huge",
 ]
@@ -79,6 +82,62 @@ _MAGIC = ((b"SQLite format 3\x00", "GeoPackage"), (b"\x00\x00\x27\x0a", "Shapefi
 _ARCHIVES = (".zip", ".kmz", ".gz", ".tgz", ".tar", ".7z", ".rar")
 
 
+#: Segments per quarter circle when a circle asset is drawn or clipped as a polygon: the
+#: polygon's area is 0.04 % short of the disk's.
+ASSET_CIRCLE_QUAD_SEGS: Final[int] = 32
+
+
+@dataclass(frozen=True)
+class SiteAssets:
+    """Every asset of a scenario in the local metric CRS: the ``[[asset]]`` points first, in
+    file order, then the features of the ``[assets]`` layer, in layer order.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Asset names.
+    sources : tuple of str
+        Where each asset was defined: ``asset[i]`` or ``<layer file> feature <i>``.
+    weight : ndarray, float64, shape (n,)
+        Relative aim weight [-], > 0.
+    radius_m : ndarray, float64, shape (n,)
+        Hit radius of a circle asset [m]; NaN for a polygon asset.
+    xy_m : ndarray, float64, shape (n, 2)
+        Centre of a circle asset, a point inside a polygon asset (for labels) [m].
+    polygons : ndarray, object, shape (n,)
+        A polygon asset's Polygon or MultiPolygon [m]; None for a circle asset.
+    """
+
+    names: tuple[str, ...]
+    sources: tuple[str, ...]
+    weight: np.ndarray
+    radius_m: np.ndarray
+    xy_m: np.ndarray
+    polygons: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def is_polygon(self) -> np.ndarray:
+        """bool (n,): True for a polygon asset, False for a circle."""
+        return np.array([g is not None for g in self.polygons], dtype=bool)
+
+    def areas_m(self, quad_segs: int = ASSET_CIRCLE_QUAD_SEGS) -> np.ndarray:
+        """Each asset's hit area as a polygon [m] (circles as ``quad_segs``-segment polygons),
+        object array (n,)."""
+        out = np.empty(len(self), dtype=object)
+        for a, poly in enumerate(self.polygons):
+            out[a] = poly if poly is not None else shapely.Point(self.xy_m[a]).buffer(
+                float(self.radius_m[a]), quad_segs=quad_segs)
+        return out
+
+    def hit_area_m2(self) -> np.ndarray:
+        """float64 (n,): area of a polygon asset, pi r^2 of a circle asset [m^2]."""
+        return np.array([poly.area if poly is not None else math.pi * r * r
+                         for poly, r in zip(self.polygons, self.radius_m)], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class SiteGeometry:
     """The site in the local metric CRS.
@@ -99,8 +158,8 @@ class SiteGeometry:
         Where a launcher may stand [m].
     unit_xy_m : ndarray, float64, shape (n_units, 2)
         Defence unit positions [m], in scenario order.
-    asset_xy_m : ndarray, float64, shape (n_assets, 2)
-        Asset positions [m], in scenario order.
+    assets : SiteAssets
+        The ``[[asset]]`` points and the ``[assets]`` layer's features [m].
     notes : tuple of str
         Choices made while reading the layers (a layer picked, a layer simplified, GDAL
         warnings), one line each, for ``validate`` to show.
@@ -117,11 +176,16 @@ class SiteGeometry:
     launch_zone: BaseGeometry
     exclusions: BaseGeometry | None
     unit_xy_m: np.ndarray
-    asset_xy_m: np.ndarray
+    assets: SiteAssets
     _to_wgs84: Transformer = field(repr=False, compare=False)
     _from_wgs84: Transformer = field(repr=False, compare=False)
     notes: tuple[str, ...] = ()
     simplify_tolerance_m: float = 0.0
+
+    @property
+    def asset_xy_m(self) -> np.ndarray:
+        """Asset centres or label points [m], float64 (n_assets, 2) (:attr:`SiteAssets.xy_m`)."""
+        return self.assets.xy_m
 
     @property
     def base_area_m2(self) -> float:
@@ -222,8 +286,9 @@ def _polygon_layer_name(path: Path, layer: str | None, *, label: str, field_name
         return None
     polygons = [str(n) for n, kind in layers if kind is not None and "Polygon" in str(kind)]
     if len(polygons) != 1:
-        hint = "set site.boundary_layer" if field_name == "site.boundary" \
-            else "keep one polygon layer in the file"
+        hint = {"site.boundary": "set site.boundary_layer",
+                "assets.file": "set assets.layer"}.get(field_name,
+                                                       "keep one polygon layer in the file")
         found = f"polygon layers {', '.join(polygons)}" if polygons else \
             f"layers {', '.join(names)} but none of polygons"
         raise GeometryError(f"the file holds {len(names)} layers ({found}); {hint}",
@@ -235,9 +300,11 @@ def _polygon_layer_name(path: Path, layer: str | None, *, label: str, field_name
 
 
 def _read_geometries(path: Path, layer: str | None, *, label: str, field_name: str,
-                     notes: list[str] | None) -> tuple[np.ndarray, CRS | None]:
-    """A layer's geometries (shapely, object array; None for a feature without one) and CRS,
-    read with GDAL's network access off and its warnings captured.
+                     notes: list[str] | None, attributes: bool = False
+                     ) -> tuple[np.ndarray, CRS | None, dict[str, np.ndarray]]:
+    """A layer's geometries (shapely, object array; None for a feature without one), CRS and,
+    with ``attributes``, its attribute columns by name (else an empty dict), read with GDAL's
+    network access off and its warnings captured.
 
     Read with :func:`pyogrio.raw.read`, not geopandas: a scenario needs no attribute table, and
     importing geopandas and pandas would double the start-up time of every command.
@@ -250,9 +317,11 @@ def _read_geometries(path: Path, layer: str | None, *, label: str, field_name: s
         try:
             layer = _polygon_layer_name(path, layer, label=label, field_name=field_name,
                                         notes=notes)
-            meta, _, wkb, _ = pyogrio.raw.read(path, layer=layer, read_geometry=True,
-                                               columns=[])
+            meta, _, wkb, field_data = pyogrio.raw.read(
+                path, layer=layer, read_geometry=True, columns=None if attributes else [])
             geoms = shapely.from_wkb(wkb) if wkb is not None else np.array([], dtype=object)
+            attrs = {str(name): col for name, col in zip(meta["fields"], field_data)} \
+                if attributes else {}
             crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
         except GeometryError:
             raise
@@ -263,7 +332,7 @@ def _read_geometries(path: Path, layer: str | None, *, label: str, field_name: s
     if caught and notes is not None:
         notes.append(f"{label}: GDAL reported {len(caught)} warning(s) while reading (not shown: "
                      "they can quote file content)")
-    return geoms, crs
+    return geoms, crs, attrs
 
 
 def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
@@ -302,7 +371,8 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
     # The format check opens the file first: a FIFO, device, folder or oversized file stops here.
     if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
         _check_geojson_crs(path, label=label, field_name=field_name)
-    geoms, crs = _read_geometries(path, layer, label=label, field_name=field_name, notes=notes)
+    geoms, crs, _ = _read_geometries(path, layer, label=label, field_name=field_name,
+                                     notes=notes)
     if crs is None:
         raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
                             field=field_name)
@@ -358,6 +428,202 @@ def simplify_if_huge(geometry: BaseGeometry, *, label: str,
                      f"{int(shapely.get_num_coordinates(simple)):,} (tolerance "
                      f"{SIMPLIFY_TOLERANCE_M:g} m, area change {change:.4%})")
     return simple
+
+
+def _attribute(attrs: dict[str, np.ndarray], name: str, *, label: str, field_name: str
+               ) -> np.ndarray:
+    """The attribute column ``name`` of a layer, or one line naming the fields it has."""
+    if name not in attrs:
+        have = ", ".join(attrs) or "none"
+        raise ScenarioError(f"the layer has no attribute {name!r}; its attributes: {have}",
+                            file=label, field=field_name, value=name)
+    return attrs[name]
+
+
+def _positive(column: np.ndarray, i: int, *, name: str, layer_label: str, what: str) -> float:
+    """Feature ``i``'s value of a numeric attribute, or one line if it is not a number > 0."""
+    raw = column[i]
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        # pyogrio reads a null of a numeric column as NaN (GeoJSON has no NaN literal)
+        null = raw is None or (isinstance(raw, (float, np.floating)) and math.isnan(raw))
+        raise GeometryError(f"{what} must be a number > 0", file=layer_label,
+                            field=f"features[{i}].{name}", value="null" if null else raw,
+                            has_value=True)
+    return value
+
+
+def read_asset_layer(path: Path, *, label: str, layer: str | None = None,
+                     name_field: str | None = None, weight_field: str | None = None,
+                     weight: float = 1.0, radius_field: str | None = None,
+                     radius_m: float = 50.0, notes: list[str] | None = None
+                     ) -> tuple[np.ndarray, CRS, list[str], np.ndarray, np.ndarray]:
+    """Read an asset layer: polygons, multipolygons and points, each a weighted asset.
+
+    Parameters
+    ----------
+    path : Path
+        A regular file in one of :data:`LAYER_FORMATS`.
+    label : str
+        How the file is named in errors.
+    layer : str, optional
+        Layer name in a multi-layer file (else the file's one layer, or its one polygon layer).
+    name_field, weight_field, radius_field : str, optional
+        Attributes holding each feature's name, aim weight [-] and, for points, hit radius [m].
+    weight : float
+        Aim weight of every feature when ``weight_field`` is not given [-].
+    radius_m : float
+        Hit radius of every point when ``radius_field`` is not given [m].
+    notes : list of str, optional
+        Choices made while reading are appended here.
+
+    Returns
+    -------
+    geometries : ndarray, object, shape (n,)
+        Polygon, MultiPolygon or Point per feature, in the layer's CRS.
+    crs : pyproj.CRS
+    names : list of str
+    weight : ndarray, float64, shape (n,)
+        Aim weights [-].
+    radius_m : ndarray, float64, shape (n,)
+        Hit radius of point features [m]; NaN for polygons.
+
+    Raises
+    ------
+    GeometryError, ScenarioError
+        Everything :func:`read_polygon_layer` refuses, plus a named attribute the layer lacks
+        (``assets.name_field``, ``assets.weight_field``, ``assets.radius_field``), a feature
+        with no or empty geometry, a line or multipoint, an invalid polygon, or a weight or
+        radius that is not a number > 0 (``features[i].<attribute>``).
+    """
+    field_name = "assets.file"
+    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
+        _check_geojson_crs(path, label=label, field_name=field_name)
+    geoms, crs, attrs = _read_geometries(path, layer, label=label, field_name=field_name,
+                                         notes=notes, attributes=True)
+    # attributes first: a wrong field name is the likelier mistake, and names no feature
+    names_col = _attribute(attrs, name_field, label=label, field_name="assets.name_field") \
+        if name_field else None
+    weight_col = _attribute(attrs, weight_field, label=label, field_name="assets.weight_field") \
+        if weight_field else None
+    radius_col = _attribute(attrs, radius_field, label=label, field_name="assets.radius_field") \
+        if radius_field else None
+    if crs is None:
+        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
+                            field=field_name)
+    if len(geoms) == 0:
+        raise GeometryError("layer has no features", file=label, field=field_name)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise GeometryError("feature has no geometry (empty or null)", file=label,
+                            field=f"features[{i}].geometry",
+                            value="null" if geoms[i] is None else geoms[i].wkt, has_value=True)
+    for i, g in enumerate(geoms):
+        if g.geom_type not in ("Polygon", "MultiPolygon", "Point"):
+            raise GeometryError(
+                f"an asset is a Polygon, MultiPolygon or Point, not a {g.geom_type}",
+                file=label, field=f"features[{i}].geometry", value=g.geom_type)
+    _check_coords_fit_crs(geoms, crs, label, field_name)
+    valid = shapely.is_valid(geoms)
+    if not valid.all():
+        i = int(np.flatnonzero(~valid)[0])
+        raise GeometryError(f"invalid polygon: {shapely.is_valid_reason(geoms[i])}",
+                            file=label, field=f"features[{i}].geometry")
+    n = len(geoms)
+    stem = Path(label).name
+    names = []
+    for i in range(n):
+        raw = names_col[i] if names_col is not None else None
+        text = str(raw).strip() if raw is not None else ""
+        names.append(text[:80] if text else f"{stem} #{i + 1}")
+    weights = np.full(n, float(weight))
+    radii = np.full(n, math.nan)
+    for i, g in enumerate(geoms):
+        if weight_col is not None:
+            weights[i] = _positive(weight_col, i, name=weight_field, layer_label=label,
+                                   what="an asset's weight")
+        if g.geom_type == "Point":
+            radii[i] = (_positive(radius_col, i, name=radius_field, layer_label=label,
+                                  what="a point asset's hit radius [m]")
+                        if radius_col is not None else float(radius_m))
+    return geoms, crs, names, weights, radii
+
+
+def _site_assets(scenario: Scenario, base: BaseGeometry, site_crs: CRS, local: CRS,
+                 notes: list[str]) -> SiteAssets:
+    """The scenario's ``[[asset]]`` points and ``[assets]`` layer in the local CRS, each checked
+    to lie in (a point) or overlap (a polygon) the base."""
+    label = scenario.label
+    point_xy = _positions(scenario.asset, "asset", site_crs, local, label)
+    for i, xy in enumerate(point_xy):
+        if not base.contains(shapely.Point(xy)):
+            asset = scenario.asset[i]
+            fld, val = ("lon", asset.lon) if asset.lon is not None else ("x", asset.x)
+            raise ScenarioError(
+                f"asset '{asset.name}' lies outside the base "
+                f"({shapely.Point(xy).distance(base):.0f} m from it)",
+                file=label, field=f"asset[{i}].{fld}", value=val)
+    names = [a.name for a in scenario.asset]
+    sources = [f"asset[{i}]" for i in range(len(scenario.asset))]
+    weights = [a.weight for a in scenario.asset]
+    radii = [a.radius_m for a in scenario.asset]
+    xys = [tuple(xy) for xy in point_xy]
+    polys: list = [None] * len(scenario.asset)
+    spec = scenario.assets
+    if spec is not None:
+        path, plabel = _resolve(scenario, spec.file)
+        geoms, crs, lnames, lweights, lradii = read_asset_layer(
+            path, label=plabel, layer=spec.layer, name_field=spec.name_field,
+            weight_field=spec.weight_field, weight=spec.weight, radius_field=spec.radius_field,
+            radius_m=spec.radius_m, notes=notes)
+        to_local = Transformer.from_crs(crs, local, always_xy=True)
+        for i, g in enumerate(geoms):
+            g_local = shapely.transform(g, lambda xy: np.column_stack(
+                to_local.transform(xy[:, 0], xy[:, 1])))
+            where = f"features[{i}].geometry"
+            if not np.isfinite(shapely.get_coordinates(g_local)).all():
+                raise GeometryError("cannot be transformed to the local CRS", file=plabel,
+                                    field=where)
+            if g.geom_type == "Point":
+                if not base.contains(g_local):
+                    raise GeometryError(
+                        f"point asset {lnames[i]!r} lies outside the base "
+                        f"({g_local.distance(base):.0f} m from it; wrong CRS?)", file=plabel,
+                        field=where, value=g.wkt)
+                xys.append((g_local.x, g_local.y))
+                polys.append(None)
+            else:
+                g_local = shapely.normalize(simplify_if_huge(
+                    g_local, label=f"{plabel} feature {i}", notes=notes))
+                if not g_local.is_valid or g_local.area <= 0:
+                    raise GeometryError(
+                        "polygon invalid or of zero area after projection"
+                        + (f": {shapely.is_valid_reason(g_local)}" if not g_local.is_valid
+                           else ""), file=plabel, field=where)
+                if not g_local.intersects(base):
+                    raise GeometryError(
+                        f"polygon asset {lnames[i]!r} lies outside the base "
+                        f"({g_local.distance(base):.0f} m from it; wrong CRS?)", file=plabel,
+                        field=where)
+                p = g_local.representative_point()
+                xys.append((p.x, p.y))
+                polys.append(g_local)
+            names.append(lnames[i])
+            sources.append(f"{Path(plabel).name} feature {i}")
+        weights.extend(lweights.tolist())
+        radii.extend(lradii.tolist())
+    polygons = np.empty(len(polys), dtype=object)
+    polygons[:] = polys
+    return SiteAssets(
+        names=tuple(names), sources=tuple(sources),
+        weight=np.asarray(weights, dtype=np.float64).reshape(-1),
+        radius_m=np.asarray(radii, dtype=np.float64).reshape(-1),
+        xy_m=np.ascontiguousarray(np.asarray(xys, dtype=np.float64).reshape(-1, 2)),
+        polygons=polygons)
 
 
 def _local_crs(geometry: BaseGeometry, crs: CRS, *, label: str) -> CRS:
@@ -504,15 +770,7 @@ def load_site(scenario: Scenario) -> SiteGeometry:
                 f"unit is {d / 1000:.0f} km from the base (more than "
                 f"{MAX_UNIT_DISTANCE_M / 1000:.0f} km: wrong coordinates or CRS?)",
                 file=label, field=f"defence[{i}].{fld}", value=val)
-    asset_xy = _positions(scenario.asset, "asset", site_crs, local, label)
-    for i, xy in enumerate(asset_xy):
-        if not base.contains(shapely.Point(xy)):
-            asset = scenario.asset[i]
-            fld, val = ("lon", asset.lon) if asset.lon is not None else ("x", asset.x)
-            raise ScenarioError(
-                f"asset '{asset.name}' lies outside the base "
-                f"({shapely.Point(xy).distance(base):.0f} m from it)",
-                file=label, field=f"asset[{i}].{fld}", value=val)
+    assets = _site_assets(scenario, base, site_crs, local, notes)
 
     return SiteGeometry(
         name=site.name,
@@ -524,7 +782,7 @@ def load_site(scenario: Scenario) -> SiteGeometry:
         launch_zone=zone,
         exclusions=exclusions,
         unit_xy_m=np.ascontiguousarray(unit_xy, dtype=np.float64),
-        asset_xy_m=np.ascontiguousarray(asset_xy, dtype=np.float64),
+        assets=assets,
         _to_wgs84=Transformer.from_crs(local, CRS.from_epsg(4326), always_xy=True),
         _from_wgs84=Transformer.from_crs(CRS.from_epsg(4326), local, always_xy=True),
         notes=tuple(notes),

@@ -175,7 +175,7 @@ class Results:
 
     @cached_property
     def asset_risk_per_salvo(self) -> Estimate:
-        """Weighted asset hits per salvo (sum over assets of weight x leakers within radius)."""
+        """Weighted asset hits per salvo (sum over assets of weight x leakers hitting it)."""
         return mean_estimate(self._s(T.S_ASSET_RISK), self._s(T.S_ASSET_RISK2), self._s(T.S_SALVOS))
 
     @property
@@ -256,13 +256,29 @@ class Results:
         }
 
     def asset_results(self) -> list[dict]:
+        """Per asset (``[[asset]]`` points, then the ``[assets]`` layer's features): leakers
+        hitting it per salvo, with a t interval over salvos (the salvo is the sampling unit),
+        and the probability that a salvo hits it at least once, with a Wilson interval.
+
+        Keys: ``name``, ``kind`` (``circle`` or ``polygon``), ``source``, ``weight`` [-],
+        ``radius_m`` (null for a polygon) [m], ``area_m2`` (hit area) [m^2],
+        ``leakers_per_salvo`` and ``_ci``, ``p_hit`` and ``p_hit_ci``.
+        """
         out = []
         n = self._s(T.S_SALVOS)
-        for a, asset in enumerate(self.compiled.prepared.scenario.asset):
+        assets = self.compiled.prepared.site.assets
+        area_m2 = assets.hit_area_m2()
+        for a, name in enumerate(assets.names):
             est = mean_estimate(self.assets[a, T.A_HITS], self.assets[a, T.A_HITS2], n)
-            out.append({"name": asset.name, "weight": asset.weight, "radius_m": asset.radius_m,
+            p_hit = proportion(self.assets[a, T.A_SALVOS_HIT], n)
+            polygon = assets.polygons[a] is not None
+            out.append({"name": name, "kind": "polygon" if polygon else "circle",
+                        "source": assets.sources[a], "weight": float(assets.weight[a]),
+                        "radius_m": None if polygon else float(assets.radius_m[a]),
+                        "area_m2": float(area_m2[a]),
                         "leakers_per_salvo": est.value,
-                        "leakers_per_salvo_ci": est.as_list()})
+                        "leakers_per_salvo_ci": est.as_list(),
+                        "p_hit": p_hit.value, "p_hit_ci": p_hit.as_list()})
         return out
 
     # --- export --------------------------------------------------------------------------------

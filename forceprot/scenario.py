@@ -36,6 +36,7 @@ from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
 
 __all__ = [
     "Asset",
+    "AssetLayer",
     "CramUnit",
     "PatriotUnit",
     "Scenario",
@@ -126,6 +127,36 @@ class Asset(_Positioned):
     weight: float = Field(1.0, gt=0, le=1e6, description="Relative aim weight [-].")
     radius_m: float = Field(
         50.0, gt=0, le=5_000, description="A leaker within this distance hits the asset [m].")
+
+
+class AssetLayer(BaseModel):
+    """Assets read from a GIS layer: polygons and multipolygons hit by a leaker landing inside
+    them (holes excepted), points hit within a radius."""
+
+    model_config = _STRICT
+    file: str = Field(
+        min_length=1,
+        description="Asset layer (GeoJSON, GeoPackage, Shapefile, FlatGeobuf; any CRS), relative "
+                    "to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a multi-layer file.")
+    name_field: str | None = Field(
+        None, min_length=1,
+        description="Attribute holding each asset's name (default: the file name and feature "
+                    "number).")
+    weight_field: str | None = Field(
+        None, min_length=1,
+        description="Attribute holding each asset's relative aim weight [-], > 0 (default: "
+                    "`weight` for every feature).")
+    weight: float = Field(
+        1.0, gt=0, le=1e6, description="Aim weight of every feature without a weight_field [-].")
+    radius_field: str | None = Field(
+        None, min_length=1,
+        description="Attribute holding a point feature's hit radius [m], > 0 (default: "
+                    "`radius_m` for every point).")
+    radius_m: float = Field(
+        50.0, gt=0, le=5_000,
+        description="Hit radius of a point feature without a radius_field [m]; polygons are hit "
+                    "inside their outline. Illustrative.")
 
 
 class Site(BaseModel):
@@ -220,7 +251,10 @@ class Scenario(BaseModel):
                     "kill it first and, after a miss is seen, to the next; a rocket killed is "
                     "not engaged again. 'independent': each unit fights on its own, and shots "
                     "at rockets already destroyed are counted as wasted.")
-    asset: list[Asset] = Field(default_factory=list, description="Assets inside the base.")
+    asset: list[Asset] = Field(default_factory=list, description="Point assets inside the base.")
+    assets: AssetLayer | None = Field(
+        None, description="Assets read from a GIS layer (polygons, or points with a radius), "
+                          "after the [[asset]] points.")
     warning: Warning = Field(default_factory=Warning)
     simulation: Simulation = Field(default_factory=Simulation)
 
@@ -239,9 +273,9 @@ class Scenario(BaseModel):
         for i, name in enumerate(names):
             if names.index(name) != i:
                 raise _FieldError(("defence", i, "name"), name, "duplicate unit name")
-        if self.threat.aim == "assets" and not self.asset:
+        if self.threat.aim == "assets" and not self.asset and self.assets is None:
             raise _FieldError(("threat", "aim"), "assets",
-                              "aim = 'assets' needs at least one [[asset]]")
+                              "aim = 'assets' needs at least one [[asset]] or an [assets] layer")
         return self
 
     # -- derived -----------------------------------------------------------------------------

@@ -88,9 +88,14 @@ GridSpec = namedtuple("GridSpec", ["x0_m", "y0_m", "cell_m", "nx", "ny"])
 CellGrid = namedtuple("CellGrid", ["x0_m", "y0_m", "cell_m", "nx", "ny", "state", "rings_m",
                                    "offsets"])
 
-#: Point assets: ``xy_m`` float64 (n, 2) [m], ``r2_m2`` float64 (n,) squared hit radius [m^2],
-#: ``weight`` float64 (n,).
-Assets = namedtuple("Assets", ["xy_m", "r2_m2", "weight"])
+#: Assets, circles and polygons: ``xy_m`` float64 (n, 2) circle centre or polygon label point
+#: [m], ``r2_m2`` float64 (n,) squared hit radius of a circle [m^2] (0 for a polygon),
+#: ``weight`` float64 (n,) aim weight [-], ``bbox_m`` float64 (n, 4) (minx, miny, maxx, maxy)
+#: [m], ``poly_offsets`` int64 (n + 1,): asset ``a``'s rings are rings
+#: ``poly_offsets[a]`` to ``poly_offsets[a + 1]`` (none: a circle), ``ring_offsets`` int64
+#: (n_rings + 1,) and ``rings_m`` float64 (n_vertices, 2) [m] in shapely's ragged layout.
+Assets = namedtuple("Assets", ["xy_m", "r2_m2", "weight", "bbox_m", "poly_offsets",
+                               "ring_offsets", "rings_m"])
 
 #: Everything the kernel reads about a scenario.
 KernelInputs = namedtuple("KernelInputs", ["salvo", "family", "aim", "zone", "base", "defended",

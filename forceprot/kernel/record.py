@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from forceprot.kernel.bundles import (
@@ -27,6 +28,7 @@ from forceprot.kernel.bundles import (
 from forceprot.kernel.tally import (
     A_HITS,
     A_HITS2,
+    A_SALVOS_HIT,
     G_INTERCEPTED,
     G_INTERCEPTED2,
     G_THREAT,
@@ -102,9 +104,58 @@ from forceprot.kernel.tally import (
     WARN_BIN_S,
     WARN_BINS,
 )
-from forceprot.spatial import cell_index
+from forceprot.spatial import cell_index, point_in_rings
 
-__all__ = ["tally_salvo", "warning_s", "write_story"]
+__all__ = ["asset_contains", "assets_contain", "tally_salvo", "warning_s", "write_story"]
+
+
+@njit(cache=True, nogil=True)
+def asset_contains(assets, a, x, y):
+    """Whether a rocket landing at (x, y) [m] hits asset ``a`` of ``assets`` (:data:`Assets`).
+
+    A circle asset (no rings) is hit within its radius (boundary included); a polygon asset
+    inside its outline, holes excepted (even-odd over its rings; a point exactly on an edge may
+    go either way), after an early exit on its bounding box.
+
+    Notes
+    -----
+    The even-odd (crossing number) rule over every ring of a polygon or multipolygon counts
+    a point in a hole, or between the parts, as outside: W. R. Franklin, PNPOLY,
+    https://wrfranklin.org/Research/Short_Notes/pnpoly.html. The tests hold it to
+    ``shapely.contains_xy``.
+    """
+    p0 = assets.poly_offsets[a]
+    p1 = assets.poly_offsets[a + 1]
+    if p0 == p1:
+        dx = x - assets.xy_m[a, 0]
+        dy = y - assets.xy_m[a, 1]
+        return dx * dx + dy * dy <= assets.r2_m2[a]
+    box = assets.bbox_m
+    if x < box[a, 0] or x > box[a, 2] or y < box[a, 1] or y > box[a, 3]:
+        return False
+    return point_in_rings(x, y, assets.rings_m, assets.ring_offsets[p0:p1 + 1])
+
+
+@njit(cache=True)
+def assets_contain(assets, x, y):
+    """Hit test of many points against every asset (:func:`asset_contains`).
+
+    Parameters
+    ----------
+    assets : Assets
+    x, y : ndarray, float64, shape (n,)
+        Points [m].
+
+    Returns
+    -------
+    ndarray, bool, shape (n_assets, n)
+    """
+    n_assets = assets.xy_m.shape[0]
+    out = np.zeros((n_assets, x.shape[0]), dtype=np.bool_)
+    for a in range(n_assets):
+        for i in range(x.shape[0]):
+            out[a, i] = asset_contains(assets, a, x[i], y[i])
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -160,9 +211,7 @@ def tally_salvo(inputs, scratch, rows):
             else:
                 n_leak += 1
                 for a in range(n_assets):
-                    dx = s.impact[i, 0] - assets.xy_m[a, 0]
-                    dy = s.impact[i, 1] - assets.xy_m[a, 1]
-                    if dx * dx + dy * dy <= assets.r2_m2[a]:
+                    if asset_contains(assets, a, s.impact[i, 0], s.impact[i, 1]):
                         s.hits[a] += 1.0
             if s.first_detect_s[i] == math.inf:
                 scal[S_UNDETECTED] += 1.0
@@ -204,6 +253,8 @@ def tally_salvo(inputs, scratch, rows):
     for a in range(n_assets):
         rows.assets[a, A_HITS] += s.hits[a]
         rows.assets[a, A_HITS2] += s.hits[a] * s.hits[a]
+        if s.hits[a] > 0.0:
+            rows.assets[a, A_SALVOS_HIT] += 1.0
         risk += assets.weight[a] * s.hits[a]
     scal[S_ASSET_RISK] += risk
     scal[S_ASSET_RISK2] += risk * risk

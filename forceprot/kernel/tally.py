@@ -68,9 +68,10 @@ L_THREAT = 3
 N_LAUNCH = 4
 
 # asset tallies, shape (n_blocks, n_assets, N_ASSET)
-A_HITS = 0
-A_HITS2 = 1
-N_ASSET = 2
+A_HITS = 0                # leakers hitting the asset
+A_HITS2 = 1               # sum over salvos of hits_s^2
+A_SALVOS_HIT = 2          # salvos with >= 1 leaker hitting the asset
+N_ASSET = 3
 
 # warning-time histogram, shape (n_blocks, WARN_BINS)
 WARN_BIN_S = 0.25

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import shapely
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts
@@ -71,12 +72,16 @@ def render_validation(console: Console, prepared) -> None:
         units.add_row(unit.name, unit.kind, f"{lon[i]:.5f}", f"{lat[i]:.5f}", where,
                       unit.describe_envelope(), f"{unit.p_kill:.2f}", unit.describe_magazine())
     console.print(units)
-    if scenario.asset:
+    if len(site.assets):
         assets = Table(title="Assets", title_justify="left")
-        for col in ("asset", "weight", "radius"):
+        for col in ("asset", "weight", "hit area", "from"):
             assets.add_column(col)
-        for a in scenario.asset:
-            assets.add_row(a.name, f"{a.weight:g}", f"{a.radius_m:g} m")
+        for a, name in enumerate(site.assets.names):
+            poly = site.assets.polygons[a]
+            area = (f"{site.assets.radius_m[a]:g} m radius" if poly is None
+                    else f"{poly.geom_type}, {_area(poly.area)}")
+            assets.add_row(escape(printable(name)), f"{site.assets.weight[a]:g}", area,
+                           escape(printable(site.assets.sources[a])))
         console.print(assets)
     for note in site.notes:
         console.print(f"note: {printable(note)}", markup=False, highlight=False)
@@ -115,10 +120,21 @@ def render_results(console: Console, results) -> None:
     t.add_row("P(salvo puts ≥ 1 rocket inside), defences aside", _ci(results.p_any_inside))
     t.add_row("warning time, mean", _ci(results.warning_mean_s, "{:.1f} s"))
     t.add_row("warning time, 5th percentile", f"{results.warning_p05_s:.1f} s")
-    if sc.asset:
+    asset_rows = results.asset_results()
+    if asset_rows:
         t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
     console.print(t)
     console.print(accounting_line(results), style="dim", markup=False, highlight=False)
+    if asset_rows:
+        a_t = Table(title="Assets", title_justify="left")
+        for col in ("asset", "kind", "leakers hitting it / salvo", "P(salvo hits it)"):
+            a_t.add_column(col, justify="left" if col in ("asset", "kind") else "right")
+        for row in asset_rows:
+            hits = f"{row['leakers_per_salvo']:.3f}  [{row['leakers_per_salvo_ci'][0]:.3f} – " \
+                   f"{row['leakers_per_salvo_ci'][1]:.3f}]"
+            p_hit = f"{row['p_hit']:.1%}  [{row['p_hit_ci'][0]:.1%} – {row['p_hit_ci'][1]:.1%}]"
+            a_t.add_row(escape(printable(row["name"])), row["kind"], hits, p_hit)
+        console.print(a_t)
 
     if results.unit_results:
         u = Table(title="Defence units", title_justify="left")

@@ -30,6 +30,7 @@ from forceprot.results import Results
 
 __all__ = [
     "WGS84",
+    "assets_layer",
     "base_layer",
     "coarsen_grid",
     "coverage_grid_layer",
@@ -186,6 +187,44 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
             "salvos_magazine_exhausted": ur.salvos_exhausted,
         })
     return _frame(site, _typed(rows, DEFENCE_COLUMNS), shapely.points(site.unit_xy_m[:len(rows)]))
+
+
+#: Columns of the ``assets`` layer and their types.
+ASSET_COLUMNS = {
+    "name": "object", "kind": "object", "source": "object", "weight": "float64",
+    "radius_m": "float64", "area_m2": "float64",
+    "leakers_per_salvo": "float64", "leakers_per_salvo_lo": "float64",
+    "leakers_per_salvo_hi": "float64",
+    "p_hit": "float64", "p_hit_lo": "float64", "p_hit_hi": "float64",
+    "label_lon": "float64", "label_lat": "float64",
+}
+
+
+def assets_layer(results: Results) -> gpd.GeoDataFrame:
+    """``assets``: every asset's hit area as a (multi)polygon with its run figures.
+
+    One layer of one geometry type: a polygon asset is its outline (holes kept), a circle
+    asset its hit-radius disk as a :data:`CIRCLE_QUAD_SEGS`-segment polygon (``kind`` says
+    which; ``radius_m`` is null for polygons). ``leakers_per_salvo`` (with ``_lo``/``_hi``, a t
+    interval over salvos) are leakers hitting the asset per salvo, ``p_hit`` (with a Wilson
+    interval) the probability that a salvo hits it at least once; ``area_m2`` is the hit area.
+    Empty (with every column) for a scenario without assets.
+    """
+    site = results.compiled.prepared.site
+    lon, lat = site.xy_to_lonlat(site.assets.xy_m[:, 0], site.assets.xy_m[:, 1])
+    rows = []
+    for a, r in enumerate(results.asset_results()):
+        rows.append({
+            "name": r["name"], "kind": r["kind"], "source": r["source"], "weight": r["weight"],
+            "radius_m": r["radius_m"], "area_m2": r["area_m2"],
+            "leakers_per_salvo": r["leakers_per_salvo"],
+            "leakers_per_salvo_lo": r["leakers_per_salvo_ci"][0],
+            "leakers_per_salvo_hi": r["leakers_per_salvo_ci"][1],
+            "p_hit": r["p_hit"], "p_hit_lo": r["p_hit_ci"][0], "p_hit_hi": r["p_hit_ci"][1],
+            "label_lon": float(np.ravel(lon)[a]), "label_lat": float(np.ravel(lat)[a]),
+        })
+    return _frame(site, _typed(rows, ASSET_COLUMNS),
+                  site.assets.areas_m(CIRCLE_QUAD_SEGS)[:len(rows)])
 
 
 def defence_envelopes_layer(results: Results) -> gpd.GeoDataFrame:
@@ -460,6 +499,7 @@ def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         "launch_zone": launch_zone_layer(results),
         "leak_grid": leak_grid_layer(results),
         "launch_risk": launch_risk_layer(results),
+        "assets": assets_layer(results),
         "defence_envelopes": defence_envelopes_layer(results),
         "defences": defences_layer(results),
         "impacts": impacts_layer(results),
@@ -497,7 +537,7 @@ def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
 
 #: Geometry type of each layer when it has no features to show it (a base without defences).
 EMPTY_LAYER_GEOMETRY = {"defences": "Point", "defence_envelopes": "MultiPolygon",
-                        "impacts": "Point"}
+                        "impacts": "Point", "assets": "MultiPolygon"}
 
 
 def _geometry_options(frame: gpd.GeoDataFrame, layer: str) -> dict:

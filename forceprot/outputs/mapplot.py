@@ -330,18 +330,29 @@ def _labels(ax, compiled) -> _Labels:
 
 
 def _assets(ax, compiled, labels) -> list:
-    site = compiled.prepared.site
-    assets = compiled.prepared.scenario.asset
-    for a, asset in enumerate(assets):
-        x, y = site.asset_xy_m[a]
-        _patch(ax, shapely.Point(x, y).buffer(asset.radius_m, quad_segs=16), facecolor="none",
-               edgecolor="#111111", lw=0.9, zorder=9)
-        ax.plot(x, y, marker="*", color="#111111", markersize=9, ls="none", zorder=10)
-        labels.add(asset.name, (x, y), fontsize=8, fontstyle="italic")
-    if not assets:
-        return []
-    return [Line2D([], [], marker="*", color="#111111", ls="none", markersize=9,
-                   label="asset (circle: hit radius)")]
+    """Circle assets as their hit-radius circle and a star, polygon assets as their hatched
+    outline (holes kept); each labelled."""
+    assets = compiled.prepared.site.assets
+    for a, name in enumerate(assets.names):
+        x, y = assets.xy_m[a]
+        poly = assets.polygons[a]
+        if poly is None:
+            _patch(ax, shapely.Point(x, y).buffer(float(assets.radius_m[a]), quad_segs=16),
+                   facecolor="none", edgecolor="#111111", lw=0.9, zorder=9)
+            ax.plot(x, y, marker="*", color="#111111", markersize=9, ls="none", zorder=10)
+        else:
+            _patch(ax, poly, facecolor="none", edgecolor="#111111", lw=0.9, hatch="////",
+                   zorder=9)
+        labels.add(name, (x, y), fontsize=8, fontstyle="italic")
+    handles = []
+    polygon = assets.is_polygon
+    if (~polygon).any():
+        handles.append(Line2D([], [], marker="*", color="#111111", ls="none", markersize=9,
+                              label="asset (circle: hit radius)"))
+    if polygon.any():
+        handles.append(Patch(facecolor="none", edgecolor="#111111", hatch="////",
+                             label="asset (polygon: hit area)"))
+    return handles
 
 
 def _grid_image(ax, grid, values: np.ndarray, clip_geometry, cmap, norm):

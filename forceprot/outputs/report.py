@@ -192,12 +192,20 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     out.append("## Assets\n")
     assets = results.asset_results()
     if assets:
-        rows = [[a["name"], f"{a['weight']:g}", f"{a['radius_m']:g} m",
+        rows = [[a["name"], f"{a['weight']:g}",
+                 f"{a['radius_m']:g} m radius" if a["radius_m"] is not None
+                 else f"polygon, {a['area_m2'] / 1e4:,.1f} ha",
                  f"{a['leakers_per_salvo']:.3f}",
                  f"{_num(a['leakers_per_salvo_ci'][0], '.3f')} – "
-                 f"{_num(a['leakers_per_salvo_ci'][1], '.3f')}"] for a in assets]
-        out.append(_table(["asset", "weight", "hit radius", "leakers within radius per salvo",
-                           "95 % interval"], rows, "lrrrr") + "\n")
+                 f"{_num(a['leakers_per_salvo_ci'][1], '.3f')}",
+                 f"{_num(a['p_hit'], '.1%')} ({_num(a['p_hit_ci'][0], '.1%')} – "
+                 f"{_num(a['p_hit_ci'][1], '.1%')})"] for a in assets]
+        out.append(_table(["asset", "weight", "hit area", "leakers hitting it per salvo",
+                           "95 % interval", "P(salvo hits it) (95 % interval)"], rows,
+                          "lrrrrr") + "\n")
+        out.append("A leaker hits a circle asset within its radius and a polygon asset inside "
+                   "its outline (holes excepted). Intervals treat the salvo as the sampling "
+                   "unit: a t interval for leakers per salvo, Wilson for P(salvo hits it).\n")
         value, interval = _est(results.asset_risk_per_salvo, "num", ".3f")
         out.append(f"Weighted asset hits per salvo: **{value}** ({interval}).\n")
     else:
@@ -332,6 +340,8 @@ def _group_title(group: str, scenario) -> str:
         return "Warning"
     if group == "site":
         return "Site"
+    if group == "assets":
+        return f"Asset layer (`[assets]`: {scenario.assets.file})"
     if group == "simulation":
         return "Simulation settings (how the run samples, not the world)"
     kind, index = group.rstrip("]").split("[")

@@ -125,6 +125,9 @@ def layer_qml(layer: str, frame: pd.DataFrame) -> str:
     elif layer == "launch_risk":
         renderer = _graduated("leakers_per_salvo",
                               frame.get("leakers_per_salvo", pd.Series([])), 150)
+    elif layer == "assets":
+        renderer = _graduated("p_hit", frame.get("p_hit", pd.Series([])), 110)
+        labels = _labels("name")
     elif layer == "defence_envelopes":
         renderer = _categorized("feature", "fill", [
             (f, f.replace("_", " "), _fill(c, 30, width=0.5)) for f, c in _ENVELOPES.items()])

@@ -114,11 +114,22 @@ def same_salvos(a: Prepared, b: Prepared) -> bool:
         return False
     if sa.site.ground_altitude_m != sb.site.ground_altitude_m:
         return False
-    if sa.threat.aim == "assets" and (
-            sa.asset != sb.asset or not np.array_equal(a.site.asset_xy_m, b.site.asset_xy_m)):
+    if sa.threat.aim == "assets" and not _same_assets(a.site.assets, b.site.assets):
         return False
     return bool(shapely.equals_exact(a.site.base, b.site.base, tolerance=0.0)
                 and shapely.equals_exact(a.site.launch_zone, b.site.launch_zone, tolerance=0.0))
+
+
+def _same_assets(a, b) -> bool:
+    """Whether two :class:`~forceprot.geo.SiteAssets` aim alike: weights, centres, radii and
+    polygons all equal."""
+    if len(a) != len(b) or not (np.array_equal(a.weight, b.weight)
+                                and np.array_equal(a.xy_m, b.xy_m)
+                                and np.array_equal(a.radius_m, b.radius_m, equal_nan=True)):
+        return False
+    return all((pa is None and pb is None) or (pa is not None and pb is not None and
+                                               shapely.equals_exact(pa, pb, tolerance=0.0))
+               for pa, pb in zip(a.polygons, b.polygons))
 
 
 @dataclass(frozen=True)

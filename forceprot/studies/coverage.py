@@ -221,11 +221,12 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
 
 @dataclass(frozen=True)
 class AssetCoverage:
-    """Coverage of one asset's disk (its ``radius_m`` around it, inside the base)."""
+    """Coverage of one asset's hit area inside the base: a circle asset's disk (its
+    ``radius_m`` around it) or a polygon asset's outline."""
 
     name: str
-    radius_m: float
-    area_m2: float                      # disk area inside the base [m^2]
+    radius_m: float | None              # circle radius [m]; None for a polygon asset
+    area_m2: float                      # hit area inside the base [m^2]
     covered_share: float                # of that area, share with P(intercept) >= threshold
     covered_share_conservative: float   # ... with the interval's lower bound >= threshold
     unsampled_share: float              # ... in cells where no rocket landed
@@ -389,13 +390,13 @@ def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
 
     site = results.compiled.prepared.site
     assets = []
-    for a, asset in enumerate(results.compiled.prepared.scenario.asset):
-        disk = shapely.Point(site.asset_xy_m[a]).buffer(asset.radius_m, quad_segs=32)
+    for a, disk in enumerate(site.assets.areas_m()):
         near = shapely.intersects(plan.polygons, disk)
         area = np.zeros_like(plan.area_m2)
         area[near] = shapely.area(shapely.intersection(plan.polygons[near], disk))
         s, sc, un, m = _shares(area, covered, covered_cons, sampled, p)
-        assets.append(AssetCoverage(name=asset.name, radius_m=asset.radius_m,
+        radius_m = None if site.assets.polygons[a] is not None else float(site.assets.radius_m[a])
+        assets.append(AssetCoverage(name=site.assets.names[a], radius_m=radius_m,
                                     area_m2=float(area.sum()), covered_share=s,
                                     covered_share_conservative=sc, unsampled_share=un,
                                     p_intercept_mean=m,

@@ -168,7 +168,7 @@ def parse_setting(text: str, scenario: Scenario, *, label: str | None = None) ->
 
 #: Settings under these sections, or of these fields, change the geometry or the rocket's reach;
 #: their variants are also checked against the layers before the sweep starts.
-_GEOMETRY_SECTIONS = ("site", "threat", "rockets", "asset")
+_GEOMETRY_SECTIONS = ("site", "threat", "rockets", "asset", "assets")
 _GEOMETRY_KEYS = ("lon", "lat", "x", "y")
 
 

@@ -8,8 +8,10 @@ plumbing from an independent computation.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from forceprot.engage import params as P
 from forceprot.kernel import tally as T
@@ -17,7 +19,14 @@ from forceprot.engage.params import OUT_KILL, OUT_NONE
 from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import wilson_interval
-from tests.kernel_helpers import CX_M, CY_M, compile_data, scenario_data, square_base
+from tests.kernel_helpers import (
+    CX_M,
+    CY_M,
+    UTM_38N,
+    compile_data,
+    scenario_data,
+    square_base,
+)
 
 SALVOS = 1_300   # three blocks, the last partial
 TUBES = 10
@@ -42,6 +51,14 @@ def run(tmp_path_factory):
                {"name": "depot", "x": CX_M - 600.0, "y": CY_M + 500.0, "radius_m": 150.0}],
         simulation={"salvos": SALVOS, "seed": 9, "story_salvos": SALVOS, "cell_m": 150.0,
                     "launch_cell_m": 500.0})
+    # polygon assets too, from a layer in another CRS: one with a hole, one of two parts
+    holed = shapely.box(CX_M - 700, CY_M - 700, CX_M - 100, CY_M - 200).difference(
+        shapely.box(CX_M - 500, CY_M - 550, CX_M - 300, CY_M - 350))
+    split = shapely.MultiPolygon([shapely.box(CX_M + 300, CY_M + 300, CX_M + 600, CY_M + 700),
+                                  shapely.box(CX_M - 300, CY_M + 600, CX_M, CY_M + 900)])
+    gpd.GeoDataFrame({"name": ["yard", "camp"], "weight": [2.0, 0.5]}, geometry=[holed, split],
+                     crs=UTM_38N).to_crs(4326).to_file(tmp / "assets.geojson", driver="GeoJSON")
+    data["assets"] = {"file": "assets.geojson", "name_field": "name", "weight_field": "weight"}
     compiled = compile_data(tmp, data)
     res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
     assert res.story.shape[0] == SALVOS * TUBES
@@ -186,13 +203,23 @@ def test_grid_launch_and_asset_tallies(run):
 
     leaker = inside & ~killed
     risk = np.zeros(SALVOS)
-    for a, asset in enumerate(compiled.prepared.scenario.asset):
-        ax, ay = compiled.inputs.assets.xy_m[a]
-        near = leaker & ((x - ax) ** 2 + (y - ay) ** 2 <= asset.radius_m**2)
-        hits = _per_salvo(near).sum(axis=1).astype(float)
+    assets = compiled.prepared.site.assets
+    assert assets.names == ("hq", "depot", "yard", "camp")
+    for a, poly in enumerate(assets.polygons):
+        if poly is None:
+            ax, ay = assets.xy_m[a]
+            target = (x - ax) ** 2 + (y - ay) ** 2 <= assets.radius_m[a] ** 2
+        else:  # shapely's point-in-polygon, holes excepted
+            target = shapely.contains_xy(poly, x, y)
+        hits = _per_salvo(leaker & target).sum(axis=1).astype(float)
         assert hits.sum() > 0
         assert res.assets[a, T.A_HITS] == hits.sum()
         assert res.assets[a, T.A_HITS2] == (hits**2).sum()
-        risk += asset.weight * hits
+        assert res.assets[a, T.A_SALVOS_HIT] == (hits > 0).sum()
+        risk += assets.weight[a] * hits
+    # the summary's per-asset figures come from these tallies
+    rows = res.asset_results()
+    assert [r["kind"] for r in rows] == ["circle", "circle", "polygon", "polygon"]
+    assert rows[2]["p_hit"] == res.assets[2, T.A_SALVOS_HIT] / SALVOS
     assert res.scalars[T.S_ASSET_RISK] == pytest.approx(risk.sum(), rel=SUM_RTOL)
     assert res.scalars[T.S_ASSET_RISK2] == pytest.approx((risk**2).sum(), rel=SUM_RTOL)

@@ -455,6 +455,12 @@ def test_cli_optimize_json_is_clean(tmp_path: Path) -> None:
     assert len(summary["final"]["placements"]) == 1
 
 
+def _drop_asset_layer(sites: Path) -> None:
+    text = (sites / "fob.toml").read_text()
+    start, end = text.index("[assets]"), text.index("[simulation]")
+    (sites / "fob.toml").write_text(text[:start] + text[end:])
+
+
 def _polygon_layer(sites: Path) -> Path:
     return sites / "taji.geojson"
 
@@ -470,8 +476,9 @@ BAD = [
     ("nothing-to-place", lambda s: [], "taji.toml", ["--cram", "nothing to place"]),
     ("unknown-objective", lambda s: ["--cram", "1", "--objective", "kills"], "taji.toml",
      ["--objective = 'kills'", "leak_rate, p_any_leak, asset_risk"]),
-    ("asset-risk-without-assets", lambda s: ["--cram", "1", "--objective", "asset_risk"],
-     "fob.toml", ["fob.toml", "asset_risk needs at least one [[asset]]"]),
+    ("asset-risk-without-assets",
+     lambda s: (_drop_asset_layer(s), ["--cram", "1", "--objective", "asset_risk"])[1],
+     "fob.toml", ["fob.toml", "asset_risk needs at least one [[asset]] or an [assets] layer"]),
     ("grid-and-candidates",
      lambda s: ["--cram", "1", "--grid-m", "500", "--candidates", str(s / "c.geojson")],
      "taji.toml", ["--grid-m", "not both"]),

@@ -198,8 +198,11 @@ def per_salvo(results: Results) -> PerSalvo:
     least the salvos sampled).
 
     Mirrors the kernel's tallies: a leaker is a rocket landing inside the base and not killed;
-    it hits an asset if it lands within the asset's radius.
+    it hits an asset if it lands within a circle asset's radius or inside a polygon asset
+    (:func:`forceprot.kernel.record.assets_contain`).
     """
+    from forceprot.kernel.record import assets_contain
+
     story = results.story
     tubes = results.compiled.tubes
     fired = np.isfinite(story[:, T.R_SALVO]).reshape(-1, tubes)[:, 0]
@@ -208,10 +211,11 @@ def per_salvo(results: Results) -> PerSalvo:
     leak = inside & ~(rows[:, :, T.R_INTERCEPTED] > 0.5)
     risk = np.zeros(len(rows))
     assets = results.compiled.inputs.assets
-    for a in range(assets.xy_m.shape[0]):
-        dx = rows[:, :, T.R_IMPACT_X] - assets.xy_m[a, 0]
-        dy = rows[:, :, T.R_IMPACT_Y] - assets.xy_m[a, 1]
-        risk += assets.weight[a] * (leak & (dx * dx + dy * dy <= assets.r2_m2[a])).sum(axis=1)
+    if assets.xy_m.shape[0]:
+        hit = assets_contain(assets, np.ascontiguousarray(rows[:, :, T.R_IMPACT_X].ravel()),
+                             np.ascontiguousarray(rows[:, :, T.R_IMPACT_Y].ravel()))
+        for a in range(assets.xy_m.shape[0]):
+            risk += assets.weight[a] * (leak & hit[a].reshape(leak.shape)).sum(axis=1)
     leaked = leak.sum(axis=1).astype(np.float64)
     return PerSalvo(threat=inside.sum(axis=1).astype(np.float64), leaked=leaked,
                     any_leak=(leaked > 0).astype(np.float64), asset_risk=risk)

@@ -62,22 +62,37 @@ def _unit_radius_m(unit) -> float:
 
 
 def demand_points(prepared: Prepared, cell_m: float) -> tuple[np.ndarray, np.ndarray, str]:
-    """MCLP demand: base cells weighted by their area inside the base, or the aim assets.
+    """MCLP demand: base cells weighted by their area inside the base, or the aim assets
+    (a circle asset at its centre with its aim weight; a polygon asset split into cells, each
+    with the asset's weight times its share of the asset's area, as aims are drawn).
 
     Returns
     -------
     xy : ndarray, float64, shape (n, 2)
-        Demand points [m] (a point on each clipped cell; or the assets).
+        Demand points [m] (a point on each clipped cell; or the assets and asset cells).
     weight : ndarray, float64, shape (n,)
-        Area inside the base [m^2], or the assets' aim weights.
+        Area inside the base [m^2], or aim weights [-].
     description : str
     """
     from forceprot.compile import Grid
 
     scenario, site = prepared.scenario, prepared.site
     if scenario.threat.aim == "assets":
-        w = np.array([a.weight for a in scenario.asset], dtype=np.float64)
-        return site.asset_xy_m.reshape(-1, 2).copy(), w, "aim assets weighted by aim weight"
+        assets = site.assets
+        xy, w = [], []
+        for a, poly in enumerate(assets.polygons):
+            if poly is None:
+                xy.append(assets.xy_m[a].reshape(1, 2))
+                w.append(np.array([assets.weight[a]]))
+                continue
+            cells = Grid.covering(poly, cell_m, label=scenario.label, field="demand cell")
+            pieces = shapely.intersection(cells.boxes(), poly)
+            area = shapely.area(pieces)
+            keep = area > 0
+            xy.append(shapely.get_coordinates(shapely.point_on_surface(pieces[keep])))
+            w.append(assets.weight[a] * area[keep] / area[keep].sum())
+        return (np.concatenate(xy).astype(np.float64), np.concatenate(w).astype(np.float64),
+                "aim assets weighted by aim weight (polygon assets split into cells)")
     grid = Grid.covering(site.base, cell_m, label=scenario.label, field="demand cell")
     pieces = shapely.intersection(grid.boxes(), site.base)
     area = shapely.area(pieces)

@@ -163,8 +163,9 @@ def plan_optimization(
         raise ScenarioError("must be at least 1", field="--salvos", value=salvos)
 
     scenario = spec.scenario()
-    if objective == "asset_risk" and not scenario.asset:
-        raise ScenarioError("objective asset_risk needs at least one [[asset]]", file=spec.label,
+    if objective == "asset_risk" and not scenario.asset and scenario.assets is None:
+        raise ScenarioError("objective asset_risk needs at least one [[asset]] or an [assets] "
+                            "layer", file=spec.label,
                             field="--objective", value=objective)
     salvos = int(salvos if salvos is not None else scenario.simulation.salvos)
     seed = int(seed if seed is not None else scenario.simulation.seed)
