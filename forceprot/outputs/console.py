@@ -145,8 +145,10 @@ def render_results(console: Console, results) -> None:
 
 def render_trajectory(console: Console, rocket: str, solution) -> None:
     """Print a fire-control solution (``forceprot trajectory``)."""
-    t = Table(title=f"{rocket} laid for {solution.requested_range_m:,.0f} m", title_justify="left",
-              show_header=False)
+    title = (f"{rocket} fired at a fixed {solution.elevation_deg:.1f}°: reaches "
+             f"{solution.requested_range_m:,.0f} m without wind" if solution.angle == "fixed"
+             else f"{rocket} laid for {solution.requested_range_m:,.0f} m, {solution.angle} angle")
+    t = Table(title=title, title_justify="left", show_header=False)
     t.add_column(style="dim")
     t.add_column(justify="right")
     d = solution.to_dict()
