@@ -29,9 +29,12 @@ fired and how many landed on the base:
 
 So on a base of Taji's size (about 15 square miles) an improvised truck launcher puts roughly
 60-76 % of its rockets inside the perimeter (43 of 63 over the two Taji attacks, 68 %), and far
-fewer on a small target. ``improvised_truck`` is calibrated to that: its aim error makes about
-two thirds of the rockets land inside the bundled Taji outline (``sites/taji.toml``,
-docs/threat.md gives the run).
+fewer on a small target. ``improvised_truck`` is fitted to that: with its dispersion and aim
+points uniform over the bundled Taji outline (``sites/taji.toml``, 38.8 km^2), an aim error of
+1,500 m per axis puts 68 % of the rockets inside (``forceprot run sites/taji.toml --salvos 4096
+--seed 7``; docs/threat.md). That figure is a fit, not a measured laying error: it lumps the
+compass error below (200-500 m across the line of fire at 5 km), a standoff guessed from a map,
+an elevation set by eye, and the crew's idea of where on the base its aim point is.
 
 How such a crew lays: by eye, a map and a phone. A study of smartphone compasses against a
 theodolite found azimuth errors of 1-3 deg right after calibration, two to three times that
@@ -91,16 +94,18 @@ THREAT_PRESETS: Final[dict[str, ThreatPreset]] = {
     "improvised_truck": ThreatPreset(
         label="improvised truck launcher",
         meaning="Tubes bolted in a truck bed, laid by eye, map and phone from an unsurveyed "
-                "spot, no met data, fired by a timer: the salvo's mean point of impact is "
-                "several hundred metres from the aim point.",
-        # calibrated: share of rockets inside the Taji outline about 2/3 (accounts: 60 %, >= 76 %)
-        aim_sigma_m=900.0,
-        range_sigma_frac=0.025,
+                "spot, no met data, fired by a timer: the salvo's mean point of impact falls "
+                "1-2 km from the aim point, and about a third of the rockets miss a base of "
+                "Taji's size.",
+        # fitted: share of rockets inside the Taji outline 68 % (accounts: 60 %, >= 76 %,
+        # pooled 43 of 63); see the module docstring and docs/threat.md
+        aim_sigma_m=1500.0,
+        range_sigma_frac=0.03,
         deflection_sigma_mil=10.0,
         lay_for_wind=False,
         elevation="low",
         ripple_s=0.5,
-        source="aim_sigma_m calibrated so that about two thirds of the rockets land inside a "
+        source="aim_sigma_m fitted so that 68 % of the rockets land inside a "
                "Taji-sized base, as in the March 2020 Camp Taji attacks (18 of ~30 and >= 25 of "
                "33 rockets on the base; americanmilitarynews.com, 7news.com.au, sofrep.com; "
                "forceprot.catalog.threats); phone-compass laying errors of 2-6 deg "
