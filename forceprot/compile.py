@@ -55,6 +55,10 @@ def prepare(scenario: Scenario) -> Prepared:
             f"the launch zone starts beyond the {threat.rocket} maximum range "
             f"({rocket.max_range_m:.0f} m)", file=label, field="threat.min_standoff_m",
             value=threat.min_standoff_m)
+    if not isinstance(threat.elevation, str) and threat.elevation < rocket.min_elevation_deg:
+        raise ScenarioError(
+            f"below the {threat.rocket} lowest laying elevation ({rocket.min_elevation_deg:g} "
+            "deg)", file=label, field="threat.elevation", value=threat.elevation)
     gap = site.launch_zone.distance(site.base)
     if gap >= rocket.max_range_m:
         raise ScenarioError(
@@ -209,8 +213,8 @@ def firing_family(scenario: Scenario):
     Raises
     ------
     ScenarioError
-        A fixed elevation below the rocket class's lowest laying elevation, or reaching less
-        than its minimum range.
+        A fixed elevation reaching less than the rocket class's minimum range (one below its
+        lowest laying elevation is refused by :func:`prepare`).
     """
     from forceprot.ballistics import build_family, max_range
 
@@ -222,10 +226,6 @@ def firing_family(scenario: Scenario):
                               ground_altitude_m=altitude_m, branch=threat.elevation)
         return family, None
     elevation_rad = math.radians(threat.elevation)
-    if threat.elevation < rocket.min_elevation_deg:
-        raise ScenarioError(
-            f"below the {threat.rocket} lowest laying elevation ({rocket.min_elevation_deg:g} "
-            "deg)", file=scenario.label, field="threat.elevation", value=threat.elevation)
     _, elevation_max_rad = max_range(rocket, ground_altitude_m=altitude_m)
     branch = "high" if elevation_rad > elevation_max_rad else "low"
     family = build_family(rocket, wind_speed_mps=threat.wind_mps, ground_altitude_m=altitude_m,
