@@ -163,7 +163,8 @@ class Threat(BaseModel):
         None, description="How the crew lays and fires (forceprot.catalog.threats): "
                           "improvised_truck or trained_crew; fills the laying and firing "
                           "fields the scenario leaves out.")
-    elevation: Literal["low", "high"] | float = Field(
+    elevation: Literal["low", "high"] | Annotated[
+        float, Field(ge=1.0, le=MAX_FIXED_ELEVATION_DEG)] = Field(
         "low", description="Firing angle: 'low' (the flat solution for each range), 'high' "
                            "(the steep one), or a fixed quadrant elevation [deg] at which every "
                            "salvo is fired, the launcher standing at the range it reaches.")

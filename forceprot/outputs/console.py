@@ -9,7 +9,7 @@ import shapely
 from rich.console import Console
 from rich.table import Table
 
-from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts
+from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts, threat_profile
 from forceprot.errors import printable
 
 M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
@@ -50,6 +50,11 @@ def render_validation(console: Console, prepared) -> None:
     t.add_row("salvo", f"{threat.tubes} tubes, {threat.ripple_s:g} s ripple, aim {threat.aim}, "
               f"aim σ {threat.aim_sigma_m:g} m, range σ {threat.range_sigma_frac:.1%}, "
               f"deflection σ {threat.deflection_sigma_mil:g} mil")
+    profile = threat_profile(scenario)
+    t.add_row("crew", (f"preset {profile['preset']} ({profile['preset_label']})"
+                       if profile["preset"] else "no preset")
+              + f"; {'lays for the wind' if threat.lay_for_wind else 'no wind laying'}; "
+              + profile["firing_angle"])
     if threat.wind_mps > 0:
         t.add_row("wind", f"{threat.wind_mps:g} m/s from {threat.wind_from_deg:g}°")
     sim = scenario.simulation
