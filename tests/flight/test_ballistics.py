@@ -140,8 +140,8 @@ def test_relative_wind_azimuth(wind_from_deg, firing_deg, relaz_deg):
 def test_solution_dictionary():
     solution = solve_trajectory("107mm", 6000.0)
     data = solution.to_dict()
-    assert set(data) == {"angle", "elevation_deg", "time_of_flight_s", "apogee_m", "impact_speed_mps",
-                         "impact_angle_deg", "burnout_speed_mps", "range_m",
+    assert set(data) == {"angle", "elevation_deg", "time_of_flight_s", "apogee_m",
+                         "impact_speed_mps", "impact_angle_deg", "burnout_speed_mps", "range_m",
                          "requested_range_m", "drift_m"}
     assert json.loads(json.dumps(data)) == data
     assert data["requested_range_m"] == 6000.0
