@@ -36,10 +36,11 @@ __all__ = [
     "group_of",
     "origin_counts",
     "parameter_fields",
+    "threat_profile",
 ]
 
 #: Where a value in effect came from.
-Origin = Literal["scenario", "class default", "default", "run option", "derived"]
+Origin = Literal["scenario", "preset", "class default", "default", "run option", "derived"]
 
 #: Source given for a value the scenario file set.
 SET_IN_SCENARIO: Final[str] = "Set in the scenario."
@@ -85,7 +86,8 @@ class Assumption:
     unit : str
         The unit from the field description's brackets (``m``, ``s``, ``-``); ``-`` if none.
     origin : str
-        ``scenario`` (the file set it), ``class default`` (the rocket or defence class supplied
+        ``scenario`` (the file set it), ``preset`` (the threat preset filled it,
+        :mod:`forceprot.catalog.threats`), ``class default`` (the rocket or defence class supplied
         it), ``default`` (the field's own default), ``run option`` (a command-line or run
         setting replaced the file's value) or ``derived`` (computed from the others).
     source : str
@@ -143,7 +145,7 @@ ACCOUNTING_TERMS: Final[tuple[Term, ...]] = (
 def origin_counts(listed: list[Assumption]) -> dict[str, int]:
     """How many of ``listed`` are defaults, set (in the scenario or for the run), derived."""
     return {
-        "defaults": sum(a.origin in ("class default", "default") for a in listed),
+        "defaults": sum(a.origin in ("preset", "class default", "default") for a in listed),
         "set": sum(a.origin in ("scenario", "run option") for a in listed),
         "derived": sum(a.origin == "derived" for a in listed),
     }
@@ -208,6 +210,62 @@ def _rocket(scenario: "Scenario") -> list[Assumption]:
     ]
 
 
+def _threat(scenario: "Scenario") -> list[Assumption]:
+    """The threat's fields; those its preset filled say so, with the preset's source."""
+    from forceprot.catalog.threats import THREAT_PRESETS
+
+    threat = scenario.threat
+    listed = _walk(threat, "threat", default_origin="default", default_source=None)
+    if threat.preset is None:
+        return listed
+    preset = THREAT_PRESETS[threat.preset]
+    filled = threat.from_preset
+    out = []
+    for a in listed:
+        name = a.path.split(".", 1)[1]
+        if name in filled:
+            a = Assumption(a.path, a.value, a.unit, "preset",
+                           f"Preset {threat.preset}: {preset.source}")
+        elif name == "preset":
+            a = Assumption(a.path, a.value, a.unit, a.origin, f"{a.source} {preset.meaning}")
+        out.append(a)
+    return out
+
+
+def threat_profile(scenario: "Scenario") -> dict:
+    """Who fires and how, in words and stable keys (``summary.json`` ``threat_profile``).
+
+    Returns
+    -------
+    dict
+        ``preset`` (name or None), ``preset_label``, ``preset_meaning``, ``from_preset`` (the
+        fields the preset filled, sorted), ``elevation`` (``"low"``, ``"high"`` or degrees) and
+        ``firing_angle`` (a sentence).
+    """
+    from forceprot.catalog.threats import THREAT_PRESETS
+
+    threat = scenario.threat
+    preset = THREAT_PRESETS.get(threat.preset) if threat.preset else None
+    if threat.elevation == "low":
+        angle = "low angle: each salvo laid on the flat solution for its range"
+    elif threat.elevation == "high":
+        angle = ("high angle: each salvo laid on the steep solution for its range (above the "
+                 "max-range elevation)")
+    else:
+        angle = (f"fixed quadrant elevation {threat.elevation:g} deg: the launcher stands at the "
+                 "range that elevation reaches")
+    return {
+        "preset": threat.preset,
+        "preset_label": preset.label if preset else None,
+        "preset_meaning": preset.meaning if preset else
+        "No preset: the threat's laying and dispersion fields are the scenario's or their "
+        "field defaults.",
+        "from_preset": sorted(threat.from_preset),
+        "elevation": threat.elevation,
+        "firing_angle": angle,
+    }
+
+
 def _derived(scenario: "Scenario") -> list[Assumption]:
     """Figures the flight model computes from the rocket class (flies the rocket: numba)."""
     from forceprot.ballistics import max_range
@@ -269,7 +327,7 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
         (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``warning.*``, ``site.*``,
         ``asset[i].*``, ``assets.*``, ``simulation.*``).
     """
-    out = _walk(scenario.threat, "threat", default_origin="default", default_source=None)
+    out = _threat(scenario)
     out += _rocket(scenario)
     if derived:
         out += _derived(scenario)

@@ -41,6 +41,7 @@ __all__ = [
     "calibrate_drag_form_factor",
     "calibrate_thrust_n",
     "FAMILY_CACHE_ENV",
+    "HIGH_ANGLE_MAX_ELEVATION_DEG",
     "family_cache_dir",
     "fly",
     "max_range",
@@ -52,7 +53,12 @@ __all__ = [
 ]
 
 DEFAULT_DT_S = 0.01  # s, RK4 step: range converges to < 1e-6 relative at this step
-_MAX_ELEVATION_SEARCH_RAD = math.radians(80.0)  # rad, upper bound of the max-range search
+#: Highest quadrant elevation forceprot flies [deg]: the upper bound of the max-range search and
+#: the top of the high-angle family. Illustrative: free-standing tubes and improvised racks can
+#: be propped this steep; built launchers stop lower (BM-21: 0-55 deg,
+#: https://w.atwiki.jp/2chsiberiassf/pages/538.html).
+HIGH_ANGLE_MAX_ELEVATION_DEG = 80.0
+_MAX_ELEVATION_SEARCH_RAD = math.radians(HIGH_ANGLE_MAX_ELEVATION_DEG)  # rad
 _ELEVATION_XTOL_RAD = 1e-9  # rad, tolerance of the max-range and fire-control solvers
 _PATH_COLUMNS = ("t_s", "x_m", "y_m", "z_m", "vx_mps", "vy_mps", "vz_mps")
 _PATH_SUFFIXES = (".csv", ".json")
@@ -508,12 +514,20 @@ def calibrate(rocket: RocketClass | str, *, dt_s: float = DEFAULT_DT_S, max_iter
 class TrajectoryFamily:
     """Precomputed flights of one rocket class on an (elevation, relative wind azimuth) grid.
 
+    The grid is ordered so that the no-wind range rises with the index, the one order the
+    fire-control lookup (:func:`forceprot.flight.family.elevation_index`) knows: on the low
+    branch the elevation rises from ``min_elevation_deg`` to the max-range elevation; on the
+    high branch it falls from :data:`HIGH_ANGLE_MAX_ELEVATION_DEG` to the max-range elevation
+    (negative step).
+
     Attributes
     ----------
     elevation_min_rad : float
-        First grid elevation, the rocket's ``min_elevation_deg`` [rad].
+        First grid elevation [rad]: the rocket's ``min_elevation_deg`` on the low branch,
+        :data:`HIGH_ANGLE_MAX_ELEVATION_DEG` on the high branch (the name is historical).
     elevation_step_rad : float
-        Uniform elevation step [rad]; the last grid elevation is that of max range (no wind).
+        Uniform elevation step [rad], negative on the high branch; the last grid elevation is
+        that of max range (no wind).
     relaz_step_rad : float
         Relative wind azimuth step ``2 pi / n_relaz`` [rad].
     node_pos_m : ndarray of float64, shape (n_elev, n_relaz, n_nodes, 3)
@@ -532,6 +546,8 @@ class TrajectoryFamily:
         ``max(rocket.min_range_m, range_nowind_m[0])`` [m].
     max_range_m : float
         ``range_nowind_m[-1]`` [m].
+    branch : str
+        ``"low"`` (flat solutions) or ``"high"`` (steep solutions).
     """
 
     elevation_min_rad: float
@@ -544,6 +560,7 @@ class TrajectoryFamily:
     wind_speed_mps: float
     min_range_m: float
     max_range_m: float
+    branch: str = "low"
 
     @property
     def elevations_rad(self) -> np.ndarray:
@@ -551,8 +568,23 @@ class TrajectoryFamily:
         n = self.node_pos_m.shape[0]
         return self.elevation_min_rad + self.elevation_step_rad * np.arange(n)
 
+    def range_at_elevation(self, elevation_rad: float) -> float:
+        """No-wind ground range [m] at a quadrant elevation of this branch, by linear
+        interpolation of ``range_nowind_m`` (the inverse of :meth:`elevation_for_range`); NaN
+        outside the grid."""
+        fe = (elevation_rad - self.elevation_min_rad) / self.elevation_step_rad
+        n = self.range_nowind_m.shape[0]
+        if not -1e-9 <= fe <= n - 1 + 1e-9:
+            return math.nan
+        return float(np.interp(min(max(fe, 0.0), n - 1.0), np.arange(n), self.range_nowind_m))
+
+    def elevation_index(self, elevation_rad: float) -> float:
+        """Fractional grid index of a quadrant elevation [rad] of this branch (clipped)."""
+        fe = (elevation_rad - self.elevation_min_rad) / self.elevation_step_rad
+        return float(min(max(fe, 0.0), self.range_nowind_m.shape[0] - 1.0))
+
     def elevation_for_range(self, range_m: float) -> float:
-        """Low-angle quadrant elevation for a no-wind ground range (fire control).
+        """Quadrant elevation of this family's branch for a no-wind ground range (fire control).
 
         Parameters
         ----------
@@ -612,9 +644,13 @@ def family_cache_dir() -> Path | None:
 
 
 def _family_cache_key(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
-                      n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float) -> str:
-    """Canonical text of everything a family depends on (hashed for the file name)."""
+                      n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
+                      branch: str = "low") -> str:
+    """Canonical text of everything a family depends on (hashed for the file name); the low
+    branch keeps the key it had before branches existed."""
+    extra = {} if branch == "low" else {"branch": branch}
     return json.dumps({
+        **extra,
         "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
         "rocket": rocket.model_dump_json(),
         "wind_speed_mps": wind_speed_mps,
@@ -630,7 +666,8 @@ def _family_cache_path(folder: Path, key: str) -> Path:
     return folder / f"family-{hashlib.sha256(key.encode()).hexdigest()}.npz"
 
 
-def _load_family(path: Path, key: str, shape: tuple[int, int, int]) -> TrajectoryFamily | None:
+def _load_family(path: Path, key: str, shape: tuple[int, int, int], branch: str = "low",
+                 ) -> TrajectoryFamily | None:
     """A family from a cache file; None when missing, unreadable, corrupt or not this key."""
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -651,7 +688,8 @@ def _load_family(path: Path, key: str, shape: tuple[int, int, int]) -> Trajector
             and all(math.isfinite(v) for v in scalars.values())
             and np.all(np.diff(arrays["range_nowind_m"]) > 0.0)):
         return None
-    return TrajectoryFamily(**{name: _readonly(a) for name, a in arrays.items()}, **scalars)
+    return TrajectoryFamily(**{name: _readonly(a) for name, a in arrays.items()}, **scalars,
+                            branch=branch)
 
 
 def _store_family(path: Path, key: str, family: TrajectoryFamily) -> None:
@@ -674,10 +712,13 @@ def _store_family(path: Path, key: str, family: TrajectoryFamily) -> None:
 
 def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
                     n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
-                    ) -> TrajectoryFamily:
+                    branch: str = "low") -> TrajectoryFamily:
     params, drag_mach, drag_cd = rocket_arrays(rocket)
     _, elevation_max = max_range(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
-    elevation_min = math.radians(rocket.min_elevation_deg)
+    if branch == "low":
+        elevation_min = math.radians(rocket.min_elevation_deg)
+    else:  # steepest first: range rises with the index on both branches
+        elevation_min = _MAX_ELEVATION_SEARCH_RAD
     elevations = np.linspace(elevation_min, elevation_max, n_elevations)
     relaz = 2.0 * math.pi / n_relaz * np.arange(n_relaz)
     max_time, capacity = _path_capacity(rocket, params, dt_s)
@@ -696,6 +737,11 @@ def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_
         _family.ground_ranges(elevations, ground_altitude_m, params, drag_mach, drag_cd, dt_s,
                               max_time, range_nowind)
     if not np.all(np.diff(range_nowind) > 0.0):
+        if branch != "low":
+            raise ScenarioError(
+                f"no-wind range does not fall strictly with elevation between the max-range "
+                f"elevation and {HIGH_ANGLE_MAX_ELEVATION_DEG:g} deg; no high-angle family",
+                field="threat.elevation", value=branch)
         raise ScenarioError(
             "no-wind range does not rise strictly with elevation between min_elevation_deg and "
             "the max-range elevation; raise min_elevation_deg or n_elevations",
@@ -711,22 +757,24 @@ def _compute_family(rocket: RocketClass, wind_speed_mps: float, ground_altitude_
         wind_speed_mps=wind_speed_mps,
         min_range_m=max(rocket.min_range_m, float(range_nowind[0])),
         max_range_m=float(range_nowind[-1]),
+        branch=branch,
     )
 
 
 @functools.lru_cache(maxsize=16)
 def _build_family_cached(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
                          n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
-                         ) -> TrajectoryFamily:
+                         branch: str = "low") -> TrajectoryFamily:
     sizes = (n_elevations, n_relaz, n_nodes)
     folder = family_cache_dir()
     if folder is None:
-        return _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
-    key = _family_cache_key(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
+        return _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s, branch)
+    key = _family_cache_key(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s, branch)
     path = _family_cache_path(folder, key)
-    family = _load_family(path, key, sizes)
+    family = _load_family(path, key, sizes, branch)
     if family is None:
-        family = _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s)
+        family = _compute_family(rocket, wind_speed_mps, ground_altitude_m, *sizes, dt_s,
+                                 branch)
         _store_family(path, key, family)
     return family
 
@@ -734,7 +782,7 @@ def _build_family_cached(rocket: RocketClass, wind_speed_mps: float, ground_alti
 def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
                  ground_altitude_m: float = 0.0, n_elevations: int = 112,
                  n_relaz: int | None = None, n_nodes: int = 33, dt_s: float = DEFAULT_DT_S,
-                 ) -> TrajectoryFamily:
+                 branch: str = "low") -> TrajectoryFamily:
     """Build (or fetch from the memo or the disk cache) the trajectory family of a rocket class.
 
     Parameters
@@ -754,11 +802,15 @@ def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
         max range).
     dt_s : float
         RK4 step [s].
+    branch : {"low", "high"}
+        Low-angle family (``min_elevation_deg`` up to the max-range elevation) or high-angle
+        family (:data:`HIGH_ANGLE_MAX_ELEVATION_DEG` down to the max-range elevation); either
+        way the no-wind range rises with the grid index.
 
     Returns
     -------
     TrajectoryFamily
-        Memoized per (rocket, wind, altitude, sizes, step); its arrays are read-only.
+        Memoized per (rocket, wind, altitude, sizes, step, branch); its arrays are read-only.
 
     Notes
     -----
@@ -788,8 +840,11 @@ def build_family(rocket: RocketClass | str, *, wind_speed_mps: float = 0.0,
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if not dt_s > 0.0:
         raise ValueError(f"dt_s must be > 0, got {dt_s!r}")
+    if branch not in ("low", "high"):
+        raise ValueError(f"branch must be 'low' or 'high', got {branch!r}")
     return _build_family_cached(rocket, float(wind_speed_mps), float(ground_altitude_m),
-                                int(n_elevations), int(n_relaz), int(n_nodes), float(dt_s))
+                                int(n_elevations), int(n_relaz), int(n_nodes), float(dt_s),
+                                branch)
 
 
 # --------------------------------------------------------------------------- fire control
@@ -820,8 +875,9 @@ def relative_wind_azimuth_rad(wind_from_deg: float, firing_azimuth_deg: float) -
 class TrajectorySolution:
     """Fire-control solution for one requested range and the flight it gives.
 
-    The crew lays for no wind (low-angle elevation whose no-wind range is the requested range);
-    the flight itself feels the wind, so ``range_m`` and ``drift_m`` show the wind's effect.
+    The crew lays for no wind (the low- or high-angle elevation whose no-wind range is the
+    requested range, or a fixed elevation and the range it reaches); the flight itself feels
+    the wind, so ``range_m`` and ``drift_m`` show the wind's effect.
 
     Attributes
     ----------
@@ -843,6 +899,9 @@ class TrajectorySolution:
         The conditions flown [m/s, deg, deg].
     path : Trajectory
         The flight, in the flight frame.
+    angle : str
+        ``"low"``, ``"high"`` or ``"fixed"`` (a fixed elevation; ``requested_range_m`` is then
+        the no-wind range it reaches).
     """
 
     rocket: str
@@ -859,10 +918,12 @@ class TrajectorySolution:
     wind_from_deg: float
     firing_azimuth_deg: float
     path: Trajectory
+    angle: str = "low"
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | str]:
         """JSON-ready summary, keys with units."""
         return {
+            "angle": self.angle,
             "elevation_deg": self.elevation_deg,
             "time_of_flight_s": self.tof_s,
             "apogee_m": self.apogee_m,
@@ -878,8 +939,11 @@ class TrajectorySolution:
 
 
 def range_limits(rocket: RocketClass | str, *, ground_altitude_m: float = 0.0,
-                 dt_s: float = DEFAULT_DT_S) -> tuple[float, float]:
-    """Ranges fire control can reach: ``[max(min_range_m, range at min elevation), max range]``.
+                 dt_s: float = DEFAULT_DT_S, branch: str = "low") -> tuple[float, float]:
+    """Ranges fire control can reach on one branch, no wind.
+
+    Low branch: ``[max(min_range_m, range at min_elevation_deg), max range]``; high branch:
+    ``[max(min_range_m, range at HIGH_ANGLE_MAX_ELEVATION_DEG), max range]``.
 
     Parameters
     ----------
@@ -889,6 +953,8 @@ def range_limits(rocket: RocketClass | str, *, ground_altitude_m: float = 0.0,
         Altitude of the ground above mean sea level [m].
     dt_s : float
         RK4 step [s].
+    branch : {"low", "high"}
+        Flat or steep solutions.
 
     Returns
     -------
@@ -898,23 +964,48 @@ def range_limits(rocket: RocketClass | str, *, ground_altitude_m: float = 0.0,
     rocket = _as_rocket(rocket)
     reach, _ = max_range(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
     params, drag_mach, drag_cd = rocket_arrays(rocket)
-    shortest = _range_nowind(params, drag_mach, drag_cd, math.radians(rocket.min_elevation_deg),
-                             ground_altitude_m, dt_s)
+    edge_rad = (math.radians(rocket.min_elevation_deg) if branch == "low"
+                else _MAX_ELEVATION_SEARCH_RAD)
+    shortest = _range_nowind(params, drag_mach, drag_cd, edge_rad, ground_altitude_m, dt_s)
     return max(rocket.min_range_m, shortest), reach
 
 
-def solve_trajectory(rocket: RocketClass | str, range_m: float, *, wind_speed_mps: float = 0.0,
+def _parse_angle(angle: str | float) -> str | float:
+    """``"low"``, ``"high"`` or a quadrant elevation in degrees, checked."""
+    if isinstance(angle, str):
+        text = angle.strip().lower()
+        if text in ("low", "high"):
+            return text
+        try:
+            angle = float(text)
+        except ValueError:
+            raise ScenarioError("must be 'low', 'high' or a quadrant elevation in degrees",
+                                field="angle", value=angle) from None
+    if not (math.isfinite(angle) and 1.0 <= angle <= HIGH_ANGLE_MAX_ELEVATION_DEG):
+        raise ScenarioError(f"a quadrant elevation must be within [1, "
+                            f"{HIGH_ANGLE_MAX_ELEVATION_DEG:g}] deg", field="angle", value=angle)
+    return float(angle)
+
+
+def solve_trajectory(rocket: RocketClass | str, range_m: float | None = None, *,
+                     angle: str | float = "low", wind_speed_mps: float = 0.0,
                      wind_from_deg: float = 0.0, firing_azimuth_deg: float = 0.0,
                      ground_altitude_m: float = 0.0, dt_s: float = DEFAULT_DT_S,
                      ) -> TrajectorySolution:
-    """Lay for a range (no-wind, low angle) and fly the shot in the given wind.
+    """Lay for a range (no wind) on the low or high branch, or at a fixed elevation, and fly
+    the shot in the given wind.
 
     Parameters
     ----------
     rocket : RocketClass or str
         The rocket class, or the key of a bundled one (``"107mm"``, ``"122mm"``).
-    range_m : float
-        Ground range wanted [m], within :func:`range_limits`.
+    range_m : float, optional
+        Ground range wanted [m], within :func:`range_limits` of the branch. Required for
+        ``angle`` ``"low"`` and ``"high"``; not allowed with a fixed elevation (the range is
+        then what the elevation reaches without wind).
+    angle : {"low", "high"} or float
+        The flat solution, the steep one (above the max-range elevation), or a fixed quadrant
+        elevation [deg] in ``[1, HIGH_ANGLE_MAX_ELEVATION_DEG]``.
     wind_speed_mps : float
         Wind speed [m/s], >= 0.
     wind_from_deg : float
@@ -933,10 +1024,12 @@ def solve_trajectory(rocket: RocketClass | str, range_m: float, *, wind_speed_mp
     Raises
     ------
     ScenarioError
-        ``range_m`` outside the reachable ranges, or a bad wind or rocket name.
+        ``range_m`` outside the branch's ranges, missing or superfluous, a bad angle, wind or
+        rocket name.
     """
     rocket = _as_rocket(rocket)
     name = _rocket_name(rocket)
+    angle = _parse_angle(angle)
     for field, value in (("wind_speed_mps", wind_speed_mps), ("wind_from_deg", wind_from_deg),
                          ("firing_azimuth_deg", firing_azimuth_deg),
                          ("ground_altitude_m", ground_altitude_m)):
@@ -944,23 +1037,35 @@ def solve_trajectory(rocket: RocketClass | str, range_m: float, *, wind_speed_mp
             raise ScenarioError("must be a finite number", field=field, value=value)
     if wind_speed_mps < 0.0:
         raise ScenarioError("must be >= 0", field="wind_speed_mps", value=wind_speed_mps)
-    low, high = range_limits(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
-    if not (math.isfinite(range_m) and low <= range_m <= high):
-        raise ScenarioError(f"must be within [{low:.0f}, {high:.0f}] m for {name}",
-                            field="range_m", value=range_m)
     params, drag_mach, drag_cd = rocket_arrays(rocket)
-    _, elevation_max = max_range(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
-    elevation_min = math.radians(rocket.min_elevation_deg)
-
-    def miss(elevation_rad: float) -> float:
-        return _range_nowind(params, drag_mach, drag_cd, elevation_rad, ground_altitude_m,
-                             dt_s) - range_m
-
-    if range_m >= high:
-        elevation = elevation_max
+    if isinstance(angle, float):
+        if range_m is not None:
+            raise ScenarioError("give a range or a fixed elevation (angle in degrees), not both",
+                                field="range_m", value=range_m)
+        elevation = math.radians(angle)
+        range_m = _range_nowind(params, drag_mach, drag_cd, elevation, ground_altitude_m, dt_s)
     else:
-        from scipy.optimize import brentq  # here, not at import: start-up time
-        elevation = float(brentq(miss, elevation_min, elevation_max, xtol=_ELEVATION_XTOL_RAD))
+        if range_m is None:
+            raise ScenarioError(f"a range is required with angle {angle!r}", field="range_m")
+        low, high = range_limits(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s,
+                                 branch=angle)
+        if not (math.isfinite(range_m) and low <= range_m <= high):
+            raise ScenarioError(f"must be within [{low:.0f}, {high:.0f}] m for {name} at "
+                                f"{angle} angle", field="range_m", value=range_m)
+        _, elevation_max = max_range(rocket, ground_altitude_m=ground_altitude_m, dt_s=dt_s)
+        edge = (math.radians(rocket.min_elevation_deg) if angle == "low"
+                else _MAX_ELEVATION_SEARCH_RAD)
+
+        def miss(elevation_rad: float) -> float:
+            return _range_nowind(params, drag_mach, drag_cd, elevation_rad, ground_altitude_m,
+                                 dt_s) - range_m
+
+        if range_m >= high:
+            elevation = elevation_max
+        else:
+            from scipy.optimize import brentq  # here, not at import: start-up time
+            lo, hi = sorted((edge, elevation_max))
+            elevation = float(brentq(miss, lo, hi, xtol=_ELEVATION_XTOL_RAD))
     relaz = relative_wind_azimuth_rad(wind_from_deg, firing_azimuth_deg)
     path = fly(rocket, elevation, relaz_rad=relaz, wind_speed_mps=wind_speed_mps,
                ground_altitude_m=ground_altitude_m, dt_s=dt_s)
@@ -979,6 +1084,7 @@ def solve_trajectory(rocket: RocketClass | str, range_m: float, *, wind_speed_mp
         wind_from_deg=float(wind_from_deg),
         firing_azimuth_deg=float(firing_azimuth_deg),
         path=path,
+        angle=angle if isinstance(angle, str) else "fixed",
     )
 
 

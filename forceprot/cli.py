@@ -197,7 +197,8 @@ def schema(
 def trajectory(
     rocket: Annotated[str, typer.Option(help="Rocket class: 107mm, 122mm, or a [rockets.NAME] of --scenario.")] = "107mm",
     scenario: Annotated[Optional[Path], typer.Option("--scenario", help="Scenario TOML file whose [rockets.NAME] classes --rocket may name.")] = None,
-    range_m: Annotated[float, typer.Option("--range-m", help="Ground range to lay for [m].")] = 6000.0,
+    range_m: Annotated[Optional[float], typer.Option("--range-m", help="Ground range to lay for [m] (default 6000; not with a fixed --angle).")] = None,
+    angle: Annotated[str, typer.Option("--angle", help="Firing angle: low (flat solution), high (steep solution) or a fixed quadrant elevation [deg].")] = "low",
     wind_mps: Annotated[float, _field_option(Threat, "wind_mps", "--wind-mps", help="Wind speed [m/s].")] = 0.0,
     wind_from_deg: Annotated[float, _field_option(Threat, "wind_from_deg", "--wind-from-deg", help="Compass bearing the wind blows from [deg].")] = 0.0,
     azimuth_deg: Annotated[float, typer.Option("--azimuth-deg", help="Compass bearing of the line of fire [deg].")] = 0.0,
@@ -223,7 +224,9 @@ def trajectory(
         loaded = load_scenario(scenario)
     rocket_class, _ = resolve_rocket(rocket, loaded)
     _kernels_ready("forceprot.ballistics")
-    solution = solve_trajectory(rocket_class, range_m, wind_speed_mps=wind_mps,
+    if range_m is None and angle.strip().lower() in ("low", "high"):
+        range_m = 6000.0
+    solution = solve_trajectory(rocket_class, range_m, angle=angle, wind_speed_mps=wind_mps,
                                 wind_from_deg=wind_from_deg, firing_azimuth_deg=azimuth_deg,
                                 ground_altitude_m=ground_altitude_m, dt_s=dt_s)
     if path is not None:

@@ -31,8 +31,9 @@ from forceprot.kernel.bundles import (
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 
-__all__ = ["CompiledScenario", "Grid", "Prepared", "asset_aim_triangles", "asset_bundle",
-           "compile_scenario", "prepare", "prepare_scenario"]
+__all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "asset_aim_triangles",
+           "asset_bundle", "compile_scenario", "firing_family", "fixed_elevation_offsets",
+           "launcher_band_m", "prepare", "prepare_scenario"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ def prepare(scenario: Scenario) -> Prepared:
             f"the launch zone starts beyond the {threat.rocket} maximum range "
             f"({rocket.max_range_m:.0f} m)", file=label, field="threat.min_standoff_m",
             value=threat.min_standoff_m)
+    if not isinstance(threat.elevation, str) and threat.elevation < rocket.min_elevation_deg:
+        raise ScenarioError(
+            f"below the {threat.rocket} lowest laying elevation ({rocket.min_elevation_deg:g} "
+            "deg)", file=label, field="threat.elevation", value=threat.elevation)
     gap = site.launch_zone.distance(site.base)
     if gap >= rocket.max_range_m:
         raise ScenarioError(
@@ -79,9 +84,15 @@ def prepare(scenario: Scenario) -> Prepared:
 
 
 def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max_range_m: float,
-                 aim_points_xy: np.ndarray | None = None) -> None:
+                 aim_points_xy: np.ndarray | None = None, *,
+                 ring_offsets_m: np.ndarray | None = None) -> None:
     """Refuse a scenario whose launch zone cannot reach what the threat aims at (else every
-    salvo exhausts its launch draws and none is fired)."""
+    salvo exhausts its launch draws and none is fired).
+
+    ``ring_offsets_m`` float64 (n_headings, 2) [m]: at a fixed elevation, the launcher's offset
+    from the laid point at evenly spaced firing headings (:func:`fixed_elevation_offsets`); the
+    sampling check then draws launchers on that curve, as the kernel does.
+    """
     from forceprot.reach import check_reach
 
     threat = scenario.threat
@@ -104,15 +115,20 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
         aim_tri = triangles(site.base)
         aim_weight = _triangle_areas(aim_tri)
     zone_tri = triangles(site.launch_zone)
-    hits = _reachable_pairs(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri),
-                            min_range_m, max_range_m)
+    if ring_offsets_m is None:
+        hits = _reachable_pairs(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri),
+                                min_range_m, max_range_m)
+    else:
+        hits = _reachable_on_ring(aim_tri, aim_weight, site.launch_zone, ring_offsets_m)
     if hits == 0:
         raise ScenarioError(
             f"no launch position can reach {aim_name} in {REACH_SAMPLE_PAIRS:,} tries: the "
             f"pairs within the {threat.rocket} range ({min_range_m:.0f}-{max_range_m:.0f} m) are "
             f"too rare to sample (a sliver of the launch zone, or {aim_name} of small weight); "
-            "widen the launch zone", file=scenario.label, field="threat.min_standoff_m",
-            value=threat.min_standoff_m)
+            "widen the launch zone", file=scenario.label,
+            **({"field": "threat.min_standoff_m", "value": threat.min_standoff_m}
+               if ring_offsets_m is None else
+               {"field": "threat.elevation", "value": threat.elevation}))
 
 
 #: Aim and launch points drawn (seeded) to prove the kernel's rejection sampler can find a
@@ -137,6 +153,157 @@ def _reachable_pairs(aim_tri: np.ndarray, aim_weight: np.ndarray, zone_tri: np.n
 
     d = np.hypot(*(draw(aim_tri, aim_weight) - draw(zone_tri, zone_weight)).T)
     return int(np.count_nonzero((d >= min_range_m) & (d <= max_range_m)))
+
+
+def _draw_in_triangles(rng: np.random.Generator, tri: np.ndarray, weight: np.ndarray,
+                       n: int) -> np.ndarray:
+    idx = rng.choice(len(tri), size=n, p=weight / weight.sum())
+    r1 = np.sqrt(rng.random(n))[:, None]
+    r2 = rng.random(n)[:, None]
+    t = tri[idx]
+    return (1 - r1) * t[:, 0] + r1 * (1 - r2) * t[:, 1] + r1 * r2 * t[:, 2]
+
+
+def _reachable_on_ring(aim_tri: np.ndarray, aim_weight: np.ndarray, zone,
+                       ring_offsets_m: np.ndarray) -> int:
+    """How many of :data:`REACH_SAMPLE_PAIRS` launchers, drawn as the fixed-elevation kernel
+    draws them (aim point, then a uniform heading on the offset curve), fall in the zone."""
+    rng = np.random.default_rng(0)  # fixed: validation must not depend on chance
+    aim = _draw_in_triangles(rng, aim_tri, aim_weight, REACH_SAMPLE_PAIRS)
+    k = rng.integers(0, len(ring_offsets_m), REACH_SAMPLE_PAIRS)
+    launch = aim - ring_offsets_m[k]
+    return int(np.count_nonzero(shapely.contains_xy(zone, launch[:, 0], launch[:, 1])))
+
+
+#: Firing headings at which a fixed-elevation launcher's offset curve is tabulated [-].
+FIXED_OFFSET_HEADINGS = 360
+
+
+@dataclass(frozen=True)
+class FixedElevation:
+    """A fixed firing elevation in its trajectory family.
+
+    Attributes
+    ----------
+    elevation_rad : float
+        Quadrant elevation [rad].
+    fe : float
+        Its fractional index in the family's elevation grid [-].
+    range_m : float
+        Its no-wind ground range [m], interpolated from the family as the kernel does.
+    """
+
+    elevation_rad: float
+    fe: float
+    range_m: float
+
+
+def firing_family(scenario: Scenario):
+    """The trajectory family the threat fires from, and its fixed elevation if it has one.
+
+    ``elevation = "low"`` or ``"high"``: that branch's family. A fixed elevation in degrees:
+    the branch it lies on (above the max-range elevation: high), and where it sits in it.
+
+    Returns
+    -------
+    family : forceprot.ballistics.TrajectoryFamily
+    fixed : FixedElevation or None
+
+    Raises
+    ------
+    ScenarioError
+        A fixed elevation reaching less than the rocket class's minimum range (one below its
+        lowest laying elevation is refused by :func:`prepare`).
+    """
+    from forceprot.ballistics import build_family, max_range
+
+    threat = scenario.threat
+    rocket = scenario.rocket_class
+    altitude_m = scenario.site.ground_altitude_m
+    if threat.elevation in ("low", "high"):
+        family = build_family(rocket, wind_speed_mps=threat.wind_mps,
+                              ground_altitude_m=altitude_m, branch=threat.elevation)
+        return family, None
+    elevation_rad = math.radians(threat.elevation)
+    _, elevation_max_rad = max_range(rocket, ground_altitude_m=altitude_m)
+    branch = "high" if elevation_rad > elevation_max_rad else "low"
+    family = build_family(rocket, wind_speed_mps=threat.wind_mps, ground_altitude_m=altitude_m,
+                          branch=branch)
+    range_m = family.range_at_elevation(elevation_rad)
+    if not range_m >= family.min_range_m:
+        raise ScenarioError(
+            f"reaches {range_m:.0f} m, less than the {threat.rocket} minimum range "
+            f"({family.min_range_m:.0f} m)", file=scenario.label, field="threat.elevation",
+            value=threat.elevation)
+    return family, FixedElevation(elevation_rad, family.elevation_index(elevation_rad), range_m)
+
+
+def fixed_elevation_offsets(family, fe: float, threat, wind_laying: bool) -> np.ndarray:
+    """Offset from the launcher to the laid point at evenly spaced firing headings [m].
+
+    Row ``k`` is for heading ``2 pi k / FIXED_OFFSET_HEADINGS`` (counter-clockwise from +x):
+    the no-wind range along the heading, or, when the crew lays for the wind, the nominal
+    rocket's impact in the wind at that heading (the kernel's
+    :func:`~forceprot.kernel.sample.draw_salvo_fixed`).
+
+    Returns
+    -------
+    ndarray of float64, shape (FIXED_OFFSET_HEADINGS, 2)
+    """
+    from forceprot.flight.family import family_impact
+
+    heading = 2.0 * math.pi * np.arange(FIXED_OFFSET_HEADINGS) / FIXED_OFFSET_HEADINGS
+    table = _family_table(family)
+    n = table.range_nowind_m.shape[0]
+    range_m = float(np.interp(fe, np.arange(n), table.range_nowind_m))
+    wind_to_rad = math.radians(90.0 - (threat.wind_from_deg + 180.0) % 360.0)
+    out = np.empty((FIXED_OFFSET_HEADINGS, 2))
+    for k, h in enumerate(heading):
+        if wind_laying:
+            down, left, _ = family_impact(table, float(fe), wind_to_rad - h)
+        else:
+            down, left = range_m, 0.0
+        out[k, 0] = math.cos(h) * down - math.sin(h) * left
+        out[k, 1] = math.sin(h) * down + math.cos(h) * left
+    return out
+
+
+#: Laying errors (standard deviations per axis) a fixed-elevation launcher may stand off its
+#: curve around the aim point in :func:`launcher_band_m` [-]: beyond 3, fewer than 1 salvo in 90.
+FIXED_BAND_SIGMAS = 3.0
+
+
+def launcher_band_m(compiled: "CompiledScenario") -> tuple[float, float]:
+    """Distances [m] between an aim point and the launchers the kernel can draw for it.
+
+    Laying by range: the family's reach ``[min_range_m, max_range_m]``. At a fixed elevation
+    the launcher stands on the offset curve around the *laid* point
+    (:func:`fixed_elevation_offsets`), so around the aim point the band widens by
+    :data:`FIXED_BAND_SIGMAS` laying errors either way.
+    """
+    salvo = compiled.inputs.salvo
+    family = compiled.inputs.family
+    if not salvo.fixed_elevation:
+        return float(family.min_range_m), float(family.max_range_m)
+    offsets = fixed_elevation_offsets(family, salvo.fixed_fe, compiled.prepared.scenario.threat,
+                                      bool(salvo.wind_laying))
+    reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
+    spread_m = FIXED_BAND_SIGMAS * salvo.aim_sigma_m
+    return max(0.0, float(reach_m.min()) - spread_m), float(reach_m.max()) + spread_m
+
+
+def _family_table(family) -> FamilyTable:
+    """A :class:`~forceprot.ballistics.TrajectoryFamily` as the kernel's :data:`FamilyTable`."""
+    n_nodes = family.node_pos_m.shape[2]
+    return FamilyTable(
+        node_pos_m=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
+        tof_s=np.ascontiguousarray(family.tof_s, dtype=np.float64),
+        range_nowind_m=np.ascontiguousarray(family.range_nowind_m, dtype=np.float64),
+        min_range_m=float(family.min_range_m),
+        max_range_m=float(family.max_range_m),
+        relaz_step_rad=float(family.relaz_step_rad),
+        tau=np.linspace(0.0, 1.0, n_nodes),
+    )
 
 
 def prepare_scenario(path: str | Path) -> Prepared:
@@ -380,16 +547,18 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         Aim at these points with equal weight instead of the scenario's aim rule (used by the
         coverage map to aim at every cell).
     """
-    from forceprot.ballistics import build_family
-
     scenario, site = prepared.scenario, prepared.site
     threat = scenario.threat
     label = scenario.label
-    family = build_family(scenario.rocket_class, wind_speed_mps=threat.wind_mps,
-                          ground_altitude_m=scenario.site.ground_altitude_m)
-    _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
-    n_nodes = family.node_pos_m.shape[2]
-    tau = np.linspace(0.0, 1.0, n_nodes)
+    family, fixed = firing_family(scenario)
+    wind_laying = bool(threat.lay_for_wind and threat.wind_mps > 0)
+    if fixed is None:
+        _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
+    else:
+        offsets = fixed_elevation_offsets(family, fixed.fe, threat, wind_laying)
+        reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
+        _check_reach(scenario, site, float(reach_m.min()), float(reach_m.max()), aim_points_xy,
+                     ring_offsets_m=offsets)
 
     if aim_points_xy is not None:
         pts = np.asarray(aim_points_xy, dtype=np.float64).reshape(-1, 2)
@@ -416,17 +585,12 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         deflection_sigma_rad=float(threat.deflection_sigma_mil * RAD_PER_MIL),
         wind_to_rad=math.radians(90.0 - wind_to_compass_deg),
         alert_delay_s=float(scenario.warning.alert_delay_s),
-        wind_laying=bool(threat.lay_for_wind and threat.wind_mps > 0),
+        wind_laying=wind_laying,
+        fixed_elevation=fixed is not None,
+        fixed_fe=float(fixed.fe) if fixed is not None else 0.0,
+        fixed_range_m=float(fixed.range_m) if fixed is not None else 0.0,
     )
-    table = FamilyTable(
-        node_pos_m=np.ascontiguousarray(family.node_pos_m, dtype=np.float64),
-        tof_s=np.ascontiguousarray(family.tof_s, dtype=np.float64),
-        range_nowind_m=np.ascontiguousarray(family.range_nowind_m, dtype=np.float64),
-        min_range_m=float(family.min_range_m),
-        max_range_m=float(family.max_range_m),
-        relaz_step_rad=float(family.relaz_step_rad),
-        tau=tau,
-    )
+    table = _family_table(family)
     inputs = KernelInputs(
         salvo=salvo,
         family=table,

@@ -311,7 +311,7 @@ class Results:
         The rocket counts and each unit's ``kills_credited`` / ``successful_kill_draws`` are the
         terms of :data:`forceprot.assumptions.ACCOUNTING_TERMS`, defined in ``accounting_terms``.
         """
-        from forceprot.assumptions import ACCOUNTING_TERMS
+        from forceprot.assumptions import ACCOUNTING_TERMS, threat_profile
 
         sc = self.compiled.prepared.scenario
 
@@ -324,6 +324,8 @@ class Results:
             "site": sc.site.name,
             "rocket": sc.threat.rocket,
             "tubes": sc.threat.tubes,
+            # the threat preset and firing angle, and what they mean (forceprot.catalog.threats)
+            "threat_profile": threat_profile(sc),
             "seed": self.seed,
             "salvos": self.salvos,
             "salvos_requested": self.salvos_requested,

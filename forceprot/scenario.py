@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -31,6 +32,7 @@ from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketCl
 from forceprot.catalog.defences import IronDomeClass
 from forceprot.catalog.defences import DEFENCE_KINDS
 from forceprot.catalog.rockets import RETIRED_ROCKET_FIELDS
+from forceprot.catalog.threats import THREAT_PRESETS
 from forceprot.errors import ScenarioError
 from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
 
@@ -181,9 +183,32 @@ class Site(BaseModel):
         None, description="Layer of polygons where a launcher can stand; replaces the standoff band.")
 
 
+#: Highest fixed quadrant elevation a scenario may set [deg]; the high-angle family ends there too
+#: (:data:`forceprot.ballistics.HIGH_ANGLE_MAX_ELEVATION_DEG`).
+MAX_FIXED_ELEVATION_DEG: Final[float] = 80.0
+
+ThreatPresetName = Literal[tuple(THREAT_PRESETS)]  # type: ignore[valid-type]
+
+
 class Threat(BaseModel):
+    """The attacking launcher: rocket class, salvo, launch zone, laying and dispersion.
+
+    ``preset`` (:data:`forceprot.catalog.threats.THREAT_PRESETS`) fills the laying and firing
+    fields the file leaves out; a field the file writes wins. Preset-filled fields do not count
+    as set by the file (``model_fields_set``), so a copy re-derives them from the preset.
+    """
+
     model_config = _STRICT
     rocket: str = Field(description="Rocket class: bundled (107mm, 122mm) or defined under [rockets.NAME].")
+    preset: ThreatPresetName | None = Field(  # type: ignore[valid-type]
+        None, description="How the crew lays and fires (forceprot.catalog.threats): "
+                          "improvised_truck or trained_crew; fills the laying and firing "
+                          "fields the scenario leaves out.")
+    elevation: Literal["low", "high"] | Annotated[
+        float, Field(ge=1.0, le=MAX_FIXED_ELEVATION_DEG)] = Field(
+        "low", description="Firing angle: 'low' (the flat solution for each range), 'high' "
+                           "(the steep one), or a fixed quadrant elevation [deg] at which every "
+                           "salvo is fired, the launcher standing at the range it reaches.")
     tubes: int = Field(ge=1, le=512, description="Rockets per salvo [-].")
     ripple_s: float = Field(ge=0, le=60, description="Interval between rockets of a salvo [s].")
     min_standoff_m: float = Field(
@@ -204,6 +229,38 @@ class Threat(BaseModel):
     lay_for_wind: bool = Field(
         False, description="The crew aims off for the wind (met data); otherwise it lays from a "
                             "no-wind table and the wind moves the whole salvo.")
+
+    @field_validator("elevation", mode="before")
+    @classmethod
+    def _elevation(cls, value: Any) -> Any:
+        ok = value in ("low", "high") if isinstance(value, str) else (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 1.0 <= value <= MAX_FIXED_ELEVATION_DEG)
+        if not ok:
+            raise ValueError(f"must be 'low', 'high' or a quadrant elevation in degrees from 1 "
+                             f"to {MAX_FIXED_ELEVATION_DEG:g}")
+        return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _apply_preset(cls, data: Any, handler):
+        filled: list[str] = []
+        if isinstance(data, dict) and isinstance(data.get("preset"), str) \
+                and data["preset"] in THREAT_PRESETS:
+            values = THREAT_PRESETS[data["preset"]].values()
+            filled = [name for name in values if name not in data]
+            data = {**{name: values[name] for name in filled}, **data}
+        threat = handler(data)
+        # what the preset filled is not the file's: a copy (Scenario.updated) re-derives it
+        threat.__pydantic_fields_set__.difference_update(filled)
+        return threat
+
+    @property
+    def from_preset(self) -> frozenset[str]:
+        """The fields whose value the preset supplied (empty without a preset)."""
+        if self.preset is None:
+            return frozenset()
+        return frozenset(THREAT_PRESETS[self.preset].values()) - self.model_fields_set
 
     @model_validator(mode="after")
     def _band(self):

@@ -219,7 +219,7 @@ def test_summary_form_has_stable_keys(taji) -> None:
         d = a.to_dict()
         assert list(d) == ["path", "value", "unit", "origin", "source"]
         assert d["source"], a.path
-        assert d["origin"] in ("scenario", "class default", "default", "run option")
+        assert d["origin"] in ("scenario", "preset", "class default", "default", "run option")
     drag = next(a for a in assumptions(taji) if a.path == "rocket.drag_cd").to_dict()
     assert isinstance(drag["value"], list)  # JSON array, not a tuple repr
 

@@ -226,8 +226,9 @@ def ground_ranges(elevations_rad, ground_altitude_m, rocket, drag_mach, drag_cd,
 def elevation_index(range_nowind_m, range_m):
     """Fractional index into the family's elevation grid that lays the rocket for ``range_m``.
 
-    THE elevation lookup (low-angle fire control, no wind): ``range_nowind_m`` increases with
-    the index; the result is clipped to ``[0, n_elev - 1]``.
+    THE elevation lookup (fire control, no wind): ``range_nowind_m`` increases with the index on
+    both branches (the high-angle family is stored steepest first,
+    :func:`forceprot.ballistics.build_family`); the result is clipped to ``[0, n_elev - 1]``.
     """
     lo = 0
     hi = range_nowind_m.shape[0] - 1
@@ -456,14 +457,14 @@ def state_at_time(pos_m, vel_mps, tof_s, t_s, out_pos_m, out_vel_mps):
 
 @njit(cache=True)
 def elevation_for_range(range_nowind_m, elevation_min_rad, elevation_step_rad, range_m):
-    """Low-angle quadrant elevation for a ground range (fire control, no wind).
+    """Quadrant elevation on the family's branch for a ground range (fire control, no wind).
 
     Parameters
     ----------
     range_nowind_m : ndarray of float64, shape (n_elev,)
         No-wind range at each grid elevation [m], strictly increasing.
     elevation_min_rad, elevation_step_rad : float
-        Elevation grid: first value and step [rad].
+        Elevation grid: first value and step [rad] (the step is negative on the high branch).
     range_m : float
         Ground range wanted [m].
 

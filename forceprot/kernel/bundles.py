@@ -61,10 +61,14 @@ N_UNIT_STATS = 6
 #: The threat and warning scalars of a salvo: ``tubes`` (int), ``ripple_s`` [s],
 #: ``aim_sigma_m`` [m, per axis], ``range_sigma_frac`` [-], ``deflection_sigma_rad`` [rad],
 #: ``wind_to_rad`` (direction the wind blows toward) [rad], ``alert_delay_s`` [s],
-#: ``wind_laying`` (bool: the crew aims off for the wind).
+#: ``wind_laying`` (bool: the crew aims off for the wind), ``fixed_elevation`` (bool: every
+#: salvo is fired at one quadrant elevation, the launcher standing where it reaches),
+#: ``fixed_fe`` (that elevation's fractional index in the family; 0 when not fixed) and
+#: ``fixed_range_m`` (its no-wind range [m]; 0 when not fixed).
 SalvoParams = namedtuple("SalvoParams", ["tubes", "ripple_s", "aim_sigma_m", "range_sigma_frac",
                                          "deflection_sigma_rad", "wind_to_rad", "alert_delay_s",
-                                         "wind_laying"])
+                                         "wind_laying", "fixed_elevation", "fixed_fe",
+                                         "fixed_range_m"])
 
 #: The trajectory family as the kernel flies rockets from it (:mod:`forceprot.flight.family`):
 #: ``node_pos_m`` float64 (n_elev, n_relaz, n_nodes, 3) (downrange, left, up) [m], ``tof_s``

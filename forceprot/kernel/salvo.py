@@ -48,7 +48,12 @@ __all__ = [
 @njit(cache=True, nogil=True)
 def lay_salvo(salvo, family, draws):
     """Range [m] and heading [rad] the launcher is laid for: aim point plus laying error, then
-    corrected for the wind when the crew has met data (:func:`~forceprot.flight.family.lay_for_wind`)."""
+    corrected for the wind when the crew has met data (:func:`~forceprot.flight.family.lay_for_wind`).
+
+    At a fixed elevation the range laid is always that elevation's no-wind range
+    (``salvo.fixed_range_m``): the launcher was placed where it reaches the laid point
+    (:func:`~forceprot.kernel.sample.draw_salvo_fixed`), and only the heading is laid.
+    """
     lx = draws[D_LAUNCH_X]
     ly = draws[D_LAUNCH_Y]
     lay_x = draws[D_AIM_X] + draws[D_LAY_ERR_X]
@@ -57,6 +62,8 @@ def lay_salvo(salvo, family, draws):
     heading = math.atan2(lay_y - ly, lay_x - lx)
     if salvo.wind_laying:
         lay_range, heading = lay_for_wind(family, salvo.wind_to_rad, lay_range, heading)
+    if salvo.fixed_elevation:
+        lay_range = salvo.fixed_range_m
     return lay_range, heading
 
 

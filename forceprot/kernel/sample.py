@@ -2,7 +2,9 @@
 
 Block ``b`` seeds numba's generator from ``(root_seed, b)`` (:mod:`forceprot.kernel.blocks`);
 within a block, salvos draw in index order: aim point, launcher position, laying error, then
-each rocket's range and deflection error. Kill draws are a counter-based hash of
+each rocket's range and deflection error. At a fixed elevation (``SalvoParams.fixed_elevation``)
+the launcher stands where that elevation reaches the laid point, so the laying error is drawn
+before the launcher (:func:`draw_salvo_fixed`). Kill draws are a counter-based hash of
 ``(root_seed, salvo, tube, unit, shot)`` instead, so layouts with different units share every
 other draw (common random numbers).
 """
@@ -14,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from forceprot.flight.family import family_impact
 from forceprot.kernel.bundles import (
     BLOCK_SALVOS,
     D_AIM_X,
@@ -30,7 +33,8 @@ from forceprot.kernel.bundles import (
 )
 from forceprot.spatial import block_seed, counter_uniform, normal_pair, sample_weighted_triangle
 
-__all__ = ["draw_block", "draw_salvo", "fill_kill_draws"]
+__all__ = ["draw_block", "draw_salvo", "draw_salvo_fixed", "fill_kill_draws",
+           "point_in_triangles"]
 
 
 @njit(cache=True, nogil=True)
@@ -57,6 +61,8 @@ def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
     bool
         False if no launch position could be found (the salvo is not fired).
     """
+    if salvo.fixed_elevation:
+        return draw_salvo_fixed(salvo, aim, zone, family, draws, delta, deflection)
     min_range_m = family.min_range_m
     max_range_m = family.max_range_m
     rejected = 0
@@ -86,6 +92,97 @@ def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
     draws[D_LAUNCH_X] = lx
     draws[D_LAUNCH_Y] = ly
     ex, ey = normal_pair()
+    draws[D_LAY_ERR_X] = ex * salvo.aim_sigma_m
+    draws[D_LAY_ERR_Y] = ey * salvo.aim_sigma_m
+    draws[D_REJECTED] = rejected
+    draws[D_REDRAWN] = redrawn
+    for i in range(delta.shape[0]):
+        zr, zd = normal_pair()
+        delta[i] = zr * salvo.range_sigma_frac
+        deflection[i] = zd * salvo.deflection_sigma_rad
+    return True
+
+
+@njit(cache=True, nogil=True)
+def point_in_triangles(tri_m, x_m, y_m):
+    """Whether ``(x_m, y_m)`` [m] lies in any of the triangles ``tri_m`` float64 (n, 3, 2) [m]
+    (edges included): a bounding-box test, then the signs of the three edge cross products."""
+    for t in range(tri_m.shape[0]):
+        x0 = tri_m[t, 0, 0]
+        y0 = tri_m[t, 0, 1]
+        x1 = tri_m[t, 1, 0]
+        y1 = tri_m[t, 1, 1]
+        x2 = tri_m[t, 2, 0]
+        y2 = tri_m[t, 2, 1]
+        if x_m < min(x0, x1, x2) or x_m > max(x0, x1, x2) or y_m < min(y0, y1, y2) \
+                or y_m > max(y0, y1, y2):
+            continue
+        d0 = (x1 - x0) * (y_m - y0) - (y1 - y0) * (x_m - x0)
+        d1 = (x2 - x1) * (y_m - y1) - (y2 - y1) * (x_m - x1)
+        d2 = (x0 - x2) * (y_m - y2) - (y0 - y2) * (x_m - x2)
+        has_neg = d0 < 0.0 or d1 < 0.0 or d2 < 0.0
+        has_pos = d0 > 0.0 or d1 > 0.0 or d2 > 0.0
+        if not (has_neg and has_pos):
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def draw_salvo_fixed(salvo, aim, zone, family, draws, delta, deflection):
+    """:func:`draw_salvo` for a launcher fired at one fixed elevation.
+
+    The crew picks its standoff to suit the elevation: draw the aim point and the laying error
+    (the laid point is where the crew believes the aim point is), then a firing heading ``h``
+    uniform on the circle, and put the launcher where a rocket fired at ``h`` at the fixed
+    elevation lands on the laid point: ``fixed_range_m`` short of it along ``h`` when the crew
+    lays from a no-wind table, or the nominal rocket's impact offset in the wind at ``h``
+    (:func:`~forceprot.flight.family.family_impact` at ``fixed_fe``) when it lays for the wind.
+    A launcher outside the launch zone (``zone.tri_m``, :func:`point_in_triangles`) is
+    rejected and the heading redrawn, so launchers are uniform in heading on that curve within
+    the zone; after :data:`MAX_LAUNCH_TRIES` the aim point and laying error are redrawn.
+
+    Parameters and return as :func:`draw_salvo`; ``salvo.fixed_fe`` (fractional elevation
+    index of the fixed elevation in ``family``) and ``salvo.fixed_range_m`` (its no-wind range
+    [m]) set the curve.
+    """
+    rejected = 0
+    redrawn = 0
+    found = False
+    ax = 0.0
+    ay = 0.0
+    lx = 0.0
+    ly = 0.0
+    ex = 0.0
+    ey = 0.0
+    while not found:
+        ax, ay = sample_weighted_triangle(aim.tri_m, aim.cum_weight, np.random.random(),
+                                          np.random.random(), np.random.random())
+        ex, ey = normal_pair()
+        px = ax + ex * salvo.aim_sigma_m
+        py = ay + ey * salvo.aim_sigma_m
+        for _ in range(MAX_LAUNCH_TRIES):
+            h = 2.0 * math.pi * np.random.random()
+            if salvo.wind_laying:
+                down, left, _ = family_impact(family, salvo.fixed_fe, salvo.wind_to_rad - h)
+            else:
+                down = salvo.fixed_range_m
+                left = 0.0
+            c = math.cos(h)
+            s = math.sin(h)
+            lx = px - (c * down - s * left)
+            ly = py - (s * down + c * left)
+            if point_in_triangles(zone.tri_m, lx, ly):
+                found = True
+                break
+            rejected += 1
+        if not found:
+            redrawn += 1
+            if redrawn > MAX_AIM_REDRAWS:
+                return False
+    draws[D_AIM_X] = ax
+    draws[D_AIM_Y] = ay
+    draws[D_LAUNCH_X] = lx
+    draws[D_LAUNCH_Y] = ly
     draws[D_LAY_ERR_X] = ex * salvo.aim_sigma_m
     draws[D_LAY_ERR_Y] = ey * salvo.aim_sigma_m
     draws[D_REJECTED] = rejected

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts
+from forceprot.assumptions import ACCOUNTING_TERMS, origin_counts, threat_profile
 from forceprot.errors import printable
 
 M2_PER_SQ_MILE = 2_589_988.110336  # international mile squared [m^2]
@@ -51,6 +51,11 @@ def render_validation(console: Console, prepared) -> None:
     t.add_row("salvo", f"{threat.tubes} tubes, {threat.ripple_s:g} s ripple, aim {threat.aim}, "
               f"aim σ {threat.aim_sigma_m:g} m, range σ {threat.range_sigma_frac:.1%}, "
               f"deflection σ {threat.deflection_sigma_mil:g} mil")
+    profile = threat_profile(scenario)
+    t.add_row("crew", (f"preset {profile['preset']} ({profile['preset_label']})"
+                       if profile["preset"] else "no preset")
+              + f"; {'lays for the wind' if threat.lay_for_wind else 'no wind laying'}; "
+              + profile["firing_angle"])
     if threat.wind_mps > 0:
         t.add_row("wind", f"{threat.wind_mps:g} m/s from {threat.wind_from_deg:g}°")
     sim = scenario.simulation
@@ -161,8 +166,10 @@ def render_results(console: Console, results) -> None:
 
 def render_trajectory(console: Console, rocket: str, solution) -> None:
     """Print a fire-control solution (``forceprot trajectory``)."""
-    t = Table(title=f"{rocket} laid for {solution.requested_range_m:,.0f} m", title_justify="left",
-              show_header=False)
+    title = (f"{rocket} fired at a fixed {solution.elevation_deg:.1f}°: reaches "
+             f"{solution.requested_range_m:,.0f} m without wind" if solution.angle == "fixed"
+             else f"{rocket} laid for {solution.requested_range_m:,.0f} m, {solution.angle} angle")
+    t = Table(title=title, title_justify="left", show_header=False)
     t.add_column(style="dim")
     t.add_column(justify="right")
     d = solution.to_dict()

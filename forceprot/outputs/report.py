@@ -15,7 +15,13 @@ import math
 import pandas as pd
 
 from forceprot import __version__
-from forceprot.assumptions import ACCOUNTING_TERMS, Assumption, group_of, origin_counts
+from forceprot.assumptions import (
+    ACCOUNTING_TERMS,
+    Assumption,
+    group_of,
+    origin_counts,
+    threat_profile,
+)
 from forceprot.outputs.layers import MIN_SALVOS_TO_RANK, TOP_LAUNCH_AREAS
 from forceprot.results import Results
 from forceprot.stats import Estimate
@@ -88,6 +94,12 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         + f", aimed {'uniformly over the base' if threat.aim == 'uniform' else 'at the assets'}, "
         f"against {len(sc.defence)} defence unit(s). Scenario `{sc.label}`, seed {results.seed}. "
         "Intervals are 95 %; the salvo, not the rocket, is the sampling unit.\n")
+    profile = threat_profile(sc)
+    out.append(
+        (f"**Threat.** Preset `{profile['preset']}` ({profile['preset_label']}): "
+         f"{profile['preset_meaning']} " if profile["preset"] else
+         f"**Threat.** {profile['preset_meaning']} ")
+        + f"Firing angle: {profile['firing_angle']}.\n")
     listed = results.assumptions()
     out.append(_caveat(listed) + "\n")
 

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from forceprot.compile import CompiledScenario, Grid, area_sampler
+from forceprot.compile import CompiledScenario, Grid, area_sampler, launcher_band_m
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.settings import RunSettings
 
@@ -166,7 +166,6 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
 
     polygons, left_out, area_m = launch_areas(compiled, area_m)
     n = len(polygons)
-    family = compiled.inputs.family
     aim_tri = compiled.inputs.aim.tri_m
     aim = shapely.union_all(shapely.polygons(aim_tri)) if np.any(
         np.ptp(aim_tri, axis=1) > 0) else shapely.multipoints(aim_tri[:, 0, :])
@@ -178,11 +177,11 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     salvos = np.zeros(n, dtype=np.int64)
     # launchers can stand only where some aim point is within the rocket's maximum range:
     # sampling the rest of an area would only be rejected, salvo after salvo
-    in_reach = aim.buffer(family.max_range_m)
+    band_lo_m, band_hi_m = launcher_band_m(compiled)  # a fixed elevation narrows it
+    in_reach = aim.buffer(band_hi_m)
     parts = [poly.intersection(in_reach) for poly in polygons]
-    reachable = np.array([part.area > 0 and _reaches(part, aim, family.min_range_m,
-                                                     family.max_range_m) for part in parts],
-                         dtype=bool)
+    reachable = np.array([part.area > 0 and _reaches(part, aim, band_lo_m, band_hi_m)
+                          for part in parts], dtype=bool)
 
     def sample(i: int, n_salvos: int) -> None:
         # the same seed for every area and stage: a refined area's first salvos are its first

@@ -140,9 +140,10 @@ def test_relative_wind_azimuth(wind_from_deg, firing_deg, relaz_deg):
 def test_solution_dictionary():
     solution = solve_trajectory("107mm", 6000.0)
     data = solution.to_dict()
-    assert set(data) == {"elevation_deg", "time_of_flight_s", "apogee_m", "impact_speed_mps",
-                         "impact_angle_deg", "burnout_speed_mps", "muzzle_speed_mps",
-                         "tube_time_s", "range_m", "requested_range_m", "drift_m"}
+    assert set(data) == {"angle", "elevation_deg", "time_of_flight_s", "apogee_m",
+                         "impact_speed_mps", "impact_angle_deg", "burnout_speed_mps",
+                         "muzzle_speed_mps", "tube_time_s", "range_m", "requested_range_m",
+                         "drift_m"}
     assert json.loads(json.dumps(data)) == data
     assert data["requested_range_m"] == 6000.0
     assert 0.0 < data["impact_angle_deg"] < 90.0

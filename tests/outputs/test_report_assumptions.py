@@ -45,7 +45,13 @@ def test_summary_has_the_assumptions(run) -> None:
                           for a in listed)
     by_path = {a["path"]: a for a in listed}
     assert by_path["defence[0].p_kill"]["origin"] == "class default"
-    assert by_path["threat.aim_sigma_m"]["origin"] == "scenario"
+    # taji.toml takes its laying figures from the improvised_truck preset, its tubes from the file
+    assert by_path["threat.aim_sigma_m"]["origin"] == "preset"
+    assert "improvised_truck" in by_path["threat.aim_sigma_m"]["source"]
+    assert by_path["threat.tubes"]["origin"] == "scenario"
+    profile = summary["threat_profile"]
+    assert profile["preset"] == "improvised_truck" and profile["elevation"] == "low"
+    assert "aim_sigma_m" in profile["from_preset"]
     assert by_path["simulation.salvos"] == {
         "path": "simulation.salvos", "value": SALVOS, "unit": "-", "origin": "run option",
         "source": by_path["simulation.salvos"]["source"]}
@@ -54,6 +60,14 @@ def test_summary_has_the_assumptions(run) -> None:
     published = by_path["rocket.max_range_m"]["value"]
     assert abs(flown["value"] - published) <= MAX_RANGE_RTOL * published, (
         f"model flies {flown['value']} m against the published {published} m")
+
+
+def test_report_states_the_threat_preset(run) -> None:
+    _, _, report, summary = run
+    head = report.split("## Headline", 1)[0]
+    assert "Preset `improvised_truck`" in head
+    assert summary["threat_profile"]["preset_meaning"] in head
+    assert "Firing angle: low angle" in head
 
 
 def test_report_has_the_assumptions_table(run) -> None:

@@ -121,7 +121,13 @@ def test_impacts_lie_where_their_flags_say(run_dir: Path, site, summary: dict) -
     sim_story = 200 * summary["tubes"]  # taji.toml records 200 salvos
     assert len(impacts) == sim_story
     distance = impacts.distance(site.base).to_numpy()
-    assert distance.max() < 3_000.0, f"an impact lies {distance.max():.0f} m from the base"
+    # a sanity bound: the laying error is Gaussian per axis, so over 200 salvos its radius
+    # exceeds 5 sigma with probability 200 exp(-12.5) = 7e-4; dispersion and wind add well
+    # under 3 km at 107 mm ranges
+    from forceprot.scenario import load_scenario
+
+    bound_m = 3_000.0 + 5.0 * load_scenario(SITES / "taji.toml").threat.aim_sigma_m
+    assert distance.max() < bound_m, f"an impact lies {distance.max():.0f} m from the base"
     inside = impacts["inside"].to_numpy(bool)
     # Far enough from the perimeter that the 1 cm rounding cannot move a point across it.
     clear = shapely.distance(impacts.geometry.values, site.base.boundary) > ROUND_TRIP_M

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from forceprot.compile import compile_scenario, prepare_scenario
+from forceprot.compile import compile_scenario, prepare, prepare_scenario
+from forceprot.scenario import load_scenario
 from forceprot.settings import RunSettings
 from forceprot.studies.launch_risk import (
     MIN_AREA_FRACTION,
@@ -78,8 +79,15 @@ def test_figures_are_bounded_and_the_intervals_hold_them(risk):
 @pytest.mark.slow
 def test_taji_top_group_is_the_same_for_different_seeds():
     """At the default settings the top group does not depend on the seed (issue 12); measured
-    the same for seeds 1-6 when written."""
-    prepared = prepare_scenario(SITES / "taji.toml")
+    the same for seeds 1-6 when written, with Taji's figures of then (a trained crew's aim and
+    dispersion, no wind laying). Taji now takes the improvised_truck preset, whose 1.5 km aim
+    error flattens the launch-risk landscape: its top group then varies with the seed around a
+    common core (seeds 1-3: 8, 12 and 10 areas sharing 7), so the study's seed stability is
+    checked on the figures it was measured with."""
+    scenario = load_scenario(SITES / "taji.toml").updated({"threat": {
+        "preset": None, "aim_sigma_m": 150.0, "range_sigma_frac": 0.015,
+        "deflection_sigma_mil": 5.0, "ripple_s": 0.5}})
+    prepared = prepare(scenario)
     compiled = compile_scenario(prepared)
     groups = [set(launch_risk(compiled, RunSettings.from_scenario(prepared.scenario, seed=s))
                   .top_group.tolist()) for s in (1, 2, 3)]
