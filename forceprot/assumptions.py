@@ -65,7 +65,7 @@ _FIELD_SOURCES: Final[dict[str, str]] = {
 #: Names, file paths and free text are not parameters of the model.
 _NOT_PARAMETERS: Final[frozenset[str]] = frozenset(
     {"name", "label", "source", "kind", "boundary", "boundary_layer", "crs", "exclusions",
-     "launch_areas", "rocket"})
+     "launch_areas", "rocket", "dem", "buildings", "buildings_height_field"})
 
 _UNIT = re.compile(r"\[([^\]]+)\]")
 # Where a description's source sentence begins.

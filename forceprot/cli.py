@@ -145,13 +145,13 @@ WorkersTimeoutOpt = Annotated[float, typer.Option(
 @guarded
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario and its layers; print the site, launch zone, threat and defences."""
-    from forceprot.compile import prepare_scenario
+    from forceprot.compile import prepare_scenario, terrain_description
 
     prepared = prepare_scenario(scenario)
     from forceprot.outputs.console import render_validation
     from forceprot.rocketry import range_warnings
 
-    render_validation(console, prepared)
+    render_validation(console, prepared, terrain_description(prepared))
     for line in range_warnings(prepared.scenario):
         err_console.print(f"warning: {line}", markup=False)
 

@@ -30,10 +30,12 @@ from forceprot.kernel.bundles import (
 )
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
+from forceprot.terrain import unit_horizons
 
 __all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "asset_aim_triangles",
            "asset_bundle", "compile_scenario", "firing_family", "fixed_elevation_offsets",
-           "launcher_band_m", "prepare", "prepare_scenario"]
+           "launcher_band_m", "prepare", "prepare_scenario",
+           "terrain_description"]
 
 
 @dataclass(frozen=True)
@@ -536,6 +538,21 @@ def unit_parameters(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return kind, par
 
 
+def terrain_description(prepared: Prepared, horizon=None) -> dict | None:
+    """The site's terrain and each unit's masking (:func:`forceprot.terrain.describe_terrain`),
+    None without a DEM. ``horizon`` (the compiled units' bundle) saves building the tables."""
+    from forceprot.terrain import describe_terrain
+
+    site, scenario = prepared.site, prepared.scenario
+    if site.terrain is None:
+        return None
+    _, par = unit_parameters(scenario)
+    if horizon is None:
+        horizon = unit_horizons(site.terrain, site.unit_xy_m.reshape(-1, 2), par)
+    return describe_terrain(site.terrain, horizon, par[:, P.P_TAN_MIN_ELEVATION],
+                            [u.name for u in scenario.defence])
+
+
 def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = None) -> CompiledScenario:
     """Turn a prepared scenario into the arrays the kernel runs on.
 
@@ -575,6 +592,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     launch_grid = Grid.covering(site.launch_zone, scenario.simulation.launch_cell_m, label=label,
                                 field="simulation.launch_cell_m")
     unit_kind, unit_par = unit_parameters(scenario)
+    unit_xy = np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2)
 
     wind_to_compass_deg = (threat.wind_from_deg + 180.0) % 360.0
     salvo = SalvoParams(
@@ -599,9 +617,8 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         base=cell_grid(site.base, grid),
         defended=cell_grid(site.defended_area, grid),
         launch=launch_grid.spec(),
-        units=Units(unit_kind,
-                    np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2),
-                    unit_par, P.FIRE_CONTROL[scenario.fire_control]),
+        units=Units(unit_kind, unit_xy, unit_par, P.FIRE_CONTROL[scenario.fire_control],
+                    unit_horizons(site.terrain, unit_xy, unit_par)),
         assets=asset_bundle(site.assets),
     )
     return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,

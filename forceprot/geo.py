@@ -166,6 +166,8 @@ class SiteGeometry:
     simplify_tolerance_m : float
         Tolerance a layer was simplified with [m]; 0 if none was (see
         :data:`MAX_LAYER_VERTICES`).
+    terrain : forceprot.terrain.Terrain or None
+        The ground and buildings (``site.dem``, ``site.buildings``) on a local grid, if any.
     """
 
     name: str
@@ -181,6 +183,7 @@ class SiteGeometry:
     _from_wgs84: Transformer = field(repr=False, compare=False)
     notes: tuple[str, ...] = ()
     simplify_tolerance_m: float = 0.0
+    terrain: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def asset_xy_m(self) -> np.ndarray:
@@ -770,6 +773,9 @@ def load_site(scenario: Scenario) -> SiteGeometry:
                 f"unit is {d / 1000:.0f} km from the base (more than "
                 f"{MAX_UNIT_DISTANCE_M / 1000:.0f} km: wrong coordinates or CRS?)",
                 file=label, field=f"defence[{i}].{fld}", value=val)
+    terrain = None
+    if site.dem is not None:
+        terrain = _load_terrain(scenario, local, base, unit_xy, notes)
     assets = _site_assets(scenario, base, site_crs, local, notes)
 
     return SiteGeometry(
@@ -787,4 +793,34 @@ def load_site(scenario: Scenario) -> SiteGeometry:
         _from_wgs84=Transformer.from_crs(CRS.from_epsg(4326), local, always_xy=True),
         notes=tuple(notes),
         simplify_tolerance_m=SIMPLIFY_TOLERANCE_M if simplified else 0.0,
+        terrain=terrain,
     )
+
+
+def _load_terrain(scenario: Scenario, local: CRS, base: BaseGeometry, unit_xy: np.ndarray,
+                  notes: list[str]):
+    """The site's DEM and buildings (:func:`forceprot.terrain.load_terrain`), checked against
+    the units: each must stand on the DEM's data and outside every building."""
+    from forceprot.terrain import load_terrain
+
+    site = scenario.site
+    dem_path, dem_label = _resolve(scenario, site.dem)
+    b_path, b_label = _resolve(scenario, site.buildings) if site.buildings else (None, None)
+    terrain = load_terrain(dem_path, dem_label=dem_label, dem_value=site.dem, local=local,
+                           ground_altitude_m=site.ground_altitude_m, base=base,
+                           buildings_path=b_path, buildings_label=b_label,
+                           height_field=site.buildings_height_field, notes=notes)
+    if len(unit_xy):
+        ground = terrain.height_m(unit_xy[:, 0], unit_xy[:, 1], bare=True)
+        for i in np.flatnonzero(~np.isfinite(ground)):
+            raise GeometryError(
+                f"defence unit '{scenario.defence[i].name}' stands outside the DEM's data; "
+                "give a DEM that covers every unit", file=dem_label, field="site.dem")
+        if terrain.buildings is not None:
+            inside = shapely.contains_xy(terrain.buildings, unit_xy[:, 0], unit_xy[:, 1])
+            for i in np.flatnonzero(inside):
+                raise GeometryError(
+                    f"defence unit '{scenario.defence[i].name}' stands inside a building "
+                    "footprint, which would mask it all round; move it off the building",
+                    file=b_label, field="site.buildings")
+    return terrain

@@ -305,6 +305,21 @@ class Results:
             "simulation.salvos": self.salvos_requested, "simulation.seed": self.seed,
             "simulation.precision": self.precision_target})
 
+    def terrain(self) -> dict | None:
+        """The site's terrain and each unit's masking
+        (:func:`forceprot.compile.terrain_description`); None without a DEM (then
+        ``summary.json`` has no ``terrain`` key)."""
+        from forceprot.compile import terrain_description
+
+        prepared = self.compiled.prepared
+        if prepared.site.terrain is None:
+            return None
+        n_units = len(prepared.scenario.defence)
+        horizon = self.compiled.inputs.units.horizon
+        if len(horizon.ground_z_m) != n_units:  # units added for the kernel only (optimize)
+            horizon = None
+        return terrain_description(prepared, horizon)
+
     def summary(self) -> dict:
         """The figures of a run under stable keys (``summary.json``).
 
@@ -374,6 +389,7 @@ class Results:
                  "threatening_killed_by_another_first": u.threatening_taken}
                 for u in self.unit_results
             ],
+            **({"terrain": t} if (t := self.terrain()) is not None else {}),
             "threads": self.threads,
             "run_time_s": self.elapsed_s,
             "rockets_per_second": finite_or_none(self.rockets_per_second),

@@ -181,6 +181,20 @@ class Site(BaseModel):
         description="Layers of areas where no launcher can stand (river, town), relative paths.")
     launch_areas: str | None = Field(
         None, description="Layer of polygons where a launcher can stand; replaces the standoff band.")
+    dem: str | None = Field(
+        None, min_length=1,
+        description="Digital elevation model: a GeoTIFF in any CRS, heights above mean sea level "
+                    "[m], relative to the scenario file. Each sensor then sees a rocket only above "
+                    "the terrain's masking angle in its direction, and stands on the DEM's ground. "
+                    "Needs the [terrain] extra (rasterio).")
+    buildings: str | None = Field(
+        None, min_length=1,
+        description="Building footprints (polygons, any format and CRS the boundary may have) "
+                    "with a height above ground [m], relative to the scenario file; they mask "
+                    "sensors like the terrain. Needs site.dem.")
+    buildings_height_field: str = Field(
+        "height_m", min_length=1, max_length=64,
+        description="Field of site.buildings holding each building's height above ground [m].")
 
 
 #: Highest fixed quadrant elevation a scenario may set [deg]; the high-angle family ends there too
@@ -326,6 +340,9 @@ class Scenario(BaseModel):
             raise _FieldError(
                 ("threat", "rocket"), self.threat.rocket,
                 f"unknown rocket class; must be one of {', '.join(valid)}")
+        if self.site.buildings is not None and self.site.dem is None:
+            raise _FieldError(("site", "buildings"), self.site.buildings,
+                              "buildings need site.dem (the ground they stand on)")
         names = [d.name for d in self.defence]
         for i, name in enumerate(names):
             if names.index(name) != i:

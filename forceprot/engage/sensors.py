@@ -1,4 +1,4 @@
-"""When a sensor first sees a rocket: range and the radar horizon over a 4/3 earth."""
+"""When a sensor first sees a rocket: range, the radar horizon over a 4/3 earth, terrain masking."""
 
 from __future__ import annotations
 
@@ -14,8 +14,44 @@ K_EFFECTIVE = 4.0 / 3.0
 INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
 
 
+TWO_PI = 2.0 * math.pi
+
+
 @njit(cache=True, nogil=True)
-def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+def masking_tan(mask_tan, step_m, dx, dy, d):
+    """Tangent of the terrain masking angle towards a point, from a unit's horizon table.
+
+    Parameters
+    ----------
+    mask_tan : ndarray, float64, shape (n_az, n_r)
+        ``mask_tan[b, j]``: the highest apparent elevation tangent (4/3 earth) of the terrain in
+        azimuth bin ``b`` (bin ``b`` covers ``[b, b + 1) * 2 pi / n_az`` rad counter-clockwise
+        from +x) at ground distances up to ``j * step_m``; -inf where nothing masks. A (1, 1)
+        table is the open horizon and is read without computing the azimuth.
+    step_m : float
+        Distance step of the table's columns [m].
+    dx, dy, d : float
+        Point minus unit, and its ground distance [m].
+    """
+    n_az = mask_tan.shape[0]
+    n_r = mask_tan.shape[1]
+    if n_az == 1 and n_r == 1:
+        return mask_tan[0, 0]
+    a = math.atan2(dy, dx)
+    if a < 0.0:
+        a += TWO_PI
+    b = int(a * (n_az / TWO_PI))
+    if b >= n_az:
+        b = n_az - 1
+    j = int(d / step_m)
+    if j >= n_r:
+        j = n_r - 1
+    return mask_tan[b, j]
+
+
+@njit(cache=True, nogil=True)
+def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation, mask_tan,
+                   step_m):
     dx = x - ux
     dy = y - uy
     d2 = dx * dx + dy * dy
@@ -23,7 +59,8 @@ def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation)
     dz = z - sensor_height_m
     slant = math.sqrt(d2 + dz * dz)
     apparent = z - d2 * INV_2KR - sensor_height_m
-    return min(range_m - slant, apparent - d * tan_min_elevation)
+    floor = max(tan_min_elevation, masking_tan(mask_tan, step_m, dx, dy, d))
+    return min(range_m - slant, apparent - d * floor)
 
 
 @njit(cache=True, nogil=True)
@@ -34,16 +71,20 @@ def _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m):
 
 
 @njit(cache=True, nogil=True)
-def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation, mask_tan,
+                       step_m):
     """How far inside the sensor's coverage a point is [m]; >= 0 means visible.
 
     The point is visible when its slant range is at most ``range_m``, it stands above the
     sensor's lowest elevation angle (measured from the antenna's local horizontal, heights
-    corrected for earth curvature on a 4/3 earth; a negative angle lets a tall mast look down),
-    and the line of sight clears the earth: ground distance at most
-    ``sqrt(2 k R h_sensor) + sqrt(2 k R z)``.
+    corrected for earth curvature on a 4/3 earth; a negative angle lets a tall mast look down)
+    and above the terrain masking angle in its direction (``mask_tan``, ``step_m``: see
+    :func:`masking_tan`), and the line of sight clears the earth: ground distance at most
+    ``sqrt(2 k R h_sensor) + sqrt(2 k R z)``. ``sensor_height_m`` is the antenna's height above
+    the site's ground altitude [m] (the unit's ground plus its mast).
     """
-    margin = _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation)
+    margin = _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation,
+                            mask_tan, step_m)
     if tan_min_elevation < 0.0:
         # Looking down, the beam floor no longer implies a clear line of sight. (With a floor
         # at or above the horizontal it does, and the extra term would only skew the linear
@@ -53,7 +94,8 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
 
 
 @njit(cache=True, nogil=True)
-def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, tan_min_elevation):
+def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, tan_min_elevation,
+                      mask_tan, step_m):
     """Time a sensor first sees a rocket, or +inf.
 
     Parameters
@@ -67,13 +109,23 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
     ux, uy : float
         Sensor position [m].
     sensor_height_m, range_m, tan_min_elevation : float
-        Antenna height [m], detection range [m], tangent of the lowest elevation seen.
+        Antenna height above the site's ground altitude [m], detection range [m], tangent of the
+        lowest elevation seen.
+    mask_tan : ndarray, float64, shape (n_az, n_r)
+        The unit's terrain masking table (see :func:`masking_tan`); ``[[-inf]]`` for none.
+    step_m : float
+        Distance step of ``mask_tan`` [m].
+
+    Notes
+    -----
+    The visibility margin is interpolated linearly between nodes. Across a masking table's bin
+    edge the margin jumps, so there the crossing lies within one node interval of the true one.
     """
     prev = -1.0
     looks_down = tan_min_elevation < 0.0  # decided once, not per node
     for k in range(pos.shape[0]):
         g = _beam_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
-                           tan_min_elevation)
+                           tan_min_elevation, mask_tan, step_m)
         if looks_down:
             g = min(g, _line_of_sight_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy,
                                                sensor_height_m))

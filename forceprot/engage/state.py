@@ -11,8 +11,8 @@ from collections import namedtuple
 
 import numpy as np
 
-__all__ = ["Engagements", "Flights", "UnitState", "Units", "empty_engagements", "empty_flights",
-           "empty_unit_state"]
+__all__ = ["Engagements", "Flights", "Horizon", "UnitState", "Units", "empty_engagements",
+           "empty_flights", "empty_unit_state", "open_horizon"]
 
 #: One salvo's flights. ``pos_m`` float64 (tubes, n_nodes, 3): node positions in the world frame
 #: [m]; ``t0_s``, ``tof_s`` float64 (tubes,): launch times and times of flight [s]; ``tau``
@@ -33,12 +33,21 @@ Engagements = namedtuple("Engagements", ["in_sector", "candidate", "t_detect_s",
                                          "t_close_s", "u_kill", "eng_t_s", "eng_outcome",
                                          "eng_shots", "t_kill_s"])
 
+#: What each unit's sensor sees over the terrain (:mod:`forceprot.terrain`): ``ground_z_m``
+#: float64 (n_units,): the unit's ground above the site's ground altitude [m] (its antenna stands
+#: ``sensor_height_m`` above that); ``mask_tan`` float64 (n_units, n_az, n_r): the tangent of the
+#: terrain masking angle by azimuth bin and distance step (see
+#: :func:`forceprot.engage.sensors.masking_tan`), -inf where nothing masks; ``step_m`` float64
+#: (n_units,): the distance step of ``mask_tan`` [m]. :func:`open_horizon` is flat open ground.
+Horizon = namedtuple("Horizon", ["ground_z_m", "mask_tan", "step_m"])
+
 #: The defence units: ``kind`` int64 (n_units,) (:mod:`forceprot.engage.params` KIND_*),
 #: ``xy_m`` float64 (n_units, 2) [m], ``par`` float64 (n_units, N_PAR) (SI units, radians),
 #: ``coordinated`` bool: the units fight from one air picture (a rocket killed is not engaged
 #: again; each rocket goes to the unit that can kill it first, then to the next after a miss)
-#: rather than each on its own (:mod:`forceprot.engage.fire_control`).
-Units = namedtuple("Units", ["kind", "xy_m", "par", "coordinated"])
+#: rather than each on its own (:mod:`forceprot.engage.fire_control`), ``horizon`` a
+#: :data:`Horizon`.
+Units = namedtuple("Units", ["kind", "xy_m", "par", "coordinated", "horizon"])
 
 #: Each unit's state through one salvo, arrays of shape (n_units,) unless stated: ``active_s``
 #: (salvo's first track + reaction: the unit fires no earlier) [s], ``free_s`` (a gun's next
@@ -48,6 +57,12 @@ Units = namedtuple("Units", ["kind", "xy_m", "par", "coordinated"])
 #: ``stats`` int64 (n_units, N_UNIT_STATS) (the salvo's per-unit counts).
 UnitState = namedtuple("UnitState", ["active_s", "free_s", "ammo", "reloads", "launches_s",
                                      "n_launches", "tried", "stats"])
+
+
+def open_horizon(n_units: int) -> Horizon:
+    """The :data:`Horizon` of ``n_units`` units on flat ground at the site's altitude, nothing
+    masking: detection is then exactly that of the beam floor and the 4/3-earth horizon."""
+    return Horizon(np.zeros(n_units), np.full((n_units, 1, 1), -np.inf), np.full(n_units, np.inf))
 
 
 def empty_flights(tubes: int, tau: np.ndarray) -> Flights:

@@ -31,11 +31,17 @@ __all__ = ["unit_ammo", "unit_commit", "unit_detection_s", "unit_offer_s", "unit
 
 @njit(cache=True, nogil=True)
 def unit_detection_s(units, u, flights, i):
-    """When unit ``u``'s sensor first sees rocket ``i`` of ``flights`` [s] (inf if never)."""
+    """When unit ``u``'s sensor first sees rocket ``i`` of ``flights`` [s] (inf if never).
+
+    The antenna stands ``sensor_height_m`` above the unit's ground (``units.horizon.ground_z_m``,
+    above the site's ground altitude), and the terrain masks what lies below its horizon table.
+    """
     par = units.par[u]
+    hz = units.horizon
     return first_detection_s(flights.pos_m[i], flights.t0_s[i], flights.tof_s[i], flights.tau,
-                             units.xy_m[u, 0], units.xy_m[u, 1], par[P_SENSOR_HEIGHT_M],
-                             par[P_SENSOR_RANGE_M], par[P_TAN_MIN_ELEVATION])
+                             units.xy_m[u, 0], units.xy_m[u, 1],
+                             par[P_SENSOR_HEIGHT_M] + hz.ground_z_m[u], par[P_SENSOR_RANGE_M],
+                             par[P_TAN_MIN_ELEVATION], hz.mask_tan[u], hz.step_m[u])
 
 
 @njit(cache=True, nogil=True)

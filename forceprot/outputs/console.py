@@ -29,8 +29,9 @@ def _render_medians(console: Console, scenario) -> None:
             console.print(f"  {p.describe()}", markup=False, highlight=False)
 
 
-def render_validation(console: Console, prepared) -> None:
-    """Print what ``forceprot validate`` checked."""
+def render_validation(console: Console, prepared, terrain: dict | None = None) -> None:
+    """Print what ``forceprot validate`` checked; ``terrain`` is
+    :func:`forceprot.compile.terrain_description` (None without a DEM)."""
     scenario, site = prepared.scenario, prepared.site
     threat, rocket = scenario.threat, scenario.rocket_class
     console.print(f"[bold]{scenario.site.name}[/bold]  ({scenario.label})")
@@ -77,6 +78,8 @@ def render_validation(console: Console, prepared) -> None:
         units.add_row(unit.name, unit.kind, f"{lon[i]:.5f}", f"{lat[i]:.5f}", where,
                       unit.describe_envelope(), f"{unit.p_kill:.2f}", unit.describe_magazine())
     console.print(units)
+    if terrain is not None:
+        render_terrain(console, terrain)
     if len(site.assets):
         assets = Table(title="Assets", title_justify="left")
         for col in ("asset", "weight", "hit area", "from"):
@@ -91,6 +94,27 @@ def render_validation(console: Console, prepared) -> None:
     for note in site.notes:
         console.print(f"note: {printable(note)}", markup=False, highlight=False)
     console.print("[green]scenario is valid[/green]")
+
+
+def render_terrain(console: Console, terrain: dict) -> None:
+    """The DEM, buildings and each unit's masking angles (a table)."""
+    bldg = (f"; {terrain['n_buildings']:,} buildings from {terrain['buildings']}"
+            if terrain["buildings"] else "")
+    console.print(f"terrain: {terrain['dem']} [{terrain['dem_crs']}], {terrain['dem_cells'][0]:,} x "
+                  f"{terrain['dem_cells'][1]:,} cells of {terrain['dem_resolution_m']:.1f} m, "
+                  f"sampled at {terrain['grid_cell_m']:.1f} m{bldg}", markup=False,
+                  highlight=False)
+    t = Table(title="Terrain masking", title_justify="left")
+    for col in ("unit", "ground", "median mask", "max mask", "masked above floor"):
+        t.add_column(col, justify="left" if col == "unit" else "right")
+
+    def deg(v):
+        return "none" if v is None else f"{v:.2f}°"
+
+    for u in terrain["units"]:
+        t.add_row(printable(u["name"]), f"{u['ground_z_m']:+.1f} m", deg(u["median_mask_deg"]),
+                  deg(u["max_mask_deg"]), f"{u['masked_share']:.1%}")
+    console.print(t)
 
 
 def _ci(e, fmt: str = "{:.1%}") -> str:

@@ -144,6 +144,8 @@ DEFENCE_COLUMNS = {
     "kills_credited": "Int64", "kill_share_of_threatening": "float64",
     "kill_share_of_threatening_lo": "float64", "kill_share_of_threatening_hi": "float64",
     "salvos_magazine_exhausted": "Int64",
+    # with site.dem (:func:`forceprot.compile.terrain_description`), else null
+    "ground_above_site_m": "float64", "median_mask_deg": "float64", "max_mask_deg": "float64",
 }
 #: Columns of the ``defence_envelopes`` layer and their dtypes.
 ENVELOPE_COLUMNS = {
@@ -160,7 +162,8 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
 
 
 def defences_layer(results: Results) -> gpd.GeoDataFrame:
-    """``defences``: each unit as a point with its parameters and run figures.
+    """``defences``: each unit as a point with its parameters and run figures (with a DEM, its
+    ground above the site's altitude and its median and largest masking angle).
 
     Empty (but with every column) for a base without defences. Envelopes are in
     :func:`defence_envelopes_layer`, so each layer holds one geometry type.
@@ -169,9 +172,11 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
     site = compiled.prepared.site
     rows: list[dict] = []
     unit_results = results.unit_results
+    terrain = results.terrain()
     for u, unit in enumerate(compiled.prepared.scenario.defence):
         lon, lat = site.xy_to_lonlat(site.unit_xy_m[u, 0], site.unit_xy_m[u, 1])
         ur = unit_results[u]
+        masking = terrain["units"][u] if terrain is not None else {}
         rows.append({
             "name": unit.name, "kind": unit.kind,
             "lon": float(lon), "lat": float(lat),
@@ -185,6 +190,9 @@ def defences_layer(results: Results) -> gpd.GeoDataFrame:
             "kill_share_of_threatening_lo": ur.kill_share.lo,
             "kill_share_of_threatening_hi": ur.kill_share.hi,
             "salvos_magazine_exhausted": ur.salvos_exhausted,
+            "ground_above_site_m": masking.get("ground_z_m"),
+            "median_mask_deg": masking.get("median_mask_deg"),
+            "max_mask_deg": masking.get("max_mask_deg"),
         })
     return _frame(site, _typed(rows, DEFENCE_COLUMNS), shapely.points(site.unit_xy_m[:len(rows)]))
 

@@ -149,6 +149,10 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         "`track_s` after its detection); the alarm sounds on a track, since a bare detection "
         "predicts no impact point.\n")
 
+    terrain = results.terrain()
+    if terrain is not None:
+        out.append(terrain_markdown(terrain))
+
     out.append("## Launch areas whose salvos leak most\n")
     if launch_table is not None and len(launch_table):
         side_km = launch_table["side_m"].iloc[0] / 1000.0
@@ -251,6 +255,31 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     ]
     out.append(_table(["", ""], facts, "ll") + "\n")
     return "\n".join(out)
+
+
+def terrain_markdown(terrain: dict) -> str:
+    """The report's terrain section from :func:`forceprot.compile.terrain_description`."""
+    lines = ["## Terrain masking\n"]
+    bldg = (f", {terrain['n_buildings']:,} buildings from `{terrain['buildings']}`"
+            if terrain["buildings"] else "")
+    lines.append(
+        f"Ground from `{terrain['dem']}` ({terrain['dem_crs']}, {terrain['dem_cells'][0]:,} × "
+        f"{terrain['dem_cells'][1]:,} cells of about {terrain['dem_resolution_m']:.1f} m, "
+        f"sampled at {terrain['grid_cell_m']:.1f} m){bldg}. A sensor sees a rocket only above "
+        "the terrain's masking angle in its direction (4/3-earth refraction and earth "
+        f"curvature included; {terrain['azimuth_bin_deg']:g}° azimuth bins); its antenna stands "
+        "on the DEM's ground. The rockets' own flights still assume flat ground at the site's "
+        "altitude.\n")
+    rows = [[u["name"], f"{u['ground_z_m']:+.1f} m", _angle(u["median_mask_deg"]),
+             _angle(u["max_mask_deg"]), _pct(u["masked_share"])] for u in terrain["units"]]
+    lines.append(_table(["unit", "ground vs site altitude", "median masking angle",
+                         "max masking angle", "azimuths masked above the beam floor"],
+                        rows, "lrrrr") + "\n")
+    return "\n".join(lines)
+
+
+def _angle(deg: float) -> str:
+    return "none" if deg is None else f"{deg:.2f}°"
 
 
 def _caveat(listed: list[Assumption]) -> str:

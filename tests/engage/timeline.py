@@ -6,7 +6,13 @@ import numpy as np
 
 from forceprot.engage import params as P
 from forceprot.engage.fire_control import fight_salvo
-from forceprot.engage.state import Flights, Units, empty_engagements, empty_unit_state
+from forceprot.engage.state import (
+    Flights,
+    Units,
+    empty_engagements,
+    empty_unit_state,
+    open_horizon,
+)
 from forceprot.kernel.salvo import credit_kills
 from forceprot.kernel.bundles import (
     N_UNIT_STATS,
@@ -46,7 +52,7 @@ def fight(kinds, pars, order, *, t_track, u_kill, candidate=None, t_open=None, t
         flights = Flights(np.zeros((n, 2, 3)), np.zeros(n), np.ones(n), tau)
     par = np.ascontiguousarray(np.asarray(pars, float).reshape(n_units, P.N_PAR))
     xy = np.zeros((n_units, 2)) if xy is None else np.asarray(xy, float).reshape(n_units, 2)
-    units = Units(np.asarray(kinds, np.int64), xy, par, coordinated)
+    units = Units(np.asarray(kinds, np.int64), xy, par, coordinated, open_horizon(n_units))
     max_launches = max([int(p[P.P_SAM_MISSILES]) for p in par] + [1])
     state = empty_unit_state(n_units, max_launches, N_UNIT_STATS)
     fight_salvo(units, np.asarray(order, np.int64), flights, eng, state)

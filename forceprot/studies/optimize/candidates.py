@@ -49,7 +49,8 @@ class Candidates:
 
 def grid_candidates(site: SiteGeometry, *, grid_m: float = DEFAULT_GRID_M,
                     margin_m: float = 0.0) -> Candidates:
-    """Grid points inside the base grown by ``margin_m``.
+    """Grid points inside the base grown by ``margin_m`` (with a DEM, only where a unit can
+    stand: on the DEM's data, outside building footprints).
 
     Parameters
     ----------
@@ -82,6 +83,8 @@ def grid_candidates(site: SiteGeometry, *, grid_m: float = DEFAULT_GRID_M,
                          miny + (np.arange(ny) + 0.5) * grid_m)
     x, y = gx.ravel(), gy.ravel()
     keep = shapely.contains_xy(region, x, y)
+    if site.terrain is not None:  # a unit stands on the DEM's data, outside buildings
+        keep &= site.terrain.can_stand(x, y)
     xy = np.ascontiguousarray(np.column_stack([x[keep], y[keep]]), dtype=np.float64)
     if len(xy) == 0:
         raise ScenarioError("no grid point falls inside the base and margin; use a finer grid",
@@ -150,6 +153,11 @@ def read_candidates(path: str | Path, site: SiteGeometry) -> Candidates:
             f"point {int(far[0])} is {dist[far[0]] / 1000:.0f} km from the base (more than "
             f"{MAX_UNIT_DISTANCE_M / 1000:.0f} km: wrong coordinates or CRS?)", file=label,
             field=fld)
+    if site.terrain is not None:
+        off = np.flatnonzero(~site.terrain.can_stand(xy[:, 0], xy[:, 1]))
+        if len(off):
+            raise GeometryError(f"point {int(off[0])} stands off the DEM's data or inside a "
+                                "building footprint", file=label, field=fld)
     if "name" in local.columns:
         names = [str(v) if v is not None and v == v else f"site {i + 1}"
                  for i, v in enumerate(local["name"])]

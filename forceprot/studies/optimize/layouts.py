@@ -16,6 +16,7 @@ import numpy as np
 from forceprot.catalog.defences import DEFENCE_CLASSES, DEFENCE_KINDS
 from forceprot.compile import CompiledScenario, Prepared
 from forceprot.engage.state import Units
+from forceprot.terrain import stack_horizons, unit_horizons
 from forceprot.kernel import tally as T
 from forceprot.results import Results
 from forceprot.stats import Estimate, finite_or_none
@@ -136,7 +137,8 @@ def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layo
     -------
     Units
         ``kind`` int64 (n_units,), ``xy_m`` float64 (n_units, 2) [m], ``par`` float64
-        (n_units, N_PAR) in SI units and radians; C-contiguous.
+        (n_units, N_PAR) in SI units and radians; C-contiguous; ``horizon`` the fixed units'
+        masking tables, then those of the new units over the site's terrain (if any).
     """
     fixed = base.inputs.units
     xy = candidates_xy[[p.site for p in layout]].reshape(-1, 2)
@@ -145,7 +147,10 @@ def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layo
     par = np.ascontiguousarray(np.vstack([fixed.par.reshape(-1, fixed.par.shape[-1]),
                                           *[r for _, r in rows]]), dtype=np.float64)
     unit_xy = np.ascontiguousarray(np.vstack([fixed.xy_m.reshape(-1, 2), xy]), dtype=np.float64)
-    return fixed._replace(kind=kind, xy_m=unit_xy, par=par)
+    n_fixed = len(fixed.kind)
+    placed = unit_horizons(base.prepared.site.terrain, unit_xy[n_fixed:], par[n_fixed:])
+    return fixed._replace(kind=kind, xy_m=unit_xy, par=par,
+                          horizon=stack_horizons(fixed.horizon, placed))
 
 
 def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layout,
