@@ -360,11 +360,10 @@ def _last_true(mask):
 # -------------------------------------------------------------------------------- engagements
 
 
-def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
-    """First time a unit's sensor sees each rocket (S, T) [s]; inf if never."""
-    dx = pos[..., 0] - ux
-    dy = pos[..., 1] - uy
-    z = pos[..., 2]
+def _visibility_margin_m(x, y, z, ux, uy, par):
+    """How far inside a sensor's coverage points are [m] (>= 0: visible); arrays of any shape."""
+    dx = x - ux
+    dy = y - uy
     ground2 = dx * dx + dy * dy
     dz = z - par[P.P_SENSOR_HEIGHT_M]
     slant = np.sqrt(ground2 + dz * dz)
@@ -377,13 +376,30 @@ def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
         line_of_sight = (np.sqrt(max(par[P.P_SENSOR_HEIGHT_M], 0.0) / _INV_2KR)
                          + np.sqrt(np.maximum(z, 0.0) / _INV_2KR)) - np.sqrt(ground2)
         margin = np.minimum(margin, line_of_sight)
+    return margin
+
+
+#: Bisection steps on the segment where a rocket comes into view (as the kernel: 2**-24).
+_DETECTION_BISECTIONS = 24
+
+
+def _detection_s(pos, t0_s, tof_s, tau, ux, uy, par):
+    """First time a unit's sensor sees each rocket (S, T) [s]; inf if never: the first visible
+    node, then bisection on the straight segment before it, all rockets at once."""
+    margin = _visibility_margin_m(pos[..., 0], pos[..., 1], pos[..., 2], ux, uy, par)
     k, seen = _first_true(margin >= 0.0)
     kp = np.maximum(k - 1, 0)
-    g_before = _take_node(margin, kp)
-    g_at = _take_node(margin, k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = g_before / (g_before - g_at)
-        t = t0_s + tof_s * (tau[kp] + frac * (tau[k] - tau[kp]))
+    p0 = np.stack([_take_node(pos[..., c], kp) for c in range(3)], axis=-1)
+    p1 = np.stack([_take_node(pos[..., c], k) for c in range(3)], axis=-1)
+    lo = np.zeros(k.shape)
+    hi = np.ones(k.shape)
+    for _ in range(_DETECTION_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        pt = p0 + mid[..., None] * (p1 - p0)
+        visible = _visibility_margin_m(pt[..., 0], pt[..., 1], pt[..., 2], ux, uy, par) >= 0.0
+        hi = np.where(visible, mid, hi)
+        lo = np.where(visible, lo, mid)
+    t = t0_s + tof_s * (tau[kp] + hi * (tau[k] - tau[kp]))
     t = np.where(k == 0, t0_s, t)
     return np.where(seen, t, np.inf)
 

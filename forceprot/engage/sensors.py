@@ -15,6 +15,9 @@ INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
 
 
 TWO_PI = 2.0 * math.pi
+#: Bisection steps that place a first detection on the straight segment between two nodes:
+#: 2**-24 of a segment, under a microsecond of flight.
+DETECTION_BISECTIONS = 24
 
 
 @njit(cache=True, nogil=True)
@@ -87,8 +90,7 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
                             mask_tan, step_m)
     if tan_min_elevation < 0.0:
         # Looking down, the beam floor no longer implies a clear line of sight. (With a floor
-        # at or above the horizontal it does, and the extra term would only skew the linear
-        # crossing between nodes, so it is left out.)
+        # at or above the horizontal it does, so the extra term is left out.)
         margin = min(margin, _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m))
     return margin
 
@@ -118,10 +120,13 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
 
     Notes
     -----
-    The visibility margin is interpolated linearly between nodes. Across a masking table's bin
-    edge the margin jumps, so there the crossing lies within one node interval of the true one.
+    The first node at which the rocket is visible is found by scanning the nodes; the moment it
+    comes into view is then found by bisection on the straight segment from the node before
+    (:data:`DETECTION_BISECTIONS` steps), so it is exact on the kernel's path, across a masking
+    table's bin edges too. A rocket that comes into view and leaves it again between two nodes
+    is not seen (the margin is tested at the nodes); rockets climb into a sensor's coverage, so
+    this matters only at the edge of its range.
     """
-    prev = -1.0
     looks_down = tan_min_elevation < 0.0  # decided once, not per node
     for k in range(pos.shape[0]):
         g = _beam_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
@@ -132,9 +137,22 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
         if g >= 0.0:
             if k == 0:
                 return t0_s
-            f = prev / (prev - g)  # linear crossing between nodes k-1 and k
-            return t0_s + tof_s * (tau[k - 1] + f * (tau[k] - tau[k - 1]))
-        prev = g
+            lo = 0.0  # not visible here (node k - 1)
+            hi = 1.0  # visible here (node k)
+            for _ in range(DETECTION_BISECTIONS):
+                mid = 0.5 * (lo + hi)
+                x = pos[k - 1, 0] + mid * (pos[k, 0] - pos[k - 1, 0])
+                y = pos[k - 1, 1] + mid * (pos[k, 1] - pos[k - 1, 1])
+                z = pos[k - 1, 2] + mid * (pos[k, 2] - pos[k - 1, 2])
+                gm = _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m,
+                                    tan_min_elevation, mask_tan, step_m)
+                if looks_down:
+                    gm = min(gm, _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m))
+                if gm >= 0.0:
+                    hi = mid
+                else:
+                    lo = mid
+            return t0_s + tof_s * (tau[k - 1] + hi * (tau[k] - tau[k - 1]))
     return math.inf
 
 

@@ -30,8 +30,9 @@ def _straight(p0, p1, n=N_NODES):
 
 
 def _node_tol_s(tof_s, n=N_NODES):
-    """The kernel interpolates the visibility margin linearly between nodes; the margin is
-    smooth, so the crossing it finds is within one node interval of the true one."""
+    """The kernel places the crossing by bisection on the segment between nodes, so on these
+    straight paths it is exact; one node interval is the loose bound these older tests keep
+    (the exact check is :func:`test_first_detection_is_exact_on_the_segment`)."""
     return tof_s / (n - 1)
 
 
@@ -146,3 +147,21 @@ def test_masking_raises_the_beam_floor_in_its_direction_only():
         pos, tau = _straight((sign * start, -1.0, h), (0.0, -1.0, h))
         t = first_detection_s(pos, 0.0, tof, tau, 0.0, 0.0, hs, 1e9, 0.0, mask, 1e9)
         assert t == pytest.approx(tof * (1.0 - d_seen / start), abs=_node_tol_s(tof))
+
+
+@settings(max_examples=40, deadline=None)
+@given(d_m=st.floats(500.0, 30_000.0), tan_floor=st.floats(0.0, 0.3),
+       n_nodes=st.sampled_from([2, 5, 33]))
+def test_first_detection_is_exact_on_the_segment(d_m, tan_floor, n_nodes):
+    """A rocket climbing straight up at distance d comes into view when its apparent height
+    (4/3 earth) reaches the beam floor: z* = d tan + d^2 / (2 k R), in closed form. The kernel
+    finds it by bisection on the segment, to 2**-24 of the segment, whatever the node count."""
+    from forceprot.engage.sensors import DETECTION_BISECTIONS, INV_2KR
+
+    top_m, tof_s = 20_000.0, 40.0
+    tau = np.linspace(0.0, 1.0, n_nodes)
+    pos = np.column_stack([np.full(n_nodes, d_m), np.zeros(n_nodes), top_m * tau])
+    z_star = d_m * tan_floor + d_m * d_m * INV_2KR
+    t = first_detection_s(pos, 0.0, tof_s, tau, 0.0, 0.0, 0.0, 1e9, tan_floor, *OPEN)
+    segment_s = tof_s / (n_nodes - 1)
+    assert t == pytest.approx(z_star / top_m * tof_s, abs=segment_s * 2.0**-DETECTION_BISECTIONS)
