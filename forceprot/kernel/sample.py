@@ -38,6 +38,30 @@ __all__ = ["draw_block", "draw_salvo", "draw_salvo_fixed", "fill_kill_draws",
 
 
 @njit(cache=True, nogil=True)
+def _store_salvo(salvo, draws, points, rejected, redrawn):
+    """The salvo's draws into ``draws``: ``points`` is (aim x, aim y, launcher x, launcher y,
+    laying error x, y in standard normals) [m]."""
+    ax, ay, lx, ly, ex, ey = points
+    draws[D_AIM_X] = ax
+    draws[D_AIM_Y] = ay
+    draws[D_LAUNCH_X] = lx
+    draws[D_LAUNCH_Y] = ly
+    draws[D_LAY_ERR_X] = ex * salvo.aim_sigma_m
+    draws[D_LAY_ERR_Y] = ey * salvo.aim_sigma_m
+    draws[D_REJECTED] = rejected
+    draws[D_REDRAWN] = redrawn
+
+
+@njit(cache=True, nogil=True)
+def _draw_dispersion(salvo, delta, deflection):
+    """Each rocket's range error (fraction) and deflection [rad]."""
+    for i in range(delta.shape[0]):
+        zr, zd = normal_pair()
+        delta[i] = zr * salvo.range_sigma_frac
+        deflection[i] = zd * salvo.deflection_sigma_rad
+
+
+@njit(cache=True, nogil=True)
 def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
     """Draw the launcher, aim and dispersion of one salvo from numba's generator.
 
@@ -87,19 +111,9 @@ def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
             redrawn += 1
             if redrawn > MAX_AIM_REDRAWS:
                 return False
-    draws[D_AIM_X] = ax
-    draws[D_AIM_Y] = ay
-    draws[D_LAUNCH_X] = lx
-    draws[D_LAUNCH_Y] = ly
     ex, ey = normal_pair()
-    draws[D_LAY_ERR_X] = ex * salvo.aim_sigma_m
-    draws[D_LAY_ERR_Y] = ey * salvo.aim_sigma_m
-    draws[D_REJECTED] = rejected
-    draws[D_REDRAWN] = redrawn
-    for i in range(delta.shape[0]):
-        zr, zd = normal_pair()
-        delta[i] = zr * salvo.range_sigma_frac
-        deflection[i] = zd * salvo.deflection_sigma_rad
+    _store_salvo(salvo, draws, (ax, ay, lx, ly, ex, ey), rejected, redrawn)
+    _draw_dispersion(salvo, delta, deflection)
     return True
 
 
@@ -179,18 +193,8 @@ def draw_salvo_fixed(salvo, aim, zone, family, draws, delta, deflection):
             redrawn += 1
             if redrawn > MAX_AIM_REDRAWS:
                 return False
-    draws[D_AIM_X] = ax
-    draws[D_AIM_Y] = ay
-    draws[D_LAUNCH_X] = lx
-    draws[D_LAUNCH_Y] = ly
-    draws[D_LAY_ERR_X] = ex * salvo.aim_sigma_m
-    draws[D_LAY_ERR_Y] = ey * salvo.aim_sigma_m
-    draws[D_REJECTED] = rejected
-    draws[D_REDRAWN] = redrawn
-    for i in range(delta.shape[0]):
-        zr, zd = normal_pair()
-        delta[i] = zr * salvo.range_sigma_frac
-        deflection[i] = zd * salvo.deflection_sigma_rad
+    _store_salvo(salvo, draws, (ax, ay, lx, ly, ex, ey), rejected, redrawn)
+    _draw_dispersion(salvo, delta, deflection)
     return True
 
 

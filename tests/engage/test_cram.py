@@ -13,7 +13,7 @@ from scipy.optimize import brentq
 
 from forceprot.engage import params as P
 from forceprot.engage.cram import gun_window_s
-from tests.engage.timeline import fight, summary
+from tests.engage.timeline import fight, gun_par, summary
 
 N_NODES = 2_001
 
@@ -166,15 +166,7 @@ def test_window_shorter_than_a_node_interval(x0, y0, z0, x1, rmax, hmin):
 
 
 # ------------------------------------------------------------------------------- timeline
-def _par(*, reaction_s=2.0, engage_s=1.5, p_kill=0.7, per=100, magazine=10_000, reload_s=30.0):
-    par = np.zeros(P.N_PAR)
-    par[P.P_REACTION_S] = reaction_s
-    par[P.P_GUN_ENGAGE_S] = engage_s
-    par[P.P_KILL] = p_kill
-    par[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = per
-    par[P.P_GUN_MAGAZINE_ROUNDS] = magazine
-    par[P.P_GUN_RELOAD_S] = reload_s
-    return par
+_par = gun_par
 
 
 def _timeline(par, order, t_detect, t_open, t_close, u_draw, candidate=None):

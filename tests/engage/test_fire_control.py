@@ -10,18 +10,12 @@ from hypothesis import strategies as st
 
 from forceprot.engage import params as P
 from forceprot.engage.patriot import next_launch_slot_s
-from tests.engage.timeline import fight, summary, wasted
+from tests.engage.timeline import fight, gun_par, summary, wasted
 
 
-def _gun(*, reaction_s=0.0, engage_s=1.0, p_kill=0.7, per=10, magazine=10_000):
-    par = np.zeros(P.N_PAR)
-    par[P.P_REACTION_S] = reaction_s
-    par[P.P_GUN_ENGAGE_S] = engage_s
-    par[P.P_KILL] = p_kill
-    par[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = per
-    par[P.P_GUN_MAGAZINE_ROUNDS] = magazine
-    par[P.P_GUN_RELOAD_S] = 60.0
-    return par
+def _gun(*, reaction_s=0.0, engage_s=1.0, p_kill=0.7):
+    return gun_par(reaction_s=reaction_s, engage_s=engage_s, p_kill=p_kill, per=10,
+                   reload_s=60.0)
 
 
 SALVOS = dict(

@@ -68,3 +68,16 @@ def summary(stats, u=0):
 
 def wasted(stats, u=0):
     return int(stats[u, US_ON_KILLED])
+
+
+def gun_par(*, reaction_s=2.0, engage_s=1.5, p_kill=0.7, per=100, magazine=10_000,
+            reload_s=30.0):
+    """A gun mount's parameter row with the given timeline figures (the rest zero)."""
+    par = np.zeros(P.N_PAR)
+    par[P.P_REACTION_S] = reaction_s
+    par[P.P_GUN_ENGAGE_S] = engage_s
+    par[P.P_KILL] = p_kill
+    par[P.P_GUN_ROUNDS_PER_ENGAGEMENT] = per
+    par[P.P_GUN_MAGAZINE_ROUNDS] = magazine
+    par[P.P_GUN_RELOAD_S] = reload_s
+    return par
