@@ -16,7 +16,10 @@ from forceprot.cli import app
 from forceprot.errors import ScenarioError
 from forceprot.studies.executors import ScenarioSpec
 from forceprot.studies.uncertainty import plan_uncertainty, run_uncertainty, uncertainty_summary
+from pathlib import Path
+
 from tests.conftest import SITES
+from tests.scenario_strategies import to_toml
 from tests.kernel_helpers import CX_M, CY_M, ideal_patriot, scenario_data, square_base
 
 # Kill draws are common to every run, so one run's leak rate is 1 - p_kill up to the share of
@@ -64,7 +67,7 @@ def test_two_units_give_the_sobol_indices_of_a_product(tmp_path):
         ideal_patriot("u0", CX_M, CY_M, {"dist": "uniform", "low": r1[0], "high": r1[1]}),
         ideal_patriot("u1", CX_M + 10.0, CY_M, {"dist": "uniform", "low": r2[0], "high": r2[1]}),
     ])
-    plan = plan_uncertainty(spec, n_base=128, salvos=512)
+    plan = plan_uncertainty(spec, n_base=64, salvos=512)
     result = run_uncertainty(plan)
 
     def moments(lo, hi):  # X = 1 - p, p ~ U(lo, hi): X ~ U(1 - hi, 1 - lo)
@@ -123,9 +126,9 @@ def test_morris_screening_ranks_the_parameter_that_matters(tmp_path):
     assert by_name["warning.alert_delay_s"].mu_star == pytest.approx(0.0, abs=1e-12)
 
 
-def test_cli_json_has_the_documented_keys_and_writes_its_files(tmp_path):
+def _cli_json_keys_and_files(tmp_path, scenario):
     out = tmp_path / "unc"
-    res = CliRunner().invoke(app, ["uncertainty", str(SITES / "taji_uncertain.toml"), "--n", "2",
+    res = CliRunner().invoke(app, ["uncertainty", str(scenario), "--n", "2",
                                    "--salvos", "512", "--out", str(out), "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
@@ -138,6 +141,22 @@ def test_cli_json_has_the_documented_keys_and_writes_its_files(tmp_path):
     assert sorted(f.name for f in out.iterdir()) == ["uncertainty.json", "uncertainty.md",
                                                      "uncertainty.png"]
     assert "Which parameters matter" in (out / "uncertainty.md").read_text()
+
+
+def test_cli_json_has_the_documented_keys_and_writes_its_files(tmp_path):
+    """On a small synthetic scenario with two distributions (default tier)."""
+    spec = _spec(tmp_path, [
+        ideal_patriot("u0", CX_M, CY_M, {"dist": "uniform", "low": 0.3, "high": 0.8}),
+        ideal_patriot("u1", CX_M + 10.0, CY_M, {"dist": "uniform", "low": 0.5, "high": 0.7})])
+    path = Path(spec.path)
+    path.write_text(to_toml(spec.data), encoding="utf-8")
+    _cli_json_keys_and_files(tmp_path, path)
+
+
+@pytest.mark.slow
+def test_cli_json_on_taji_uncertain(tmp_path):
+    """The bundled scenario with every kind of distribution, its rocket's included."""
+    _cli_json_keys_and_files(tmp_path, SITES / "taji_uncertain.toml")
 
 
 @pytest.mark.slow
