@@ -15,9 +15,17 @@ INV_2KR = 1.0 / (2.0 * K_EFFECTIVE * EARTH_RADIUS_M)
 
 
 TWO_PI = 2.0 * math.pi
-#: Bisection steps that place a first detection on the straight segment between two nodes:
-#: 2**-24 of a segment, under a microsecond of flight.
+#: Most refinement steps (false position, Illinois variant) that place a first detection on the
+#: straight segment between two nodes; they stop once the bracket is narrower than
+#: :data:`DETECTION_TOL_FRAC` of the segment.
+DETECTION_REFINEMENTS = 12
+#: Bisection steps after them, where false position stalls on a kink of the margin.
 DETECTION_BISECTIONS = 24
+#: Width of the final bracket, as a fraction of the segment (2**-24: under a microsecond of
+#: flight for the kernel's segments).
+DETECTION_TOL_FRAC = 2.0 ** -24
+#: ... or once the margin at the estimate is within this of zero [m].
+DETECTION_TOL_M = 1e-7
 
 
 @njit(cache=True, nogil=True)
@@ -121,13 +129,16 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
     Notes
     -----
     The first node at which the rocket is visible is found by scanning the nodes; the moment it
-    comes into view is then found by bisection on the straight segment from the node before
-    (:data:`DETECTION_BISECTIONS` steps), so it is exact on the kernel's path, across a masking
-    table's bin edges too. A rocket that comes into view and leaves it again between two nodes
+    comes into view is then found by false position on the straight segment from the node
+    before (:data:`DETECTION_REFINEMENTS`, :data:`DETECTION_TOL_FRAC`), so it is exact on the
+    kernel's path where the margin is smooth (to :data:`DETECTION_TOL_M` of margin or
+    :data:`DETECTION_TOL_FRAC` of the segment); across a masking table's bin edge the bracket
+    still shrinks, to well within the segment. A rocket that comes into view and leaves it again between two nodes
     is not seen (the margin is tested at the nodes); rockets climb into a sensor's coverage, so
     this matters only at the edge of its range.
     """
     looks_down = tan_min_elevation < 0.0  # decided once, not per node
+    prev = -1.0
     for k in range(pos.shape[0]):
         g = _beam_margin_m(pos[k, 0], pos[k, 1], pos[k, 2], ux, uy, sensor_height_m, range_m,
                            tan_min_elevation, mask_tan, step_m)
@@ -137,10 +148,25 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
         if g >= 0.0:
             if k == 0:
                 return t0_s
-            lo = 0.0  # not visible here (node k - 1)
-            hi = 1.0  # visible here (node k)
-            for _ in range(DETECTION_BISECTIONS):
-                mid = 0.5 * (lo + hi)
+            # false position on the chord, bracket [lo, hi]: g(lo) < 0 <= g(hi); the Illinois
+            # rule halves a stale end's value so that both ends move (a smooth margin
+            # converges in a few steps; a masking bin edge still shrinks the bracket)
+            lo = 0.0
+            hi = 1.0
+            g_lo = prev
+            g_hi = g
+            side = 0
+            for step in range(DETECTION_REFINEMENTS + DETECTION_BISECTIONS):
+                if hi - lo <= DETECTION_TOL_FRAC:
+                    break
+                if step < DETECTION_REFINEMENTS:
+                    mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
+                    if not (lo < mid < hi):
+                        mid = 0.5 * (lo + hi)
+                else:
+                    # a kink (a mast looking down, a masking bin edge) can stall false
+                    # position: plain bisection finishes the bracket
+                    mid = 0.5 * (lo + hi)
                 x = pos[k - 1, 0] + mid * (pos[k, 0] - pos[k - 1, 0])
                 y = pos[k - 1, 1] + mid * (pos[k, 1] - pos[k - 1, 1])
                 z = pos[k - 1, 2] + mid * (pos[k, 2] - pos[k - 1, 2])
@@ -148,11 +174,23 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
                                     tan_min_elevation, mask_tan, step_m)
                 if looks_down:
                     gm = min(gm, _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m))
+                if abs(gm) <= DETECTION_TOL_M:
+                    hi = mid
+                    break
                 if gm >= 0.0:
                     hi = mid
+                    g_hi = gm
+                    if side == 1:
+                        g_lo *= 0.5
+                    side = 1
                 else:
                     lo = mid
+                    g_lo = gm
+                    if side == -1:
+                        g_hi *= 0.5
+                    side = -1
             return t0_s + tof_s * (tau[k - 1] + hi * (tau[k] - tau[k - 1]))
+        prev = g
     return math.inf
 
 

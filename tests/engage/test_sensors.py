@@ -155,8 +155,9 @@ def test_masking_raises_the_beam_floor_in_its_direction_only():
 def test_first_detection_is_exact_on_the_segment(d_m, tan_floor, n_nodes):
     """A rocket climbing straight up at distance d comes into view when its apparent height
     (4/3 earth) reaches the beam floor: z* = d tan + d^2 / (2 k R), in closed form. The kernel
-    finds it by bisection on the segment, to 2**-24 of the segment, whatever the node count."""
-    from forceprot.engage.sensors import DETECTION_BISECTIONS, INV_2KR
+    finds it by false position on the segment, to 2**-24 of the segment, whatever the node
+    count."""
+    from forceprot.engage.sensors import DETECTION_TOL_FRAC, INV_2KR
 
     top_m, tof_s = 20_000.0, 40.0
     tau = np.linspace(0.0, 1.0, n_nodes)
@@ -164,4 +165,4 @@ def test_first_detection_is_exact_on_the_segment(d_m, tan_floor, n_nodes):
     z_star = d_m * tan_floor + d_m * d_m * INV_2KR
     t = first_detection_s(pos, 0.0, tof_s, tau, 0.0, 0.0, 0.0, 1e9, tan_floor, *OPEN)
     segment_s = tof_s / (n_nodes - 1)
-    assert t == pytest.approx(z_star / top_m * tof_s, abs=segment_s * 2.0**-DETECTION_BISECTIONS)
+    assert t == pytest.approx(z_star / top_m * tof_s, abs=segment_s * DETECTION_TOL_FRAC)
