@@ -189,6 +189,20 @@ def _walk(model: BaseModel, prefix: str, *, default_origin: Origin, default_sour
     return out
 
 
+#: Why coordinated fire control is the default.
+FIRE_CONTROL_SOURCE = ("Default 'coordinated': counter-rocket units fight from one air picture "
+                       "and one engagement-operations cell (a rocket killed is not engaged "
+                       "again); 'independent' gives units fighting alone.")
+
+
+def _fire_control(scenario: "Scenario") -> Assumption:
+    """The scenario's top-level ``fire_control`` (how the units share the air picture)."""
+    set_here = "fire_control" in scenario.model_fields_set
+    return Assumption(path="fire_control", value=scenario.fire_control, unit="-",
+                      origin="scenario" if set_here else "default",
+                      source=SET_IN_SCENARIO if set_here else FIRE_CONTROL_SOURCE)
+
+
 def _rocket(scenario: "Scenario") -> list[Assumption]:
     name = scenario.threat.rocket
     rocket = scenario.rocket_class
@@ -323,9 +337,9 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     Returns
     -------
     list of Assumption
-        In a fixed order: threat, rocket, each defence unit, warning, site, assets, simulation
-        (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``warning.*``, ``site.*``,
-        ``asset[i].*``, ``assets.*``, ``simulation.*``).
+        In a fixed order: threat, rocket, each defence unit, fire control, warning, site, assets,
+        simulation (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``fire_control``,
+        ``warning.*``, ``site.*``, ``asset[i].*``, ``assets.*``, ``simulation.*``).
     """
     out = _threat(scenario)
     out += _rocket(scenario)
@@ -334,6 +348,7 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     for i, unit in enumerate(scenario.defence):
         out += _walk(unit, f"defence[{i}]", default_origin="class default",
                      default_source=DEFENCE_CLASS_SOURCE)
+    out.append(_fire_control(scenario))
     out += _walk(scenario.warning, "warning", default_origin="default", default_source=None)
     out += _walk(scenario.site, "site", default_origin="default", default_source=None)
     for i, asset in enumerate(scenario.asset):

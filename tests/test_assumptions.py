@@ -69,7 +69,7 @@ def _paths(scenario) -> dict:
 
 
 def _field_of(path: str) -> str:
-    return path.rsplit(".", 1)[1]
+    return path.rsplit(".", 1)[-1]
 
 
 @pytest.fixture(scope="module")

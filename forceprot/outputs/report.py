@@ -379,6 +379,8 @@ def _group_title(group: str, scenario) -> str:
         return f"Rocket: {scenario.threat.rocket} ({scenario.rocket_class.label})"
     if group == "warning":
         return "Warning"
+    if group == "fire_control":
+        return "Fire control"
     if group == "site":
         return "Site"
     if group == "assets":
