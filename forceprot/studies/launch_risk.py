@@ -43,7 +43,8 @@ SALVOS_PER_AREA = 2 * BLOCK_SALVOS
 TOP_TOLERANCE_FRAC = 0.01
 #: Rounds of refinement, each sampling the areas still on the edge of the top group with this
 #: many times more salvos than the last round: the edge is then decided on intervals a quarter,
-#: then a sixteenth as wide, so the group does not change with the seed.
+#: then a sixteenth as wide, so a group with a clear peak does not change with the seed (on a
+#: flat landscape, areas whose true figure sits on the group's edge still flip).
 REFINE_FACTOR = 4
 REFINE_ROUNDS = 2
 #: Rockets one stage of the study may fly in all (sampling, then each refinement round): a
