@@ -39,7 +39,7 @@ from pyproj import CRS, Transformer
 
 from forceprot.engage.state import Horizon, open_horizon
 from forceprot.errors import GeometryError, ScenarioError
-from forceprot.safe_io import MAX_LAYER_BYTES, check_regular_file, read_head
+from forceprot.safe_io import check_regular_file, read_head
 
 __all__ = [
     "AZIMUTH_BIN_DEG",

@@ -138,6 +138,9 @@ def render_results(console: Console, results) -> None:
                   f"{sc.threat.rocket}, seed {results.seed}"
                   + (f" (stopped at ±{results.precision_target:.2%} precision)"
                      if results.stopped_early else ""))
+    crew = f"{sc.threat.preset} preset" if sc.threat.preset else "crew as set in the scenario"
+    console.print(f"threat: {crew}, {sc.threat.elevation} angle; "
+                  f"fire control: {sc.fire_control}", style="dim")
     t = Table(title="Salvo outcome (95 % intervals; the salvo is the sampling unit)",
               title_justify="left")
     t.add_column("measure")

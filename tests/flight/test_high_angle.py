@@ -19,19 +19,14 @@ from forceprot.ballistics import (
     range_limits,
     solve_trajectory,
 )
-from forceprot.catalog.rockets import BUNDLED_ROCKETS
 from forceprot.cli import app
 from forceprot.flight.family import interpolate_family
 from tests.helpers import assert_bad_input
 
-from .reference import reference_flight
+from .reference import assert_flight_matches_reference
 
-# RK4 at dt = 0.01 s against DOP853 at rtol 1e-10, as for the low-angle reference test
-# (tests/flight/test_trajectory.py): impact within 0.1 % of range. A steep flight is long
-# (60-105 s), so the bound is the same relative one, not tighter.
-REFERENCE_RANGE_RTOL = 1e-3
-# time of flight and apogee: 1e-4 relative, as for the low-angle test; both are large here.
-REFERENCE_TOF_RTOL = 1e-4
+# The flight against solve_ivp: the same relative bounds as the low-angle test
+# (tests/flight/reference.py); a steep flight is long (60-105 s), so not tighter.
 # the family's linear-in-elevation blend between grid rows, against direct integration, on the
 # no-wind high branch (rows 0.3 deg apart): within 0.4 % of range, the bound the low-angle
 # family is held to (forceprot/flight/family.py docstring).
@@ -47,18 +42,7 @@ CASES = [
 
 @pytest.mark.parametrize(("key", "elevation_deg", "wind"), CASES)
 def test_high_angle_flight_matches_solve_ivp_reference(key, elevation_deg, wind):
-    rocket = BUNDLED_ROCKETS[key]
-    e = math.radians(elevation_deg)
-    x_ref, y_ref, tof_ref, apogee_ref = reference_flight(rocket, e, wind)
-    path = fly(rocket, e, relaz_rad=math.atan2(wind[1], wind[0]),
-               wind_speed_mps=math.hypot(*wind))
-    range_ref = math.hypot(x_ref, y_ref)
-    miss = math.hypot(path.range_m - x_ref, path.drift_m - y_ref)
-    assert miss < REFERENCE_RANGE_RTOL * range_ref, (
-        f"{key} at {elevation_deg} deg, wind {wind}: impact ({path.range_m:.2f}, "
-        f"{path.drift_m:.2f}) m, reference ({x_ref:.2f}, {y_ref:.2f}) m, miss {miss:.3f} m")
-    assert path.tof_s == pytest.approx(tof_ref, rel=REFERENCE_TOF_RTOL)
-    assert path.apogee_m == pytest.approx(apogee_ref, rel=REFERENCE_TOF_RTOL)
+    assert_flight_matches_reference(key, elevation_deg, wind)
 
 
 def test_high_family_is_ordered_for_the_one_lookup():

@@ -13,7 +13,12 @@ from forceprot.catalog.rockets import BUNDLED_ROCKETS, RocketClass
 from forceprot.errors import ScenarioError
 from forceprot.flight.atmosphere import G0_MPS2
 
-from .reference import reference_flight, reference_tube_exit
+from .reference import (
+    REFERENCE_RANGE_RTOL,
+    assert_flight_matches_reference,
+    reference_flight,
+    reference_tube_exit,
+)
 
 # Vacuum flight has constant acceleration: RK4 integrates it exactly and the cubic Hermite
 # impact and apex are exact for the parabola, so only round-off remains (~1e-13 seen).
@@ -21,12 +26,7 @@ VACUUM_RTOL = 1e-6
 # 0.5 v^2 + g z: exact in exact arithmetic for RK4 on constant gravity; round-off over
 # ~10^4 steps stays far below 1e-9 of the energy.
 ENERGY_RTOL = 1e-9
-# RK4 at dt = 0.01 s against DOP853 at rtol 1e-10: the brief's bound on the impact miss; the
-# two agree to ~1e-6 in practice (drag-table kinks cost RK4 a little order).
-REFERENCE_RANGE_RTOL = 1e-3
-# apogee and time of flight against the reference: same integrators, a looser bound for the
-# smaller quantities (the apogee of a 5 deg shot is a few metres).
-REFERENCE_TOF_RTOL = 1e-4
+# REFERENCE_RANGE_RTOL, REFERENCE_TOF_RTOL: RK4 against DOP853, tests/flight/reference.py.
 
 
 def _vacuum_rocket(launch_height_m: float, tube_length_m: float = 1.0) -> RocketClass:
@@ -185,19 +185,7 @@ CASES = [
 @pytest.mark.parametrize("instant", [False, True], ids=["body-axis", "instant"])
 @pytest.mark.parametrize(("key", "elevation_deg", "wind"), CASES)
 def test_flight_matches_solve_ivp_reference(key, elevation_deg, wind, instant):
-    rocket = BUNDLED_ROCKETS[key]
-    e = math.radians(elevation_deg)
-    x_ref, y_ref, tof_ref, apogee_ref = reference_flight(rocket, e, wind,
-                                                         instant_weathercock=instant)
-    path = fly(rocket, e, relaz_rad=math.atan2(wind[1], wind[0]),
-               wind_speed_mps=math.hypot(*wind), instant_weathercock=instant)
-    range_ref = math.hypot(x_ref, y_ref)
-    miss = math.hypot(path.range_m - x_ref, path.drift_m - y_ref)
-    assert miss < REFERENCE_RANGE_RTOL * range_ref, (
-        f"{key} at {elevation_deg} deg, wind {wind}: impact ({path.range_m:.2f}, "
-        f"{path.drift_m:.2f}) m, reference ({x_ref:.2f}, {y_ref:.2f}) m, miss {miss:.3f} m")
-    assert path.tof_s == pytest.approx(tof_ref, rel=REFERENCE_TOF_RTOL)
-    assert path.apogee_m == pytest.approx(apogee_ref, rel=REFERENCE_TOF_RTOL)
+    assert_flight_matches_reference(key, elevation_deg, wind, instant_weathercock=instant)
 
 
 def test_reference_flight_at_altitude():

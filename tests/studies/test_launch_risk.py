@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from forceprot.compile import compile_scenario, prepare, prepare_scenario
+from forceprot.compile import compile_scenario, prepare
 from forceprot.scenario import load_scenario
 from forceprot.settings import RunSettings
 from forceprot.studies.launch_risk import (

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import pytest
 import shapely
 from scipy import integrate, stats
