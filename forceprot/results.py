@@ -86,6 +86,10 @@ class Results:
     precision_target: float | None = None
     stopped_early: bool = False
     extra: dict = field(default_factory=dict)
+    #: casualty tallies by attack hour (N_HOUR, 24) and by occupancy polygon (n_polys,
+    #: N_EXPOSURE); zeros without [people]
+    hours: np.ndarray | None = None
+    exposure: np.ndarray | None = None
 
     # --- headline estimates ----------------------------------------------------------------
     def _s(self, k: int) -> float:

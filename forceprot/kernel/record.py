@@ -12,6 +12,9 @@ import numpy as np
 from numba import njit
 
 from forceprot.kernel.bundles import (
+    CH_CASUALTIES,
+    CH_KILLED,
+    CH_LOG_NONE,
     D_AIM_X,
     D_AIM_Y,
     D_LAUNCH_X,
@@ -26,6 +29,28 @@ from forceprot.kernel.bundles import (
     US_SHOTS,
 )
 from forceprot.kernel.tally import (
+    E_CASUALTIES,
+    E_CASUALTIES2,
+    E_KILLED,
+    H_KILLED,
+    H_KILLED2,
+    H_P_CASUALTY,
+    H_P_CASUALTY2,
+    H_WOUNDED,
+    H_WOUNDED2,
+    R_ALERT_T,
+    R_CASUALTIES,
+    R_KILLED,
+    S_CASUALTIES_NO_WARNING,
+    S_CASUALTIES_SAVED2,
+    S_KILLED,
+    S_KILLED2,
+    S_KILLED_NO_WARNING,
+    S_KILLED_SAVED2,
+    S_P_CASUALTY,
+    S_P_CASUALTY2,
+    S_WOUNDED,
+    S_WOUNDED2,
     A_HITS,
     A_HITS2,
     A_SALVOS_HIT,
@@ -106,7 +131,8 @@ from forceprot.kernel.tally import (
 )
 from forceprot.spatial import cell_index, point_in_rings
 
-__all__ = ["asset_contains", "assets_contain", "tally_salvo", "warning_s", "write_story"]
+__all__ = ["asset_contains", "assets_contain", "tally_casualties", "tally_salvo", "warning_s",
+           "write_story"]
 
 
 @njit(cache=True, nogil=True)
@@ -318,6 +344,9 @@ def tally_salvo(inputs, scratch, rows):
         grid_t[G_INTERCEPTED2, c] += i_c * i_c
         grid_t[G_THREAT_INTERCEPTED, c] += t_c * i_c
 
+    if inputs.people.xy_m.shape[0] > 0:
+        tally_casualties(inputs.people.hour_w, s.casualties, rows)
+
     launch = inputs.launch
     lc = cell_index(s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], launch.x0_m, launch.y0_m,
                     launch.cell_m, launch.nx, launch.ny)
@@ -326,6 +355,50 @@ def tally_salvo(inputs, scratch, rows):
         rows.launch[L_LEAKED, lc] += n_leak
         rows.launch[L_LEAKED2, lc] += n_leak * n_leak
         rows.launch[L_THREAT, lc] += n_threat
+
+
+@njit(cache=True, nogil=True)
+def tally_casualties(hour_w, acc, rows):
+    """Add one salvo's casualties (:data:`~forceprot.kernel.bundles.CasualtyScratch`) to the
+    block's rows: by attack hour, weighted over the hours, as if nobody had been warned, and by
+    occupancy polygon, each with its per-salvo square."""
+    scal = rows.scalars
+    hours = rows.hours
+    killed = 0.0
+    wounded = 0.0
+    p_any = 0.0
+    for h in range(hour_w.shape[0]):
+        k = acc.hour[CH_KILLED, h]
+        w = acc.hour[CH_CASUALTIES, h] - k
+        if w < 0.0:  # rounding: a casualty is at least as likely as a death
+            w = 0.0
+        p = -math.expm1(acc.hour[CH_LOG_NONE, h])
+        hours[H_KILLED, h] += k
+        hours[H_KILLED2, h] += k * k
+        hours[H_WOUNDED, h] += w
+        hours[H_WOUNDED2, h] += w * w
+        hours[H_P_CASUALTY, h] += p
+        hours[H_P_CASUALTY2, h] += p * p
+        killed += hour_w[h] * k
+        wounded += hour_w[h] * w
+        p_any += hour_w[h] * p
+    scal[S_KILLED] += killed
+    scal[S_KILLED2] += killed * killed
+    scal[S_WOUNDED] += wounded
+    scal[S_WOUNDED2] += wounded * wounded
+    scal[S_P_CASUALTY] += p_any
+    scal[S_P_CASUALTY2] += p_any * p_any
+    k0 = acc.no_warning[0]
+    c0 = acc.no_warning[1]
+    scal[S_KILLED_NO_WARNING] += k0
+    scal[S_CASUALTIES_NO_WARNING] += c0
+    scal[S_KILLED_SAVED2] += (k0 - killed) ** 2
+    scal[S_CASUALTIES_SAVED2] += (c0 - killed - wounded) ** 2
+    exp_ = rows.exposure
+    for k_ in range(exp_.shape[0]):
+        exp_[k_, E_KILLED] += acc.poly[k_, 0]
+        exp_[k_, E_CASUALTIES] += acc.poly[k_, 1]
+        exp_[k_, E_CASUALTIES2] += acc.poly[k_, 1] * acc.poly[k_, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -369,6 +442,10 @@ def write_story(inputs, scratch, salvo_index, story):
             if pos[i, k, 2] > apogee:
                 apogee = pos[i, k, 2]
         rec[row, R_APOGEE_M] = apogee
+        rec[row, R_ALERT_T] = s.first_track_s[i] + inputs.salvo.alert_delay_s \
+            if s.first_track_s[i] < math.inf else math.nan
+        rec[row, R_KILLED] = s.casualties.rocket[i, 0]
+        rec[row, R_CASUALTIES] = s.casualties.rocket[i, 1]
         for u in range(n_units):
             rec_u[row, u, RU_T] = s.eng.eng_t_s[i, u]
             rec_u[row, u, RU_OUTCOME] = s.eng.eng_outcome[i, u]
