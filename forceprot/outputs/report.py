@@ -42,8 +42,9 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}%}".replace("%", " %") if math.isfinite(x) else "n/a"
 
 
-def _num(x: float, fmt: str) -> str:
-    return format(x, fmt) if math.isfinite(x) else "n/a"
+def _num(x: float | None, fmt: str) -> str:
+    """``x`` formatted; "n/a" for None (a figure JSON holds as null) or a non-finite one."""
+    return format(x, fmt) if x is not None and math.isfinite(x) else "n/a"
 
 
 def _est(e: Estimate, kind: str = "pct", fmt: str = ".2f") -> tuple[str, str]:
