@@ -297,11 +297,21 @@ def people_points(people: SitePeople, cell_m: float) -> tuple[np.ndarray, np.nda
         boxes = shapely.box(lx, ly, lx + cell_m, ly + cell_m)
         shapely.prepare(g)
         keep = shapely.intersects(g, boxes)
-        pieces = shapely.intersection(boxes[keep], g)
-        area = shapely.area(pieces)
+        boxes, lx, ly = boxes[keep], lx[keep], ly[keep]
+        # whole cells keep their centre and area; only the cells on the edge are clipped
+        inner = shapely.contains_properly(g, boxes)
+        area = np.full(len(boxes), cell_m * cell_m)
+        c = np.column_stack([lx + 0.5 * cell_m, ly + 0.5 * cell_m])
+        edge = np.flatnonzero(~inner)
+        pieces = shapely.intersection(boxes[edge], g)
+        area[edge] = shapely.area(pieces)
+        if len(edge):
+            c[edge] = shapely.get_coordinates(shapely.centroid(pieces)).reshape(-1, 2) \
+                if np.all(area[edge] > 0) else np.array(
+                    [shapely.get_coordinates(shapely.centroid(q))[0] if a > 0 else (0.0, 0.0)
+                     for q, a in zip(pieces, area[edge])]).reshape(-1, 2)
         good = area > 0
-        pieces, area = pieces[good], area[good]
-        c = shapely.get_coordinates(shapely.centroid(pieces))
+        c, area = c[good], area[good]
         xy.append(c)
         poly.append(np.full(len(c), k, dtype=np.int64))
         share.append(area / area.sum())

@@ -344,17 +344,26 @@ class People(BaseModel):
                                        "within it is a direct hit [m]. Illustrative.")
     reaction_s: float = Field(
         5.0, ge=0, le=600,
-        description="From the alarm to people moving (pre-movement time) [s]. Illustrative.")
+        description="From the alarm to people moving (pre-movement time) [s]. Illustrative: "
+                    "evacuation studies put pre-movement at a few seconds to minutes; "
+                    "first-hand accounts of base alarms vary as widely.")
     walk_speed_mps: float = Field(
-        1.5, gt=0, le=10, description="Speed of people moving to a shelter [m/s]. Illustrative: "
-                                      "a brisk walk.")
+        1.5, gt=0, le=10, description="Speed of people moving to a shelter [m/s]. Within the "
+                                      "0.8-1.7 m/s of unimpeded walking in the Simulex egress "
+                                      "model (https://help.iesve.com/ve2021/12_walking_speeds.htm);"
+                                      " people hurrying under an alarm may run.")
     indoor_factor: float = Field(
         0.3, ge=0, le=1, description="Casualty probability of a person under a roof (not a "
                                      "shelter) relative to one in the open [-]. Illustrative.")
     prone_factor: float = Field(
-        0.5, ge=0, le=1, description="Casualty probability of a person in the open who heard "
+        0.6, ge=0, le=1, description="Casualty probability of a person in the open who heard "
                                      "the alarm in time (at least reaction_s before impact) and "
-                                     "is lying down, relative to one standing [-]. Illustrative.")
+                                     "is lying down, relative to one standing [-]. 0.6: 'ten out "
+                                     "of ten men would be hit ... standing. Only six of the ten "
+                                     "... if all were prone' (US Army Basic Field Manual, quoted "
+                                     "in Newsmap, 26 Oct 1942, "
+                                     "https://digital.library.unt.edu/ark:/67531/metadc1005/m1/2/ocr/"
+                                     "; artillery, a rule of thumb).")
     shelter_hit_p_killed: float = Field(
         0.3, ge=0, le=1, description="Probability an occupant of a shelter is killed by a "
                                      "rocket landing on it (direct hit) [-]. Illustrative.")

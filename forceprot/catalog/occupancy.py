@@ -14,12 +14,18 @@ line), written so that a planner replaces them with their own figures. The indoo
 illustrative as well.
 
 The attack-time presets are illustrative too. The open accounts this tool was built around
-came at different hours: the Camp Taji attack of 11 March 2020 at about 19:30 local time (three
-killed, about fourteen wounded; US DoD press briefing 12 March 2020,
-https://www.defense.gov/News/Transcripts/Transcript/Article/2110785/), the Al Asad ballistic
-missile attack of 8 January 2020 at about 01:30 local time, with a warning that let people
-shelter. ``"uniform"`` weighs every hour alike, which is the honest default when nothing is
-known.
+came at different hours: the Camp Taji attack of 11 March 2020 at about 19:35 local time (about
+18 rockets struck the base; three coalition personnel killed and about twelve wounded: CENTCOM,
+https://www.centcom.mil/MEDIA/NEWS-ARTICLES/News-Article-View/Article/2109615/coalition-casualties-in-iraq/;
+time and toll also in https://en.wikipedia.org/wiki/2020_Camp_Taji_attack), the second Taji
+attack of 14 March 2020 in the late morning, and the Al Asad missile attack of 8 January 2020 at
+about 01:30, after a warning that let most people shelter
+(https://www.thenational.ae/world/mena/one-year-on-iran-s-al-asad-missile-attacks-in-iraq-1.1142788).
+``"uniform"`` weighs every hour alike, the honest default when nothing is known.
+
+Camp Taji "historically held up to 2,000 coalition forces" (Jerusalem Post, August 2020,
+https://www.jpost.com/middle-east/after-weekly-rocket-attacks-us-moves-forces-from-taji-base-639621);
+the bundled Taji occupancy layer puts about 2,700 people on the base at its busiest hour.
 """
 
 from __future__ import annotations
