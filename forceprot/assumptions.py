@@ -65,7 +65,9 @@ _FIELD_SOURCES: Final[dict[str, str]] = {
 #: Names, file paths and free text are not parameters of the model.
 _NOT_PARAMETERS: Final[frozenset[str]] = frozenset(
     {"name", "label", "source", "kind", "boundary", "boundary_layer", "crs", "exclusions",
-     "launch_areas", "rocket", "dem", "buildings", "buildings_height_field"})
+     "launch_areas", "rocket", "dem", "buildings", "buildings_height_field",
+     "occupancy", "occupancy_layer", "people_field", "kind_field", "hour_prefix", "shelters",
+     "shelters_layer", "capacity_field"})
 
 _UNIT = re.compile(r"\[([^\]]+)\]")
 # Where a description's source sentence begins.
@@ -338,8 +340,9 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     -------
     list of Assumption
         In a fixed order: threat, rocket, each defence unit, fire control, warning, site, assets,
-        simulation (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``fire_control``,
-        ``warning.*``, ``site.*``, ``asset[i].*``, ``assets.*``, ``simulation.*``).
+        people, simulation (paths ``threat.*``, ``rocket.*``, ``defence[i].*``,
+        ``fire_control``, ``warning.*``, ``site.*``, ``asset[i].*``, ``assets.*``,
+        ``people.*``, ``simulation.*``).
     """
     out = _threat(scenario)
     out += _rocket(scenario)
@@ -355,6 +358,8 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
         out += _walk(asset, f"asset[{i}]", default_origin="default", default_source=None)
     if scenario.assets is not None:  # the layer's own weights and radii are its data
         out += _walk(scenario.assets, "assets", default_origin="default", default_source=None)
+    if scenario.people is not None:  # the layers' people and capacities are their data
+        out += _walk(scenario.people, "people", default_origin="default", default_source=None)
     out += _walk(scenario.simulation, "simulation", default_origin="default",
                  default_source=RUN_SETTING_SOURCE)
     out = _mark_uncertain(out, scenario)
