@@ -39,7 +39,7 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
-__all__ = ["Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PairedDifference", "compare_layouts",
+__all__ = ["Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PEOPLE_MEASURES", "PairedDifference", "compare_layouts",
            "paired_ratio_difference"]
 
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
@@ -49,13 +49,22 @@ MEASURES = {
     "expected_leakers_per_salvo": (T.S_LEAKED, T.S_SALVOS, "leakers per salvo"),
     "warning_time_mean_s": (T.S_WARN_SUM_S, T.S_WARN_N, "mean warning"),
 }
+#: Measures compared when both scenarios have ``[people]``.
+PEOPLE_MEASURES = {
+    "expected_killed_per_salvo": (T.S_KILLED, T.S_SALVOS, "killed per salvo"),
+    "expected_wounded_per_salvo": (T.S_WOUNDED, T.S_SALVOS, "wounded per salvo"),
+    "p_casualty": (T.S_P_CASUALTY, T.S_SALVOS, "P(≥ 1 casualty per salvo)"),
+}
 #: Smallest difference that matters to a planner, per measure (in the measure's unit): a
 #: difference whose whole interval lies inside +/- this is "no practical difference", however
 #: small its p-value. Illustrative defaults, overridable with ``--min-effect MEASURE=VALUE``:
 #: one percentage point of leak rate or of P(any leaker), a tenth of a leaker per salvo, half
 #: a second of warning (about the time to take two steps toward cover).
 DEFAULT_MIN_EFFECT = {"leak_rate": 0.01, "p_any_leak": 0.01,
-                      "expected_leakers_per_salvo": 0.1, "warning_time_mean_s": 0.5}
+                      "expected_leakers_per_salvo": 0.1, "warning_time_mean_s": 0.5,
+                      # a hundredth of a person per salvo: one person in a hundred attacks
+                      "expected_killed_per_salvo": 0.01, "expected_wounded_per_salvo": 0.01,
+                      "p_casualty": 0.01}
 
 
 @dataclass(frozen=True)
@@ -197,8 +206,9 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     """
     effects = dict(DEFAULT_MIN_EFFECT)
     for key, value in (min_effect or {}).items():
-        if key not in MEASURES:
-            raise ForceprotError(f"unknown measure; one of {', '.join(MEASURES)}",
+        if key not in MEASURES and key not in PEOPLE_MEASURES:
+            raise ForceprotError(f"unknown measure; one of "
+                                 f"{', '.join([*MEASURES, *PEOPLE_MEASURES])}",
                                  field="--min-effect", value=key)
         if not (value >= 0.0 and math.isfinite(value)):
             raise ForceprotError("must be a finite number >= 0", field="--min-effect",
@@ -228,7 +238,8 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     res_a, res_b = runs
     blocks_a, blocks_b = res_a.extra["block_scalars"], res_b.extra["block_scalars"]
     differences = {}
-    for key, (num, den, label) in MEASURES.items():
+    people = a.site.people is not None and b.site.people is not None
+    for key, (num, den, label) in {**MEASURES, **(PEOPLE_MEASURES if people else {})}.items():
         r_a, r_b, d, lo, hi, p = paired_ratio_difference(
             blocks_a[:, num], blocks_a[:, den], blocks_b[:, num], blocks_b[:, den])
         differences[key] = PairedDifference(key, label, r_a, r_b, d, lo, hi, p, len(blocks_a),
