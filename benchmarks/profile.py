@@ -3,7 +3,8 @@
 Two views, both on one thread and in CPU time (per-core cost; the kernel scales by blocks):
 
 1. Scenario variants through :func:`forceprot.simulate.simulate`: Taji undefended, guns only,
-   battery only, as shipped. Differences are what each kind of unit costs.
+   battery only, as shipped without its people at risk, as shipped. Differences are what each
+   kind of unit, and the casualty stage, costs.
 2. The salvo evaluation stage by stage: the kernel's own stage functions
    (:mod:`forceprot.kernel.sample`, :mod:`forceprot.kernel.salvo`), each run doing one more
    stage than the last: draw; + fly; + impact tests; + detection and windows by every unit;
@@ -114,6 +115,7 @@ def run_profile(*, quick: bool) -> dict:
     variants = {"undefended": scenarios.with_defence_kinds(()),
                 "guns only": scenarios.with_defence_kinds(("cram",)),
                 "battery only": scenarios.with_defence_kinds(("patriot",)),
+                "as shipped, without people": scenarios.taji_leakers_only(),
                 "as shipped": scenarios.taji()}
     c = scenarios.taji()
     args = (c.inputs,)

@@ -16,7 +16,8 @@ import shapely
 from forceprot.compile import CompiledScenario, compile_scenario, prepare, prepare_scenario
 from forceprot.scenario import Scenario
 
-__all__ = ["ROOT", "TAJI", "stress", "taji", "with_defence_kinds", "with_tubes", "with_units"]
+__all__ = ["ROOT", "TAJI", "stress", "taji", "taji_leakers_only", "with_defence_kinds",
+           "with_tubes", "with_units"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TAJI = ROOT / "sites" / "taji.toml"
@@ -31,6 +32,13 @@ def _taji_prepared():
 def taji() -> CompiledScenario:
     """The bundled Taji scenario, compiled."""
     return compile_scenario(_taji_prepared())
+
+
+@lru_cache(maxsize=None)
+def taji_leakers_only() -> CompiledScenario:
+    """Taji without its people at risk: the model the simple script and earlier figures cover
+    (no casualty stage)."""
+    return taji().without_people()
 
 
 def _compiled(scenario: Scenario) -> CompiledScenario:

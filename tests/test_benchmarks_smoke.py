@@ -115,8 +115,9 @@ def test_measurements_are_what_they_claim(results):
     assert 0 <= counts["leaked"] <= counts["inside"] <= counts["fired"]
     assert counts["killed_inside"] <= counts["killed"] <= sum(counts["engagements"])
     prof = _doc(results, "profile")
-    assert [v["variant"] for v in prof["variants"]] == ["undefended", "guns only",
-                                                        "battery only", "as shipped"]
+    assert [v["variant"] for v in prof["variants"]] == [
+        "undefended", "guns only", "battery only", "as shipped, without people", "as shipped"]
+    assert thr["rockets_per_s_all_threads_without_people"]["best"] > 0
 
 
 @pytest.mark.slow
