@@ -265,21 +265,28 @@ def render_uncertainty(console: Console, result) -> None:
         t.add_row(label, fmt(d["at_medians"]), fmt(q["p05"]), fmt(q["p50"]), fmt(q["p95"]),
                   "±" + fmt(None if d["spread"]["mc_se"] is None else 1.96 * d["spread"]["mc_se"]))
     console.print(t)
-    p = Table(title="Which parameters move the leak rate" + (
-        " (Sobol' indices, 95 % bootstrap)" if sobol else " (Morris screening)"),
-        title_justify="left")
-    cols = (("parameter", "ST", "ST 95%", "S1", "swing p05 → p95") if sobol
-            else ("parameter", "mu*", "mu* 95%", "sigma", "swing p05 → p95"))
-    for col in cols:
-        p.add_column(col, justify="left" if col == "parameter" else "right")
-    key = "ST" if sobol else "mu_star"
-    for r in sorted(s["parameters"], key=lambda r: -(r[key] or 0.0)):
-        ci = r[key + "_ci"]
-        ci_text = "n/a" if ci[0] is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-        second = r["S1"] if sobol else r["sigma"]
-        p.add_row(r["name"], "n/a" if r[key] is None else f"{r[key]:.2f}", ci_text,
-                  "n/a" if second is None else f"{second:.2f}",
-                  f"{pct(r['swing_p05'])} → {pct(r['swing_p95'])}")
-    console.print(p)
+    # the leak rate's drivers; with people, the casualties' too (a parameter such as
+    # people.reaction_s moves only those)
+    tables = [("the leak rate", s["parameters"], pct)]
+    if "casualties_per_salvo" in s["measures"]:
+        tables.append(("casualties per salvo", s["measures"]["casualties_per_salvo"]["parameters"],
+                       lambda x: "n/a" if x is None else f"{x:.3f}"))
+    for what, rows, fmt in tables:
+        p = Table(title=f"Which parameters move {what}" + (
+            " (Sobol' indices, 95 % bootstrap)" if sobol else " (Morris screening)"),
+            title_justify="left")
+        cols = (("parameter", "ST", "ST 95%", "S1", "swing p05 → p95") if sobol
+                else ("parameter", "mu*", "mu* 95%", "sigma", "swing p05 → p95"))
+        for col in cols:
+            p.add_column(col, justify="left" if col == "parameter" else "right")
+        key = "ST" if sobol else "mu_star"
+        for r in sorted(rows, key=lambda r: -(r[key] or 0.0)):
+            ci = r[key + "_ci"]
+            ci_text = "n/a" if ci[0] is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
+            second = r["S1"] if sobol else r["sigma"]
+            p.add_row(r["name"], "n/a" if r[key] is None else f"{r[key]:.3g}", ci_text,
+                      "n/a" if second is None else f"{second:.3g}",
+                      f"{fmt(r['swing_p05'])} → {fmt(r['swing_p95'])}")
+        console.print(p)
     for note in s["notes"]:
         console.print(f"note: {note}", style="yellow")

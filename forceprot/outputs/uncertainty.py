@@ -87,6 +87,18 @@ def uncertainty_markdown(result: UncertaintyResult) -> str:
             lines.append(f"| `{r['name']}` | {_num(r['mu_star'], 3)} | {_ci(r['mu_star_ci'])} | "
                          f"{_num(r['sigma'], 3)} | {_pct(r['swing_p05'])} → "
                          f"{_pct(r['swing_p95'])} |")
+    if "casualties_per_salvo" in s["measures"]:
+        key = "ST" if plan.method == "sobol" else "mu_star"
+        lines += ["", "## Which parameters matter (casualties per salvo)", "",
+                  f"The same analysis for the expected casualties (killed or wounded) per salvo: "
+                  f"{'ST' if key == 'ST' else 'mu*'} and the swing of casualties per salvo.", "",
+                  f"| parameter | {'ST' if key == 'ST' else 'mu*'} | 95 % | swing p05 → p95 |",
+                  "|---|---|---|---|"]
+        rows = sorted(s["measures"]["casualties_per_salvo"]["parameters"],
+                      key=lambda r: -(r[key] or 0.0))
+        for r in rows:
+            lines.append(f"| `{r['name']}` | {_num(r[key], 3)} | {_ci(r[key + '_ci'])} | "
+                         f"{_num(r['swing_p05'], 3)} → {_num(r['swing_p95'], 3)} |")
     lines += ["", "## The distributions", ""] + [f"- `{d}`" for d in s["uncertain_parameters"]]
     if s["notes"]:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in s["notes"]]
