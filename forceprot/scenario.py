@@ -320,9 +320,9 @@ class People(BaseModel):
         "people", description="Attribute: people in the polygon at its busiest hour [persons]. "
                               "Not read when hour_prefix gives every hour.")
     kind_field: str | None = Field(
-        "kind", description="Attribute naming the polygon's kind ("
-                            f"{', '.join(OCCUPANCY_KINDS)}): its hourly profile and indoor share "
-                            "(forceprot.catalog.occupancy). None: every polygon is of `kind`.")
+        None, description="Attribute naming the polygon's kind ("
+                          f"{', '.join(OCCUPANCY_KINDS)}): its hourly profile and indoor share "
+                          "(forceprot.catalog.occupancy). Not given: every polygon is of `kind`.")
     kind: Literal[OCCUPANCY_KINDS] = Field(  # type: ignore[valid-type]
         "constant", description="Kind of a polygon whose layer has no kind attribute.")
     hour_prefix: str | None = Field(

@@ -176,7 +176,7 @@ def people_data(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = (), 
                                 "kind": a[4] if len(a) > 4 else "constant", "people": a[3]},
                  "geometry": shapely.geometry.mapping(square(a[2], a[0], a[1]))}
                 for i, a in enumerate(areas)]
-    keys = {"occupancy": _utm_layer(tmp_path / "occ.geojson", features),
+    keys = {"occupancy": _utm_layer(tmp_path / "occ.geojson", features), "kind_field": "kind",
             "damage": "carleton", "lethal_radius_m": R_L, "wounding_radius_m": R_W,
             "indoor_factor": 1.0, "prone_factor": 1.0, "cell_m": 1.0}
     if shelters:

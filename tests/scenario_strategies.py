@@ -440,7 +440,7 @@ class ScenarioCase:
                  for i, (x, y, h, kind, people) in enumerate(self.occupancy)]
         (folder / "occupancy.geojson").write_text(json.dumps(
             {"type": "FeatureCollection", "features": feats}))
-        keys = {"occupancy": "occupancy.geojson"}
+        keys = {"occupancy": "occupancy.geojson", "kind_field": "kind"}
         if self.shelters:
             feats = [{"type": "Feature", "properties": {"capacity": cap},
                       "geometry": {"type": "Point", "coordinates": lonlat(x, y)}}

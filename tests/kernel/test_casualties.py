@@ -218,7 +218,7 @@ def test_layers_in_another_crs_give_the_same_people(tmp_path) -> None:
         {"type": "Feature", "properties": {"kind": "office", "people": 800.0},
          "geometry": shapely.geometry.mapping(ll)}]}))
     data = scenario_data()
-    data["people"] = {"occupancy": "occ_ll.geojson", "cell_m": 5.0}
+    data["people"] = {"occupancy": "occ_ll.geojson", "kind_field": "kind", "cell_m": 5.0}
     scenario = parse_scenario(data, source="s.toml", path=tmp_path / "s.toml")
     prepared = prepare(scenario)
     bundle = people_bundle(prepared.site.people, scenario)
