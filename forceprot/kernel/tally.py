@@ -31,7 +31,18 @@ S_WARN_THREAT = 21        # sum over salvos of salvo's summed warning x threat_s
 S_DETECT_DELAY_SUM_S = 22  # threatening rockets seen: sum of (first detection - launch) [s]
 S_TRACK_DELAY_SUM_S = 23   # ... and of (first fire-control track - launch) [s]
 S_TRACKED_N = 24           # threatening rockets some unit tracked before impact
-N_SCALARS = 25
+# Before the salvo (forceprot.surveillance): every salvo is still flown; p_s = P(salvo s is
+# prevented) at its launcher weights the per-attempted-salvo figures, exact expectations.
+S_P_PREVENT = 25           # sum over salvos of p_s
+S_P_PREVENT2 = 26          # sum of p_s^2
+S_P_DETECT = 27            # sum of P(the team is found before it fires)
+S_LEAKED_ATTEMPT = 28      # sum of (1 - p_s) leaked_s
+S_LEAKED_ATTEMPT2 = 29     # sum of ((1 - p_s) leaked_s)^2
+S_ANY_LEAK_ATTEMPT = 30    # sum of (1 - p_s) [leaked_s > 0]
+S_ANY_LEAK_ATTEMPT2 = 31   # sum of ((1 - p_s) [leaked_s > 0])^2
+S_ASSET_RISK_ATTEMPT = 32  # sum of (1 - p_s) risk_s
+S_ASSET_RISK_ATTEMPT2 = 33
+N_SCALARS = 34
 
 # per-unit tallies, shape (n_blocks, n_units, N_UNIT)
 U_ENGAGEMENTS = 0
@@ -65,7 +76,8 @@ L_SALVOS = 0
 L_LEAKED = 1
 L_LEAKED2 = 2
 L_THREAT = 3
-N_LAUNCH = 4
+L_P_DETECT = 4            # sum over the cell's salvos of P(the team is found before it fires)
+N_LAUNCH = 5
 
 # asset tallies, shape (n_blocks, n_assets, N_ASSET)
 A_HITS = 0                # leakers hitting the asset
