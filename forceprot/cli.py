@@ -326,7 +326,7 @@ def run(
         from forceprot.atomic import prepare_out_dir
 
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
-        prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
+        prepare_out_dir(out, run_output_names(gpkg=True, surveillance=True), overwrite=overwrite)
     _kernels_ready()
     from forceprot.settings import RunSettings
 

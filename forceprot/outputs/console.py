@@ -155,6 +155,12 @@ def render_results(console: Console, results) -> None:
     asset_rows = results.asset_results()
     if asset_rows:
         t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
+    if results.has_surveillance:  # before the salvo: per attempted salvo, prevented ones fire nothing
+        t.add_row("P(salvo prevented before it fires)", _ci(results.p_prevented))
+        t.add_row("expected leakers per attempted salvo",
+                  _ci(results.expected_leakers_per_attempted_salvo, "{:.2f}"))
+        t.add_row("P(attempted salvo puts ≥ 1 leaker inside)",
+                  _ci(results.p_any_leak_per_attempted_salvo))
     console.print(t)
     console.print(accounting_line(results), style="dim", markup=False, highlight=False)
     if asset_rows:
