@@ -64,6 +64,9 @@ MAX_ROUTE_SAMPLES_DEM: Final[int] = 48
 MAX_SENSOR_DISTANCE_M: Final[float] = 100_000.0
 #: Absolute tolerance of the set-up time quadrature on a probability [-].
 QUAD_EPS: Final[float] = 1e-12
+#: Breakpoints of that quadrature after the kink [min]: one per decade from a hundredth of the
+#: fastest sensor's 1 / rate (1e-4 min) up.
+KINK_STEPS_MIN: Final[tuple[float, ...]] = tuple(10.0 ** k for k in range(-6, 3))
 
 
 @dataclass(frozen=True)
@@ -327,11 +330,14 @@ def expected_found(rate_per_min: np.ndarray, team: LaunchTeam, delay_min: float 
     def integrand(t: float) -> np.ndarray:
         return -np.expm1(-uniq * (t - c)) * dist.pdf(t)
 
-    # split at the median: the density's bulk is near it, the tail is long
+    # Pieces: from the kink, geometrically widening (a fast sensor's 1 - exp rises within
+    # 1 / rate of it, down to 1e-4 min at the largest rate), to the median, then the tail.
     mid = max(lo, float(dist.median()))
+    edges = [lo] + [lo + w for w in KINK_STEPS_MIN if lo + w < mid] + [mid]
     val = np.zeros(len(uniq))
-    if mid > lo:
-        val += quad_vec(integrand, lo, mid, epsabs=QUAD_EPS, epsrel=0.0)[0]
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b > a:
+            val += quad_vec(integrand, a, b, epsabs=QUAD_EPS, epsrel=0.0)[0]
     val += quad_vec(integrand, mid, math.inf, epsabs=QUAD_EPS, epsrel=0.0)[0]
     out[live] = np.clip(val[inv], 0.0, 1.0)
     return out
