@@ -58,7 +58,7 @@ MAX_SURVEILLANCE_CELLS: Final[int] = 250_000
 ROUTE_SAMPLE_M: Final[float] = 50.0
 #: ... at most this many per route on open ground, and this many over a DEM (each needs a
 #: masking table).
-MAX_ROUTE_SAMPLES: Final[int] = 512
+MAX_ROUTE_SAMPLES: Final[int] = 256
 MAX_ROUTE_SAMPLES_DEM: Final[int] = 48
 #: Farthest a sensor may stand from the base [m] (else wrong coordinates or CRS).
 MAX_SENSOR_DISTANCE_M: Final[float] = 100_000.0
