@@ -237,3 +237,18 @@ def test_example_validates() -> None:
 
     result = runner.invoke(app, ["validate", str(SITES / "taji_surveillance.toml")])
     assert result.exit_code == 0, result.output
+
+
+def test_masking_lookup_over_arrays_is_the_kernels() -> None:
+    """terrain.masking_tan_many reads the same table cell as the kernel's masking_tan."""
+    from forceprot.engage.sensors import masking_tan
+    from forceprot.terrain import masking_tan_many
+
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(720, 40))
+    dx, dy = rng.uniform(-9_000.0, 9_000.0, (2, 500))
+    dx[:4] = [1.0, 0.0, -1.0, 0.0]  # on the bin edges of the axes
+    dy[:4] = [0.0, 1.0, 0.0, -1.0]
+    d = np.hypot(dx, dy)
+    want = [masking_tan(table, 250.0, a, b, c) for a, b, c in zip(dx, dy, d)]
+    np.testing.assert_array_equal(masking_tan_many(table, 250.0, dx, dy, d), want)
