@@ -550,7 +550,7 @@ def _render_comparison(comparison) -> None:
     for key, d in comparison.differences.items():
         if key == "warning_time_mean_s":
             val, diff, unit = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3g}"), " s"
-        elif key == "expected_leakers_per_salvo":
+        elif key in ("expected_leakers_per_salvo", "expected_leakers_per_attempted_salvo"):
             val, diff, unit = (lambda x: f"{x:.2f}"), (lambda x: f"{x:+.3f}"), ""
         else:
             val, diff, unit = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f}"), " pp"

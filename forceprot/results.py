@@ -22,12 +22,26 @@ from forceprot.stats import (
     wilson_interval,
 )
 
-__all__ = ["Results", "UnitResult", "SUMMARY_VERSION"]
+__all__ = ["Results", "UnitResult", "SUMMARY_VERSION", "fired_scalars"]
 
 #: Version of the summary.json layout; bumped when a key changes meaning.
 #: 2: per-unit ``kills`` -> ``kills_credited``, ``kill_draws_won`` -> ``successful_kill_draws``;
 #: ``assumptions`` and ``accounting_terms`` added (forceprot.assumptions).
 SUMMARY_VERSION = 2
+
+
+def fired_scalars(scalars: np.ndarray) -> np.ndarray:
+    """Scalar tallies (rows of shape (..., N_SCALARS)) of a run without surveillance, with the
+    per-attempted-salvo columns filled as they are when every salvo is fired (p = 0): the
+    kernel leaves them 0 then, so runs without surveillance keep their tallies as they were."""
+    out = np.array(scalars, dtype=np.float64, copy=True)
+    for attempt, fired in ((T.S_LEAKED_ATTEMPT, T.S_LEAKED), (T.S_LEAKED_ATTEMPT2, T.S_LEAKED2),
+                           (T.S_ANY_LEAK_ATTEMPT, T.S_SALVOS_ANY_LEAK),
+                           (T.S_ANY_LEAK_ATTEMPT2, T.S_SALVOS_ANY_LEAK),
+                           (T.S_ASSET_RISK_ATTEMPT, T.S_ASSET_RISK),
+                           (T.S_ASSET_RISK_ATTEMPT2, T.S_ASSET_RISK2)):
+        out[..., attempt] = out[..., fired]
+    return out
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,27 @@ def test_surveillance_tallies_do_not_depend_on_threads(tmp_path) -> None:
     for name in ("scalars", "units", "grid", "launch", "assets", "warn_hist"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name), err_msg=name)
     assert 0.0 < one.p_prevented.value < 1.0
+
+
+def test_compare_weighs_a_sensor_against_no_sensor_on_the_same_salvos(tmp_path) -> None:
+    """compare: a layout with a camera and one without see the same salvos, so every fired-salvo
+    measure is identical and only the attempted-salvo measures move, with paired intervals."""
+    from forceprot.compile import prepare
+    from forceprot.scenario import parse_scenario
+    from forceprot.studies.compare import compare_layouts
+
+    square_base(tmp_path, 1_000.0)
+    data = scenario_data(tubes=6, defence=DEFENCE, asset=ASSET,
+                         simulation={"salvos": 4 * BLOCK_SALVOS, "seed": 7, "story_salvos": 0})
+    a = prepare(parse_scenario(data, source="a.toml", path=tmp_path / "a.toml"))
+    b = prepare(parse_scenario({**data, "surveillance": [_mast(0.05)]}, source="b.toml",
+                               path=tmp_path / "b.toml"))
+    cmp = compare_layouts(a, b)
+    assert cmp.same_salvos
+    for key in ("leak_rate", "p_any_leak", "expected_leakers_per_salvo"):
+        assert cmp.differences[key].difference == 0.0, key
+    assert cmp.differences["p_prevented"].a == 0.0
+    assert cmp.differences["p_prevented"].verdict == "B higher"
+    d = cmp.differences["expected_leakers_per_attempted_salvo"]
+    assert d.a == cmp.differences["expected_leakers_per_salvo"].a  # A fires every salvo
+    assert d.verdict == "B lower" and d.hi < 0.0
