@@ -107,8 +107,8 @@ class DroneClass(BaseModel):
     orbit_radius_m: float = Field(
         2_000.0, ge=0, le=50_000, description="Radius of the orbit [m]. Illustrative.")
     height_m: float = Field(
-        1_000.0, ge=0, le=10_000, description="Flight height above the ground under the orbit "
-                                              "centre [m]. Illustrative.")
+        1_000.0, ge=0, le=10_000, description="Flight height above the ground beneath it [m]. "
+                                              "Illustrative.")
     speed_mps: float = Field(
         30.0, gt=0, le=200, description="Ground speed along the orbit [m/s] (gives the revisit "
                                         "time). Illustrative.")
