@@ -616,6 +616,7 @@ def optimize(
     cram: Annotated[int, typer.Option("--cram", min=0, help="C-RAM-class mounts to place (class defaults).")] = 0,
     patriot: Annotated[int, typer.Option("--patriot", min=0, help="Patriot-class batteries to place (class defaults).")] = 0,
     camera: Annotated[int, typer.Option("--camera", min=0, help="Cameras to place (class defaults; alone, without --cram/--patriot): greedy on the run's own salvos, then rerun and paired against the scenario as given.")] = 0,
+    patrol: Annotated[Optional[Path], typer.Option("--patrol", help="With or without --camera: candidate patrol routes (lines or polygons, any format and CRS); one patrol (class defaults) is placed on the best.")] = None,
     candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None,
     grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
     margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
@@ -641,12 +642,14 @@ def optimize(
     from forceprot.outputs.optimize import optimize_output_names, write_optimization_outputs
     from forceprot.studies.optimize import SearchOptions, plan_optimization, run_optimization
 
-    if camera:
+    if camera or patrol is not None:
         if cram or patriot:
-            raise ForceprotError("place cameras alone (--camera without --cram/--patriot), "
-                                 "then weigh the two layouts on the same salvos with forceprot "
-                                 "compare", field="--camera", value=camera)
-        _optimize_cameras(scenario, camera, candidates=candidates, grid_m=grid_m,
+            raise ForceprotError("place surveillance alone (--camera/--patrol without "
+                                 "--cram/--patriot), then weigh the two layouts on the same "
+                                 "salvos with forceprot compare",
+                                 field="--camera" if camera else "--patrol",
+                                 value=camera if camera else str(patrol))
+        _optimize_cameras(scenario, camera, patrol=patrol, candidates=candidates, grid_m=grid_m,
                           margin_m=margin_m, salvos=salvos, seed=seed, out=out,
                           overwrite=overwrite, json_out=json_out)
         return
@@ -686,8 +689,8 @@ def optimize(
 CAMERA_OUTPUTS = ["camera_placements.toml", "camera_placements.json"]
 
 
-def _optimize_cameras(scenario: Path, n: int, *, candidates, grid_m, margin_m, salvos, seed,
-                      out, overwrite: bool, json_out: bool) -> None:
+def _optimize_cameras(scenario: Path, n: int, *, patrol, candidates, grid_m, margin_m, salvos,
+                      seed, out, overwrite: bool, json_out: bool) -> None:
     """``optimize --camera N``: :func:`forceprot.studies.optimize.cameras.place_cameras`."""
     from forceprot.compile import prepare_scenario
     from forceprot.studies.optimize.cameras import place_cameras
@@ -699,7 +702,8 @@ def _optimize_cameras(scenario: Path, n: int, *, candidates, grid_m, margin_m, s
 
         prepare_out_dir(out, CAMERA_OUTPUTS, overwrite=overwrite)
     result = place_cameras(prepared, n, candidates_path=candidates, grid_m=grid_m,
-                           margin_m=margin_m, salvos=salvos, seed=seed)
+                           margin_m=margin_m, salvos=salvos, seed=seed,
+                           patrol_routes_path=patrol)
     summary = result.summary()
     written: list = []
     if out is not None:
@@ -713,14 +717,20 @@ def _optimize_cameras(scenario: Path, n: int, *, candidates, grid_m, margin_m, s
     if json_out:
         _print_json(summary)
         return
-    console.print(f"[bold]Camera placement[/bold] ({summary['scenario']}): {n} camera(s) of the "
-                  f"class defaults on {summary['candidates']:,} sites x "
-                  f"{summary['headings_per_site']} headings ({summary['candidates_source']}); "
-                  f"{summary['salvos']:,} salvos, seed {summary['seed']}")
-    t = Table(title="Cameras chosen (greedy on the run's own salvos)", title_justify="left")
-    for col in ("camera", "lon, lat", "heading", "leakers per attempted salvo after"):
-        t.add_column(col, justify="left" if col == "camera" else "right")
+    routes = (f" and one patrol on the best of {summary['patrol_routes']} route(s)"
+              if summary["patrol_routes"] else "")
+    console.print(f"[bold]Surveillance placement[/bold] ({summary['scenario']}): {n} camera(s) "
+                  f"of the class defaults on {summary['candidates']:,} sites x "
+                  f"{summary['headings_per_site']} headings ({summary['candidates_source']})"
+                  f"{routes}; {summary['salvos']:,} salvos, seed {summary['seed']}")
+    t = Table(title="Chosen, in order (greedy on the run's own salvos)", title_justify="left")
+    for col in ("sensor", "where", "heading / revisit", "leakers per attempted salvo after"):
+        t.add_column(col, justify="left" if col in ("sensor", "where") else "right")
     for c in summary["cameras"]:
+        if c["kind"] == "patrol":
+            t.add_row(c["name"], c["candidate"], f"{c['revisit_min']:.0f} min",
+                      f"{c['leakers_per_attempted_salvo_after']:.3f}")
+            continue
         t.add_row(c["name"], f"{c['lon']:.5f}, {c['lat']:.5f}", f"{c['heading_deg']:g}°",
                   f"{c['leakers_per_attempted_salvo_after']:.3f}")
     console.print(t)

@@ -53,3 +53,35 @@ def test_cameras_alone_or_refused(tmp_path) -> None:
     result = CliRunner().invoke(app, ["optimize", str(SITES / "taji.toml"), "--camera", "1",
                                       "--cram", "1"])
     assert_bad_input(result, "--camera = 1", "compare")
+
+
+def test_a_patrol_route_is_chosen_once(tmp_path) -> None:
+    """--patrol: the best of the candidate routes is one more greedy move, taken once; a
+    route far from every launch cell is never chosen."""
+    import shapely
+
+    from tests.kernel_helpers import write_layer
+
+    square_base(tmp_path, 1_000.0)
+    near = shapely.LineString([(CX_M - 3_000.0, CY_M - 3_000.0), (CX_M + 3_000.0, CY_M - 3_000.0)])
+    far = shapely.LineString([(CX_M + 60_000.0, CY_M), (CX_M + 61_000.0, CY_M)])
+    routes = write_layer(tmp_path / "routes.gpkg", shapely.MultiLineString([far, near]))
+    data = scenario_data(tubes=6, simulation={"salvos": SALVOS, "seed": 3, "story_salvos": 0})
+    prepared = prepare(parse_scenario(data, source="s.toml", path=tmp_path / "s.toml"))
+    result = place_cameras(prepared, 1, grid_m=500.0, margin_m=0.0, patrol_routes_path=routes)
+    kinds = [c["kind"] for c in result.chosen]
+    assert sorted(kinds) == ["camera", "patrol"] and result.n_routes == 2
+    patrol = next(c for c in result.chosen if c["kind"] == "patrol")
+    assert patrol["candidate"] == "route 2"  # the near one
+    assert 'kind = "patrol"' in result.toml()
+    assert result.difference[2] < 0.0
+
+
+def test_bad_patrol_routes_are_one_line_exit_2(tmp_path) -> None:
+    pts = tmp_path / "pts.geojson"
+    pts.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                   '"properties": {}, "geometry": {"type": "Point", "coordinates": '
+                   '[44.2, 33.5]}}]}')
+    result = CliRunner().invoke(app, ["optimize", str(SITES / "taji.toml"), "--patrol",
+                                      str(pts)])
+    assert_bad_input(result, "pts.geojson", "--patrol", "lines or polygons")
