@@ -25,6 +25,7 @@ from rich.table import Table
 from benchmarks import scenarios
 from benchmarks.common import console, fmt, new_document
 from forceprot.kernel.blocks import make_scratch
+from forceprot.kernel.casualties import count_casualties
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.kernel.salvo import (
     classify_impacts,
@@ -44,7 +45,7 @@ __all__ = ["STAGES", "run_profile", "show_profile"]
 
 STAGES = ("draw salvo", "fly rockets (family)", "impact in base / defended area",
           "detection and engagement windows, every unit", "kill draws",
-          "threat order and unit timelines", "credit kills")
+          "threat order and unit timelines", "credit kills", "casualties (with [people])")
 
 
 @njit(cache=True)
@@ -90,6 +91,11 @@ def _stages(upto, root_seed, n_blocks, inputs):
                 continue
             credit_kills(sc.eng, sc.t_kill_s, sc.kill_unit, sc.unit_state)
             check += sc.kill_unit[0]
+            if upto < 7:
+                continue
+            count_casualties(inputs.people, inputs.salvo.alert_delay_s, sc.flights, sc.impact,
+                             sc.kill_unit, sc.first_track_s, sc.casualties)
+            check += sc.casualties.rocket[0, 1]
     return check
 
 

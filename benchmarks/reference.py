@@ -1038,8 +1038,12 @@ def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: i
     launch_t = np.zeros((n_blocks, T.N_LAUNCH, c.launch_grid.n_cells))
     asset_t = np.zeros((n_blocks, n_a, T.N_ASSET))
     warn_h = np.zeros((n_blocks, T.WARN_BINS))
+    # casualty tallies: the reference models no people (the crosscheck's scenarios have none)
+    hours_t = np.zeros((n_blocks, T.N_HOUR, 24))
+    exposure_t = np.zeros((n_blocks, int(c.inputs.people.n_polys), T.N_EXPOSURE))
     run_blocks(first_block, n_blocks, total_salvos, root_seed, c.inputs,
-               KernelTallies(scal, unit_t, grid_t, launch_t, asset_t, warn_h),
+               KernelTallies(scal, unit_t, grid_t, launch_t, asset_t, warn_h, hours_t,
+                             exposure_t),
                Story(story_salvos, story_arr, story_u), n_threads=n_threads)
     tallies = Tallies.zeros(c)
     for j in range(n_blocks):   # block order, as forceprot.simulate reduces

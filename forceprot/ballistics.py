@@ -652,7 +652,8 @@ def _family_cache_key(rocket: RocketClass, wind_speed_mps: float, ground_altitud
     return json.dumps({
         **extra,
         "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
-        "rocket": rocket.model_dump_json(),
+        # the warhead's damage radii do not change the flight
+        "rocket": rocket.model_dump_json(exclude={"lethal_radius_m", "wounding_radius_m"}),
         "wind_speed_mps": wind_speed_mps,
         "ground_altitude_m": ground_altitude_m,
         "n_elevations": n_elevations,

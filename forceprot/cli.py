@@ -335,6 +335,11 @@ def run(
         prepared.scenario, salvos=salvos, seed=seed, threads=threads,
         **({} if precision is None else {"precision": precision}))
     results = _simulate_with_progress(compiled, settings, quiet=json_out)
+    if results.has_people:
+        from forceprot.studies.people import unit_values
+
+        # each unit switched off in turn, on the same salvos: casualties it avoids
+        results.extra["unit_value"] = unit_values(compiled, settings)
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs

@@ -31,6 +31,7 @@ from forceprot.kernel.bundles import (
 )
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
+from forceprot.people import empty_people, people_bundle
 from forceprot.terrain import unit_horizons
 
 __all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "asset_aim_triangles",
@@ -630,6 +631,8 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         units=Units(unit_kind, unit_xy, unit_par, P.FIRE_CONTROL[scenario.fire_control],
                     unit_horizons(site.terrain, unit_xy, unit_par)),
         assets=asset_bundle(site.assets),
+        people=people_bundle(site.people, scenario) if site.people is not None
+        else empty_people(),
         watch=surveillance.watch_bundle() if surveillance is not None else NO_WATCH,
     )
     return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,

@@ -169,6 +169,8 @@ class SiteGeometry:
         :data:`MAX_LAYER_VERTICES`).
     terrain : forceprot.terrain.Terrain or None
         The ground and buildings (``site.dem``, ``site.buildings``) on a local grid, if any.
+    people : forceprot.people.SitePeople or None
+        The ``[people]`` occupancy and shelters, if any.
     """
 
     name: str
@@ -185,6 +187,7 @@ class SiteGeometry:
     notes: tuple[str, ...] = ()
     simplify_tolerance_m: float = 0.0
     terrain: object | None = field(default=None, repr=False, compare=False)
+    people: object | None = field(default=None, repr=False, compare=False)
 
     @property
     def asset_xy_m(self) -> np.ndarray:
@@ -817,6 +820,11 @@ def load_site(scenario: Scenario) -> SiteGeometry:
     if site.dem is not None:
         terrain = _load_terrain(scenario, local, base, unit_xy, notes)
     assets = _site_assets(scenario, base, site_crs, local, notes)
+    people = None
+    if scenario.people is not None:
+        from forceprot.people import read_people
+
+        people = read_people(scenario, base, local, notes)
 
     return SiteGeometry(
         name=site.name,
@@ -834,6 +842,7 @@ def load_site(scenario: Scenario) -> SiteGeometry:
         notes=tuple(notes),
         simplify_tolerance_m=SIMPLIFY_TOLERANCE_M if simplified else 0.0,
         terrain=terrain,
+        people=people,
     )
 
 

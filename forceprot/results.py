@@ -39,7 +39,10 @@ def fired_scalars(scalars: np.ndarray) -> np.ndarray:
                            (T.S_ANY_LEAK_ATTEMPT, T.S_SALVOS_ANY_LEAK),
                            (T.S_ANY_LEAK_ATTEMPT2, T.S_SALVOS_ANY_LEAK),
                            (T.S_ASSET_RISK_ATTEMPT, T.S_ASSET_RISK),
-                           (T.S_ASSET_RISK_ATTEMPT2, T.S_ASSET_RISK2)):
+                           (T.S_ASSET_RISK_ATTEMPT2, T.S_ASSET_RISK2),
+                           (T.S_KILLED_ATTEMPT, T.S_KILLED), (T.S_KILLED_ATTEMPT2, T.S_KILLED2),
+                           (T.S_P_CASUALTY_ATTEMPT, T.S_P_CASUALTY),
+                           (T.S_P_CASUALTY_ATTEMPT2, T.S_P_CASUALTY2)):
         out[..., attempt] = out[..., fired]
     return out
 
@@ -100,6 +103,10 @@ class Results:
     precision_target: float | None = None
     stopped_early: bool = False
     extra: dict = field(default_factory=dict)
+    #: casualty tallies by attack hour (N_HOUR, 24) and by occupancy polygon (n_polys,
+    #: N_EXPOSURE); zeros without [people]
+    hours: np.ndarray | None = None
+    exposure: np.ndarray | None = None
 
     # --- headline estimates ----------------------------------------------------------------
     def _s(self, k: int) -> float:
@@ -241,6 +248,24 @@ class Results:
         return mean_estimate(self._s(T.S_ASSET_RISK_ATTEMPT), self._s(T.S_ASSET_RISK_ATTEMPT2),
                              self._s(T.S_SALVOS))
 
+    @cached_property
+    def expected_killed_per_attempted_salvo(self) -> Estimate:
+        """Expected killed per attempted salvo (``[people]``), as
+        :attr:`expected_leakers_per_attempted_salvo`."""
+        if not self.has_surveillance:
+            return self.expected_killed_per_salvo
+        return mean_estimate(self._s(T.S_KILLED_ATTEMPT), self._s(T.S_KILLED_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    @cached_property
+    def p_casualty_per_attempted_salvo(self) -> Estimate:
+        """P(an attempted salvo is fired and kills or wounds at least one person) (``[people]``):
+        the mean over salvos of ``(1 - p_s) P(casualty)_s``, t interval."""
+        if not self.has_surveillance:
+            return self.p_casualty
+        return mean_estimate(self._s(T.S_P_CASUALTY_ATTEMPT), self._s(T.S_P_CASUALTY_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
     def before_the_salvo(self) -> dict:
         """The surveillance figures under stable keys (``summary.json``, with surveillance):
         ``p_prevented`` and ``_ci``, ``p_detect_before_fire``, the per-attempted-salvo
@@ -265,6 +290,13 @@ class Results:
             "p_any_leak_per_attempted_salvo_ci": ci(self.p_any_leak_per_attempted_salvo),
             "asset_risk_per_attempted_salvo": fin(self.asset_risk_per_attempted_salvo.value),
             "asset_risk_per_attempted_salvo_ci": ci(self.asset_risk_per_attempted_salvo),
+            **({"expected_killed_per_attempted_salvo":
+                fin(self.expected_killed_per_attempted_salvo.value),
+                "expected_killed_per_attempted_salvo_ci":
+                ci(self.expected_killed_per_attempted_salvo),
+                "p_casualty_per_attempted_salvo": fin(self.p_casualty_per_attempted_salvo.value),
+                "p_casualty_per_attempted_salvo_ci": ci(self.p_casualty_per_attempted_salvo)}
+               if self.has_people else {}),
             "launch_zone_unwatched_share":
                 float(np.count_nonzero(surv.in_zone & (surv.rate_per_min <= 0)) / zone_cells),
             "surveillance_cell_m": float(g.cell_m),
@@ -379,6 +411,138 @@ class Results:
                         "p_hit": p_hit.value, "p_hit_ci": p_hit.as_list()})
         return out
 
+    # --- people at risk -------------------------------------------------------------------------
+    @property
+    def has_people(self) -> bool:
+        """The scenario has ``[people]`` (:mod:`forceprot.people`)."""
+        return self.compiled.prepared.site.people is not None
+
+    def _mean(self, k: int, k2: int) -> Estimate:
+        return mean_estimate(self._s(k), self._s(k2), self._s(T.S_SALVOS))
+
+    @property
+    def expected_killed_per_salvo(self) -> Estimate:
+        """Expected killed per salvo, weighted over the attack hours; t interval over salvos."""
+        return self._mean(T.S_KILLED, T.S_KILLED2)
+
+    @property
+    def expected_wounded_per_salvo(self) -> Estimate:
+        """Expected wounded (not killed) per salvo; t interval over salvos."""
+        return self._mean(T.S_WOUNDED, T.S_WOUNDED2)
+
+    @property
+    def p_casualty(self) -> Estimate:
+        """P(a salvo kills or wounds at least one person); t interval over salvos of each
+        salvo's probability."""
+        return self._mean(T.S_P_CASUALTY, T.S_P_CASUALTY2)
+
+    def warning_value(self) -> dict[str, Estimate]:
+        """What sense-and-warn saves per salvo: killed and casualties (killed or wounded) had
+        nobody been warned, minus with the warning, on the same salvos (paired: t interval
+        over the per-salvo differences)."""
+        n = self._s(T.S_SALVOS)
+        killed = self._s(T.S_KILLED)
+        cas = killed + self._s(T.S_WOUNDED)
+        return {
+            "killed": mean_estimate(self._s(T.S_KILLED_NO_WARNING) - killed,
+                                    self._s(T.S_KILLED_SAVED2), n),
+            "casualties": mean_estimate(self._s(T.S_CASUALTIES_NO_WARNING) - cas,
+                                        self._s(T.S_CASUALTIES_SAVED2), n),
+            "killed_without_warning": Estimate(self._s(T.S_KILLED_NO_WARNING) / n
+                                               if n else math.nan, math.nan, math.nan),
+            "casualties_without_warning": Estimate(self._s(T.S_CASUALTIES_NO_WARNING) / n
+                                                   if n else math.nan, math.nan, math.nan),
+        }
+
+    def casualties_by_hour(self) -> list[dict]:
+        """Per attack hour (local time), the same salvos as if each came at that hour: expected
+        killed and wounded per salvo and P(at least one casualty), each with a t interval over
+        salvos, and the hour's attack probability."""
+        n = self._s(T.S_SALVOS)
+        hours = self.hours if self.hours is not None else np.zeros((T.N_HOUR, 24))
+        w = self.compiled.inputs.people.hour_w
+        out = []
+        for h in range(hours.shape[1]):
+            k = mean_estimate(hours[T.H_KILLED, h], hours[T.H_KILLED2, h], n)
+            wd = mean_estimate(hours[T.H_WOUNDED, h], hours[T.H_WOUNDED2, h], n)
+            p = mean_estimate(hours[T.H_P_CASUALTY, h], hours[T.H_P_CASUALTY2, h], n)
+            out.append({"hour": h, "attack_probability": float(w[h]),
+                        "expected_killed_per_salvo": finite_or_none(k.value),
+                        "expected_killed_per_salvo_ci": [finite_or_none(k.lo),
+                                                         finite_or_none(k.hi)],
+                        "expected_wounded_per_salvo": finite_or_none(wd.value),
+                        "expected_wounded_per_salvo_ci": [finite_or_none(wd.lo),
+                                                          finite_or_none(wd.hi)],
+                        "p_casualty": finite_or_none(p.value),
+                        "p_casualty_ci": [finite_or_none(p.lo), finite_or_none(p.hi)]})
+        return out
+
+    def exposure_results(self) -> list[dict]:
+        """Per occupancy polygon: its kind, people at the busiest hour, and the expected killed
+        and casualties among its people per salvo (weighted over the attack hours), with a t
+        interval over salvos for the casualties; ``casualties_per_1000_people`` divides by the
+        hour-weighted people present."""
+        people = self.compiled.prepared.site.people
+        if people is None:
+            return []
+        n = self._s(T.S_SALVOS)
+        w = self.compiled.inputs.people.hour_w
+        out = []
+        for k, name in enumerate(people.names):
+            e = self.exposure[k] if self.exposure is not None else np.zeros(T.N_EXPOSURE)
+            cas = mean_estimate(e[T.E_CASUALTIES], e[T.E_CASUALTIES2], n)
+            present = float(people.people_h[k] @ w)
+            out.append({"name": name, "kind": people.kinds[k],
+                        "people_peak": float(people.people_h[k].max()),
+                        "people_present_mean": present,
+                        "expected_killed_per_salvo": finite_or_none(e[T.E_KILLED] / n if n
+                                                                    else math.nan),
+                        "expected_casualties_per_salvo": finite_or_none(cas.value),
+                        "expected_casualties_per_salvo_ci": [finite_or_none(cas.lo),
+                                                             finite_or_none(cas.hi)],
+                        "casualties_per_1000_people": finite_or_none(
+                            1000.0 * cas.value / present if present > 0 else math.nan)})
+        return out
+
+    def people_summary(self) -> dict | None:
+        """The people-at-risk figures (``summary.json``'s ``people``); None without
+        ``[people]``."""
+        if not self.has_people:
+            return None
+        from forceprot.people import damage_radii_m
+
+        sc = self.compiled.prepared.scenario
+        site_people = self.compiled.prepared.site.people
+        lethal_m, casualty_m = damage_radii_m(sc)
+        value = self.warning_value()
+
+        def pair(e: Estimate) -> list:
+            return [finite_or_none(e.lo), finite_or_none(e.hi)]
+
+        return {
+            "damage_function": sc.people.damage,
+            "lethal_radius_m": lethal_m,
+            "casualty_radius_m": casualty_m,
+            "attack_hour": sc.threat.hour,
+            "people_peak_total": float(site_people.people_h.sum(axis=0).max()),
+            "shelters": site_people.n_shelters,
+            "shelter_capacity_total": float(site_people.shelter_capacity.sum()),
+            "p_casualty": finite_or_none(self.p_casualty.value),
+            "p_casualty_ci": pair(self.p_casualty),
+            "warning_saves_killed_per_salvo": finite_or_none(value["killed"].value),
+            "warning_saves_killed_per_salvo_ci": pair(value["killed"]),
+            "warning_saves_casualties_per_salvo": finite_or_none(value["casualties"].value),
+            "warning_saves_casualties_per_salvo_ci": pair(value["casualties"]),
+            "expected_killed_per_salvo_without_warning":
+                finite_or_none(value["killed_without_warning"].value),
+            "expected_casualties_per_salvo_without_warning":
+                finite_or_none(value["casualties_without_warning"].value),
+            "by_hour": self.casualties_by_hour(),
+            "by_area": self.exposure_results(),
+            # forceprot.studies.people.unit_values, when the command ran it
+            "unit_value": [v.as_dict() for v in self.extra.get("unit_value", [])],
+        }
+
     # --- export --------------------------------------------------------------------------------
     @property
     def rockets_intercepted_threatening(self) -> int:
@@ -467,6 +631,11 @@ class Results:
             "first_detection_after_launch_mean_s": finite_or_none(self.detection_delay_mean_s),
             "first_track_after_launch_mean_s": finite_or_none(self.track_delay_mean_s),
             "fire_control": sc.fire_control,
+            **({"expected_killed_per_salvo": finite_or_none(self.expected_killed_per_salvo.value),
+                "expected_killed_per_salvo_ci": est(self.expected_killed_per_salvo),
+                "expected_wounded_per_salvo": finite_or_none(self.expected_wounded_per_salvo.value),
+                "expected_wounded_per_salvo_ci": est(self.expected_wounded_per_salvo),
+                "people": self.people_summary()} if self.has_people else {}),
             "asset_risk_per_salvo": finite_or_none(self.asset_risk_per_salvo.value),
             "asset_risk_per_salvo_ci": est(self.asset_risk_per_salvo),
             "assets": self.asset_results(),

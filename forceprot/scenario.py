@@ -32,6 +32,7 @@ from forceprot.catalog import BUNDLED_ROCKETS, CramClass, PatriotClass, RocketCl
 from forceprot.catalog.defences import IronDomeClass
 from forceprot.catalog.defences import DEFENCE_KINDS
 from forceprot.catalog.rockets import RETIRED_ROCKET_FIELDS
+from forceprot.catalog.occupancy import ATTACK_HOURS, HOURS, OCCUPANCY_KINDS
 from forceprot.catalog.surveillance import (
     SURVEILLANCE_KINDS,
     AerostatClass,
@@ -49,6 +50,7 @@ __all__ = [
     "AssetLayer",
     "CramUnit",
     "PatriotUnit",
+    "People",
     "Scenario",
     "Simulation",
     "Site",
@@ -310,6 +312,19 @@ class Threat(BaseModel):
     lay_for_wind: bool = Field(
         False, description="The crew aims off for the wind (met data); otherwise it lays from a "
                             "no-wind table and the wind moves the whole salvo.")
+    hour: Annotated[int, Field(ge=0, le=HOURS - 1)] | Literal[tuple(ATTACK_HOURS)] | Annotated[  # type: ignore[valid-type]
+        list[Annotated[float, Field(ge=0, le=1e6)]], Field(min_length=HOURS, max_length=HOURS)] = Field(
+        "uniform", description="When the salvo comes, local time: a fixed hour 0-23, a preset "
+                               f"({', '.join(ATTACK_HOURS)}; forceprot.catalog.occupancy), or 24 "
+                               "relative weights for hours 0-23. Matters only with [people]. "
+                               "Illustrative default: every hour alike.")
+
+    @field_validator("hour")
+    @classmethod
+    def _hour(cls, value: Any) -> Any:
+        if isinstance(value, list) and not sum(value) > 0:
+            raise ValueError("the 24 hour weights must not all be 0")
+        return value
 
     @field_validator("elevation", mode="before")
     @classmethod
@@ -359,6 +374,95 @@ class Warning(BaseModel):
         description="First detection by any sensor to the alarm sounding [s]. Illustrative.")
 
 
+class People(BaseModel):
+    """Where people are by hour, where they shelter, and how rockets hurt them
+    (:mod:`forceprot.people`). Defaults are illustrative unless a source is named."""
+
+    model_config = _STRICT
+    occupancy: str = Field(
+        description="Occupancy layer (any GIS format, any CRS): polygons where people are, each "
+                    "with its people at the busiest hour.")
+    occupancy_layer: str | None = Field(None, description="Layer name inside a multi-layer file.")
+    people_field: str | None = Field(
+        "people", description="Attribute: people in the polygon at its busiest hour [persons]. "
+                              "Not read when hour_prefix gives every hour.")
+    kind_field: str | None = Field(
+        "kind", description="Attribute naming the polygon's kind ("
+                            f"{', '.join(OCCUPANCY_KINDS)}): its hourly profile and indoor share "
+                            "(forceprot.catalog.occupancy). None: every polygon is of `kind`.")
+    kind: Literal[OCCUPANCY_KINDS] = Field(  # type: ignore[valid-type]
+        "constant", description="Kind of a polygon whose layer has no kind attribute.")
+    hour_prefix: str | None = Field(
+        None, max_length=40,
+        description="If given, the layer holds the people of every hour itself, in attributes "
+                    "<prefix>00 .. <prefix>23 [persons], instead of a peak and a profile.")
+    shelters: str | None = Field(
+        None, description="Shelter layer (points or polygons, any GIS format and CRS). None: "
+                          "nobody can shelter; warning still lets people in the open go prone.")
+    shelters_layer: str | None = Field(None, description="Layer name inside a multi-layer file.")
+    capacity_field: str | None = Field(
+        None, description="Attribute: persons a shelter holds. None: every shelter holds "
+                          "`capacity`.")
+    capacity: float = Field(40.0, gt=0, le=100_000,
+                            description="Persons a shelter holds when the layer does not say [-]. "
+                                        "Illustrative: a concrete bunker of about 2 x 10 m.")
+    shelter_radius_m: float = Field(
+        3.0, gt=0, le=200, description="Footprint radius of a point shelter: a rocket landing "
+                                       "within it is a direct hit [m]. Illustrative.")
+    reaction_s: float = Field(
+        5.0, ge=0, le=600,
+        description="From the alarm to people moving (pre-movement time) [s]. Illustrative: "
+                    "evacuation studies put pre-movement at a few seconds to minutes; "
+                    "first-hand accounts of base alarms vary as widely.")
+    walk_speed_mps: float = Field(
+        1.5, gt=0, le=10, description="Speed of people moving to a shelter [m/s]. Within the "
+                                      "0.8-1.7 m/s of unimpeded walking in the Simulex egress "
+                                      "model (https://help.iesve.com/ve2021/12_walking_speeds.htm);"
+                                      " people hurrying under an alarm may run.")
+    indoor_factor: float = Field(
+        0.3, ge=0, le=1, description="Casualty probability of a person under a roof (not a "
+                                     "shelter) relative to one in the open [-]. Illustrative.")
+    prone_factor: float = Field(
+        0.6, ge=0, le=1, description="Casualty probability of a person in the open who heard "
+                                     "the alarm in time (at least reaction_s before impact) and "
+                                     "is lying down, relative to one standing [-]. 0.6: 'ten out "
+                                     "of ten men would be hit ... standing. Only six of the ten "
+                                     "... if all were prone' (US Army Basic Field Manual, quoted "
+                                     "in Newsmap, 26 Oct 1942, "
+                                     "https://digital.library.unt.edu/ark:/67531/metadc1005/m1/2/ocr/"
+                                     "; artillery, a rule of thumb).")
+    shelter_hit_p_killed: float = Field(
+        0.3, ge=0, le=1, description="Probability an occupant of a shelter is killed by a "
+                                     "rocket landing on it (direct hit) [-]. Illustrative.")
+    shelter_hit_p_wounded: float = Field(
+        0.5, ge=0, le=1, description="... and wounded (not killed) [-]. Illustrative.")
+    damage: Literal["carleton", "cookie_cutter"] = Field(
+        "carleton", description="Damage function: 'carleton' (P = exp(-r^2/R^2), the same lethal "
+                                "area pi R^2 as a cookie-cutter of radius R, smooth edges) or "
+                                "'cookie_cutter' (P = 1 within R, 0 beyond).")
+    lethal_radius_m: float | None = Field(
+        None, gt=0, le=500, description="Lethal radius R_L [m]: the damage function's radius for "
+                                        "killed. None: the rocket class's figure.")
+    wounding_radius_m: float | None = Field(
+        None, gt=0, le=1000, description="Casualty radius R_W (killed or wounded) [m], at least "
+                                         "the lethal radius. None: the rocket class's figure.")
+    cell_m: float = Field(
+        5.0, ge=1, le=100, description="People are placed at the centres of cells of this size "
+                                       "clipped to each polygon [m]; well below the lethal "
+                                       "radius keeps the discretisation error small.")
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.hour_prefix is None and self.people_field is None:
+            raise ValueError("give people_field (peak people) or hour_prefix (people by hour)")
+        if self.shelter_hit_p_killed + self.shelter_hit_p_wounded > 1:
+            raise ValueError("shelter_hit_p_killed + shelter_hit_p_wounded must be at most 1")
+        if (self.lethal_radius_m is not None and self.wounding_radius_m is not None
+                and self.wounding_radius_m < self.lethal_radius_m):
+            raise ValueError("wounding_radius_m must be at least lethal_radius_m")
+        return self
+
+
 class Simulation(BaseModel):
     model_config = _STRICT
     salvos: int = Field(20_000, ge=1, le=MAX_SALVOS, description="Salvos to sample [-].")
@@ -394,6 +498,8 @@ class Scenario(BaseModel):
         None, description="Assets read from a GIS layer (polygons, or points with a radius), "
                           "after the [[asset]] points.")
     warning: Warning = Field(default_factory=Warning)
+    people: People | None = Field(
+        None, description="People at risk: occupancy by hour, shelters, damage (optional).")
     surveillance: list[SurveillanceUnit] = Field(
         default_factory=list,
         description="Cameras, aerostats, patrols and drones that may find the launch team "

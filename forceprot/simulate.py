@@ -73,24 +73,18 @@ def simulate(
 
     n_units = compiled.n_units
     n_assets = compiled.inputs.assets.xy_m.shape[0]
-    n_cells = compiled.base_grid.n_cells
-    n_lcells = compiled.launch_grid.n_cells
     tubes = compiled.tubes
     story_salvos = min(settings.story_salvos, total)
     n_blocks_total = (total + BLOCK_SALVOS - 1) // BLOCK_SALVOS
+    shapes = T.row_shapes(n_units, compiled.base_grid.n_cells, compiled.launch_grid.n_cells,
+                          n_assets, int(compiled.inputs.people.n_polys))
 
-    per_block = 8 * (T.N_SCALARS + n_units * T.N_UNIT + T.N_GRID * n_cells
-                     + T.N_LAUNCH * n_lcells + max(n_assets, 1) * T.N_ASSET + T.WARN_BINS)
+    per_block = 8 * sum(int(np.prod(shape)) for shape in shapes)
     if chunk_blocks is None:
         chunk_blocks = max(n_threads, min(MAX_CHUNK_BLOCKS, CHUNK_BYTES // per_block))
     chunk_blocks = max(1, int(chunk_blocks))
 
-    acc_scal = np.zeros(T.N_SCALARS)
-    acc_unit = np.zeros((n_units, T.N_UNIT))
-    acc_grid = np.zeros((T.N_GRID, n_cells))
-    acc_launch = np.zeros((T.N_LAUNCH, n_lcells))
-    acc_asset = np.zeros((n_assets, T.N_ASSET))
-    acc_warn = np.zeros(T.WARN_BINS)
+    acc = Tallies(*(np.zeros(shape) for shape in shapes))
     story = np.full((story_salvos * tubes, T.N_STORY), np.nan)
     story_u = np.full((story_salvos * tubes, n_units, T.N_STORY_UNIT), np.nan)
 
@@ -99,10 +93,7 @@ def simulate(
     story_bundle = Story(story_salvos, story, story_u)
     # Compile (or load from the numba cache) outside the timed region: one block of no salvos.
     t_compile = time.perf_counter()
-    run_blocks(0, 1, 0, root_seed, inputs,
-               Tallies(np.zeros((1, T.N_SCALARS)), np.zeros((1, n_units, T.N_UNIT)),
-                       np.zeros((1, T.N_GRID, n_cells)), np.zeros((1, T.N_LAUNCH, n_lcells)),
-                       np.zeros((1, n_assets, T.N_ASSET)), np.zeros((1, T.WARN_BINS))),
+    run_blocks(0, 1, 0, root_seed, inputs, Tallies(*(np.zeros((1, *shape)) for shape in shapes)),
                story_bundle)
     compile_s = time.perf_counter() - t_compile
     start = time.perf_counter()
@@ -111,34 +102,27 @@ def simulate(
     stopped = False
     # One set of row buffers, zeroed per chunk: fresh arrays per chunk fragment the heap.
     rows_cap = min(chunk_blocks, n_blocks_total)
-    buffers = (np.zeros((rows_cap, T.N_SCALARS)), np.zeros((rows_cap, n_units, T.N_UNIT)),
-               np.zeros((rows_cap, T.N_GRID, n_cells)), np.zeros((rows_cap, T.N_LAUNCH, n_lcells)),
-               np.zeros((rows_cap, n_assets, T.N_ASSET)), np.zeros((rows_cap, T.WARN_BINS)))
+    buffers = Tallies(*(np.zeros((rows_cap, *shape)) for shape in shapes))
     # With a precision target, start with one block per thread and double: the stop is decided
     # block by block anyway, and small first chunks avoid sampling far past it.
     step = min(n_threads, chunk_blocks) if precision is not None else chunk_blocks
     while done_blocks < n_blocks_total and not stopped:
         nb = min(step, n_blocks_total - done_blocks)
         step = min(2 * step, chunk_blocks)
-        scal, unit_t, grid_t, launch_t, asset_t, warn_h = (b[:nb] for b in buffers)
+        rows = Tallies(*(b[:nb] for b in buffers))
         for b in buffers:
             b[:nb] = 0.0
-        run_blocks(done_blocks, nb, total, root_seed, inputs,
-                   Tallies(scal, unit_t, grid_t, launch_t, asset_t, warn_h), story_bundle,
+        run_blocks(done_blocks, nb, total, root_seed, inputs, rows, story_bundle,
                    n_threads=n_threads)
         for j in range(nb):  # reduce in block order: float sums are then thread-independent
             if keep_block_scalars:
-                block_rows.append(scal[j].copy())
-            acc_scal += scal[j]
-            acc_unit += unit_t[j]
-            acc_grid += grid_t[j]
-            acc_launch += launch_t[j]
-            acc_asset += asset_t[j]
-            acc_warn += warn_h[j]
+                block_rows.append(rows.scalars[j].copy())
+            for total_arr, row in zip(acc, rows):
+                total_arr += row[j]
             done_blocks += 1
             salvos_done = min(done_blocks * BLOCK_SALVOS, total)
-            if precision is not None and acc_scal[T.S_THREAT] > 0 \
-                    and _leak_half_width(acc_scal) <= precision:
+            if precision is not None and acc.scalars[T.S_THREAT] > 0 \
+                    and _leak_half_width(acc.scalars) <= precision:
                 stopped = done_blocks < n_blocks_total
                 break
         if progress is not None:
@@ -147,12 +131,13 @@ def simulate(
 
     kept = min(story_salvos, salvos_done) * tubes
     return Results(
-        compiled=compiled, seed=root_seed, salvos_requested=total, salvos=int(acc_scal[T.S_SALVOS]),
-        scalars=acc_scal, units=acc_unit, grid=acc_grid, launch=acc_launch, assets=acc_asset,
-        warn_hist=acc_warn, story=story[:kept], story_units=story_u[:kept], threads=n_threads,
+        compiled=compiled, seed=root_seed, salvos_requested=total,
+        salvos=int(acc.scalars[T.S_SALVOS]), scalars=acc.scalars, units=acc.units, grid=acc.grid,
+        launch=acc.launch, assets=acc.assets, warn_hist=acc.warn_hist, hours=acc.hours,
+        exposure=acc.exposure, story=story[:kept], story_units=story_u[:kept], threads=n_threads,
         elapsed_s=elapsed, precision_target=precision, stopped_early=stopped,
         extra={"compile_or_cache_load_s": compile_s,
-               "aim_points_redrawn": int(acc_scal[T.S_AIM_REDRAWN]),
+               "aim_points_redrawn": int(acc.scalars[T.S_AIM_REDRAWN]),
                **({"block_scalars": np.array(block_rows).reshape(-1, T.N_SCALARS)}
                   if keep_block_scalars else {})},
     )

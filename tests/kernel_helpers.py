@@ -8,16 +8,18 @@ local metric coordinates equal to the layer's coordinates, so positions can be s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.geometry
 from scipy import stats as st
 
 from forceprot.kernel import tally as T
-from forceprot.compile import CompiledScenario, compile_scenario, prepare
+from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare
 from forceprot.engage.params import OUT_NONE
 from forceprot.scenario import parse_scenario
 
@@ -139,6 +141,49 @@ def square_base(tmp_path: Path, half_m: float = 1_000.0) -> Path:
 
 
 # ------------------------------------------------------------------------------------ stories
+# ----------------------------------------------------------------------------------- people
+#: Lethal and casualty radii of the synthetic people scenarios [m].
+R_L = 10.0
+R_W = 25.0
+
+
+def _utm_layer(path: Path, features: list[dict]) -> str:
+    path.write_text(json.dumps({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32638"}},
+        "features": features}))
+    return path.name
+
+
+def people_scenario(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = (), *,
+                    defence: list[dict] | None = None, simulation: dict | None = None,
+                    **people) -> Prepared:
+    """The square base with ``[people]``: ``areas`` (cx, cy, half side [m], peak people, kind)
+    and ``shelters`` (x, y, capacity) in metres of UTM 38N; Carleton damage (``R_L``, ``R_W``),
+    no protection under a roof or lying down, 1 m cells, unless ``people`` says otherwise
+    (``hour`` goes to ``[threat]``)."""
+    square_base(tmp_path)
+    hour = people.pop("hour", "uniform")
+    features = [{"type": "Feature",
+                 "properties": {"name": f"{a[4] if len(a) > 4 else 'constant'} {i}",
+                                "kind": a[4] if len(a) > 4 else "constant", "people": a[3]},
+                 "geometry": shapely.geometry.mapping(square(a[2], a[0], a[1]))}
+                for i, a in enumerate(areas)]
+    keys = {"occupancy": _utm_layer(tmp_path / "occ.geojson", features),
+            "damage": "carleton", "lethal_radius_m": R_L, "wounding_radius_m": R_W,
+            "indoor_factor": 1.0, "prone_factor": 1.0, "cell_m": 1.0}
+    if shelters:
+        keys.update(shelters=_utm_layer(tmp_path / "shelters.geojson", [
+            {"type": "Feature", "properties": {"capacity": c},
+             "geometry": {"type": "Point", "coordinates": [x, y]}} for x, y, c in shelters]),
+            capacity_field="capacity")
+    keys.update(people)
+    data = scenario_data(defence=defence, simulation=simulation)
+    data["people"] = keys
+    data["threat"]["hour"] = hour
+    return prepare(parse_scenario(data, source="synthetic.toml", path=tmp_path / "synthetic.toml"))
+
+
 def salvo_rows(story: np.ndarray, tubes: int) -> np.ndarray:
     """Row indices of the story grouped by salvo, shape (n_salvos, tubes); checks the layout."""
     n = story.shape[0] // tubes

@@ -31,6 +31,7 @@ from shapely.ops import polylabel
 from hypothesis import strategies as st
 from pyproj import CRS, Transformer
 
+from forceprot.catalog.occupancy import OCCUPANCY_KINDS
 from forceprot.catalog.rockets import BUNDLED_ROCKETS, GENERIC_FIN_ROCKET_DRAG
 from forceprot.scenario import MAX_SEED, MAX_WIND_MPS
 from tests.conftest import SITES
@@ -394,6 +395,10 @@ class ScenarioCase:
 
     site: SiteCase
     data: dict = field(default_factory=dict)
+    #: occupancy squares (east, north, half side [m], kind, people) and shelter points (east,
+    #: north [m], capacity) around the site centre, written as GeoJSON for ``[people]``
+    occupancy: tuple = ()
+    shelters: tuple = ()
 
     @property
     def rocket(self) -> str:
@@ -410,11 +415,63 @@ class ScenarioCase:
         data = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
                 for k, v in self.data.items()}
         data["site"] = {**data["site"], **self.site.write(folder)}
+        if "people" in data:
+            data["people"] = {**data["people"], **self._write_people(folder)}
         for key, value in (changes or {}).items():
             data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
         path = folder / name
         path.write_text(to_toml(data), encoding="utf-8")
         return path
+
+
+    def _write_people(self, folder: Path) -> dict:
+        """The occupancy (and shelter) layers in EPSG:4326; the ``[people]`` keys naming them."""
+        to_ll = _aeqd(self.site.centre_lon, self.site.centre_lat)
+
+        def lonlat(x: float, y: float) -> list[float]:
+            lon, lat = to_ll.transform(x, y, direction="INVERSE")
+            return [float(lon), float(lat)]
+
+        feats = [{"type": "Feature", "properties": {"name": f"area {i}", "kind": kind,
+                                                    "people": people},
+                  "geometry": {"type": "Polygon", "coordinates": [[
+                      lonlat(x - h, y - h), lonlat(x + h, y - h), lonlat(x + h, y + h),
+                      lonlat(x - h, y + h), lonlat(x - h, y - h)]]}}
+                 for i, (x, y, h, kind, people) in enumerate(self.occupancy)]
+        (folder / "occupancy.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": feats}))
+        keys = {"occupancy": "occupancy.geojson"}
+        if self.shelters:
+            feats = [{"type": "Feature", "properties": {"capacity": cap},
+                      "geometry": {"type": "Point", "coordinates": lonlat(x, y)}}
+                     for x, y, cap in self.shelters]
+            (folder / "shelters.geojson").write_text(json.dumps(
+                {"type": "FeatureCollection", "features": feats}))
+            keys.update(shelters="shelters.geojson", capacity_field="capacity")
+        return keys
+
+
+@st.composite
+def people_case(draw, inner_m: float) -> tuple[dict, tuple, tuple]:
+    """``[people]`` keys (layers aside), occupancy squares and shelters inside the inner disk."""
+    occupancy = []
+    for _ in range(draw(st.integers(1, 3))):
+        x, y = draw(_offsets(0.3 * inner_m))
+        occupancy.append((x, y, draw(st.sampled_from([0.02, 0.05, 0.1])) * inner_m,
+                          draw(st.sampled_from(OCCUPANCY_KINDS)),
+                          draw(st.sampled_from([0.0, 3.0, 2_000.0]))))
+    shelters = tuple((*draw(_offsets(0.3 * inner_m)), draw(st.sampled_from([1.0, 40.0, 1e4])))
+                     for _ in range(draw(st.integers(0, 3))))
+    keys: dict = {"damage": draw(st.sampled_from(["carleton", "cookie_cutter"])),
+                  "cell_m": draw(st.sampled_from([5.0, 10.0, 100.0])),
+                  "reaction_s": draw(st.sampled_from([0.0, 5.0, 600.0])),
+                  "walk_speed_mps": draw(st.sampled_from([0.5, 1.5, 10.0])),
+                  "indoor_factor": draw(st.sampled_from([0.0, 0.3, 1.0])),
+                  "prone_factor": draw(st.sampled_from([0.0, 0.6, 1.0]))}
+    if draw(st.booleans()):
+        keys["lethal_radius_m"] = draw(st.sampled_from([1.0, 10.0, 500.0]))
+        keys["wounding_radius_m"] = keys["lethal_radius_m"] * draw(st.sampled_from([1.0, 2.0]))
+    return keys, tuple(occupancy), shelters
 
 
 @st.composite
@@ -469,6 +526,7 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
         "wind_mps": wind_mps,
         "wind_from_deg": draw(st.sampled_from([0.0, 315.0, 359.999])),
         "lay_for_wind": draw(st.booleans()),
+        "hour": draw(st.sampled_from([0, 19, "uniform", "night", [1.0] * 12 + [0.0] * 12])),
     }
     site_keys = {"name": "generated site" if site.kind == "generated" else site.kind,
                  "ground_altitude_m": draw(st.sampled_from([-500.0, 0.0, 40.0, 5_000.0])),
@@ -499,7 +557,11 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
         data["defence"] = units
     if assets:
         data["asset"] = assets
-    # drawn last, so that the draws above (and the examples they give) stay as they were
+    occupancy: tuple = ()
+    shelters: tuple = ()
+    if draw(st.booleans()):
+        data["people"], occupancy, shelters = draw(people_case(site.inner_m))
+    # drawn after the rest, so that the draws above (and the examples they give) stay as they were
     surveillance = draw(st.lists(st.sampled_from(["camera", "aerostat", "patrol", "drone"]),
                                  max_size=2))
     for i, kind in enumerate(surveillance):
@@ -514,7 +576,7 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
         data.setdefault("surveillance", []).append({"kind": kind, "name": f"{kind} {i}", **body})
     if surveillance and draw(st.booleans()):
         data["launch_team"] = draw(_overrides(LAUNCH_TEAM_EDGES))
-    return ScenarioCase(site=site, data=data)
+    return ScenarioCase(site=site, data=data, occupancy=occupancy, shelters=shelters)
 
 
 # Surveillance entries and the launch team at and inside the schema bounds

@@ -87,6 +87,18 @@ def check_summary(summary: dict) -> None:
         assert value is None or (math.isfinite(value) and value >= 0), f"{key} = {value}"
     if summary["expected_leakers_per_salvo"] is not None:
         assert summary["expected_leakers_per_salvo"] <= summary["tubes"] + 1e-9
+    if "people" in summary:
+        people = summary["people"]
+        for key in ("expected_killed_per_salvo", "expected_wounded_per_salvo"):
+            assert summary[key] is not None and summary[key] >= 0, f"{key} = {summary[key]}"
+            _check_interval(key, summary[f"{key}_ci"])
+        _check_probability("p_casualty", people["p_casualty"])
+        for row in people["by_hour"]:
+            _check_probability(f"p_casualty at {row['hour']}", row["p_casualty"])
+            assert row["expected_killed_per_salvo"] >= 0
+        total = sum(a["expected_casualties_per_salvo"] for a in people["by_area"])
+        cas = summary["expected_killed_per_salvo"] + summary["expected_wounded_per_salvo"]
+        assert math.isclose(total, cas, rel_tol=1e-9, abs_tol=1e-12), (total, cas)
 
 
 def _expect_written(result, out: Path, names: list[str]) -> None:

@@ -93,6 +93,16 @@ class RocketClass(BaseModel):
                     "air-relative velocity at once.")
     published_burnout_speed_mps: float | None = Field(
         None, gt=0, description="Published maximum (burnout) speed, for validation [m/s].")
+    lethal_radius_m: float = Field(
+        10.0, gt=0, le=500,
+        description="Lethal radius of the warhead against people in the open [m]: the radius R "
+                    "of the damage function for killed (forceprot.kernel.casualties). "
+                    "Illustrative: no open figure was found for either bundled class; set your "
+                    "own, or give a distribution.")
+    wounding_radius_m: float = Field(
+        25.0, gt=0, le=1000,
+        description="Casualty radius (killed or wounded) of the warhead against people in the "
+                    "open [m], at least lethal_radius_m. Illustrative, as lethal_radius_m.")
     source: str = Field("", description="Where the figures come from.")
 
     @model_validator(mode="after")
@@ -101,6 +111,9 @@ class RocketClass(BaseModel):
             raise ValueError(
                 f"burnout_mass_kg ({self.burnout_mass_kg}) must be below launch_mass_kg "
                 f"({self.launch_mass_kg})")
+        if self.wounding_radius_m < self.lethal_radius_m:
+            raise ValueError(f"wounding_radius_m ({self.wounding_radius_m}) must be at least "
+                             f"lethal_radius_m ({self.lethal_radius_m})")
         if self.min_range_m >= self.max_range_m:
             raise ValueError(
                 f"min_range_m ({self.min_range_m}) must be below max_range_m ({self.max_range_m})")
@@ -241,6 +254,11 @@ BUNDLED_ROCKETS: dict[str, RocketClass] = {
         max_range_m=20380.0,
         min_elevation_deg=3.2,
         published_burnout_speed_mps=690.0,
+        # illustrative: a 6.3 kg charge (HRW, "Civilians under Assault", 2007,
+        # https://www.hrw.org/reports/2007/iopt0807/5.htm) against the 107 mm class's ~1 kg;
+        # no open lethal radius was found
+        lethal_radius_m=15.0,
+        wounding_radius_m=40.0,
         source="Open literature: 9M22U 122 mm rocket, 66.6 kg, 20.45 kg propellant, ~690 m/s, "
                "range 1.6-20.4 km (Jane's Ammunition Handbook; public summaries). Thrust and drag "
                "illustrative, calibrated to max range.",

@@ -25,6 +25,8 @@ from forceprot.kernel.bundles import (
     MAX_AIM_REDRAWS,
     N_DRAW,
     N_UNIT_STATS,
+    CasualtyScratch,
+    N_CH,
     Scratch,
     Tallies,
 )
@@ -64,7 +66,10 @@ def make_scratch(inputs):
                    np.zeros(tubes, dtype=np.bool_), np.zeros(tubes), np.zeros(tubes),
                    np.zeros(tubes), np.zeros(tubes, dtype=np.int64), eng,
                    np.zeros(tubes, dtype=np.int64), state, np.zeros(tubes, dtype=np.int64),
-                   np.zeros(max(n_assets, 1)))
+                   np.zeros(max(n_assets, 1)),
+                   CasualtyScratch(np.zeros((N_CH, inputs.people.hour_w.shape[0])), np.zeros(2),
+                                   np.zeros((max(inputs.people.n_polys, 1), 2)),
+                                   np.zeros((tubes, 2))))
 
 
 @njit(cache=True, nogil=True)
@@ -107,7 +112,8 @@ def _pool(n_threads: int) -> ThreadPoolExecutor:
 
 def _block_rows(tallies, j: int):
     return Tallies(tallies.scalars[j], tallies.units[j], tallies.grid[j], tallies.launch[j],
-                   tallies.assets[j], tallies.warn_hist[j])
+                   tallies.assets[j], tallies.warn_hist[j], tallies.hours[j],
+                   tallies.exposure[j])
 
 
 def run_blocks(first_block: int, n_blocks: int, total_salvos: int, root_seed: int, inputs,

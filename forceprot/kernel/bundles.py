@@ -25,6 +25,7 @@ __all__ = [
     "MAX_AIM_REDRAWS",
     "MAX_LAUNCH_TRIES",
     "N_DRAW",
+    "People",
     "SalvoParams",
     "Sampler",
     "Scratch",
@@ -105,6 +106,35 @@ CellGrid = namedtuple("CellGrid", ["x0_m", "y0_m", "cell_m", "nx", "ny", "state"
 Assets = namedtuple("Assets", ["xy_m", "r2_m2", "weight", "bbox_m", "poly_offsets",
                                "ring_offsets", "rings_m"])
 
+# Layout of People.par, the damage and behaviour parameters.
+PP_DAMAGE = 0              # forceprot.people.DAMAGE_* code
+PP_LETHAL_R2_M2 = 1        # squared lethal radius [m^2]
+PP_CASUALTY_R2_M2 = 2      # squared casualty (killed or wounded) radius [m^2]
+PP_CUTOFF_M = 3            # no casualty beyond this distance [m]
+PP_INDOOR_FACTOR = 4       # casualty probability under a roof / in the open [-]
+PP_PRONE_FACTOR = 5        # ... lying down after the alarm / standing [-]
+PP_REACTION_S = 6          # alarm to moving [s]
+PP_SHELTER_P_KILLED = 7    # direct hit on a shelter: P(occupant killed) [-]
+PP_SHELTER_P_WOUNDED = 8   # ... and wounded, not killed [-]
+N_PEOPLE_PAR = 9
+
+#: People at risk (:mod:`forceprot.people`), empty arrays when the scenario has none: points
+#: ``xy_m`` float64 (n, 2) [m] carrying ``people_h`` float64 (n, 24) persons at each hour,
+#: ``people_w`` float64 (n,) the same weighted by the attack-hour probabilities, ``indoor``
+#: float64 (n,) share under a roof, ``poly`` int64 (n,) occupancy polygon; ``t_sheltered_s``
+#: and ``frac_sheltered`` float64 (n, 24): when (after the alarm) [s] and what share of them is
+#: in a shelter, ``t_first_sheltered_s`` float64 (n,) the earliest over the hours [s]; ``hash`` (:data:`GridSpec`) and ``hash_start`` int64 (nx * ny + 1): the
+#: points sorted by hash cell, cell ``c``'s being ``hash_start[c]`` to ``hash_start[c + 1]``;
+#: ``shelters`` (:data:`Assets`, footprints for direct hits), ``portion_offsets`` int64
+#: (24 * n_shelters + 1), ``portion_point`` int64 and ``portion_people`` float64: who is in
+#: shelter ``j`` at hour ``h`` (entries ``portion_offsets[h * n_shelters + j]`` onward);
+#: ``par`` float64 (N_PEOPLE_PAR,) (PP_*), ``hour_w`` float64 (24,) attack-hour
+#: probabilities, ``n_polys`` int.
+People = namedtuple("People", ["xy_m", "people_h", "people_w", "indoor", "poly", "t_sheltered_s",
+                               "frac_sheltered", "t_first_sheltered_s", "hash", "hash_start", "shelters",
+                               "portion_offsets", "portion_point", "portion_people", "par",
+                               "hour_w", "n_polys"])
+
 #: The surveillance over the launch zone (:mod:`forceprot.surveillance`), a grid like
 #: :data:`GridSpec` with per-cell ``p_detect`` (P(the team is found before it fires)) and
 #: ``p_prevent`` (P(the salvo is prevented)), float64 (ny * nx,) [-]. A salvo reads the cell
@@ -116,14 +146,17 @@ NO_WATCH = Watch(0.0, 0.0, 1.0, 0, 0, np.zeros(0), np.zeros(0))
 
 #: Everything the kernel reads about a scenario (``watch`` defaults to :data:`NO_WATCH`).
 KernelInputs = namedtuple("KernelInputs", ["salvo", "family", "aim", "zone", "base", "defended",
-                                           "launch", "units", "assets", "watch"],
+                                           "launch", "units", "assets", "people", "watch"],
                           defaults=(NO_WATCH,))
 
 #: Tally arrays (:mod:`forceprot.kernel.tally`), one row per block in :func:`run_blocks`, a
 #: single row inside a block: ``scalars`` (N_SCALARS,), ``units`` (n_units, N_UNIT), ``grid``
 #: (N_GRID, n_cells), ``launch`` (N_LAUNCH, n_launch_cells), ``assets`` (n_assets, N_ASSET),
 #: ``warn_hist`` (WARN_BINS,).
-Tallies = namedtuple("Tallies", ["scalars", "units", "grid", "launch", "assets", "warn_hist"])
+#: ``hours`` (N_HOUR, 24) casualty sums by attack hour, ``exposure`` (n_polys, N_EXPOSURE)
+#: casualties by occupancy polygon.
+Tallies = namedtuple("Tallies", ["scalars", "units", "grid", "launch", "assets", "warn_hist",
+                                 "hours", "exposure"])
 
 #: Full records of the first ``n_salvos`` salvos: ``rockets`` (n_salvos * tubes, N_STORY) and
 #: ``units`` (n_salvos * tubes, n_units, N_STORY_UNIT).
@@ -137,7 +170,21 @@ Story = namedtuple("Story", ["n_salvos", "rockets", "units"])
 #: ``kill_unit`` (-1 if not killed), ``eng`` (:class:`~forceprot.engage.state.Engagements`),
 #: ``order`` (threat order), ``unit_state`` (:class:`~forceprot.engage.state.UnitState`, whose
 #: ``stats`` (n_units, N_UNIT_STATS) are the salvo's per-unit counts), ``cells`` (base cell of
-#: each impact, -1 outside), ``hits`` (n_assets,) asset hits of the salvo.
+#: each impact, -1 outside), ``hits`` (n_assets,) asset hits of the salvo, ``casualties``
+#: (:data:`CasualtyScratch`).
 Scratch = namedtuple("Scratch", ["draws", "delta", "deflection", "flights", "impact", "inside",
                                  "defended", "first_detect_s", "first_track_s", "t_kill_s",
-                                 "kill_unit", "eng", "order", "unit_state", "cells", "hits"])
+                                 "kill_unit", "eng", "order", "unit_state", "cells", "hits",
+                                 "casualties"])
+
+# Rows of CasualtyScratch.hour
+CH_KILLED = 0              # expected killed at each attack hour
+CH_CASUALTIES = 1          # expected killed or wounded
+CH_LOG_NONE = 2            # log P(no casualty) (a sum over people and rockets)
+N_CH = 3
+
+#: One salvo's casualties (:mod:`forceprot.kernel.casualties`): ``hour`` (N_CH, 24) by attack
+#: hour, ``no_warning`` (2,) hour-weighted killed and casualties had nobody been warned,
+#: ``poly`` (n_polys, 2) hour-weighted killed and casualties by occupancy polygon,
+#: ``rocket`` (tubes, 2) hour-weighted killed and casualties by rocket.
+CasualtyScratch = namedtuple("CasualtyScratch", ["hour", "no_warning", "poly", "rocket"])

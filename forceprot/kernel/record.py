@@ -12,6 +12,9 @@ import numpy as np
 from numba import njit
 
 from forceprot.kernel.bundles import (
+    CH_CASUALTIES,
+    CH_KILLED,
+    CH_LOG_NONE,
     D_AIM_X,
     D_AIM_Y,
     D_LAUNCH_X,
@@ -26,6 +29,32 @@ from forceprot.kernel.bundles import (
     US_SHOTS,
 )
 from forceprot.kernel.tally import (
+    E_CASUALTIES,
+    E_CASUALTIES2,
+    E_KILLED,
+    H_KILLED,
+    H_KILLED2,
+    H_P_CASUALTY,
+    H_P_CASUALTY2,
+    H_WOUNDED,
+    H_WOUNDED2,
+    R_ALERT_T,
+    R_CASUALTIES,
+    R_KILLED,
+    S_CASUALTIES_NO_WARNING,
+    S_CASUALTIES_SAVED2,
+    S_KILLED,
+    S_KILLED2,
+    S_KILLED_ATTEMPT,
+    S_KILLED_ATTEMPT2,
+    S_KILLED_NO_WARNING,
+    S_KILLED_SAVED2,
+    S_P_CASUALTY,
+    S_P_CASUALTY2,
+    S_P_CASUALTY_ATTEMPT,
+    S_P_CASUALTY_ATTEMPT2,
+    S_WOUNDED,
+    S_WOUNDED2,
     A_HITS,
     A_HITS2,
     A_SALVOS_HIT,
@@ -116,7 +145,8 @@ from forceprot.kernel.tally import (
 )
 from forceprot.spatial import cell_index, point_in_rings
 
-__all__ = ["asset_contains", "assets_contain", "tally_salvo", "tally_watch", "warning_s",
+__all__ = ["asset_contains", "assets_contain", "tally_casualties", "tally_salvo", "tally_watch",
+           "warning_s",
            "write_story"]
 
 
@@ -184,11 +214,11 @@ def warning_s(flights, first_track_s, alert_delay_s, i):
 
 
 @njit(cache=True, nogil=True)
-def tally_watch(watch, x, y, lc, n_leak, risk, rows):
+def tally_watch(watch, x, y, lc, n_leak, risk, killed, p_casualty, rows):
     """Add one salvo's surveillance figures: P(prevented) ``p`` at its launcher (x, y) [m] (the
-    raster cell it stands in) and its leakers, leaking and asset risk weighted by ``1 - p``,
-    the salvo's chance of being fired (expectations: nothing is drawn); ``lc`` is its launch
-    cell (-1 outside the launch grid)."""
+    raster cell it stands in) and its leakers, leaking, asset risk, expected killed and
+    P(>= 1 casualty) weighted by ``1 - p``, the salvo's chance of being fired (expectations:
+    nothing is drawn); ``lc`` is its launch cell (-1 outside the launch grid)."""
     c = cell_index(x, y, watch.x0_m, watch.y0_m, watch.cell_m, watch.nx, watch.ny)
     p = watch.p_prevent[c] if c >= 0 else 0.0
     p_det = watch.p_detect[c] if c >= 0 else 0.0
@@ -206,6 +236,12 @@ def tally_watch(watch, x, y, lc, n_leak, risk, rows):
     risk_w = fired * risk
     scal[S_ASSET_RISK_ATTEMPT] += risk_w
     scal[S_ASSET_RISK_ATTEMPT2] += risk_w * risk_w
+    killed_w = fired * killed
+    scal[S_KILLED_ATTEMPT] += killed_w
+    scal[S_KILLED_ATTEMPT2] += killed_w * killed_w
+    p_cas_w = fired * p_casualty
+    scal[S_P_CASUALTY_ATTEMPT] += p_cas_w
+    scal[S_P_CASUALTY_ATTEMPT2] += p_cas_w * p_cas_w
     if lc >= 0:
         rows.launch[L_P_DETECT, lc] += p_det
 
@@ -356,6 +392,11 @@ def tally_salvo(inputs, scratch, rows):
         grid_t[G_INTERCEPTED2, c] += i_c * i_c
         grid_t[G_THREAT_INTERCEPTED, c] += t_c * i_c
 
+    killed = 0.0
+    p_casualty = 0.0
+    if inputs.people.xy_m.shape[0] > 0:
+        killed, p_casualty = tally_casualties(inputs.people.hour_w, s.casualties, rows)
+
     launch = inputs.launch
     lc = cell_index(s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], launch.x0_m, launch.y0_m,
                     launch.cell_m, launch.nx, launch.ny)
@@ -366,7 +407,53 @@ def tally_salvo(inputs, scratch, rows):
         rows.launch[L_THREAT, lc] += n_threat
     if inputs.watch.nx > 0:  # no surveillance: these tallies stay 0 (every salvo is fired)
         tally_watch(inputs.watch, s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], lc, n_leak, risk,
-                    rows)
+                    killed, p_casualty, rows)
+
+
+@njit(cache=True, nogil=True)
+def tally_casualties(hour_w, acc, rows):
+    """Add one salvo's casualties (:data:`~forceprot.kernel.bundles.CasualtyScratch`) to the
+    block's rows: by attack hour, weighted over the hours, as if nobody had been warned, and by
+    occupancy polygon, each with its per-salvo square. Returns the salvo's expected killed and
+    P(>= 1 casualty), weighted over the attack hours."""
+    scal = rows.scalars
+    hours = rows.hours
+    killed = 0.0
+    wounded = 0.0
+    p_any = 0.0
+    for h in range(hour_w.shape[0]):
+        k = acc.hour[CH_KILLED, h]
+        w = acc.hour[CH_CASUALTIES, h] - k
+        if w < 0.0:  # rounding: a casualty is at least as likely as a death
+            w = 0.0
+        p = -math.expm1(acc.hour[CH_LOG_NONE, h])
+        hours[H_KILLED, h] += k
+        hours[H_KILLED2, h] += k * k
+        hours[H_WOUNDED, h] += w
+        hours[H_WOUNDED2, h] += w * w
+        hours[H_P_CASUALTY, h] += p
+        hours[H_P_CASUALTY2, h] += p * p
+        killed += hour_w[h] * k
+        wounded += hour_w[h] * w
+        p_any += hour_w[h] * p
+    scal[S_KILLED] += killed
+    scal[S_KILLED2] += killed * killed
+    scal[S_WOUNDED] += wounded
+    scal[S_WOUNDED2] += wounded * wounded
+    scal[S_P_CASUALTY] += p_any
+    scal[S_P_CASUALTY2] += p_any * p_any
+    k0 = acc.no_warning[0]
+    c0 = acc.no_warning[1]
+    scal[S_KILLED_NO_WARNING] += k0
+    scal[S_CASUALTIES_NO_WARNING] += c0
+    scal[S_KILLED_SAVED2] += (k0 - killed) ** 2
+    scal[S_CASUALTIES_SAVED2] += (c0 - killed - wounded) ** 2
+    exp_ = rows.exposure
+    for k_ in range(exp_.shape[0]):
+        exp_[k_, E_KILLED] += acc.poly[k_, 0]
+        exp_[k_, E_CASUALTIES] += acc.poly[k_, 1]
+        exp_[k_, E_CASUALTIES2] += acc.poly[k_, 1] * acc.poly[k_, 1]
+    return killed, p_any
 
 
 @njit(cache=True, nogil=True)
@@ -410,6 +497,10 @@ def write_story(inputs, scratch, salvo_index, story):
             if pos[i, k, 2] > apogee:
                 apogee = pos[i, k, 2]
         rec[row, R_APOGEE_M] = apogee
+        rec[row, R_ALERT_T] = s.first_track_s[i] + inputs.salvo.alert_delay_s \
+            if s.first_track_s[i] < math.inf else math.nan
+        rec[row, R_KILLED] = s.casualties.rocket[i, 0]
+        rec[row, R_CASUALTIES] = s.casualties.rocket[i, 1]
         for u in range(n_units):
             rec_u[row, u, RU_T] = s.eng.eng_t_s[i, u]
             rec_u[row, u, RU_OUTCOME] = s.eng.eng_outcome[i, u]

@@ -1,5 +1,5 @@
 """The stages of one salvo: lay, fly, impact, detect and windows, kill draws, threat order,
-timelines, credit.
+timelines, credit, casualties.
 
 Each stage is a plain numba function of the bundles it needs (:mod:`forceprot.kernel.bundles`,
 :mod:`forceprot.engage.state`); :func:`evaluate_salvo` runs them in order, and the profiler and
@@ -22,6 +22,7 @@ from forceprot.engage.params import (
 )
 from forceprot.engage.units import unit_detection_s, unit_window_s
 from forceprot.flight.family import elevation_index, fly_nodes, lay_for_wind
+from forceprot.kernel.casualties import count_casualties
 from forceprot.kernel.bundles import (
     D_AIM_X,
     D_AIM_Y,
@@ -34,6 +35,7 @@ from forceprot.spatial import counter_uniform, point_in_grid_polygon
 
 __all__ = [
     "classify_impacts",
+    "count_casualties",
     "credit_kills",
     "detect_and_window",
     "draw_kills",
@@ -236,3 +238,5 @@ def evaluate_salvo(root_seed, salvo_index, inputs, scratch, kill_draws_ready):
     threat_order(s.flights, s.order)
     run_timelines(inputs.units, s.order, s.flights, s.eng, s.unit_state)
     credit_kills(s.eng, s.t_kill_s, s.kill_unit, s.unit_state)
+    count_casualties(inputs.people, inputs.salvo.alert_delay_s, s.flights, s.impact, s.kill_unit,
+                     s.first_track_s, s.casualties)

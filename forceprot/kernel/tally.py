@@ -31,18 +31,33 @@ S_WARN_THREAT = 21        # sum over salvos of salvo's summed warning x threat_s
 S_DETECT_DELAY_SUM_S = 22  # threatening rockets seen: sum of (first detection - launch) [s]
 S_TRACK_DELAY_SUM_S = 23   # ... and of (first fire-control track - launch) [s]
 S_TRACKED_N = 24           # threatening rockets some unit tracked before impact
+# people at risk (forceprot.kernel.casualties), weighted over the attack hours
+S_KILLED = 25              # sum over salvos of expected killed
+S_KILLED2 = 26             # ... of its square
+S_WOUNDED = 27             # expected wounded (not killed)
+S_WOUNDED2 = 28
+S_P_CASUALTY = 29          # sum over salvos of P(at least one casualty)
+S_P_CASUALTY2 = 30
+S_KILLED_NO_WARNING = 31   # expected killed had nobody been warned (same salvos)
+S_CASUALTIES_NO_WARNING = 32  # expected killed or wounded had nobody been warned
+S_KILLED_SAVED2 = 33       # sum over salvos of (killed without warning - killed)^2
+S_CASUALTIES_SAVED2 = 34   # ... of (casualties without warning - casualties)^2
 # Before the salvo (forceprot.surveillance): every salvo is still flown; p_s = P(salvo s is
 # prevented) at its launcher weights the per-attempted-salvo figures, exact expectations.
-S_P_PREVENT = 25           # sum over salvos of p_s
-S_P_PREVENT2 = 26          # sum of p_s^2
-S_P_DETECT = 27            # sum of P(the team is found before it fires)
-S_LEAKED_ATTEMPT = 28      # sum of (1 - p_s) leaked_s
-S_LEAKED_ATTEMPT2 = 29     # sum of ((1 - p_s) leaked_s)^2
-S_ANY_LEAK_ATTEMPT = 30    # sum of (1 - p_s) [leaked_s > 0]
-S_ANY_LEAK_ATTEMPT2 = 31   # sum of ((1 - p_s) [leaked_s > 0])^2
-S_ASSET_RISK_ATTEMPT = 32  # sum of (1 - p_s) risk_s
-S_ASSET_RISK_ATTEMPT2 = 33
-N_SCALARS = 34
+S_P_PREVENT = 35           # sum over salvos of p_s
+S_P_PREVENT2 = 36          # sum of p_s^2
+S_P_DETECT = 37            # sum of P(the team is found before it fires)
+S_LEAKED_ATTEMPT = 38      # sum of (1 - p_s) leaked_s
+S_LEAKED_ATTEMPT2 = 39     # sum of ((1 - p_s) leaked_s)^2
+S_ANY_LEAK_ATTEMPT = 40    # sum of (1 - p_s) [leaked_s > 0]
+S_ANY_LEAK_ATTEMPT2 = 41   # sum of ((1 - p_s) [leaked_s > 0])^2
+S_ASSET_RISK_ATTEMPT = 42  # sum of (1 - p_s) risk_s
+S_ASSET_RISK_ATTEMPT2 = 43
+S_KILLED_ATTEMPT = 44      # sum of (1 - p_s) killed_s (people at risk per attempted salvo)
+S_KILLED_ATTEMPT2 = 45
+S_P_CASUALTY_ATTEMPT = 46  # sum of (1 - p_s) P(>= 1 casualty)_s
+S_P_CASUALTY_ATTEMPT2 = 47
+N_SCALARS = 48
 
 # per-unit tallies, shape (n_blocks, n_units, N_UNIT)
 U_ENGAGEMENTS = 0
@@ -85,6 +100,23 @@ A_HITS2 = 1               # sum over salvos of hits_s^2
 A_SALVOS_HIT = 2          # salvos with >= 1 leaker hitting the asset
 N_ASSET = 3
 
+# casualties by attack hour, shape (n_blocks, N_HOUR, 24): sums over salvos as if every salvo
+# came at that hour
+H_KILLED = 0
+H_KILLED2 = 1
+H_WOUNDED = 2
+H_WOUNDED2 = 3
+H_P_CASUALTY = 4
+H_P_CASUALTY2 = 5
+N_HOUR = 6
+
+# casualties by occupancy polygon, shape (n_blocks, n_polys, N_EXPOSURE), weighted over the
+# attack hours
+E_KILLED = 0
+E_CASUALTIES = 1           # killed or wounded
+E_CASUALTIES2 = 2          # sum over salvos of the polygon's casualties^2
+N_EXPOSURE = 3
+
 # warning-time histogram, shape (n_blocks, WARN_BINS)
 WARN_BIN_S = 0.25
 WARN_BINS = 480           # 0 .. 120 s; longer warnings go to the last bin
@@ -109,7 +141,10 @@ R_FIRST_DETECT_T = 15
 R_WARNING_S = 16
 R_APOGEE_M = 17
 R_FIRST_TRACK_T = 18
-N_STORY = 19
+R_ALERT_T = 19            # when the alarm sounded for this rocket [s], NaN if never
+R_KILLED = 20             # expected killed by this rocket, weighted over the attack hours
+R_CASUALTIES = 21         # expected killed or wounded
+N_STORY = 22
 # per-unit story, shape (story_rockets, n_units, N_STORY_UNIT)
 RU_T = 0                  # burst / first intercept time [s], NaN if not engaged
 RU_OUTCOME = 1            # -1 not engaged, 0 miss, 1 kill
@@ -117,3 +152,12 @@ RU_SHOTS = 2
 RU_DETECT_T = 3
 RU_TRACK_T = 4
 N_STORY_UNIT = 5
+
+
+def row_shapes(n_units: int, n_cells: int, n_launch_cells: int, n_assets: int,
+               n_polys: int) -> tuple[tuple[int, ...], ...]:
+    """Shape of one block's row of each :data:`~forceprot.kernel.bundles.Tallies` array, in
+    field order."""
+    return ((N_SCALARS,), (n_units, N_UNIT), (N_GRID, n_cells), (N_LAUNCH, n_launch_cells),
+            (n_assets, N_ASSET), (WARN_BINS,), (N_HOUR, 24), (n_polys, N_EXPOSURE))
+

@@ -174,12 +174,23 @@ def render_results(console: Console, results) -> None:
     asset_rows = results.asset_results()
     if asset_rows:
         t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
+    if results.has_people:
+        t.add_row("expected killed per salvo", _ci(results.expected_killed_per_salvo, "{:.3f}"))
+        t.add_row("expected wounded per salvo", _ci(results.expected_wounded_per_salvo, "{:.3f}"))
+        t.add_row("P(salvo kills or wounds ≥ 1 person)", _ci(results.p_casualty))
+        t.add_row("casualties per salvo sense-and-warn avoids",
+                  _ci(results.warning_value()["casualties"], "{:.3f}"))
     if results.has_surveillance:  # before the salvo: per attempted salvo, prevented ones fire nothing
         t.add_row("P(salvo prevented before it fires)", _ci(results.p_prevented))
         t.add_row("expected leakers per attempted salvo",
                   _ci(results.expected_leakers_per_attempted_salvo, "{:.2f}"))
         t.add_row("P(attempted salvo puts ≥ 1 leaker inside)",
                   _ci(results.p_any_leak_per_attempted_salvo))
+        if results.has_people:
+            t.add_row("expected killed per attempted salvo",
+                      _ci(results.expected_killed_per_attempted_salvo, "{:.3f}"))
+            t.add_row("P(attempted salvo kills or wounds ≥ 1 person)",
+                      _ci(results.p_casualty_per_attempted_salvo))
     console.print(t)
     console.print(accounting_line(results), style="dim", markup=False, highlight=False)
     if asset_rows:

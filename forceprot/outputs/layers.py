@@ -236,6 +236,39 @@ def assets_layer(results: Results) -> gpd.GeoDataFrame:
                   site.assets.areas_m(CIRCLE_QUAD_SEGS)[:len(rows)])
 
 
+#: Columns of the ``exposure`` layer and their types.
+EXPOSURE_COLUMNS = {
+    "name": "object", "kind": "object", "people_peak": "float64",
+    "people_present_mean": "float64", "expected_killed_per_salvo": "float64",
+    "expected_casualties_per_salvo": "float64", "expected_casualties_per_salvo_lo": "float64",
+    "expected_casualties_per_salvo_hi": "float64", "casualties_per_1000_people": "float64",
+}
+
+
+def exposure_layer(results: Results) -> gpd.GeoDataFrame:
+    """``exposure``: each occupancy area of ``[people]`` with the casualties among its people.
+
+    ``expected_casualties_per_salvo`` (killed or wounded, with ``_lo``/``_hi``, a t interval
+    over salvos) and ``expected_killed_per_salvo`` are weighted over the attack hours;
+    ``casualties_per_1000_people`` divides by the people present at the attack-hour mean, so
+    areas of different sizes compare. Empty (with every column) without ``[people]``.
+    """
+    site = results.compiled.prepared.site
+    rows = []
+    for r in results.exposure_results():
+        rows.append({
+            "name": r["name"], "kind": r["kind"], "people_peak": r["people_peak"],
+            "people_present_mean": r["people_present_mean"],
+            "expected_killed_per_salvo": r["expected_killed_per_salvo"],
+            "expected_casualties_per_salvo": r["expected_casualties_per_salvo"],
+            "expected_casualties_per_salvo_lo": r["expected_casualties_per_salvo_ci"][0],
+            "expected_casualties_per_salvo_hi": r["expected_casualties_per_salvo_ci"][1],
+            "casualties_per_1000_people": r["casualties_per_1000_people"],
+        })
+    polygons = site.people.polygons if site.people is not None else np.empty(0, dtype=object)
+    return _frame(site, _typed(rows, EXPOSURE_COLUMNS), polygons)
+
+
 def defence_envelopes_layer(results: Results) -> gpd.GeoDataFrame:
     """``defence_envelopes``: each unit's envelopes as (multi)polygons (:func:`unit_envelopes_m`).
 
@@ -531,6 +564,7 @@ def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         "leak_grid": leak_grid_layer(results),
         "launch_risk": launch_risk_layer(results),
         "assets": assets_layer(results),
+        "exposure": exposure_layer(results),
         "defence_envelopes": defence_envelopes_layer(results),
         "defences": defences_layer(results),
         "impacts": impacts_layer(results),

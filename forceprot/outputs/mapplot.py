@@ -355,6 +355,30 @@ def _assets(ax, compiled, labels) -> list:
     return handles
 
 
+def _people(ax, results) -> list:
+    """``[people]``'s occupancy areas shaded by casualties per salvo among their people (darker:
+    more), and the shelters as small squares."""
+    people = results.compiled.prepared.site.people
+    if people is None:
+        return []
+    cas = np.array([a["expected_casualties_per_salvo"] or 0.0
+                    for a in results.exposure_results()])
+    top = float(cas.max()) if len(cas) and cas.max() > 0 else 1.0
+    cmap = colormaps["Purples"]
+    for k, poly in enumerate(people.polygons):
+        _patch(ax, poly, facecolor=cmap(0.15 + 0.85 * cas[k] / top), edgecolor="#3f007d",
+               lw=0.6, alpha=0.75, zorder=7)
+    if people.n_shelters:
+        ax.plot(people.shelter_xy_m[:, 0], people.shelter_xy_m[:, 1], marker="s", ls="none",
+                color="#111111", markersize=2.2, zorder=8)
+    handles = [Patch(facecolor=cmap(0.6), edgecolor="#3f007d", alpha=0.75,
+                     label=f"people (darker: more casualties per salvo, up to {top:.3f})")]
+    if people.n_shelters:
+        handles.append(Line2D([], [], marker="s", color="#111111", ls="none", markersize=3,
+                              label="shelter"))
+    return handles
+
+
 def _grid_image(ax, grid, values: np.ndarray, clip_geometry, cmap, norm):
     """Draw per-cell values (flat, NaN = nothing) as an image clipped to ``clip_geometry``."""
     arr = np.ma.masked_invalid(values.reshape(grid.ny, grid.nx))
@@ -490,6 +514,7 @@ def render_run_map(results: Results, path: Path, *, top_launch=None,
     labels = _labels(detail, compiled)
     handles += _units(detail, compiled, labels)
     _units(overview, compiled)
+    handles += _people(detail, results)
     handles += _assets(detail, compiled, labels)
     if launch_table is not None:
         _launch_surface(fig, overview, launch_table)

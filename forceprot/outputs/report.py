@@ -42,8 +42,9 @@ def _pct(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}%}".replace("%", " %") if math.isfinite(x) else "n/a"
 
 
-def _num(x: float, fmt: str) -> str:
-    return format(x, fmt) if math.isfinite(x) else "n/a"
+def _num(x: float | None, fmt: str) -> str:
+    """``x`` formatted; "n/a" for None (a figure JSON holds as null) or a non-finite one."""
+    return format(x, fmt) if x is not None and math.isfinite(x) else "n/a"
 
 
 def _est(e: Estimate, kind: str = "pct", fmt: str = ".2f") -> tuple[str, str]:
@@ -229,6 +230,9 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     else:
         out.append("No assets in the scenario.\n")
 
+    if results.has_people:
+        out.append(people_markdown(results))
+
     if map_name:
         out.append("## Map\n")
         out.append(f"![map]({map_name})\n")
@@ -281,8 +285,12 @@ def before_the_salvo_markdown(results: Results) -> str:
             ("P(an attempted salvo puts at least one leaker inside)",
              results.p_any_leak_per_attempted_salvo, "pct"),
             ("Weighted asset hits per attempted salvo", results.asset_risk_per_attempted_salvo,
-             "num")):
-        value, interval = _est(e, kind)
+             "num"),
+            *((("Expected killed per attempted salvo",
+                results.expected_killed_per_attempted_salvo, "num"),
+               ("P(an attempted salvo kills or wounds at least one person)",
+                results.p_casualty_per_attempted_salvo, "pct")) if results.has_people else ())):
+        value, interval = _est(e, kind, ".3f") if kind == "num" else _est(e, kind)
         rows.append([label, value, interval])
     rows.append(["P(the launch team is found before it fires)",
                  _pct(results.p_detect_before_fire), ""])
@@ -311,6 +319,90 @@ def before_the_salvo_markdown(results: Results) -> str:
                       "llrr") + "\n")
     out.append("`launch_risk.geojson` gives `p_detect_before_fire` per launch area and "
                "`unwatched.geojson` the launch zone no sensor sees (hatched on the map).\n")
+    return "\n".join(out)
+
+
+def people_markdown(results: Results) -> str:
+    """The "People at risk" section: expected killed and wounded per salvo, what warning and
+    each unit save, by hour and by area, and the assumptions the figures rest on."""
+    from forceprot.people import damage_radii_m
+
+    sc = results.compiled.prepared.scenario
+    spec = sc.people
+    summ = results.people_summary()
+    lethal_m, casualty_m = damage_radii_m(sc)
+    out = ["## People at risk\n"]
+    rows = []
+    for label, e in (("Expected **killed** per salvo", results.expected_killed_per_salvo),
+                     ("Expected **wounded** per salvo", results.expected_wounded_per_salvo)):
+        value, interval = _est(e, "num", ".3f")
+        rows.append([label, value, interval])
+    value, interval = _est(results.p_casualty, "pct")
+    rows.append(["P(a salvo kills or wounds at least one person)", value, interval])
+    warn = results.warning_value()
+    for label, key in (("Killed per salvo that sense-and-warn avoids", "killed"),
+                       ("Casualties per salvo that sense-and-warn avoids", "casualties")):
+        value, interval = _est(warn[key], "num", ".3f")
+        rows.append([label, value, interval])
+    out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
+    out.append(
+        "Figures are weighted over the attack hour "
+        + (f"(fixed at {sc.threat.hour:02d}:00 local)" if isinstance(sc.threat.hour, int)
+           else f"(`{sc.threat.hour}`)" if isinstance(sc.threat.hour, str)
+           else "(24 weights from the scenario)")
+        + "; every salvo is scored at all 24 hours, so the hours compare on the same salvos. "
+        "Intervals treat the salvo as the sampling unit. Sense-and-warn's value is paired: the "
+        "same salvos scored as if nobody had been warned (nobody sheltered or lying down).\n")
+    values = summ["unit_value"]
+    if values:
+        rows = [[v["name"], v["kind"],
+                 f"{_num(v['killed_avoided_per_salvo'], '.3f')} "
+                 f"({_num(v['killed_avoided_per_salvo_ci'][0], '.3f')} – "
+                 f"{_num(v['killed_avoided_per_salvo_ci'][1], '.3f')})",
+                 f"{_num(v['casualties_avoided_per_salvo'], '.3f')} "
+                 f"({_num(v['casualties_avoided_per_salvo_ci'][0], '.3f')} – "
+                 f"{_num(v['casualties_avoided_per_salvo_ci'][1], '.3f')})"] for v in values]
+        out.append("**What each unit is worth in people** (the unit switched off, sensor and "
+                   "guns, on the same salvos; batch means over "
+                   f"{values[0]['paired_batches']} blocks):\n")
+        out.append(_table(["unit", "kind", "killed avoided per salvo (95 %)",
+                           "casualties avoided per salvo (95 %)"], rows, "llrr") + "\n")
+    areas = sorted(summ["by_area"], key=lambda a: -(a["expected_casualties_per_salvo"] or 0))
+    rows = [[_cell(a["name"]), a["kind"], f"{a['people_peak']:,.0f}",
+             f"{a['people_present_mean']:,.0f}",
+             f"{_num(a['expected_killed_per_salvo'], '.4f')}",
+             f"{_num(a['expected_casualties_per_salvo'], '.4f')} "
+             f"({_num(a['expected_casualties_per_salvo_ci'][0], '.4f')} – "
+             f"{_num(a['expected_casualties_per_salvo_ci'][1], '.4f')})",
+             _num(a["casualties_per_1000_people"], ".2f")] for a in areas]
+    out.append("**Where people are most exposed** (`exposure.geojson`), most casualties first:\n")
+    out.append(_table(["area", "kind", "people (peak)", "people (attack-hour mean)",
+                       "killed per salvo", "casualties per salvo (95 %)",
+                       "casualties per 1,000 present"], rows, "llrrrrr") + "\n")
+    hours = summ["by_hour"]
+    rows = [[f"{h['hour']:02d}:00", f"{h['attack_probability']:.3f}",
+             _num(h["expected_killed_per_salvo"], ".3f"),
+             _num(h["expected_wounded_per_salvo"], ".3f"),
+             f"{_num(h['p_casualty'], '.1%')}"] for h in hours]
+    out.append("**By attack hour** (the same salvos at every hour):\n")
+    out.append(_table(["hour (local)", "P(attack at this hour)", "killed per salvo",
+                       "wounded per salvo", "P(≥ 1 casualty)"], rows, "rrrrr") + "\n")
+    shelters = results.compiled.prepared.site.people
+    out.append(
+        "**What these figures rest on.** "
+        f"Damage: {'Carleton (P = exp(-r²/R²))' if spec.damage == 'carleton' else 'cookie-cutter'}"
+        f", lethal radius {lethal_m:g} m, casualty radius {casualty_m:g} m "
+        "(illustrative: no open figure was found for these rockets). "
+        f"People: {summ['people_peak_total']:,.0f} at the busiest hour in "
+        f"{len(shelters.names)} occupancy areas, placed on {spec.cell_m:g} m cells. "
+        f"Shelters: {shelters.n_shelters} holding {summ['shelter_capacity_total']:,.0f}; people "
+        f"start moving {spec.reaction_s:g} s after the alarm and walk {spec.walk_speed_mps:g} m/s "
+        "in a straight line to the nearest shelter with room; inside, only a direct hit "
+        f"(killed {spec.shelter_hit_p_killed:g}, wounded {spec.shelter_hit_p_wounded:g}) hurts "
+        f"them. Under a roof, casualty probability × {spec.indoor_factor:g}; in the open after an "
+        f"alarm at least {spec.reaction_s:g} s before impact, lying down, × {spec.prone_factor:g}. "
+        "Rockets killed by the defences hurt nobody (debris is not modelled). Each is listed "
+        "under Assumptions with its source.\n")
     return "\n".join(out)
 
 

@@ -22,9 +22,10 @@ __all__ = ["COVERAGE_OUTPUTS", "GPKG_OUTPUT", "RUN_LAYERS", "RUN_OUTPUTS", "run_
 #: GeoJSON layers of a run, in drawing order; each is also a table of the GeoPackage. Each holds
 #: one geometry type: ``defences`` the units (points), ``defence_envelopes`` their sensor,
 #: engagement and defended areas (polygons), ``assets`` every asset's hit area (polygon assets
-#: as drawn, circle assets as their disks).
-RUN_LAYERS = ["base", "launch_zone", "leak_grid", "launch_risk", "assets", "defence_envelopes",
-              "defences", "impacts"]
+#: as drawn, circle assets as their disks), ``exposure`` the ``[people]`` occupancy areas with
+#: their casualties (empty without people).
+RUN_LAYERS = ["base", "launch_zone", "leak_grid", "launch_risk", "assets", "exposure",
+              "defence_envelopes", "defences", "impacts"]
 #: Files ``forceprot run --out DIR`` writes.
 RUN_OUTPUTS = ["summary.json", "report.md", "map.png"] + [f"{n}.geojson" for n in RUN_LAYERS]
 #: The layer a run with ``[[surveillance]]`` adds: the launch zone no sensor sees.

@@ -136,3 +136,32 @@ def test_compare_weighs_a_sensor_against_no_sensor_on_the_same_salvos(tmp_path) 
     d = cmp.differences["expected_leakers_per_attempted_salvo"]
     assert d.a == cmp.differences["expected_leakers_per_salvo"].a  # A fires every salvo
     assert d.verdict == "B lower" and d.hi < 0.0
+
+
+def test_people_at_risk_per_attempted_salvo(tmp_path) -> None:
+    """With [people]: a sure prevention leaves nobody at risk per attempted salvo; a single
+    sensor's P(prevented) p scales expected killed and P(casualty) by exactly 1 - p."""
+    from forceprot.compile import compile_scenario, prepare
+    from tests.kernel_helpers import people_scenario
+
+    base = people_scenario(tmp_path, [(CX_M, CY_M, 800.0, 4_000.0)], cell_m=20.0,
+                           simulation={"salvos": SALVOS, "seed": 7, "story_salvos": 0})
+    team = {"setup": "fixed", "setup_median_min": 10.0, "approach_exposed_min": 0.0,
+            "response_time_min": 0.0}
+
+    def run(rate, prevent_p):
+        sc = base.scenario.updated({"surveillance": [_mast(rate)],
+                                    "launch_team": {**team, "prevent_p": prevent_p}})
+        return _run(compile_scenario(prepare(sc)))
+
+    sure = run(1e4, 1.0)
+    assert sure.expected_killed_per_salvo.value > 0.0
+    assert sure.expected_killed_per_attempted_salvo.value == 0.0
+    assert sure.p_casualty_per_attempted_salvo.value == 0.0
+    some = run(0.05, 0.6)
+    p = 0.6 * -math.expm1(-0.05 * 10.0)
+    assert some.expected_killed_per_attempted_salvo.value == pytest.approx(
+        (1.0 - p) * some.expected_killed_per_salvo.value, rel=1e-12)
+    assert some.p_casualty_per_attempted_salvo.value == pytest.approx(
+        (1.0 - p) * some.p_casualty.value, rel=1e-12)
+    assert "expected_killed_per_attempted_salvo" in some.summary()
