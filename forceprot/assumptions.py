@@ -69,8 +69,9 @@ _FIELD_SOURCES: Final[dict[str, str]] = {
 #: Names, file paths and free text are not parameters of the model.
 _NOT_PARAMETERS: Final[frozenset[str]] = frozenset(
     {"name", "label", "source", "kind", "boundary", "boundary_layer", "crs", "exclusions",
-     "launch_areas", "rocket", "dem", "buildings", "buildings_height_field", "route",
-     "route_layer", "route_lonlat"})
+     "launch_areas", "rocket", "dem", "buildings", "buildings_height_field",
+     "occupancy", "occupancy_layer", "people_field", "kind_field", "hour_prefix", "shelters",
+     "shelters_layer", "capacity_field", "route", "route_layer", "route_lonlat"})
 
 _UNIT = re.compile(r"\[([^\]]+)\]")
 # Where a description's source sentence begins.
@@ -343,10 +344,10 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     -------
     list of Assumption
         In a fixed order: threat, rocket, each defence unit, fire control, warning, site, assets,
-        surveillance and the launch team (with ``[[surveillance]]`` only), simulation (paths
-        ``threat.*``, ``rocket.*``, ``defence[i].*``, ``fire_control``, ``warning.*``,
-        ``site.*``, ``asset[i].*``, ``assets.*``, ``surveillance[i].*``, ``launch_team.*``,
-        ``simulation.*``).
+        people, surveillance and the launch team (with ``[[surveillance]]`` only), simulation
+        (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``fire_control``, ``warning.*``,
+        ``site.*``, ``asset[i].*``, ``assets.*``, ``people.*``, ``surveillance[i].*``,
+        ``launch_team.*``, ``simulation.*``).
     """
     out = _threat(scenario)
     out += _rocket(scenario)
@@ -362,6 +363,8 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
         out += _walk(asset, f"asset[{i}]", default_origin="default", default_source=None)
     if scenario.assets is not None:  # the layer's own weights and radii are its data
         out += _walk(scenario.assets, "assets", default_origin="default", default_source=None)
+    if scenario.people is not None:  # the layers' people and capacities are their data
+        out += _walk(scenario.people, "people", default_origin="default", default_source=None)
     for i, sensor in enumerate(scenario.surveillance):
         out += _walk(sensor, f"surveillance[{i}]", default_origin="class default",
                      default_source=SURVEILLANCE_SOURCE)

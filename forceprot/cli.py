@@ -555,8 +555,10 @@ def _render_comparison(comparison) -> None:
     for key, d in comparison.differences.items():
         if key == "warning_time_mean_s":
             val, diff, unit = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3g}"), " s"
-        elif key in ("expected_leakers_per_salvo", "expected_leakers_per_attempted_salvo"):
-            val, diff, unit = (lambda x: f"{x:.2f}"), (lambda x: f"{x:+.3f}"), ""
+        elif key in ("expected_leakers_per_salvo", "expected_killed_per_salvo",
+                     "expected_wounded_per_salvo", "expected_leakers_per_attempted_salvo",
+                     "expected_killed_per_attempted_salvo"):
+            val, diff, unit = (lambda x: f"{x:.3f}"), (lambda x: f"{x:+.3f}"), ""
         else:
             val, diff, unit = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f}"), " pp"
         t.add_row(d.label, val(d.a), val(d.b),
@@ -625,7 +627,7 @@ def optimize(
     candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None,
     grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
     margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
-    objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak or asset_risk.")] = "leak_rate",
+    objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak, asset_risk or casualties (expected killed or wounded per salvo; needs [people]).")] = "leak_rate",
     salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos every compared layout sees (default: scenario).")] = None,
     screen_salvos: Annotated[int, _field_option(Simulation, "salvos", "--screen-salvos", help="Salvos on which every move is first screened.")] = 1024,
     refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,

@@ -316,8 +316,8 @@ class Threat(BaseModel):
         list[Annotated[float, Field(ge=0, le=1e6)]], Field(min_length=HOURS, max_length=HOURS)] = Field(
         "uniform", description="When the salvo comes, local time: a fixed hour 0-23, a preset "
                                f"({', '.join(ATTACK_HOURS)}; forceprot.catalog.occupancy), or 24 "
-                               "relative weights for hours 0-23. Matters only with [people]. "
-                               "Illustrative default: every hour alike.")
+                               "relative weights for hours 0-23. Matters only with a people "
+                               "section. Illustrative default: every hour alike.")
 
     @field_validator("hour")
     @classmethod
@@ -415,8 +415,8 @@ class People(BaseModel):
                     "evacuation studies put pre-movement at a few seconds to minutes; "
                     "first-hand accounts of base alarms vary as widely.")
     walk_speed_mps: float = Field(
-        1.5, gt=0, le=10, description="Speed of people moving to a shelter [m/s]. Within the "
-                                      "0.8-1.7 m/s of unimpeded walking in the Simulex egress "
+        1.5, gt=0, le=10, description="Speed of people moving to a shelter [m/s]. Source: within "
+                                      "the 0.8-1.7 m/s of unimpeded walking in the Simulex egress "
                                       "model (https://help.iesve.com/ve2021/12_walking_speeds.htm);"
                                       " people hurrying under an alarm may run.")
     indoor_factor: float = Field(
@@ -425,7 +425,7 @@ class People(BaseModel):
     prone_factor: float = Field(
         0.6, ge=0, le=1, description="Casualty probability of a person in the open who heard "
                                      "the alarm in time (at least reaction_s before impact) and "
-                                     "is lying down, relative to one standing [-]. 0.6: 'ten out "
+                                     "is lying down, relative to one standing [-]. Source: 'ten out "
                                      "of ten men would be hit ... standing. Only six of the ten "
                                      "... if all were prone' (US Army Basic Field Manual, quoted "
                                      "in Newsmap, 26 Oct 1942, "
@@ -439,7 +439,8 @@ class People(BaseModel):
     damage: Literal["carleton", "cookie_cutter"] = Field(
         "carleton", description="Damage function: 'carleton' (P = exp(-r^2/R^2), the same lethal "
                                 "area pi R^2 as a cookie-cutter of radius R, smooth edges) or "
-                                "'cookie_cutter' (P = 1 within R, 0 beyond).")
+                                "'cookie_cutter' (P = 1 within R, 0 beyond). Illustrative choice: "
+                                "neither is fitted to these rockets.")
     lethal_radius_m: float | None = Field(
         None, gt=0, le=500, description="Lethal radius R_L [m]: the damage function's radius for "
                                         "killed. None: the rocket class's figure.")
@@ -448,8 +449,9 @@ class People(BaseModel):
                                          "the lethal radius. None: the rocket class's figure.")
     cell_m: float = Field(
         5.0, ge=1, le=100, description="People are placed at the centres of cells of this size "
-                                       "clipped to each polygon [m]; well below the lethal "
-                                       "radius keeps the discretisation error small.")
+                                       "clipped to each polygon [m]. Illustrative: a numerical "
+                                       "setting; well below the lethal radius keeps the "
+                                       "discretisation error small.")
 
     @model_validator(mode="after")
     def _checks(self):

@@ -155,13 +155,20 @@ def _utm_layer(path: Path, features: list[dict]) -> str:
     return path.name
 
 
-def people_scenario(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = (), *,
-                    defence: list[dict] | None = None, simulation: dict | None = None,
-                    **people) -> Prepared:
-    """The square base with ``[people]``: ``areas`` (cx, cy, half side [m], peak people, kind)
-    and ``shelters`` (x, y, capacity) in metres of UTM 38N; Carleton damage (``R_L``, ``R_W``),
-    no protection under a roof or lying down, 1 m cells, unless ``people`` says otherwise
-    (``hour`` goes to ``[threat]``)."""
+def people_scenario(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = (),
+                    **kwargs) -> Prepared:
+    """:func:`people_data`, validated and prepared."""
+    data = people_data(tmp_path, areas, shelters, **kwargs)
+    return prepare(parse_scenario(data, source="synthetic.toml", path=tmp_path / "synthetic.toml"))
+
+
+def people_data(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = (), *,
+                defence: list[dict] | None = None, simulation: dict | None = None,
+                **people) -> dict:
+    """The square base with ``[people]`` (layers written into ``tmp_path``): ``areas`` (cx,
+    cy, half side [m], peak people, kind) and ``shelters`` (x, y, capacity) in metres of UTM
+    38N; Carleton damage (``R_L``, ``R_W``), no protection under a roof or lying down, 1 m
+    cells, unless ``people`` says otherwise (``hour`` goes to ``[threat]``)."""
     square_base(tmp_path)
     hour = people.pop("hour", "uniform")
     features = [{"type": "Feature",
@@ -181,7 +188,7 @@ def people_scenario(tmp_path: Path, areas: list[tuple], shelters: list[tuple] = 
     data = scenario_data(defence=defence, simulation=simulation)
     data["people"] = keys
     data["threat"]["hour"] = hour
-    return prepare(parse_scenario(data, source="synthetic.toml", path=tmp_path / "synthetic.toml"))
+    return data
 
 
 def salvo_rows(story: np.ndarray, tubes: int) -> np.ndarray:

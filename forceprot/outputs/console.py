@@ -254,7 +254,7 @@ def render_trajectory(console: Console, rocket: str, solution) -> None:
 def render_uncertainty(console: Console, result) -> None:
     """The spread of the answer over the parameter distributions and the parameters that drive
     it (:mod:`forceprot.studies.uncertainty`)."""
-    from forceprot.studies.uncertainty import MEASURES, uncertainty_summary
+    from forceprot.studies.uncertainty import MEASURES, PROBABILITY_MEASURES, uncertainty_summary
 
     s = uncertainty_summary(result)
     sobol = result.plan.method == "sobol"
@@ -268,8 +268,11 @@ def render_uncertainty(console: Console, result) -> None:
     for col in ("measure", "at medians", "5th pct", "median", "95th pct", "1 run's MC error"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for m, label in MEASURES.items():
+        if m not in s["measures"]:
+            continue
         d = s["measures"][m]
-        fmt = pct if m != "leakers_per_salvo" else (lambda x: "n/a" if x is None else f"{x:.2f}")
+        fmt = pct if m in PROBABILITY_MEASURES else (
+            lambda x: "n/a" if x is None else f"{x:.3f}")
         q = d["quantiles"]
         t.add_row(label, fmt(d["at_medians"]), fmt(q["p05"]), fmt(q["p50"]), fmt(q["p95"]),
                   "±" + fmt(None if d["spread"]["mc_se"] is None else 1.96 * d["spread"]["mc_se"]))

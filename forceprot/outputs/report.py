@@ -534,6 +534,8 @@ def _group_title(group: str, scenario) -> str:
         return "Site"
     if group == "assets":
         return f"Asset layer (`[assets]`: {scenario.assets.file})"
+    if group == "people":
+        return f"People at risk (`[people]`: {scenario.people.occupancy})"
     if group == "simulation":
         return "Simulation settings (how the run samples, not the world)"
     if group == "launch_team":

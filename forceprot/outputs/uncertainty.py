@@ -11,7 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from forceprot.atomic import write_file_set
-from forceprot.studies.uncertainty import MEASURES, UncertaintyResult, uncertainty_summary
+from forceprot.studies.uncertainty import (
+    MEASURES,
+    PROBABILITY_MEASURES,
+    UncertaintyResult,
+    uncertainty_summary,
+)
 
 __all__ = ["UNCERTAINTY_OUTPUTS", "plot_uncertainty", "uncertainty_markdown",
            "write_uncertainty_outputs"]
@@ -53,8 +58,10 @@ def uncertainty_markdown(result: UncertaintyResult) -> str:
         "that Monte Carlo error only; this band is what the assumptions below are worth.", "",
         "| measure | at medians | 5th pct | median | 95th pct |", "|---|---|---|---|---|"]
     for m, label in MEASURES.items():
+        if m not in s["measures"]:
+            continue
         mq = s["measures"][m]["quantiles"]
-        fmt = _pct if m != "leakers_per_salvo" else _num
+        fmt = _pct if m in PROBABILITY_MEASURES else _num
         lines.append(f"| {label} | {fmt(s['measures'][m]['at_medians'])} | {fmt(mq['p05'])} | "
                      f"{fmt(mq['p50'])} | {fmt(mq['p95'])} |")
     lines += ["", "## Which parameters matter (leak rate)", ""]

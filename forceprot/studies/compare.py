@@ -39,7 +39,8 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
-__all__ = ["ATTEMPT_MEASURES", "Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PairedDifference", "compare_layouts",
+__all__ = ["ATTEMPT_MEASURES", "Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PEOPLE_MEASURES",
+           "PairedDifference", "compare_layouts",
            "paired_ratio_difference"]
 
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
@@ -48,6 +49,12 @@ MEASURES = {
     "p_any_leak": (T.S_SALVOS_ANY_LEAK, T.S_SALVOS, "P(≥ 1 leaker per salvo)"),
     "expected_leakers_per_salvo": (T.S_LEAKED, T.S_SALVOS, "leakers per salvo"),
     "warning_time_mean_s": (T.S_WARN_SUM_S, T.S_WARN_N, "mean warning"),
+}
+#: Measures compared when both scenarios have ``[people]``.
+PEOPLE_MEASURES = {
+    "expected_killed_per_salvo": (T.S_KILLED, T.S_SALVOS, "killed per salvo"),
+    "expected_wounded_per_salvo": (T.S_WOUNDED, T.S_SALVOS, "wounded per salvo"),
+    "p_casualty": (T.S_P_CASUALTY, T.S_SALVOS, "P(≥ 1 casualty per salvo)"),
 }
 #: Measures added when either layout has ``[[surveillance]]`` (forceprot.surveillance): a camera
 #: or patrol changes nothing once the salvo is fired, only how often it is. A layout without
@@ -66,8 +73,12 @@ ATTEMPT_MEASURES = {
 #: a second of warning (about the time to take two steps toward cover).
 DEFAULT_MIN_EFFECT = {"leak_rate": 0.01, "p_any_leak": 0.01,
                       "expected_leakers_per_salvo": 0.1, "warning_time_mean_s": 0.5,
+                      # a hundredth of a person per salvo: one person in a hundred attacks
+                      "expected_killed_per_salvo": 0.01, "expected_wounded_per_salvo": 0.01,
+                      "p_casualty": 0.01,
                       "p_prevented": 0.01, "expected_leakers_per_attempted_salvo": 0.1,
-                      "p_any_leak_per_attempted_salvo": 0.01}
+                      "p_any_leak_per_attempted_salvo": 0.01,
+                      "expected_killed_per_attempted_salvo": 0.01}
 
 
 @dataclass(frozen=True)
@@ -209,9 +220,9 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     """
     effects = dict(DEFAULT_MIN_EFFECT)
     for key, value in (min_effect or {}).items():
-        if key not in MEASURES and key not in ATTEMPT_MEASURES:
+        if key not in DEFAULT_MIN_EFFECT:
             raise ForceprotError(f"unknown measure; one of "
-                                 f"{', '.join([*MEASURES, *ATTEMPT_MEASURES])}",
+                                 f"{', '.join(DEFAULT_MIN_EFFECT)}",
                                  field="--min-effect", value=key)
         if not (value >= 0.0 and math.isfinite(value)):
             raise ForceprotError("must be a finite number >= 0", field="--min-effect",
@@ -240,13 +251,17 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
         runs.append(simulate(c, settings, progress=tick, keep_block_scalars=True))
     res_a, res_b = runs
     blocks_a, blocks_b = res_a.extra["block_scalars"], res_b.extra["block_scalars"]
-    measures = dict(MEASURES)
+    people = a.site.people is not None and b.site.people is not None
+    measures = {**MEASURES, **(PEOPLE_MEASURES if people else {})}
     if res_a.has_surveillance or res_b.has_surveillance:
         from forceprot.results import fired_scalars
 
         blocks_a, blocks_b = (fired_scalars(blk) if not r.has_surveillance else blk
                               for blk, r in ((blocks_a, res_a), (blocks_b, res_b)))
         measures.update(ATTEMPT_MEASURES)
+        if people:
+            measures["expected_killed_per_attempted_salvo"] = (
+                T.S_KILLED_ATTEMPT, T.S_SALVOS, "killed per attempted salvo")
     differences = {}
     for key, (num, den, label) in measures.items():
         r_a, r_b, d, lo, hi, p = paired_ratio_difference(

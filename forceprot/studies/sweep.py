@@ -62,6 +62,13 @@ METRIC_COLUMNS = {
     "asset_risk_per_salvo": "weighted asset hits per salvo [-]",
     "asset_risk_per_salvo_lo": "95 % interval, lower [-]",
     "asset_risk_per_salvo_hi": "95 % interval, upper [-]",
+    "expected_killed_per_salvo": "expected killed per salvo, with [people] (else empty) [persons]",
+    "expected_killed_per_salvo_lo": "95 % interval, lower [persons]",
+    "expected_killed_per_salvo_hi": "95 % interval, upper [persons]",
+    "expected_wounded_per_salvo": "expected wounded per salvo, with [people] [persons]",
+    "expected_wounded_per_salvo_lo": "95 % interval, lower [persons]",
+    "expected_wounded_per_salvo_hi": "95 % interval, upper [persons]",
+    "p_casualty": "P(salvo kills or wounds >= 1 person), with [people] [-]",
     "salvos": "salvos sampled [-]",
     "seed": "root seed [-]",
 }
@@ -225,6 +232,16 @@ def plan_sweep(spec: ScenarioSpec, set_texts: list[str]) -> tuple[list[Setting],
     return settings, variants
 
 
+def _people_columns(s: dict) -> dict:
+    """The people-at-risk columns of a run's summary; None (an empty cell) without people."""
+    out = {}
+    for key in ("expected_killed_per_salvo", "expected_wounded_per_salvo"):
+        ci = s.get(f"{key}_ci", [None, None])
+        out.update({key: s.get(key), f"{key}_lo": ci[0], f"{key}_hi": ci[1]})
+    out["p_casualty"] = s["people"]["p_casualty"] if "people" in s else None
+    return out
+
+
 def _run_variant(job: _VariantJob) -> dict:
     """Compile and sample one variant; its figures under :data:`METRIC_COLUMNS` names."""
     from forceprot.compile import compile_scenario, prepare
@@ -253,6 +270,7 @@ def _run_variant(job: _VariantJob) -> dict:
         "asset_risk_per_salvo": s["asset_risk_per_salvo"],
         "asset_risk_per_salvo_lo": ci("asset_risk_per_salvo")[0],
         "asset_risk_per_salvo_hi": ci("asset_risk_per_salvo")[1],
+        **_people_columns(s),
         "salvos": s["salvos"],
         "seed": s["seed"],
     }

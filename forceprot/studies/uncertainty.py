@@ -29,11 +29,13 @@ import numpy as np
 
 from forceprot.errors import ScenarioError
 from forceprot.settings import RunSettings
+from forceprot.stats import Estimate
 from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec, worker_cached
 
 __all__ = [
     "DEFAULT_N_BASE",
     "MEASURES",
+    "PROBABILITY_MEASURES",
     "METHODS",
     "UncertaintyPlan",
     "UncertaintyResult",
@@ -42,12 +44,17 @@ __all__ = [
     "run_uncertainty",
 ]
 
-#: The measures every run reports, with how the report names them.
+#: The measures a study reports, with how the report names them; the last two only for a
+#: scenario with ``[people]`` (a study's ``outputs`` hold the ones it measured).
 MEASURES = {
-    "leak_rate": "leak rate (leaked / rockets landing inside)",
+    "leak_rate": "leak rate (leaked / rockets landing inside)",  # probabilities first
     "p_any_leak": "P(at least one leaker in a salvo)",
     "leakers_per_salvo": "expected leakers per salvo",
+    "killed_per_salvo": "expected killed per salvo",
+    "casualties_per_salvo": "expected casualties (killed or wounded) per salvo",
 }
+#: The measures that are probabilities (shown as percentages); the rest are counts per salvo.
+PROBABILITY_MEASURES = ("leak_rate", "p_any_leak")
 #: Sensitivity methods.
 METHODS = ("sobol", "morris")
 #: Base samples of the Saltelli design (runs: N (d + 2)) and Morris trajectories (N (d + 1)).
@@ -134,10 +141,19 @@ class _PointJob:
 def _measures(results) -> dict[str, float]:
     """The study's measures of one run, with each one's Monte Carlo half-width."""
     out = {}
-    for key, est in (("leak_rate", results.leak_rate), ("p_any_leak", results.p_any_leak),
-                     ("leakers_per_salvo", results.expected_leakers_per_salvo)):
+    pairs = [("leak_rate", results.leak_rate), ("p_any_leak", results.p_any_leak),
+             ("leakers_per_salvo", results.expected_leakers_per_salvo)]
+    if results.has_people:
+        killed, wounded = results.expected_killed_per_salvo, results.expected_wounded_per_salvo
+        # casualties: the sum of the two means; its half-width bounded by the sum of theirs
+        cas = Estimate(killed.value + wounded.value, math.nan, math.nan)
+        pairs += [("killed_per_salvo", killed), ("casualties_per_salvo", cas)]
+    for key, est in pairs:
         out[key] = float(est.value)
         out[key + "_mc_half_width"] = float(est.half_width)
+    if results.has_people:
+        out["casualties_per_salvo_mc_half_width"] = float(killed.half_width
+                                                          + wounded.half_width)
     return out
 
 
@@ -386,7 +402,8 @@ def run_uncertainty(plan: UncertaintyPlan, *, executor: Executor | None = None,
     outputs = {k: v[:n_design] for k, v in table.items()}
     swings = {k: v[n_design:] for k, v in table.items()}
     seed = int(plan.settings.seed % (2 ** 31 - 1)) + 1
-    sensitivity = {m: _analyse(plan, outputs[m], swings[m], seed) for m in MEASURES}
+    sensitivity = {m: _analyse(plan, outputs[m], swings[m], seed) for m in MEASURES
+                   if m in outputs}
     notes = []
     if any(p.path == _WIND_PATH for p in plan.params):
         notes.append(f"wind speeds are snapped to {WIND_SNAP_MPS:g} m/s steps (one trajectory "
@@ -430,6 +447,8 @@ def uncertainty_summary(result: UncertaintyResult) -> dict:
 
     measures = {}
     for m, label in MEASURES.items():
+        if m not in result.outputs:
+            continue
         measures[m] = {"label": label,
                        "quantiles": {k: finite_or_none(v) for k, v in result.quantiles(m).items()},
                        "at_medians": finite_or_none(result.at_medians[m]),
@@ -500,6 +519,8 @@ class RobustComparison:
         effects = {**DEFAULT_MIN_EFFECT, **(min_effect or {})}
         out = {}
         for m, label in MEASURES.items():
+            if m not in self.a or m not in self.b:
+                continue
             d = self.difference(m)
             ok = np.isfinite(d)
             effect = effects.get("expected_leakers_per_salvo" if m == "leakers_per_salvo" else m,
@@ -602,8 +623,8 @@ def robust_compare(spec_a: ScenarioSpec, spec_b: ScenarioSpec, *,
             for changes in draw_changes(scenario, ordered, values, skip_missing=True)]
     measured = executor.map(_run_point, jobs, progress=progress)
     n = values.shape[0]
-    a = {m: np.array([r[m] for r in measured[:n]]) for m in MEASURES}
-    b = {m: np.array([r[m] for r in measured[n:]]) for m in MEASURES}
+    a = {m: np.array([r[m] for r in measured[:n]]) for m in MEASURES if m in measured[0]}
+    b = {m: np.array([r[m] for r in measured[n:]]) for m in MEASURES if m in measured[n]}
     return RobustComparison(a_label=spec_a.label, b_label=spec_b.label, paths=paths,
                             values=values, a=a, b=b, settings=run,
                             executor=executor.description)

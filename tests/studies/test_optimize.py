@@ -234,8 +234,8 @@ def test_paired_difference_matches_the_direct_formula() -> None:
     threat = rng.integers(0, 20, 500).astype(float)
     la = np.minimum(threat, rng.integers(0, 20, 500)).astype(float)
     lb = np.minimum(threat, la + rng.integers(0, 3, 500)).astype(float)
-    a = PerSalvo(threat, la, (la > 0).astype(float), la * 0.5)
-    b = PerSalvo(threat, lb, (lb > 0).astype(float), lb * 0.5)
+    a = PerSalvo(threat, la, (la > 0).astype(float), la * 0.5, la * 0.25)
+    b = PerSalvo(threat, lb, (lb > 0).astype(float), lb * 0.5, lb * 0.25)
     est = paired_difference(a, b, "leak_rate")
     assert est.value == pytest.approx(la.sum() / threat.sum() - lb.sum() / threat.sum(), rel=1e-12)
     d = la - lb
@@ -244,6 +244,8 @@ def test_paired_difference_matches_the_direct_formula() -> None:
     assert est.hi - est.value == pytest.approx(1.959963984540054 * se, rel=1e-9)
     risk = paired_difference(a, b, "asset_risk")
     assert risk.value == pytest.approx(np.mean(0.5 * d), rel=1e-12)
+    people = paired_difference(a, b, "casualties")
+    assert people.value == pytest.approx(np.mean(0.25 * d), rel=1e-12)
 
 
 def test_a_swap_must_gain_a_set_fraction() -> None:
@@ -351,7 +353,8 @@ def test_taji_placements_file_reproduces_the_objective(taji_result, tmp_path: Pa
     text = (SITES / "taji.toml").read_text()
     start, end = text.index("[[defence]]"), text.index("[[asset]]")
     scenario = tmp_path / "taji.toml"
-    for name in ("taji.geojson", "taji_exclusions.geojson"):
+    for name in ("taji.geojson", "taji_exclusions.geojson", "taji_occupancy.geojson",
+                 "taji_shelters.geojson"):
         (tmp_path / name).write_bytes((SITES / name).read_bytes())
     scenario.write_text(text[:start] + placements_toml(taji_result) + "\n" + text[end:])
     from forceprot.compile import prepare_scenario

@@ -121,3 +121,51 @@ def test_taji_example_has_people_and_figures() -> None:
     r = simulate(compile_scenario(prepared), RunSettings(salvos=1_024, seed=7))
     assert r.expected_killed_per_salvo.value > 0
     assert 0 < r.p_casualty.value < 1
+
+
+def test_compare_pairs_people_measures_like_the_unit_value(tmp_path, crowd) -> None:
+    """With a single unit, switching it off is removing it: ``compare`` (B without it, A with
+    it) finds the killed and wounded it avoids, as :func:`unit_values` does."""
+    from forceprot.studies.compare import compare_layouts
+
+    with_unit = crowd.prepared
+    without = type(with_unit)(scenario=with_unit.scenario.updated({"defence": []}),
+                              site=with_unit.site)
+    cmp = compare_layouts(with_unit, without, salvos=2_048, seed=6)
+    (value,) = unit_values(crowd, RunSettings(salvos=2_048, seed=6))
+    d = cmp.differences["expected_killed_per_salvo"]
+    assert d.difference == pytest.approx(value.killed_avoided[0], rel=1e-9)
+    assert (d.lo, d.hi) == pytest.approx(value.killed_avoided[1:], rel=1e-9)
+    assert "p_casualty" in cmp.differences and "expected_wounded_per_salvo" in cmp.differences
+
+
+def test_optimize_for_casualties_places_the_mount_by_the_crowd(tmp_path) -> None:
+    """A crowd in the east corner of a base hit uniformly: minimising casualties puts the one
+    C-RAM-class mount near the crowd, minimising the leak rate does not need to."""
+    from forceprot.studies.executors import ScenarioSpec
+    from forceprot.studies.optimize import SearchOptions, plan_optimization, run_optimization
+    from tests.kernel_helpers import people_data
+
+    crowd_xy = np.array([CX_M + 700.0, CY_M + 700.0])
+    data = people_data(tmp_path, [(*crowd_xy, 250.0, 5_000.0, "constant")], cell_m=10.0)
+    spec = ScenarioSpec(data=data, path=str(tmp_path / "synthetic.toml"), label="synthetic.toml")
+    result = run_optimization(plan_optimization(
+        spec, n_cram=1, grid_m=500.0, salvos=2_048, objective="casualties",
+        search=SearchOptions(screen_salvos=512, refine=4)))
+    (mount,) = result.placements()
+    assert result.objective == "casualties"
+    assert np.hypot(mount["x_m"] - crowd_xy[0], mount["y_m"] - crowd_xy[1]) < 800.0
+    assert result.final_score.value < result.greedy_steps[0].score.value
+
+
+def test_sweep_and_uncertainty_report_people(tmp_path, crowd) -> None:
+    from forceprot.studies.sweep import _people_columns
+    from forceprot.studies.uncertainty import _measures
+
+    r = simulate(crowd, RunSettings(salvos=512, seed=1))
+    cols = _people_columns(r.summary())
+    assert cols["expected_killed_per_salvo"] == pytest.approx(r.expected_killed_per_salvo.value)
+    assert cols["p_casualty"] == pytest.approx(r.p_casualty.value)
+    m = _measures(r)
+    assert m["casualties_per_salvo"] == pytest.approx(
+        r.expected_killed_per_salvo.value + r.expected_wounded_per_salvo.value)

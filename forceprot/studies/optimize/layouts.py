@@ -19,7 +19,7 @@ from forceprot.engage.state import Units
 from forceprot.terrain import stack_horizons, unit_horizons
 from forceprot.kernel import tally as T
 from forceprot.results import Results
-from forceprot.stats import Estimate, finite_or_none
+from forceprot.stats import Estimate, finite_or_none, mean_estimate
 
 __all__ = ["KINDS", "KIND_LABEL", "Layout", "OBJECTIVES", "PerSalvo", "Placement", "Score",
            "layout_compiled", "layout_scored_compiled", "layout_units",
@@ -30,6 +30,7 @@ OBJECTIVES = {
     "leak_rate": "leaked / threatening rockets [-]",
     "p_any_leak": "P(a salvo puts >= 1 leaker inside the base) [-]",
     "asset_risk": "weighted asset hits per salvo [-]",
+    "casualties": "expected killed or wounded per salvo, with [people] [persons]",
 }
 #: Unit kinds that can be placed, and how they are named.
 KINDS = DEFENCE_KINDS
@@ -52,13 +53,15 @@ class PerSalvo:
     """Per-salvo figures of a layout, for paired comparisons on the common sample.
 
     Arrays of shape (n_salvos,): rockets landing inside the base, leakers, whether any leaked,
-    and weighted asset hits.
+    weighted asset hits, and expected casualties (killed or wounded, weighted over the attack
+    hours; 0 without people).
     """
 
     threat: np.ndarray
     leaked: np.ndarray
     any_leak: np.ndarray
     asset_risk: np.ndarray
+    casualties: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,17 @@ def objective_estimate(results: Results, objective: str) -> Estimate:
         return results.leak_rate
     if objective == "p_any_leak":
         return results.p_any_leak
+    if objective == "casualties":
+        killed, wounded = results.expected_killed_per_salvo, results.expected_wounded_per_salvo
+        n = results.salvos
+        # the sum's own interval needs the killed x wounded cross-product, which the tallies do
+        # not keep: from the stories when they hold every salvo, else the sum of the two
+        # intervals (never narrower than the truth: half-widths add at most linearly)
+        if results.story.shape[0] >= n * results.compiled.tubes and n > 1:
+            cas = per_salvo(results).casualties
+            return mean_estimate(float(cas.sum()), float((cas * cas).sum()), float(len(cas)))
+        return Estimate(killed.value + wounded.value, killed.lo + wounded.lo,
+                        killed.hi + wounded.hi, n=killed.n, n_eff=killed.n_eff)
     return results.asset_risk_per_salvo
 
 
@@ -222,8 +236,12 @@ def per_salvo(results: Results) -> PerSalvo:
         for a in range(assets.xy_m.shape[0]):
             risk += assets.weight[a] * (leak & hit[a].reshape(leak.shape)).sum(axis=1)
     leaked = leak.sum(axis=1).astype(np.float64)
+    # R_CASUALTIES: each rocket's expected killed or wounded (the kernel's, NaN-free: 0 for a
+    # rocket killed or near nobody)
+    casualties = np.nan_to_num(rows[:, :, T.R_CASUALTIES]).sum(axis=1)
     return PerSalvo(threat=inside.sum(axis=1).astype(np.float64), leaked=leaked,
-                    any_leak=(leaked > 0).astype(np.float64), asset_risk=risk)
+                    any_leak=(leaked > 0).astype(np.float64), asset_risk=risk,
+                    casualties=casualties)
 
 
 def score_results(results: Results, objective: str, *, with_per_salvo: bool) -> Score:

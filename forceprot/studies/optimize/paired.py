@@ -33,5 +33,7 @@ def paired_difference(a: PerSalvo, b: PerSalvo, objective: str) -> Estimate:
     n = len(a.threat)
     if objective == "leak_rate":
         return paired_ratio_estimate(a.leaked - b.leaked, a.threat)
-    d = a.any_leak - b.any_leak if objective == "p_any_leak" else a.asset_risk - b.asset_risk
+    d = {"p_any_leak": lambda: a.any_leak - b.any_leak,
+         "casualties": lambda: a.casualties - b.casualties}.get(
+        objective, lambda: a.asset_risk - b.asset_risk)()
     return mean_estimate(float(d.sum()), float((d * d).sum()), float(n))

@@ -167,6 +167,9 @@ def plan_optimization(
         raise ScenarioError("objective asset_risk needs at least one [[asset]] or an [assets] "
                             "layer", file=spec.label,
                             field="--objective", value=objective)
+    if objective == "casualties" and scenario.people is None:
+        raise ScenarioError("objective casualties needs a [people] section (occupancy layer)",
+                            file=spec.label, field="--objective", value=objective)
     salvos = int(salvos if salvos is not None else scenario.simulation.salvos)
     seed = int(seed if seed is not None else scenario.simulation.seed)
 
