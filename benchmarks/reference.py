@@ -167,7 +167,8 @@ class Tallies:
 
     ``scal`` (N_SCALARS,), ``unit_t`` (n_units, N_UNIT), ``grid_t`` (N_GRID, n_cells),
     ``launch_t`` (N_LAUNCH, n_launch_cells), ``asset_t`` (n_assets, N_ASSET), ``warn_h``
-    (WARN_BINS,); float64 holding counts and sums.
+    (WARN_BINS,), ``hour_t`` (N_HOUR, 24), ``exposure_t`` (n_polys, N_EXPOSURE); float64
+    holding counts and sums.
     """
 
     scal: np.ndarray
@@ -176,6 +177,8 @@ class Tallies:
     launch_t: np.ndarray
     asset_t: np.ndarray
     warn_h: np.ndarray
+    hour_t: np.ndarray
+    exposure_t: np.ndarray
 
     @classmethod
     def zeros(cls, compiled: CompiledScenario) -> "Tallies":
@@ -186,10 +189,13 @@ class Tallies:
             launch_t=np.zeros((T.N_LAUNCH, compiled.launch_grid.n_cells)),
             asset_t=np.zeros((compiled.inputs.assets.xy_m.shape[0], T.N_ASSET)),
             warn_h=np.zeros(T.WARN_BINS),
+            hour_t=np.zeros((T.N_HOUR, 24)),
+            exposure_t=np.zeros((int(compiled.inputs.people.n_polys), T.N_EXPOSURE)),
         )
 
     def add(self, other: "Tallies") -> None:
-        for name in ("scal", "unit_t", "grid_t", "launch_t", "asset_t", "warn_h"):
+        for name in ("scal", "unit_t", "grid_t", "launch_t", "asset_t", "warn_h", "hour_t",
+                     "exposure_t"):
             getattr(self, name).__iadd__(getattr(other, name))
 
 
@@ -875,6 +881,9 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
                    (T.G_INTERCEPTED2, i_c * i_c), (T.G_THREAT_INTERCEPTED, t_c * i_c)):
         tal.grid_t[row] = np.bincount(cells, weights=w, minlength=g.n_cells)
 
+    if c.inputs.people.xy_m.shape[0]:
+        _tally_casualties(c, out, tal)
+
     # salvos by launcher cell
     lg = c.launch_grid
     lc = _cell_index(draws[:, _LAUNCH_X], draws[:, _LAUNCH_Y], lg)
@@ -883,6 +892,116 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
                    (T.L_THREAT, n_threat)):
         tal.launch_t[row] = np.bincount(lc[ok], weights=w[ok], minlength=lg.n_cells)
     return tal
+
+
+# ------------------------------------------------------------------------------------ people
+
+
+def _damage(kind: int, d2, r2):
+    return np.where(d2 <= r2, 1.0, 0.0) if kind == 0 else np.exp(-d2 / r2)
+
+
+def _rocket_casualties(c: CompiledScenario, tree, x, y, warn_s):
+    """One rocket's expected killed, casualties and log P(none) by hour (3, 24), killed and
+    casualties by occupancy polygon (n_polys, 2) weighted over the hours, and the same as if
+    nobody had been warned (2,): every person within the cut-off found by a k-d tree, the
+    damage, sheltering and protection written out in array form."""
+    pp = c.inputs.people
+    spec = c.prepared.scenario.people
+    par = pp.par
+    kind = int(par[0])
+    hour_w = pp.hour_w
+    by_hour = np.zeros((3, 24))
+    poly = np.zeros((int(pp.n_polys), 2))
+    idx = np.asarray(tree.query_ball_point([x, y], r=par[3]), dtype=np.int64)
+    d2 = (pp.xy_m[idx, 0] - x) ** 2 + (pp.xy_m[idx, 1] - y) ** 2
+    keep = d2 <= par[3] ** 2
+    idx, d2 = idx[keep], d2[keep]
+    pk = _damage(kind, d2, par[1])
+    pc = _damage(kind, d2, par[2])
+    indoor = pp.indoor[idx]
+    warned = warn_s > 0 and warn_s >= spec.reaction_s
+    f_open = indoor * spec.indoor_factor + (1 - indoor) * (spec.prone_factor if warned else 1.0)
+    f_none = indoor * spec.indoor_factor + (1 - indoor)
+    n = pp.people_h[idx]                                                   # (k, 24)
+    placed = np.where((warn_s > 0) & (pp.t_sheltered_s[idx] <= warn_s),
+                      pp.frac_sheltered[idx], 0.0)
+    f = (1 - placed) * f_open[:, None]
+    q = f * pc[:, None]
+    with np.errstate(divide="ignore"):
+        log_none = np.where(n > 0, n * np.log1p(-np.minimum(q, 1.0)), 0.0)
+    k = n * f * pk[:, None]
+    cas = n * q
+    by_hour[0] = k.sum(axis=0)
+    by_hour[1] = cas.sum(axis=0)
+    by_hour[2] = log_none.sum(axis=0)
+    np.add.at(poly, (pp.poly[idx], 0), k @ hour_w)
+    np.add.at(poly, (pp.poly[idx], 1), cas @ hour_w)
+    people_w = n @ hour_w
+    no_warning = np.array([(people_w * f_none * pk).sum(), (people_w * f_none * pc).sum()])
+    if warn_s > 0:  # direct hits on shelters: their occupants at each hour
+        site_people = c.prepared.site.people
+        p_k, p_w = spec.shelter_hit_p_killed, spec.shelter_hit_p_wounded
+        m = site_people.n_shelters
+        for j in range(m):
+            g = site_people.shelter_polygons[j]
+            hit = (shapely.contains_xy(g, x, y) or shapely.intersects_xy(g.boundary, x, y)) \
+                if g is not None else \
+                np.hypot(*(site_people.shelter_xy_m[j] - (x, y))) <= spec.shelter_radius_m
+            if not hit:
+                continue
+            for h in range(24):
+                a, b = pp.portion_offsets[h * m + j], pp.portion_offsets[h * m + j + 1]
+                pts = pp.portion_point[a:b]
+                occ = pp.portion_people[a:b][pp.t_sheltered_s[pts, h] <= warn_s]
+                by_hour[0, h] += occ.sum() * p_k
+                by_hour[1, h] += occ.sum() * (p_k + p_w)
+                with np.errstate(divide="ignore"):
+                    by_hour[2, h] += (occ * np.log1p(-min(p_k + p_w, 1.0))).sum()
+                inside = pp.t_sheltered_s[pts, h] <= warn_s
+                np.add.at(poly, (pp.poly[pts[inside]], 0), hour_w[h] * occ * p_k)
+                np.add.at(poly, (pp.poly[pts[inside]], 1), hour_w[h] * occ * (p_k + p_w))
+    return by_hour, poly, no_warning
+
+
+def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
+    """Casualty tallies of a chunk: every rocket not killed, salvo by salvo."""
+    from scipy.spatial import cKDTree
+
+    pp = c.inputs.people
+    tree = cKDTree(pp.xy_m)
+    hour_w = pp.hour_w
+    alert = c.inputs.salvo.alert_delay_s
+    warn = np.where(np.isfinite(out.first_track_s),
+                    np.maximum(out.t_impact_s - (out.first_track_s + alert), 0.0), 0.0)
+    s = tal.scal
+    for i in range(out.inside.shape[0]):
+        by_hour = np.zeros((3, 24))
+        poly = np.zeros((int(pp.n_polys), 2))
+        no_warning = np.zeros(2)
+        for r in np.flatnonzero(out.kill_unit[i] < 0):
+            h, p, nw = _rocket_casualties(c, tree, *out.impact_xy[i, r], warn[i, r])
+            by_hour += h
+            poly += p
+            no_warning += nw
+        killed = by_hour[0]
+        wounded = np.maximum(by_hour[1] - killed, 0.0)
+        p_any = -np.expm1(by_hour[2])
+        for row, v in ((T.H_KILLED, killed), (T.H_KILLED2, killed ** 2),
+                       (T.H_WOUNDED, wounded), (T.H_WOUNDED2, wounded ** 2),
+                       (T.H_P_CASUALTY, p_any), (T.H_P_CASUALTY2, p_any ** 2)):
+            tal.hour_t[row] += v
+        k, w, a = killed @ hour_w, wounded @ hour_w, p_any @ hour_w
+        for key, v in ((T.S_KILLED, k), (T.S_KILLED2, k * k), (T.S_WOUNDED, w),
+                       (T.S_WOUNDED2, w * w), (T.S_P_CASUALTY, a), (T.S_P_CASUALTY2, a * a),
+                       (T.S_KILLED_NO_WARNING, no_warning[0]),
+                       (T.S_CASUALTIES_NO_WARNING, no_warning[1]),
+                       (T.S_KILLED_SAVED2, (no_warning[0] - k) ** 2),
+                       (T.S_CASUALTIES_SAVED2, (no_warning[1] - k - w) ** 2)):
+            s[key] += v
+        tal.exposure_t[:, T.E_KILLED] += poly[:, 0]
+        tal.exposure_t[:, T.E_CASUALTIES] += poly[:, 1]
+        tal.exposure_t[:, T.E_CASUALTIES2] += poly[:, 1] ** 2
 
 
 # ----------------------------------------------------------------------------------- evaluate
@@ -1038,7 +1157,6 @@ def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: i
     launch_t = np.zeros((n_blocks, T.N_LAUNCH, c.launch_grid.n_cells))
     asset_t = np.zeros((n_blocks, n_a, T.N_ASSET))
     warn_h = np.zeros((n_blocks, T.WARN_BINS))
-    # casualty tallies: the reference models no people (the crosscheck's scenarios have none)
     hours_t = np.zeros((n_blocks, T.N_HOUR, 24))
     exposure_t = np.zeros((n_blocks, int(c.inputs.people.n_polys), T.N_EXPOSURE))
     run_blocks(first_block, n_blocks, total_salvos, root_seed, c.inputs,
@@ -1047,6 +1165,7 @@ def kernel_tallies(compiled: CompiledScenario, *, root_seed: int, first_block: i
                Story(story_salvos, story_arr, story_u), n_threads=n_threads)
     tallies = Tallies.zeros(c)
     for j in range(n_blocks):   # block order, as forceprot.simulate reduces
-        tallies.add(Tallies(scal[j], unit_t[j], grid_t[j], launch_t[j], asset_t[j], warn_h[j]))
+        tallies.add(Tallies(scal[j], unit_t[j], grid_t[j], launch_t[j], asset_t[j], warn_h[j],
+                            hours_t[j], exposure_t[j]))
     skip = first_salvo * c.tubes
     return tallies, story_arr[skip:], story_u[skip:]

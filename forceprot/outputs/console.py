@@ -59,6 +59,13 @@ def render_validation(console: Console, prepared, terrain: dict | None = None) -
               + profile["firing_angle"])
     if threat.wind_mps > 0:
         t.add_row("wind", f"{threat.wind_mps:g} m/s from {threat.wind_from_deg:g}°")
+    if site.people is not None:
+        people = site.people
+        t.add_row("people", f"{len(people.names)} occupancy areas, "
+                            f"{people.people_h.sum(axis=0).max():,.0f} at the busiest hour; "
+                            f"{people.n_shelters} shelters, "
+                            f"{people.shelter_capacity.sum():,.0f} places; attack hour "
+                            f"{threat.hour if not isinstance(threat.hour, list) else 'weights'}")
     sim = scenario.simulation
     t.add_row("simulation", f"{sim.salvos:,} salvos, seed {sim.seed}")
     console.print(t)
