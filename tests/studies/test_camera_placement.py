@@ -85,3 +85,20 @@ def test_bad_patrol_routes_are_one_line_exit_2(tmp_path) -> None:
     result = CliRunner().invoke(app, ["optimize", str(SITES / "taji.toml"), "--patrol",
                                       str(pts)])
     assert_bad_input(result, "pts.geojson", "--patrol", "lines or polygons")
+
+
+def test_sweep_reports_the_attempted_salvo_figures(tmp_path) -> None:
+    """sweep over a sensor's rate: the fired-salvo figures do not move, P(prevented) rises and
+    the leakers per attempted salvo fall with it."""
+    import pandas as pd
+
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(app, [
+        "sweep", str(SITES / "taji_surveillance.toml"), "--set",
+        "surveillance[0].detect_rate_per_min=0,10", "--salvos", "1024", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    df = pd.read_csv(out / "sweep.csv")
+    assert df["expected_leakers_per_salvo"].nunique() == 1
+    assert df["p_prevented"].iloc[1] > df["p_prevented"].iloc[0]
+    assert df["expected_leakers_per_attempted_salvo"].iloc[1] < \
+        df["expected_leakers_per_attempted_salvo"].iloc[0]
