@@ -901,107 +901,132 @@ def _damage(kind: int, d2, r2):
     return np.where(d2 <= r2, 1.0, 0.0) if kind == 0 else np.exp(-d2 / r2)
 
 
-def _rocket_casualties(c: CompiledScenario, tree, x, y, warn_s):
-    """One rocket's expected killed, casualties and log P(none) by hour (3, 24), killed and
-    casualties by occupancy polygon (n_polys, 2) weighted over the hours, and the same as if
-    nobody had been warned (2,): every person within the cut-off found by a k-d tree, the
-    damage, sheltering and protection written out in array form."""
+#: Rockets scored at once by the reference's casualty step (bounds its pair arrays).
+CASUALTY_BATCH_ROCKETS = 2048
+
+
+def _shelter_hits(c: CompiledScenario, xy):
+    """(rocket, shelter) pairs of direct hits: within a point shelter's radius, or inside or on
+    the outline of a polygon shelter (shapely)."""
+    site_people = c.prepared.site.people
+    spec = c.prepared.scenario.people
+    hit = np.zeros((len(xy), site_people.n_shelters), dtype=bool)
+    for j, g in enumerate(site_people.shelter_polygons):
+        if g is None:
+            hit[:, j] = ((xy - site_people.shelter_xy_m[j]) ** 2).sum(axis=1) \
+                <= spec.shelter_radius_m ** 2
+        else:
+            hit[:, j] = shapely.intersects_xy(g, xy[:, 0], xy[:, 1])
+    return np.argwhere(hit)
+
+
+def _shelter_hit_casualties(c: CompiledScenario, j: int, warn_s: float):
+    """A direct hit on shelter ``j``: killed, casualties and log P(none) of its occupants by
+    hour (3, 24), and by occupancy polygon (n_polys, 2) weighted over the hours."""
+    pp = c.inputs.people
+    spec = c.prepared.scenario.people
+    m = c.prepared.site.people.n_shelters
+    by_hour = np.zeros((3, 24))
+    poly = np.zeros((int(pp.n_polys), 2))
+    p_k, p_c = spec.shelter_hit_p_killed, spec.shelter_hit_p_killed + spec.shelter_hit_p_wounded
+    for h in range(24):
+        a, b = pp.portion_offsets[h * m + j], pp.portion_offsets[h * m + j + 1]
+        pts = pp.portion_point[a:b]
+        inside = pp.t_sheltered_s[pts, h] <= warn_s
+        occ = pp.portion_people[a:b][inside]
+        by_hour[0, h] += occ.sum() * p_k
+        by_hour[1, h] += occ.sum() * p_c
+        with np.errstate(divide="ignore"):
+            by_hour[2, h] += (occ * np.log1p(-min(p_c, 1.0))).sum()
+        np.add.at(poly, (pp.poly[pts[inside]], 0), pp.hour_w[h] * occ * p_k)
+        np.add.at(poly, (pp.poly[pts[inside]], 1), pp.hour_w[h] * occ * p_c)
+    return by_hour, poly
+
+
+def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
+    """Casualty tallies of a chunk, in array form: every (rocket not killed, person within the
+    cut-off) pair found by a k-d tree, damage, sheltering and protection per pair and hour,
+    summed per salvo; direct hits on shelters rocket by rocket."""
+    from scipy.spatial import cKDTree
+
     pp = c.inputs.people
     spec = c.prepared.scenario.people
     par = pp.par
     kind = int(par[0])
     hour_w = pp.hour_w
-    by_hour = np.zeros((3, 24))
-    poly = np.zeros((int(pp.n_polys), 2))
-    idx = np.asarray(tree.query_ball_point([x, y], r=par[3]), dtype=np.int64)
-    d2 = (pp.xy_m[idx, 0] - x) ** 2 + (pp.xy_m[idx, 1] - y) ** 2
-    keep = d2 <= par[3] ** 2
-    idx, d2 = idx[keep], d2[keep]
-    pk = _damage(kind, d2, par[1])
-    pc = _damage(kind, d2, par[2])
-    indoor = pp.indoor[idx]
-    warned = warn_s > 0 and warn_s >= spec.reaction_s
-    f_open = indoor * spec.indoor_factor + (1 - indoor) * (spec.prone_factor if warned else 1.0)
-    f_none = indoor * spec.indoor_factor + (1 - indoor)
-    n = pp.people_h[idx]                                                   # (k, 24)
-    placed = np.where((warn_s > 0) & (pp.t_sheltered_s[idx] <= warn_s),
-                      pp.frac_sheltered[idx], 0.0)
-    f = (1 - placed) * f_open[:, None]
-    q = f * pc[:, None]
-    with np.errstate(divide="ignore"):
-        log_none = np.where(n > 0, n * np.log1p(-np.minimum(q, 1.0)), 0.0)
-    k = n * f * pk[:, None]
-    cas = n * q
-    by_hour[0] = k.sum(axis=0)
-    by_hour[1] = cas.sum(axis=0)
-    by_hour[2] = log_none.sum(axis=0)
-    np.add.at(poly, (pp.poly[idx], 0), k @ hour_w)
-    np.add.at(poly, (pp.poly[idx], 1), cas @ hour_w)
-    people_w = n @ hour_w
-    no_warning = np.array([(people_w * f_none * pk).sum(), (people_w * f_none * pc).sum()])
-    if warn_s > 0:  # direct hits on shelters: their occupants at each hour
-        site_people = c.prepared.site.people
-        p_k, p_w = spec.shelter_hit_p_killed, spec.shelter_hit_p_wounded
-        m = site_people.n_shelters
-        for j in range(m):
-            g = site_people.shelter_polygons[j]
-            hit = (shapely.contains_xy(g, x, y) or shapely.intersects_xy(g.boundary, x, y)) \
-                if g is not None else \
-                np.hypot(*(site_people.shelter_xy_m[j] - (x, y))) <= spec.shelter_radius_m
-            if not hit:
-                continue
-            for h in range(24):
-                a, b = pp.portion_offsets[h * m + j], pp.portion_offsets[h * m + j + 1]
-                pts = pp.portion_point[a:b]
-                occ = pp.portion_people[a:b][pp.t_sheltered_s[pts, h] <= warn_s]
-                by_hour[0, h] += occ.sum() * p_k
-                by_hour[1, h] += occ.sum() * (p_k + p_w)
-                with np.errstate(divide="ignore"):
-                    by_hour[2, h] += (occ * np.log1p(-min(p_k + p_w, 1.0))).sum()
-                inside = pp.t_sheltered_s[pts, h] <= warn_s
-                np.add.at(poly, (pp.poly[pts[inside]], 0), hour_w[h] * occ * p_k)
-                np.add.at(poly, (pp.poly[pts[inside]], 1), hour_w[h] * occ * (p_k + p_w))
-    return by_hour, poly, no_warning
-
-
-def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
-    """Casualty tallies of a chunk: every rocket not killed, salvo by salvo."""
-    from scipy.spatial import cKDTree
-
-    pp = c.inputs.people
-    tree = cKDTree(pp.xy_m)
-    hour_w = pp.hour_w
+    n_s = out.inside.shape[0]
     alert = c.inputs.salvo.alert_delay_s
     warn = np.where(np.isfinite(out.first_track_s),
                     np.maximum(out.t_impact_s - (out.first_track_s + alert), 0.0), 0.0)
+    salvo, tube = np.nonzero(out.kill_unit < 0)
+    xy = out.impact_xy[salvo, tube]
+    w_r = warn[salvo, tube]
+    by_hour = np.zeros((n_s, 3, 24))
+    poly = np.zeros((n_s, int(pp.n_polys), 2))
+    no_warning = np.zeros((n_s, 2))
+    tree = cKDTree(pp.xy_m)
+    for a in range(0, len(salvo), CASUALTY_BATCH_ROCKETS):
+        sl = slice(a, a + CASUALTY_BATCH_ROCKETS)
+        near = tree.query_ball_point(xy[sl], r=par[3])
+        counts = np.array([len(n) for n in near], dtype=np.int64)
+        if counts.sum() == 0:
+            continue
+        r = np.repeat(np.arange(a, a + len(near)), counts)           # rocket of each pair
+        p = np.concatenate([np.asarray(n, dtype=np.int64) for n in near])
+        d2 = ((pp.xy_m[p] - xy[r]) ** 2).sum(axis=1)
+        keep = d2 <= par[3] ** 2
+        r, p, d2 = r[keep], p[keep], d2[keep]
+        pk = _damage(kind, d2, par[1])
+        pc = _damage(kind, d2, par[2])
+        w = w_r[r]
+        warned = (w > 0) & (w >= spec.reaction_s)
+        indoor = pp.indoor[p]
+        f_open = indoor * spec.indoor_factor + (1 - indoor) * np.where(warned, spec.prone_factor,
+                                                                        1.0)
+        f_none = indoor * spec.indoor_factor + (1 - indoor)
+        n = pp.people_h[p]                                                 # (pairs, 24)
+        placed = np.where((w[:, None] > 0) & (pp.t_sheltered_s[p] <= w[:, None]),
+                          pp.frac_sheltered[p], 0.0)
+        f = (1 - placed) * f_open[:, None]
+        killed = n * f * pk[:, None]
+        cas = n * f * pc[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_none = np.where(n > 0, n * np.log1p(-np.minimum(f * pc[:, None], 1.0)), 0.0)
+        s_of = salvo[r]
+        np.add.at(by_hour, (s_of, 0), killed)
+        np.add.at(by_hour, (s_of, 1), cas)
+        np.add.at(by_hour, (s_of, 2), log_none)
+        np.add.at(poly, (s_of, pp.poly[p], 0), killed @ hour_w)
+        np.add.at(poly, (s_of, pp.poly[p], 1), cas @ hour_w)
+        people_w = n @ hour_w
+        np.add.at(no_warning, (s_of, 0), people_w * f_none * pk)
+        np.add.at(no_warning, (s_of, 1), people_w * f_none * pc)
+    if pp.shelters.xy_m.shape[0]:
+        for i, j in _shelter_hits(c, xy):
+            if w_r[i] > 0:  # nobody is in a shelter without an alarm
+                h, q = _shelter_hit_casualties(c, j, w_r[i])
+                by_hour[salvo[i]] += h
+                poly[salvo[i]] += q
+
+    killed = by_hour[:, 0]
+    wounded = np.maximum(by_hour[:, 1] - killed, 0.0)
+    p_any = -np.expm1(by_hour[:, 2])
+    for row, v in ((T.H_KILLED, killed), (T.H_KILLED2, killed ** 2), (T.H_WOUNDED, wounded),
+                   (T.H_WOUNDED2, wounded ** 2), (T.H_P_CASUALTY, p_any),
+                   (T.H_P_CASUALTY2, p_any ** 2)):
+        tal.hour_t[row] = v.sum(axis=0)
+    k, wd, pa = killed @ hour_w, wounded @ hour_w, p_any @ hour_w
     s = tal.scal
-    for i in range(out.inside.shape[0]):
-        by_hour = np.zeros((3, 24))
-        poly = np.zeros((int(pp.n_polys), 2))
-        no_warning = np.zeros(2)
-        for r in np.flatnonzero(out.kill_unit[i] < 0):
-            h, p, nw = _rocket_casualties(c, tree, *out.impact_xy[i, r], warn[i, r])
-            by_hour += h
-            poly += p
-            no_warning += nw
-        killed = by_hour[0]
-        wounded = np.maximum(by_hour[1] - killed, 0.0)
-        p_any = -np.expm1(by_hour[2])
-        for row, v in ((T.H_KILLED, killed), (T.H_KILLED2, killed ** 2),
-                       (T.H_WOUNDED, wounded), (T.H_WOUNDED2, wounded ** 2),
-                       (T.H_P_CASUALTY, p_any), (T.H_P_CASUALTY2, p_any ** 2)):
-            tal.hour_t[row] += v
-        k, w, a = killed @ hour_w, wounded @ hour_w, p_any @ hour_w
-        for key, v in ((T.S_KILLED, k), (T.S_KILLED2, k * k), (T.S_WOUNDED, w),
-                       (T.S_WOUNDED2, w * w), (T.S_P_CASUALTY, a), (T.S_P_CASUALTY2, a * a),
-                       (T.S_KILLED_NO_WARNING, no_warning[0]),
-                       (T.S_CASUALTIES_NO_WARNING, no_warning[1]),
-                       (T.S_KILLED_SAVED2, (no_warning[0] - k) ** 2),
-                       (T.S_CASUALTIES_SAVED2, (no_warning[1] - k - w) ** 2)):
-            s[key] += v
-        tal.exposure_t[:, T.E_KILLED] += poly[:, 0]
-        tal.exposure_t[:, T.E_CASUALTIES] += poly[:, 1]
-        tal.exposure_t[:, T.E_CASUALTIES2] += poly[:, 1] ** 2
+    for key, v in ((T.S_KILLED, k), (T.S_KILLED2, k * k), (T.S_WOUNDED, wd),
+                   (T.S_WOUNDED2, wd * wd), (T.S_P_CASUALTY, pa), (T.S_P_CASUALTY2, pa * pa),
+                   (T.S_KILLED_NO_WARNING, no_warning[:, 0]),
+                   (T.S_CASUALTIES_NO_WARNING, no_warning[:, 1]),
+                   (T.S_KILLED_SAVED2, (no_warning[:, 0] - k) ** 2),
+                   (T.S_CASUALTIES_SAVED2, (no_warning[:, 1] - k - wd) ** 2)):
+        s[key] = v.sum()
+    tal.exposure_t[:, T.E_KILLED] = poly[:, :, 0].sum(axis=0)
+    tal.exposure_t[:, T.E_CASUALTIES] = poly[:, :, 1].sum(axis=0)
+    tal.exposure_t[:, T.E_CASUALTIES2] = (poly[:, :, 1] ** 2).sum(axis=0)
 
 
 # ----------------------------------------------------------------------------------- evaluate

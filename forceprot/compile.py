@@ -535,6 +535,11 @@ class CompiledScenario:
         """A copy with some input bundles replaced, e.g. ``units=Units(...)``."""
         return replace(self, inputs=self.inputs._replace(**bundles))
 
+    def without_people(self) -> "CompiledScenario":
+        """A copy that scores no casualties (its results have no people figures): for studies
+        of leakers and interceptions only, which then skip the casualty stage."""
+        return self.with_inputs(people=empty_people())
+
 
 def unit_parameters(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Per-unit kind codes (int64) and parameter table (float64, (n_units, N_PAR)), SI/radians."""

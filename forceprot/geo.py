@@ -486,17 +486,21 @@ def _attribute(attrs: dict[str, np.ndarray], name: str, *, label: str, field_nam
     return attrs[name]
 
 
-def _positive(column: np.ndarray, i: int, *, name: str, layer_label: str, what: str) -> float:
-    """Feature ``i``'s value of a numeric attribute, or one line if it is not a number > 0."""
+def _positive(column: np.ndarray, i: int, *, name: str, layer_label: str, what: str,
+              zero_ok: bool = False, most: float = math.inf) -> float:
+    """Feature ``i``'s value of a numeric attribute, or one line if it is not a number > 0
+    (``zero_ok``: >= 0) and at most ``most``."""
     raw = column[i]
     try:
         value = float(raw)
     except (TypeError, ValueError):
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
+    if not (math.isfinite(value) and (value >= 0 if zero_ok else value > 0) and value <= most):
         # pyogrio reads a null of a numeric column as NaN (GeoJSON has no NaN literal)
         null = raw is None or (isinstance(raw, (float, np.floating)) and math.isnan(raw))
-        raise GeometryError(f"{what} must be a number > 0", file=layer_label,
+        bound = f"from 0 to {most:,.0f}" if zero_ok and math.isfinite(most) else \
+            (">= 0" if zero_ok else "> 0")
+        raise GeometryError(f"{what} must be a number {bound}", file=layer_label,
                             field=f"features[{i}].{name}", value="null" if null else raw,
                             has_value=True)
     return value

@@ -46,6 +46,8 @@ DAMAGE_CARLETON: Final[int] = 1
 CASUALTY_CUTOFF_RADII: Final[float] = 3.0
 #: Nearest shelters a group of people tries, in order of arrival [-].
 SHELTER_CHOICES: Final[int] = 8
+#: Largest count of people or shelter places one feature may hold [-].
+MAX_COUNT: Final[float] = 1e7
 #: Most people points a scenario may place (about 230 MB of hourly tables) [-].
 MAX_PEOPLE_POINTS: Final[int] = 400_000
 
@@ -89,18 +91,11 @@ class SitePeople:
 
 
 def _nonnegative(column, i: int, *, name: str, layer_label: str, what: str) -> float:
-    """Feature ``i``'s value of a numeric attribute, or one line if it is not a number >= 0."""
-    raw = column[i]
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and 0 <= value <= 1e7):
-        null = raw is None or (isinstance(raw, (float, np.floating)) and math.isnan(raw))
-        raise GeometryError(f"{what} must be a number from 0 to 10,000,000", file=layer_label,
-                            field=f"features[{i}].{name}", value="null" if null else raw,
-                            has_value=True)
-    return value
+    """Feature ``i``'s count (people, capacity): a number from 0 to :data:`MAX_COUNT`."""
+    from forceprot.geo import _positive
+
+    return _positive(column, i, name=name, layer_label=layer_label, what=what, zero_ok=True,
+                     most=MAX_COUNT)
 
 
 def _local_geometries(geoms: np.ndarray, crs: CRS, local: CRS, *, label: str, base,

@@ -414,8 +414,9 @@ class Results:
     # --- people at risk -------------------------------------------------------------------------
     @property
     def has_people(self) -> bool:
-        """The scenario has ``[people]`` (:mod:`forceprot.people`)."""
-        return self.compiled.prepared.site.people is not None
+        """The run scored casualties: the scenario has ``[people]`` (:mod:`forceprot.people`)
+        and the study kept them (:meth:`CompiledScenario.without_people`)."""
+        return int(self.compiled.inputs.people.n_polys) > 0
 
     def _mean(self, k: int, k2: int) -> Estimate:
         return mean_estimate(self._s(k), self._s(k2), self._s(T.S_SALVOS))
@@ -483,7 +484,7 @@ class Results:
         interval over salvos for the casualties; ``casualties_per_1000_people`` divides by the
         hour-weighted people present."""
         people = self.compiled.prepared.site.people
-        if people is None:
+        if people is None or not self.has_people:
             return []
         n = self._s(T.S_SALVOS)
         w = self.compiled.inputs.people.hour_w

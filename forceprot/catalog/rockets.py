@@ -98,7 +98,7 @@ class RocketClass(BaseModel):
         description="Lethal radius of the warhead against people in the open [m]: the radius R "
                     "of the damage function for killed (forceprot.kernel.casualties). "
                     "Illustrative: no open figure was found for either bundled class; set your "
-                    "own, or give a distribution.")
+                    "own, or sample it in `forceprot uncertainty`.")
     wounding_radius_m: float = Field(
         25.0, gt=0, le=1000,
         description="Casualty radius (killed or wounded) of the warhead against people in the "

@@ -221,6 +221,17 @@ def render_results(console: Console, results) -> None:
             u.add_row(ur.name, ur.kind, f"{ur.engagements_per_salvo:.2f}", f"{ur.kills:,}",
                       f"{ur.hits:,}", _ci(ur.kill_share), f"{ur.salvos_exhausted:,}")
         console.print(u)
+    values = results.extra.get("unit_value", [])
+    if values:
+        v_t = Table(title="What each unit is worth in people (switched off on the same salvos)",
+                    title_justify="left")
+        for col in ("unit", "killed avoided / salvo", "casualties avoided / salvo"):
+            v_t.add_column(col, justify="left" if col == "unit" else "right")
+        for v in values:
+            k, c = v.killed_avoided, v.casualties_avoided
+            v_t.add_row(v.name, f"{k[0]:.3f}  [{k[1]:.3f} – {k[2]:.3f}]",
+                        f"{c[0]:.3f}  [{c[1]:.3f} – {c[2]:.3f}]")
+        console.print(v_t)
     listed = results.assumptions()
     counts = origin_counts(listed)
     console.print(f"intervals are Monte Carlo noise only; of {len(listed)} parameters, "

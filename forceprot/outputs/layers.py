@@ -265,7 +265,7 @@ def exposure_layer(results: Results) -> gpd.GeoDataFrame:
             "expected_casualties_per_salvo_hi": r["expected_casualties_per_salvo_ci"][1],
             "casualties_per_1000_people": r["casualties_per_1000_people"],
         })
-    polygons = site.people.polygons if site.people is not None else np.empty(0, dtype=object)
+    polygons = site.people.polygons if rows else np.empty(0, dtype=object)
     return _frame(site, _typed(rows, EXPOSURE_COLUMNS), polygons)
 
 

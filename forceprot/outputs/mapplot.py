@@ -359,7 +359,7 @@ def _people(ax, results) -> list:
     """``[people]``'s occupancy areas shaded by casualties per salvo among their people (darker:
     more), and the shelters as small squares."""
     people = results.compiled.prepared.site.people
-    if people is None:
+    if people is None or not results.has_people:
         return []
     cas = np.array([a["expected_casualties_per_salvo"] or 0.0
                     for a in results.exposure_results()])

@@ -128,6 +128,10 @@ def layer_qml(layer: str, frame: pd.DataFrame) -> str:
     elif layer == "assets":
         renderer = _graduated("p_hit", frame.get("p_hit", pd.Series([])), 110)
         labels = _labels("name")
+    elif layer == "exposure":
+        renderer = _graduated("expected_casualties_per_salvo",
+                              frame.get("expected_casualties_per_salvo", pd.Series([])), 170)
+        labels = _labels("name")
     elif layer == "defence_envelopes":
         renderer = _categorized("feature", "fill", [
             (f, f.replace("_", " "), _fill(c, 30, width=0.5)) for f, c in _ENVELOPES.items()])

@@ -210,7 +210,9 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     centre_out = ~shapely.contains_xy(site.base, aim[:, 0], aim[:, 1])
     if centre_out.any():
         aim[centre_out] = shapely.get_coordinates(shapely.point_on_surface(polygons[centre_out]))
-    compiled = compile_scenario(Prepared(scenario=scenario, site=site), aim_points_xy=aim)
+    # interceptions only: no casualties to score
+    compiled = compile_scenario(Prepared(scenario=scenario, site=site),
+                                aim_points_xy=aim).without_people()
     if salvos is None:
         blocks = math.ceil(SALVOS_PER_CELL * len(index) / BLOCK_SALVOS)
         salvos = max(blocks * BLOCK_SALVOS, MIN_DEFAULT_SALVOS)

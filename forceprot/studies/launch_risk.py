@@ -189,7 +189,8 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
 
     def sample(i: int, n_salvos: int) -> None:
         # the same seed for every area and stage: a refined area's first salvos are its first
-        res = simulate(compiled.with_inputs(zone=area_sampler(parts[i])),
+        # leakers only: no casualties to score
+        res = simulate(compiled.with_inputs(zone=area_sampler(parts[i])).without_people(),
                        run.replace(salvos=int(n_salvos)))
         est = res.expected_leakers_per_salvo
         out["mean"][i], out["lo"][i], out["hi"][i] = est.value, est.lo, est.hi

@@ -37,6 +37,10 @@ BASE_HAUSDORFF_M = 1.0
 CIRCLE_AREA_RTOL = 1e-3
 
 EXPECTED_PROPERTIES = {
+    "exposure": {"name", "kind", "people_peak", "people_present_mean",
+                 "expected_killed_per_salvo", "expected_casualties_per_salvo",
+                 "expected_casualties_per_salvo_lo", "expected_casualties_per_salvo_hi",
+                 "casualties_per_1000_people"},
     "base": {"name", "area_m2", "perimeter_m", "defended_margin_m"},
     "launch_zone": {"area_m2", "min_standoff_m", "max_standoff_m", "source", "rocket",
                     "rocket_min_range_m", "rocket_max_range_m"},

@@ -84,6 +84,8 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
         for b in bases:
             # only the unit bundle changes: no scenario is validated per layout
             compiled = layout_scored_compiled(b, problem.candidates_xy, layout)
+            if problem.objective != "casualties":  # no casualty stage for other objectives
+                compiled = compiled.without_people()
             results = simulate(compiled, settings)
             scores.append(score_results(results, problem.objective,
                                         with_per_salvo=job.per_salvo))
