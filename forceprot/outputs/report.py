@@ -310,7 +310,7 @@ def before_the_salvo_markdown(results: Results) -> str:
         + f" to a {team.target_height_m:g} m target, on a {fig['surveillance_cell_m']:g} m "
         "raster (the launcher's cell). Every salvo is still flown: the per-attempted-salvo "
         "figures weight each salvo by its chance of being fired (expectations, t intervals "
-        "over salvos); the figures above this section are per salvo fired. All surveillance "
+        "over salvos); every other section's figures are per salvo fired. All surveillance "
         "figures are illustrative unless the scenario sets them (Assumptions).\n")
     rows = [[s["name"], s["kind"], f"{s['detect_rate_per_min']:g}",
              "fixed" if s["revisit_min"] is None else f"{s['revisit_min']:.1f} min"]
