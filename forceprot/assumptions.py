@@ -55,6 +55,10 @@ RUN_SETTING_SOURCE: Final[str] = "forceprot's default run setting (forceprot.sce
 DEFENCE_CLASS_SOURCE: Final[str] = (
     "Illustrative; generic class figure from open public descriptions "
     "(forceprot.catalog.defences).")
+#: Surveillance and launch-team figures whose field description names no source.
+SURVEILLANCE_SOURCE: Final[str] = (
+    "Illustrative; generic figure, no public source gives real sensors' detection rates or "
+    "launch teams' set-up times (forceprot.catalog.surveillance).")
 #: Sources that live in a module comment rather than a field description.
 _FIELD_SOURCES: Final[dict[str, str]] = {
     "drag_mach": "Generic fin-stabilised rocket drag curve (Fleeman, Tactical Missile Design, "
@@ -67,7 +71,7 @@ _NOT_PARAMETERS: Final[frozenset[str]] = frozenset(
     {"name", "label", "source", "kind", "boundary", "boundary_layer", "crs", "exclusions",
      "launch_areas", "rocket", "dem", "buildings", "buildings_height_field",
      "occupancy", "occupancy_layer", "people_field", "kind_field", "hour_prefix", "shelters",
-     "shelters_layer", "capacity_field"})
+     "shelters_layer", "capacity_field", "route", "route_layer", "route_lonlat"})
 
 _UNIT = re.compile(r"\[([^\]]+)\]")
 # Where a description's source sentence begins.
@@ -340,9 +344,10 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
     -------
     list of Assumption
         In a fixed order: threat, rocket, each defence unit, fire control, warning, site, assets,
-        people, simulation (paths ``threat.*``, ``rocket.*``, ``defence[i].*``,
-        ``fire_control``, ``warning.*``, ``site.*``, ``asset[i].*``, ``assets.*``,
-        ``people.*``, ``simulation.*``).
+        people, surveillance and the launch team (with ``[[surveillance]]`` only), simulation
+        (paths ``threat.*``, ``rocket.*``, ``defence[i].*``, ``fire_control``, ``warning.*``,
+        ``site.*``, ``asset[i].*``, ``assets.*``, ``people.*``, ``surveillance[i].*``,
+        ``launch_team.*``, ``simulation.*``).
     """
     out = _threat(scenario)
     out += _rocket(scenario)
@@ -360,6 +365,12 @@ def assumptions(scenario: "Scenario", *, overrides: Mapping[str, Any] | None = N
         out += _walk(scenario.assets, "assets", default_origin="default", default_source=None)
     if scenario.people is not None:  # the layers' people and capacities are their data
         out += _walk(scenario.people, "people", default_origin="default", default_source=None)
+    for i, sensor in enumerate(scenario.surveillance):
+        out += _walk(sensor, f"surveillance[{i}]", default_origin="class default",
+                     default_source=SURVEILLANCE_SOURCE)
+    if scenario.surveillance:  # the launch team's exposure matters only with surveillance
+        out += _walk(scenario.launch_team, "launch_team", default_origin="default",
+                     default_source=SURVEILLANCE_SOURCE)
     out += _walk(scenario.simulation, "simulation", default_origin="default",
                  default_source=RUN_SETTING_SOURCE)
     out = _mark_uncertain(out, scenario)

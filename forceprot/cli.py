@@ -326,7 +326,7 @@ def run(
         from forceprot.atomic import prepare_out_dir
 
         # refuse before spending the time (an earlier --gpkg run's folder is replaceable too)
-        prepare_out_dir(out, run_output_names(gpkg=True), overwrite=overwrite)
+        prepare_out_dir(out, run_output_names(gpkg=True, surveillance=True), overwrite=overwrite)
     _kernels_ready()
     from forceprot.settings import RunSettings
 
@@ -556,7 +556,8 @@ def _render_comparison(comparison) -> None:
         if key == "warning_time_mean_s":
             val, diff, unit = (lambda x: f"{x:.2f} s"), (lambda x: f"{x:+.3g}"), " s"
         elif key in ("expected_leakers_per_salvo", "expected_killed_per_salvo",
-                     "expected_wounded_per_salvo"):
+                     "expected_wounded_per_salvo", "expected_leakers_per_attempted_salvo",
+                     "expected_killed_per_attempted_salvo"):
             val, diff, unit = (lambda x: f"{x:.3f}"), (lambda x: f"{x:+.3f}"), ""
         else:
             val, diff, unit = (lambda x: f"{x:.2%}"), (lambda x: f"{100 * x:+.2f}"), " pp"
@@ -621,6 +622,8 @@ def optimize(
     scenario: ScenarioArg,
     cram: Annotated[int, typer.Option("--cram", min=0, help="C-RAM-class mounts to place (class defaults).")] = 0,
     patriot: Annotated[int, typer.Option("--patriot", min=0, help="Patriot-class batteries to place (class defaults).")] = 0,
+    camera: Annotated[int, typer.Option("--camera", min=0, help="Cameras to place (class defaults; alone, without --cram/--patriot): greedy on the run's own salvos, then rerun and paired against the scenario as given.")] = 0,
+    patrol: Annotated[Optional[Path], typer.Option("--patrol", help="With or without --camera: candidate patrol routes (lines or polygons, any format and CRS); one patrol (class defaults) is placed on the best.")] = None,
     candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None,
     grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
     margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
@@ -646,6 +649,17 @@ def optimize(
     from forceprot.outputs.optimize import optimize_output_names, write_optimization_outputs
     from forceprot.studies.optimize import SearchOptions, plan_optimization, run_optimization
 
+    if camera or patrol is not None:
+        if cram or patriot:
+            raise ForceprotError("place surveillance alone (--camera/--patrol without "
+                                 "--cram/--patriot), then weigh the two layouts on the same "
+                                 "salvos with forceprot compare",
+                                 field="--camera" if camera else "--patrol",
+                                 value=camera if camera else str(patrol))
+        _optimize_cameras(scenario, camera, patrol=patrol, candidates=candidates, grid_m=grid_m,
+                          margin_m=margin_m, salvos=salvos, seed=seed, out=out,
+                          overwrite=overwrite, json_out=json_out)
+        return
     spec = ScenarioSpec.from_file(scenario)
     _kernels_ready()
     search = SearchOptions(screen_salvos=screen_salvos, refine=refine, min_gain=min_gain,
@@ -675,6 +689,69 @@ def optimize(
         _print_json(result.summary())
         return
     _render_optimization(result)
+    _report_written(out, written)
+
+
+#: Files ``optimize --camera --out DIR`` writes.
+CAMERA_OUTPUTS = ["camera_placements.toml", "camera_placements.json"]
+
+
+def _optimize_cameras(scenario: Path, n: int, *, patrol, candidates, grid_m, margin_m, salvos,
+                      seed, out, overwrite: bool, json_out: bool) -> None:
+    """``optimize --camera N``: :func:`forceprot.studies.optimize.cameras.place_cameras`."""
+    from forceprot.compile import prepare_scenario
+    from forceprot.studies.optimize.cameras import place_cameras
+
+    prepared = prepare_scenario(scenario)
+    _kernels_ready()
+    if out is not None:
+        from forceprot.atomic import prepare_out_dir
+
+        prepare_out_dir(out, CAMERA_OUTPUTS, overwrite=overwrite)
+    result = place_cameras(prepared, n, candidates_path=candidates, grid_m=grid_m,
+                           margin_m=margin_m, salvos=salvos, seed=seed,
+                           patrol_routes_path=patrol)
+    summary = result.summary()
+    written: list = []
+    if out is not None:
+        from forceprot.atomic import write_file_set
+
+        text = json.dumps(summary, indent=2) + "\n"
+        written = write_file_set(out, {
+            "camera_placements.toml": lambda p: p.write_text(result.toml(), encoding="utf-8"),
+            "camera_placements.json": lambda p: p.write_text(text, encoding="utf-8")},
+            overwrite=overwrite)
+    if json_out:
+        _print_json(summary)
+        return
+    routes = (f" and one patrol on the best of {summary['patrol_routes']} route(s)"
+              if summary["patrol_routes"] else "")
+    console.print(f"[bold]Surveillance placement[/bold] ({summary['scenario']}): {n} camera(s) "
+                  f"of the class defaults on {summary['candidates']:,} sites x "
+                  f"{summary['headings_per_site']} headings ({summary['candidates_source']})"
+                  f"{routes}; {summary['salvos']:,} salvos, seed {summary['seed']}")
+    t = Table(title="Chosen, in order (greedy on the run's own salvos)", title_justify="left")
+    for col in ("sensor", "where", "heading / revisit", "leakers per attempted salvo after"):
+        t.add_column(col, justify="left" if col in ("sensor", "where") else "right")
+    for c in summary["cameras"]:
+        if c["kind"] == "patrol":
+            t.add_row(c["name"], c["candidate"], f"{c['revisit_min']:.0f} min",
+                      f"{c['leakers_per_attempted_salvo_after']:.3f}")
+            continue
+        t.add_row(c["name"], f"{c['lon']:.5f}, {c['lat']:.5f}", f"{c['heading_deg']:g}°",
+                  f"{c['leakers_per_attempted_salvo_after']:.3f}")
+    console.print(t)
+    for key, label, fmt in (("expected_leakers_per_attempted_salvo",
+                             "leakers per attempted salvo", "{:+.3f}"),
+                            ("p_prevented", "P(salvo prevented)", "{:+.2%}")):
+        d = summary[key]
+        lo, hi = d["difference_ci"]
+        console.print(f"{label}: {d['before']:.4g} -> {d['after']:.4g}, paired difference "
+                      f"{fmt.format(d['difference'])} [{fmt.format(lo) if lo is not None else 'n/a'}"
+                      f", {fmt.format(hi) if hi is not None else 'n/a'}] (same salvos)")
+    console.print("Camera figures are illustrative class defaults; paste camera_placements.toml "
+                  "(--out) into the scenario and compare it with a layout that adds a mount "
+                  "instead (forceprot compare).", style="dim")
     _report_written(out, written)
 
 

@@ -25,6 +25,7 @@ from forceprot.kernel.bundles import (
     FamilyTable,
     GridSpec,
     KernelInputs,
+    NO_WATCH,
     SalvoParams,
     Sampler,
 )
@@ -83,6 +84,10 @@ def prepare(scenario: Scenario) -> Prepared:
                   field="simulation.cell_m")
     Grid.covering(site.launch_zone, scenario.simulation.launch_cell_m, label=label,
                   field="simulation.launch_cell_m")
+    if scenario.surveillance:  # route files and positions are checked by `validate` too
+        from forceprot.surveillance import load_sensors
+
+        load_sensors(scenario, site)
     return Prepared(scenario=scenario, site=site)
 
 
@@ -507,6 +512,8 @@ class CompiledScenario:
     inputs: KernelInputs
     base_grid: Grid
     launch_grid: Grid
+    #: forceprot.surveillance.SurveillanceMap, None without [[surveillance]]
+    surveillance: object | None = None
 
     @property
     def tubes(self) -> int:
@@ -615,6 +622,9 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         fixed_range_m=float(fixed.range_m) if fixed is not None else 0.0,
     )
     table = _family_table(family)
+    from forceprot.surveillance import compile_surveillance  # it imports Grid from here
+
+    surveillance = compile_surveillance(scenario, site)
     inputs = KernelInputs(
         salvo=salvo,
         family=table,
@@ -628,6 +638,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         assets=asset_bundle(site.assets),
         people=people_bundle(site.people, scenario) if site.people is not None
         else empty_people(),
+        watch=surveillance.watch_bundle() if surveillance is not None else NO_WATCH,
     )
     return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,
-                            launch_grid=launch_grid)
+                            launch_grid=launch_grid, surveillance=surveillance)

@@ -43,6 +43,7 @@ __all__ = [
     "load_site",
     "read_asset_layer",
     "read_polygon_layer",
+    "read_route_layer",
     "simplify_if_huge",
 ]
 
@@ -403,6 +404,45 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
     if geometry.area <= 0:
         raise GeometryError("polygon has zero area", file=label, field=field_name)
     return geometry, crs
+
+
+def read_route_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
+                     notes: list[str] | None = None) -> tuple[BaseGeometry, CRS]:
+    """Read a route layer: lines, or polygons whose outlines are the route.
+
+    Parameters and checks as :func:`read_polygon_layer` (format, size, CRS, coordinates), but
+    the features must be (multi)lines or (multi)polygons, with some length.
+
+    Returns
+    -------
+    route : shapely LineString or MultiLineString
+        Every line and polygon outline of the layer, in the layer's CRS.
+    crs : pyproj.CRS
+    """
+    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
+        _check_geojson_crs(path, label=label, field_name=field_name)
+    geoms, crs, _ = _read_geometries(path, layer, label=label, field_name=field_name,
+                                     notes=notes)
+    if crs is None:
+        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
+                            field=field_name)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        raise GeometryError("layer has no geometry", file=label, field=field_name)
+    geoms = geoms[present]
+    kinds = {g.geom_type for g in geoms}
+    allowed = {"LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+    if not kinds <= allowed:
+        raise GeometryError(
+            f"a route must be lines or polygons, found {', '.join(sorted(kinds - allowed))}",
+            file=label, field=field_name)
+    _check_coords_fit_crs(geoms, crs, label, field_name)
+    lines = [shapely.boundary(g) if "Polygon" in g.geom_type else g for g in geoms]
+    parts = shapely.get_parts(shapely.get_parts(np.array(lines, dtype=object)))
+    route = shapely.multilinestrings(parts) if len(parts) > 1 else parts[0]
+    if not route.length > 0:
+        raise GeometryError("route has zero length", file=label, field=field_name)
+    return route, crs
 
 
 def simplify_if_huge(geometry: BaseGeometry, *, label: str,

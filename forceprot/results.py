@@ -22,12 +22,29 @@ from forceprot.stats import (
     wilson_interval,
 )
 
-__all__ = ["Results", "UnitResult", "SUMMARY_VERSION"]
+__all__ = ["Results", "UnitResult", "SUMMARY_VERSION", "fired_scalars"]
 
 #: Version of the summary.json layout; bumped when a key changes meaning.
 #: 2: per-unit ``kills`` -> ``kills_credited``, ``kill_draws_won`` -> ``successful_kill_draws``;
 #: ``assumptions`` and ``accounting_terms`` added (forceprot.assumptions).
 SUMMARY_VERSION = 2
+
+
+def fired_scalars(scalars: np.ndarray) -> np.ndarray:
+    """Scalar tallies (rows of shape (..., N_SCALARS)) of a run without surveillance, with the
+    per-attempted-salvo columns filled as they are when every salvo is fired (p = 0): the
+    kernel leaves them 0 then, so runs without surveillance keep their tallies as they were."""
+    out = np.array(scalars, dtype=np.float64, copy=True)
+    for attempt, fired in ((T.S_LEAKED_ATTEMPT, T.S_LEAKED), (T.S_LEAKED_ATTEMPT2, T.S_LEAKED2),
+                           (T.S_ANY_LEAK_ATTEMPT, T.S_SALVOS_ANY_LEAK),
+                           (T.S_ANY_LEAK_ATTEMPT2, T.S_SALVOS_ANY_LEAK),
+                           (T.S_ASSET_RISK_ATTEMPT, T.S_ASSET_RISK),
+                           (T.S_ASSET_RISK_ATTEMPT2, T.S_ASSET_RISK2),
+                           (T.S_KILLED_ATTEMPT, T.S_KILLED), (T.S_KILLED_ATTEMPT2, T.S_KILLED2),
+                           (T.S_P_CASUALTY_ATTEMPT, T.S_P_CASUALTY),
+                           (T.S_P_CASUALTY_ATTEMPT2, T.S_P_CASUALTY2)):
+        out[..., attempt] = out[..., fired]
+    return out
 
 
 @dataclass(frozen=True)
@@ -182,6 +199,112 @@ class Results:
         """Weighted asset hits per salvo (sum over assets of weight x leakers hitting it)."""
         return mean_estimate(self._s(T.S_ASSET_RISK), self._s(T.S_ASSET_RISK2), self._s(T.S_SALVOS))
 
+    # --- before the salvo (forceprot.surveillance) ---------------------------------------------
+    @property
+    def has_surveillance(self) -> bool:
+        """The scenario has ``[[surveillance]]`` (else nothing is prevented)."""
+        return self.compiled.surveillance is not None
+
+    @cached_property
+    def p_prevented(self) -> Estimate:
+        """P(a salvo is prevented before it fires): the mean over salvos of ``p_s``, the
+        probability of prevention at the salvo's launcher, with a t interval that takes the
+        salvo as the sampling unit (:func:`mean_estimate`). Exactly 0 without surveillance."""
+        if not self.has_surveillance:
+            return mean_estimate(0.0, 0.0, self._s(T.S_SALVOS))
+        return mean_estimate(self._s(T.S_P_PREVENT), self._s(T.S_P_PREVENT2),
+                             self._s(T.S_SALVOS))
+
+    @property
+    def p_detect_before_fire(self) -> float:
+        """Mean over salvos of P(the launch team is found before it fires) [-]."""
+        n = self._s(T.S_SALVOS)
+        return self._s(T.S_P_DETECT) / n if n > 0 else math.nan
+
+    @cached_property
+    def expected_leakers_per_attempted_salvo(self) -> Estimate:
+        """Leakers per attempted salvo (a prevented salvo fires nothing): the mean over salvos
+        of ``(1 - p_s) leaked_s``, t interval. Equals the per-salvo figure without surveillance."""
+        if not self.has_surveillance:
+            return self.expected_leakers_per_salvo
+        return mean_estimate(self._s(T.S_LEAKED_ATTEMPT), self._s(T.S_LEAKED_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    @cached_property
+    def p_any_leak_per_attempted_salvo(self) -> Estimate:
+        """P(an attempted salvo is fired and puts at least one leaker inside): the mean over
+        salvos of ``(1 - p_s) [leaked_s > 0]``, t interval (the values are not 0/1, so not
+        Wilson)."""
+        if not self.has_surveillance:
+            return self.p_any_leak
+        return mean_estimate(self._s(T.S_ANY_LEAK_ATTEMPT), self._s(T.S_ANY_LEAK_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    @cached_property
+    def asset_risk_per_attempted_salvo(self) -> Estimate:
+        """Weighted asset hits per attempted salvo, as :attr:`asset_risk_per_salvo`."""
+        if not self.has_surveillance:
+            return self.asset_risk_per_salvo
+        return mean_estimate(self._s(T.S_ASSET_RISK_ATTEMPT), self._s(T.S_ASSET_RISK_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    @cached_property
+    def expected_killed_per_attempted_salvo(self) -> Estimate:
+        """Expected killed per attempted salvo (``[people]``), as
+        :attr:`expected_leakers_per_attempted_salvo`."""
+        if not self.has_surveillance:
+            return self.expected_killed_per_salvo
+        return mean_estimate(self._s(T.S_KILLED_ATTEMPT), self._s(T.S_KILLED_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    @cached_property
+    def p_casualty_per_attempted_salvo(self) -> Estimate:
+        """P(an attempted salvo is fired and kills or wounds at least one person) (``[people]``):
+        the mean over salvos of ``(1 - p_s) P(casualty)_s``, t interval."""
+        if not self.has_surveillance:
+            return self.p_casualty
+        return mean_estimate(self._s(T.S_P_CASUALTY_ATTEMPT), self._s(T.S_P_CASUALTY_ATTEMPT2),
+                             self._s(T.S_SALVOS))
+
+    def before_the_salvo(self) -> dict:
+        """The surveillance figures under stable keys (``summary.json``, with surveillance):
+        ``p_prevented`` and ``_ci``, ``p_detect_before_fire``, the per-attempted-salvo
+        leakers, P(>= 1 leaker) and asset risk with intervals, the share of the launch zone no
+        sensor sees, and each sensor's rate and revisit time."""
+        from forceprot.stats import finite_or_none as fin
+
+        def ci(e: Estimate) -> list:
+            return [fin(e.lo), fin(e.hi)]
+
+        surv = self.compiled.surveillance
+        g = surv.grid
+        zone_cells = max(int(surv.in_zone.sum()), 1)
+        return {
+            "p_prevented": fin(self.p_prevented.value),
+            "p_prevented_ci": ci(self.p_prevented),
+            "p_detect_before_fire": fin(self.p_detect_before_fire),
+            "expected_leakers_per_attempted_salvo":
+                fin(self.expected_leakers_per_attempted_salvo.value),
+            "expected_leakers_per_attempted_salvo_ci": ci(self.expected_leakers_per_attempted_salvo),
+            "p_any_leak_per_attempted_salvo": fin(self.p_any_leak_per_attempted_salvo.value),
+            "p_any_leak_per_attempted_salvo_ci": ci(self.p_any_leak_per_attempted_salvo),
+            "asset_risk_per_attempted_salvo": fin(self.asset_risk_per_attempted_salvo.value),
+            "asset_risk_per_attempted_salvo_ci": ci(self.asset_risk_per_attempted_salvo),
+            **({"expected_killed_per_attempted_salvo":
+                fin(self.expected_killed_per_attempted_salvo.value),
+                "expected_killed_per_attempted_salvo_ci":
+                ci(self.expected_killed_per_attempted_salvo),
+                "p_casualty_per_attempted_salvo": fin(self.p_casualty_per_attempted_salvo.value),
+                "p_casualty_per_attempted_salvo_ci": ci(self.p_casualty_per_attempted_salvo)}
+               if self.has_people else {}),
+            "launch_zone_unwatched_share":
+                float(np.count_nonzero(surv.in_zone & (surv.rate_per_min <= 0)) / zone_cells),
+            "surveillance_cell_m": float(g.cell_m),
+            "sensors": [{"name": s.name, "kind": s.kind,
+                         "detect_rate_per_min": s.rate_per_min,
+                         "revisit_min": s.revisit_min} for s in surv.sensors],
+        }
+
     @property
     def rockets_per_second(self) -> float:
         return self.rockets_fired / self.elapsed_s if self.elapsed_s > 0 else math.nan
@@ -250,6 +373,7 @@ class Results:
             tq = np.where(salvos > 1, stdtrit(np.maximum(salvos - 1, 1), 0.975), np.nan)
             half = tq * np.sqrt(var / salvos)
             threat = np.where(salvos > 0, lt[T.L_THREAT] / salvos, np.nan)
+            p_detect = np.where(salvos > 0, lt[T.L_P_DETECT] / salvos, np.nan)
         return {
             "salvos": salvos,
             "leakers_per_salvo": mean,
@@ -257,6 +381,8 @@ class Results:
             "leakers_per_salvo_hi": mean + half,
             "threatening_per_salvo": threat,
             "share_of_salvos": salvos / max(self.salvos, 1),
+            # mean over the cell's salvos of P(the team is found before it fires)
+            "p_detect_before_fire": p_detect,
         }
 
     def asset_results(self) -> list[dict]:
@@ -536,4 +662,6 @@ class Results:
             "run_time_s": self.elapsed_s,
             "rockets_per_second": finite_or_none(self.rockets_per_second),
             "assumptions": [a.to_dict() for a in self.assumptions()],
+            # only with [[surveillance]]: a scenario without keeps its summary as it was
+            **(self.before_the_salvo() if self.has_surveillance else {}),
         }

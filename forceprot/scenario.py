@@ -33,6 +33,14 @@ from forceprot.catalog.defences import IronDomeClass
 from forceprot.catalog.defences import DEFENCE_KINDS
 from forceprot.catalog.rockets import RETIRED_ROCKET_FIELDS
 from forceprot.catalog.occupancy import ATTACK_HOURS, HOURS, OCCUPANCY_KINDS
+from forceprot.catalog.surveillance import (
+    SURVEILLANCE_KINDS,
+    AerostatClass,
+    CameraClass,
+    DroneClass,
+    LaunchTeam,
+    PatrolClass,
+)
 from forceprot.catalog.threats import THREAT_PRESETS
 from forceprot.errors import ScenarioError
 from forceprot.safe_io import MAX_SCENARIO_BYTES, read_capped
@@ -121,6 +129,65 @@ class IronDomeUnit(_Positioned, IronDomeClass):
 
 
 DefenceUnit = Annotated[CramUnit | PatriotUnit | IronDomeUnit, Field(discriminator="kind")]
+
+
+class CameraUnit(_Positioned, CameraClass):
+    """A fixed camera watching the launch zone (:mod:`forceprot.catalog.surveillance`)."""
+
+    model_config = _STRICT
+    kind: Literal["camera"] = Field(description="Surveillance kind.")
+    name: str = Field(min_length=1, max_length=80,
+                      description="Sensor name, unique among the surveillance entries.")
+
+
+class AerostatUnit(_Positioned, AerostatClass):
+    """A tethered aerostat, moored at its position, seeing all round."""
+
+    model_config = _STRICT
+    kind: Literal["aerostat"] = Field(description="Surveillance kind.")
+    name: str = Field(min_length=1, max_length=80,
+                      description="Sensor name, unique among the surveillance entries.")
+
+
+class DroneUnit(_Positioned, DroneClass):
+    """A drone orbiting its position (the orbit centre)."""
+
+    model_config = _STRICT
+    kind: Literal["drone"] = Field(description="Surveillance kind.")
+    name: str = Field(min_length=1, max_length=80,
+                      description="Sensor name, unique among the surveillance entries.")
+
+
+class PatrolUnit(PatrolClass):
+    """A patrol driving a route at constant speed, round and round (or out and back)."""
+
+    model_config = _STRICT
+    kind: Literal["patrol"] = Field(description="Surveillance kind.")
+    name: str = Field(min_length=1, max_length=80,
+                      description="Patrol name, unique among the surveillance entries.")
+    route: str | None = Field(
+        None, min_length=1,
+        description="Route layer: lines or polygons (their outline is driven), any format and "
+                    "CRS the boundary may have, relative to the scenario file.")
+    route_layer: str | None = Field(None, description="Layer name inside a multi-layer file.")
+    route_lonlat: list[tuple[float, float]] | None = Field(
+        None, min_length=2, max_length=10_000,
+        description="The route inline, as [lon, lat] points, WGS84 [deg].")
+
+    @model_validator(mode="after")
+    def _one_route(self):
+        if (self.route is None) == (self.route_lonlat is None):
+            raise ValueError("give the route as a file (route) or inline (route_lonlat), "
+                             "exactly one")
+        for lon, lat in self.route_lonlat or ():
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError(f"route_lonlat: [{lon:g}, {lat:g}] is not a [lon, lat] pair "
+                                 "in degrees")
+        return self
+
+
+SurveillanceUnit = Annotated[CameraUnit | AerostatUnit | PatrolUnit | DroneUnit,
+                             Field(discriminator="kind")]
 
 
 class Asset(_Positioned):
@@ -435,6 +502,14 @@ class Scenario(BaseModel):
     warning: Warning = Field(default_factory=Warning)
     people: People | None = Field(
         None, description="People at risk: occupancy by hour, shelters, damage (optional).")
+    surveillance: list[SurveillanceUnit] = Field(
+        default_factory=list,
+        description="Cameras, aerostats, patrols and drones that may find the launch team "
+                    "before it fires (forceprot.surveillance).")
+    launch_team: LaunchTeam = Field(
+        default_factory=LaunchTeam,
+        description="The launch team's exposure before it fires and what a detection buys; "
+                    "used only with [[surveillance]].")
     simulation: Simulation = Field(default_factory=Simulation)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -455,6 +530,10 @@ class Scenario(BaseModel):
         for i, name in enumerate(names):
             if names.index(name) != i:
                 raise _FieldError(("defence", i, "name"), name, "duplicate unit name")
+        names = [s.name for s in self.surveillance]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                raise _FieldError(("surveillance", i, "name"), name, "duplicate sensor name")
         if self.threat.aim == "assets" and not self.asset and self.assets is None:
             raise _FieldError(("threat", "aim"), "assets",
                               "aim = 'assets' needs at least one [[asset]] or an [assets] layer")
@@ -540,13 +619,18 @@ def deep_merge(base: dict, changes: dict) -> dict:
     return out
 
 
+#: The tags of the scenario's discriminated unions (defence and surveillance kinds): pydantic
+#: puts them in error locations, but the user never wrote them as keys.
+_UNION_TAGS: Final[frozenset[str]] = frozenset(DEFENCE_KINDS) | frozenset(SURVEILLANCE_KINDS)
+
+
 def format_loc(loc: tuple) -> str:
     """``('defence', 0, 'cram', 'pk')`` -> ``'defence[0].pk'`` (union tags dropped)."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in DEFENCE_KINDS and parts and parts[-1].startswith("["):
+        elif item in _UNION_TAGS and parts and parts[-1].startswith("["):
             continue  # discriminated-union tag, not a key the user wrote
         elif item.startswith("function-") or item.endswith("]"):
             continue
@@ -562,7 +646,7 @@ def _lookup(data: Any, loc: tuple) -> tuple[bool, Any]:
             cur = cur[item]
         elif isinstance(cur, list) and isinstance(item, int) and item < len(cur):
             cur = cur[item]
-        elif item in DEFENCE_KINDS:
+        elif item in _UNION_TAGS:
             continue
         else:
             return False, None

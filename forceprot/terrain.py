@@ -47,6 +47,7 @@ __all__ = [
     "MAX_RANGE_STEPS",
     "Terrain",
     "load_terrain",
+    "masking_tan_many",
     "unit_horizon",
     "unit_horizons",
     "describe_terrain",
@@ -520,6 +521,33 @@ def unit_horizon(terrain: Terrain, x_m: float, y_m: float, sensor_height_m: floa
     if len(terrain.cache) > HORIZON_CACHE_SIZE:
         terrain.cache.popitem(last=False)
     return out
+
+
+def masking_tan_many(mask_tan: np.ndarray, step_m: float, dx: np.ndarray, dy: np.ndarray,
+                     d: np.ndarray) -> np.ndarray:
+    """:func:`forceprot.engage.sensors.masking_tan` over arrays of points (NumPy, same bins).
+
+    Parameters
+    ----------
+    mask_tan : ndarray, float64, shape (n_az, n_r)
+        One unit's table (:func:`unit_horizon`).
+    step_m : float
+        Its distance step [m].
+    dx, dy, d : ndarray, float64, shape (n,)
+        Points minus the unit, and their ground distances [m].
+
+    Returns
+    -------
+    ndarray, float64, shape (n,)
+        The masking tangent towards each point [-].
+    """
+    n_az, n_r = mask_tan.shape
+    if n_az == 1 and n_r == 1:
+        return np.full(np.shape(d), mask_tan[0, 0])
+    a = np.mod(np.arctan2(dy, dx), 2.0 * math.pi)
+    b = np.minimum((a * (n_az / (2.0 * math.pi))).astype(np.int64), n_az - 1)
+    j = np.minimum((np.asarray(d) / step_m).astype(np.int64), n_r - 1)
+    return mask_tan[b, j]
 
 
 def unit_horizons(terrain: Terrain | None, unit_xy_m: np.ndarray, par: np.ndarray) -> Horizon:

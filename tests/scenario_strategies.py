@@ -561,4 +561,53 @@ def scenarios(draw, *, max_tubes: int = 48, max_units: int = 4) -> ScenarioCase:
     shelters: tuple = ()
     if draw(st.booleans()):
         data["people"], occupancy, shelters = draw(people_case(site.inner_m))
+    # drawn after the rest, so that the draws above (and the examples they give) stay as they were
+    surveillance = draw(st.lists(st.sampled_from(["camera", "aerostat", "patrol", "drone"]),
+                                 max_size=2))
+    for i, kind in enumerate(surveillance):
+        body = draw(_overrides(SURVEILLANCE_EDGES[kind]))
+        if kind == "patrol":
+            body["route_lonlat"] = [
+                [position(site, draw(_offsets(20_000.0)), "lonlat", crs_for_xy)[k]
+                 for k in ("lon", "lat")] for _ in range(draw(st.integers(2, 4)))]
+        else:
+            body.update(place(draw(_offsets(draw(st.sampled_from([0.5 * site.inner_m,
+                                                                   20_000.0]))))))
+        data.setdefault("surveillance", []).append({"kind": kind, "name": f"{kind} {i}", **body})
+    if surveillance and draw(st.booleans()):
+        data["launch_team"] = draw(_overrides(LAUNCH_TEAM_EDGES))
     return ScenarioCase(site=site, data=data, occupancy=occupancy, shelters=shelters)
+
+
+# Surveillance entries and the launch team at and inside the schema bounds
+# (forceprot/catalog/surveillance.py).
+_RATE = st.sampled_from([0.0, 0.2, 1e4])
+SURVEILLANCE_EDGES: dict[str, dict[str, st.SearchStrategy]] = {
+    "camera": {"height_m": st.sampled_from([0.0, 500.0]),
+               "range_m": st.sampled_from([1.0, 50_000.0]),
+               "fov_deg": st.sampled_from([1e-3, 90.0, 360.0]),
+               "heading_deg": st.sampled_from([0.0, 359.999]),
+               "detect_rate_per_min": _RATE},
+    "aerostat": {"height_m": st.sampled_from([0.0, 5_000.0]),
+                 "range_m": st.sampled_from([1.0, 100_000.0]),
+                 "detect_rate_per_min": _RATE},
+    "patrol": {"speed_mps": st.sampled_from([0.1, 50.0]),
+               "height_m": st.sampled_from([0.0, 50.0]),
+               "range_m": st.sampled_from([1.0, 20_000.0]),
+               "detect_rate_per_min": _RATE},
+    "drone": {"orbit_radius_m": st.sampled_from([0.0, 50_000.0]),
+              "height_m": st.sampled_from([0.0, 10_000.0]),
+              "speed_mps": st.sampled_from([0.1, 200.0]),
+              "range_m": st.sampled_from([1.0, 50_000.0]),
+              "detect_rate_per_min": _RATE},
+}
+LAUNCH_TEAM_EDGES: dict[str, st.SearchStrategy] = {
+    "setup": st.sampled_from(["fixed", "lognormal", "gamma"]),
+    "setup_median_min": st.sampled_from([1e-3, 15.0, 1_440.0]),
+    "setup_sigma_log": st.sampled_from([1e-3, 3.0]),
+    "setup_shape": st.sampled_from([0.5, 4.0, 1_000.0]),
+    "approach_exposed_min": st.sampled_from([0.0, 1_440.0]),
+    "target_height_m": st.sampled_from([0.0, 50.0]),
+    "response_time_min": st.sampled_from([0.0, 1_440.0]),
+    "prevent_p": st.sampled_from([0.0, 1.0]),
+}

@@ -6,12 +6,14 @@ two :data:`Sampler` (aim points, launch zone), two :data:`CellGrid` (base, defen
 :data:`GridSpec` (launch cells), :class:`~forceprot.engage.state.Units` and :data:`Assets`, all
 gathered in one :data:`KernelInputs`. Outputs are :data:`Tallies` (one row per block) and a
 :data:`Story`. Positions are metres in the local CRS; angles radians, counter-clockwise from +x
-(east). Only ``collections`` here: no numba, so importing the layout is cheap.
+(east). Only ``collections`` and NumPy here: no numba, so importing the layout is cheap.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
+
+import numpy as np
 
 __all__ = [
     "Assets",
@@ -29,6 +31,8 @@ __all__ = [
     "Scratch",
     "Story",
     "Tallies",
+    "Watch",
+    "NO_WATCH",
 ]
 
 #: Salvos per block: the unit of seeding and of parallel work. A constant, never the thread
@@ -131,9 +135,19 @@ People = namedtuple("People", ["xy_m", "people_h", "people_w", "indoor", "poly",
                                "portion_offsets", "portion_point", "portion_people", "par",
                                "hour_w", "n_polys"])
 
-#: Everything the kernel reads about a scenario.
+#: The surveillance over the launch zone (:mod:`forceprot.surveillance`), a grid like
+#: :data:`GridSpec` with per-cell ``p_detect`` (P(the team is found before it fires)) and
+#: ``p_prevent`` (P(the salvo is prevented)), float64 (ny * nx,) [-]. A salvo reads the cell
+#: its launcher stands in; outside the grid (or with no surveillance, nx = ny = 0) both are 0.
+Watch = namedtuple("Watch", ["x0_m", "y0_m", "cell_m", "nx", "ny", "p_detect", "p_prevent"])
+
+#: No surveillance: every salvo is fired.
+NO_WATCH = Watch(0.0, 0.0, 1.0, 0, 0, np.zeros(0), np.zeros(0))
+
+#: Everything the kernel reads about a scenario (``watch`` defaults to :data:`NO_WATCH`).
 KernelInputs = namedtuple("KernelInputs", ["salvo", "family", "aim", "zone", "base", "defended",
-                                           "launch", "units", "assets", "people"])
+                                           "launch", "units", "assets", "people", "watch"],
+                          defaults=(NO_WATCH,))
 
 #: Tally arrays (:mod:`forceprot.kernel.tally`), one row per block in :func:`run_blocks`, a
 #: single row inside a block: ``scalars`` (N_SCALARS,), ``units`` (n_units, N_UNIT), ``grid``

@@ -45,10 +45,14 @@ from forceprot.kernel.tally import (
     S_CASUALTIES_SAVED2,
     S_KILLED,
     S_KILLED2,
+    S_KILLED_ATTEMPT,
+    S_KILLED_ATTEMPT2,
     S_KILLED_NO_WARNING,
     S_KILLED_SAVED2,
     S_P_CASUALTY,
     S_P_CASUALTY2,
+    S_P_CASUALTY_ATTEMPT,
+    S_P_CASUALTY_ATTEMPT2,
     S_WOUNDED,
     S_WOUNDED2,
     A_HITS,
@@ -61,6 +65,7 @@ from forceprot.kernel.tally import (
     G_THREAT_INTERCEPTED,
     L_LEAKED,
     L_LEAKED2,
+    L_P_DETECT,
     L_SALVOS,
     L_THREAT,
     R_AIM_X,
@@ -87,8 +92,12 @@ from forceprot.kernel.tally import (
     RU_SHOTS,
     RU_T,
     RU_TRACK_T,
+    S_ANY_LEAK_ATTEMPT,
+    S_ANY_LEAK_ATTEMPT2,
     S_ASSET_RISK,
     S_ASSET_RISK2,
+    S_ASSET_RISK_ATTEMPT,
+    S_ASSET_RISK_ATTEMPT2,
     S_DEFENDED,
     S_DETECT_DELAY_SUM_S,
     S_FIRED,
@@ -96,6 +105,11 @@ from forceprot.kernel.tally import (
     S_INTERCEPTED_THREAT,
     S_LEAKED,
     S_LEAKED2,
+    S_LEAKED_ATTEMPT,
+    S_LEAKED_ATTEMPT2,
+    S_P_DETECT,
+    S_P_PREVENT,
+    S_P_PREVENT2,
     S_REJECTED,
     S_SALVOS,
     S_SALVOS_ANY_LEAK,
@@ -131,7 +145,8 @@ from forceprot.kernel.tally import (
 )
 from forceprot.spatial import cell_index, point_in_rings
 
-__all__ = ["asset_contains", "assets_contain", "tally_casualties", "tally_salvo", "warning_s",
+__all__ = ["asset_contains", "assets_contain", "tally_casualties", "tally_salvo", "tally_watch",
+           "warning_s",
            "write_story"]
 
 
@@ -196,6 +211,39 @@ def warning_s(flights, first_track_s, alert_delay_s, i):
         w = flights.t0_s[i] + flights.tof_s[i] - (first_track_s[i] + alert_delay_s)
         return w if w > 0.0 else 0.0
     return 0.0
+
+
+@njit(cache=True, nogil=True)
+def tally_watch(watch, x, y, lc, n_leak, risk, killed, p_casualty, rows):
+    """Add one salvo's surveillance figures: P(prevented) ``p`` at its launcher (x, y) [m] (the
+    raster cell it stands in) and its leakers, leaking, asset risk, expected killed and
+    P(>= 1 casualty) weighted by ``1 - p``, the salvo's chance of being fired (expectations:
+    nothing is drawn); ``lc`` is its launch cell (-1 outside the launch grid)."""
+    c = cell_index(x, y, watch.x0_m, watch.y0_m, watch.cell_m, watch.nx, watch.ny)
+    p = watch.p_prevent[c] if c >= 0 else 0.0
+    p_det = watch.p_detect[c] if c >= 0 else 0.0
+    scal = rows.scalars
+    fired = 1.0 - p
+    scal[S_P_PREVENT] += p
+    scal[S_P_PREVENT2] += p * p
+    scal[S_P_DETECT] += p_det
+    leak_w = fired * n_leak
+    scal[S_LEAKED_ATTEMPT] += leak_w
+    scal[S_LEAKED_ATTEMPT2] += leak_w * leak_w
+    if n_leak > 0:
+        scal[S_ANY_LEAK_ATTEMPT] += fired
+        scal[S_ANY_LEAK_ATTEMPT2] += fired * fired
+    risk_w = fired * risk
+    scal[S_ASSET_RISK_ATTEMPT] += risk_w
+    scal[S_ASSET_RISK_ATTEMPT2] += risk_w * risk_w
+    killed_w = fired * killed
+    scal[S_KILLED_ATTEMPT] += killed_w
+    scal[S_KILLED_ATTEMPT2] += killed_w * killed_w
+    p_cas_w = fired * p_casualty
+    scal[S_P_CASUALTY_ATTEMPT] += p_cas_w
+    scal[S_P_CASUALTY_ATTEMPT2] += p_cas_w * p_cas_w
+    if lc >= 0:
+        rows.launch[L_P_DETECT, lc] += p_det
 
 
 @njit(cache=True, nogil=True)
@@ -344,8 +392,10 @@ def tally_salvo(inputs, scratch, rows):
         grid_t[G_INTERCEPTED2, c] += i_c * i_c
         grid_t[G_THREAT_INTERCEPTED, c] += t_c * i_c
 
+    killed = 0.0
+    p_casualty = 0.0
     if inputs.people.xy_m.shape[0] > 0:
-        tally_casualties(inputs.people.hour_w, s.casualties, rows)
+        killed, p_casualty = tally_casualties(inputs.people.hour_w, s.casualties, rows)
 
     launch = inputs.launch
     lc = cell_index(s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], launch.x0_m, launch.y0_m,
@@ -355,13 +405,17 @@ def tally_salvo(inputs, scratch, rows):
         rows.launch[L_LEAKED, lc] += n_leak
         rows.launch[L_LEAKED2, lc] += n_leak * n_leak
         rows.launch[L_THREAT, lc] += n_threat
+    if inputs.watch.nx > 0:  # no surveillance: these tallies stay 0 (every salvo is fired)
+        tally_watch(inputs.watch, s.draws[D_LAUNCH_X], s.draws[D_LAUNCH_Y], lc, n_leak, risk,
+                    killed, p_casualty, rows)
 
 
 @njit(cache=True, nogil=True)
 def tally_casualties(hour_w, acc, rows):
     """Add one salvo's casualties (:data:`~forceprot.kernel.bundles.CasualtyScratch`) to the
     block's rows: by attack hour, weighted over the hours, as if nobody had been warned, and by
-    occupancy polygon, each with its per-salvo square."""
+    occupancy polygon, each with its per-salvo square. Returns the salvo's expected killed and
+    P(>= 1 casualty), weighted over the attack hours."""
     scal = rows.scalars
     hours = rows.hours
     killed = 0.0
@@ -399,6 +453,7 @@ def tally_casualties(hour_w, acc, rows):
         exp_[k_, E_KILLED] += acc.poly[k_, 0]
         exp_[k_, E_CASUALTIES] += acc.poly[k_, 1]
         exp_[k_, E_CASUALTIES2] += acc.poly[k_, 1] * acc.poly[k_, 1]
+    return killed, p_any
 
 
 @njit(cache=True, nogil=True)

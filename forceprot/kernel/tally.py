@@ -42,7 +42,22 @@ S_KILLED_NO_WARNING = 31   # expected killed had nobody been warned (same salvos
 S_CASUALTIES_NO_WARNING = 32  # expected killed or wounded had nobody been warned
 S_KILLED_SAVED2 = 33       # sum over salvos of (killed without warning - killed)^2
 S_CASUALTIES_SAVED2 = 34   # ... of (casualties without warning - casualties)^2
-N_SCALARS = 35
+# Before the salvo (forceprot.surveillance): every salvo is still flown; p_s = P(salvo s is
+# prevented) at its launcher weights the per-attempted-salvo figures, exact expectations.
+S_P_PREVENT = 35           # sum over salvos of p_s
+S_P_PREVENT2 = 36          # sum of p_s^2
+S_P_DETECT = 37            # sum of P(the team is found before it fires)
+S_LEAKED_ATTEMPT = 38      # sum of (1 - p_s) leaked_s
+S_LEAKED_ATTEMPT2 = 39     # sum of ((1 - p_s) leaked_s)^2
+S_ANY_LEAK_ATTEMPT = 40    # sum of (1 - p_s) [leaked_s > 0]
+S_ANY_LEAK_ATTEMPT2 = 41   # sum of ((1 - p_s) [leaked_s > 0])^2
+S_ASSET_RISK_ATTEMPT = 42  # sum of (1 - p_s) risk_s
+S_ASSET_RISK_ATTEMPT2 = 43
+S_KILLED_ATTEMPT = 44      # sum of (1 - p_s) killed_s (people at risk per attempted salvo)
+S_KILLED_ATTEMPT2 = 45
+S_P_CASUALTY_ATTEMPT = 46  # sum of (1 - p_s) P(>= 1 casualty)_s
+S_P_CASUALTY_ATTEMPT2 = 47
+N_SCALARS = 48
 
 # per-unit tallies, shape (n_blocks, n_units, N_UNIT)
 U_ENGAGEMENTS = 0
@@ -76,7 +91,8 @@ L_SALVOS = 0
 L_LEAKED = 1
 L_LEAKED2 = 2
 L_THREAT = 3
-N_LAUNCH = 4
+L_P_DETECT = 4            # sum over the cell's salvos of P(the team is found before it fires)
+N_LAUNCH = 5
 
 # asset tallies, shape (n_blocks, n_assets, N_ASSET)
 A_HITS = 0                # leakers hitting the asset

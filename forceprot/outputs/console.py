@@ -98,6 +98,25 @@ def render_validation(console: Console, prepared, terrain: dict | None = None) -
             assets.add_row(escape(printable(name)), f"{site.assets.weight[a]:g}", area,
                            escape(printable(site.assets.sources[a])))
         console.print(assets)
+    if scenario.surveillance:
+        surv = Table(title="Surveillance before the salvo", title_justify="left")
+        for col in ("sensor", "kind", "where", "height", "range", "rate in view"):
+            surv.add_column(col, justify="left" if col in ("sensor", "kind", "where") else "right")
+        for s in scenario.surveillance:
+            where = (f"route {s.route}" if getattr(s, "route", None) else
+                     f"route of {len(s.route_lonlat)} points" if s.kind == "patrol" else
+                     f"{s.lon:.5f}, {s.lat:.5f}" if s.lon is not None else f"x/y {s.x:g}, {s.y:g}")
+            if s.kind == "camera":
+                where += f", {s.fov_deg:g}° towards {s.heading_deg:g}°"
+            surv.add_row(escape(printable(s.name)), s.kind, escape(printable(where)),
+                         f"{s.height_m:g} m", f"{s.range_m:,.0f} m",
+                         f"{s.detect_rate_per_min:g} /min")
+        console.print(surv)
+        team = scenario.launch_team
+        console.print(f"launch team: set-up {team.setup} (median {team.setup_median_min:g} min), "
+                      f"{team.approach_exposed_min:g} min exposed driving in; response "
+                      f"{team.response_time_min:g} min, stops the salvo with P "
+                      f"{team.prevent_p:g}", markup=False, highlight=False)
     for note in site.notes:
         console.print(f"note: {printable(note)}", markup=False, highlight=False)
     console.print("[green]scenario is valid[/green]")
@@ -168,6 +187,17 @@ def render_results(console: Console, results) -> None:
         t.add_row("P(salvo kills or wounds ≥ 1 person)", _ci(results.p_casualty))
         t.add_row("casualties per salvo sense-and-warn avoids",
                   _ci(results.warning_value()["casualties"], "{:.3f}"))
+    if results.has_surveillance:  # before the salvo: per attempted salvo, prevented ones fire nothing
+        t.add_row("P(salvo prevented before it fires)", _ci(results.p_prevented))
+        t.add_row("expected leakers per attempted salvo",
+                  _ci(results.expected_leakers_per_attempted_salvo, "{:.2f}"))
+        t.add_row("P(attempted salvo puts ≥ 1 leaker inside)",
+                  _ci(results.p_any_leak_per_attempted_salvo))
+        if results.has_people:
+            t.add_row("expected killed per attempted salvo",
+                      _ci(results.expected_killed_per_attempted_salvo, "{:.3f}"))
+            t.add_row("P(attempted salvo kills or wounds ≥ 1 person)",
+                      _ci(results.p_casualty_per_attempted_salvo))
     console.print(t)
     console.print(accounting_line(results), style="dim", markup=False, highlight=False)
     if asset_rows:

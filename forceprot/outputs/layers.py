@@ -42,6 +42,7 @@ __all__ = [
     "leak_grid_layer",
     "run_layers",
     "stratified_launch_layer",
+    "unwatched_layer",
     "stratified_launch_table",
     "top_launch_areas",
     "write_geojson",
@@ -334,7 +335,9 @@ def launch_risk_layer(results: Results) -> gpd.GeoDataFrame:
     ``leakers_per_salvo`` (expected leakers of a salvo fired from the cell) with its 95 % t
     interval ``leakers_per_salvo_lo``/``_hi`` (null below two salvos), ``threatening_per_salvo``
     (rockets of such a salvo landing inside), ``distance_to_base_m`` (cell centre to the
-    perimeter), ``area_in_zone_m2``, ``centre_lon``, ``centre_lat``.
+    perimeter), ``area_in_zone_m2``, ``centre_lon``, ``centre_lat``; with surveillance
+    ``p_detect_before_fire`` (mean over the cell's salvos of P(the launch team is found before
+    it fires) [-], null without salvos).
     """
     compiled = results.compiled
     site = compiled.prepared.site
@@ -356,6 +359,8 @@ def launch_risk_layer(results: Results) -> gpd.GeoDataFrame:
         "centre_lon": lon,
         "centre_lat": lat,
     }
+    if compiled.surveillance is not None:
+        data["p_detect_before_fire"] = cells["p_detect_before_fire"][index]
     return _frame(site, data, polygons)
 
 
@@ -451,6 +456,8 @@ def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
         "leak_rate": risk.leak_rate[order],
         "in_top_group": risk.in_top_group[order],
         "zone_share": risk.zone_share[order],
+        **({"p_detect_before_fire": risk.p_detect_before_fire[order]}
+           if risk.p_detect_before_fire is not None else {}),
         "polygon_m": polygons,
     })
 
@@ -461,6 +468,22 @@ def stratified_launch_layer(results: Results, table: pd.DataFrame) -> gpd.GeoDat
     data = {k: table[k].to_numpy() for k in table.columns if k not in ("polygon_m", "x_m", "y_m")}
     data["in_top_group"] = data["in_top_group"].astype(bool)
     return _frame(results.compiled.prepared.site, data, table["polygon_m"].to_numpy())
+
+
+def unwatched_layer(results: Results) -> gpd.GeoDataFrame:
+    """``unwatched``: the launch zone no sensor sees (surveillance raster cells with detection
+    rate 0 at their centre, clipped to the zone), one (multi)polygon feature, none when every
+    cell is watched. Properties: ``area_m2``, ``share_of_zone`` [-], ``cell_m`` (the raster's
+    cell) [m]."""
+    compiled = results.compiled
+    site = compiled.prepared.site
+    surv = compiled.surveillance
+    geom = shapely.intersection(surv.unwatched_m(), site.launch_zone)
+    if geom.is_empty:
+        return _frame(site, {"area_m2": [], "share_of_zone": [], "cell_m": []}, [])
+    area = float(geom.area)
+    return _frame(site, {"area_m2": [area], "share_of_zone": [area / site.launch_zone_area_m2],
+                         "cell_m": [float(surv.grid.cell_m)]}, [geom])
 
 
 def coarsen_grid(grid: Grid, tallies: np.ndarray, k: int) -> tuple[Grid, np.ndarray]:
@@ -545,6 +568,8 @@ def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         "defence_envelopes": defence_envelopes_layer(results),
         "defences": defences_layer(results),
         "impacts": impacts_layer(results),
+        **({"unwatched": unwatched_layer(results)}
+           if results.compiled.surveillance is not None else {}),
     }
 
 
@@ -579,7 +604,8 @@ def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
 
 #: Geometry type of each layer when it has no features to show it (a base without defences).
 EMPTY_LAYER_GEOMETRY = {"defences": "Point", "defence_envelopes": "MultiPolygon",
-                        "impacts": "Point", "assets": "MultiPolygon"}
+                        "impacts": "Point", "assets": "MultiPolygon",
+                        "unwatched": "MultiPolygon"}
 
 
 def _geometry_options(frame: gpd.GeoDataFrame, layer: str) -> dict:

@@ -519,8 +519,33 @@ def render_run_map(results: Results, path: Path, *, top_launch=None,
     if launch_table is not None:
         _launch_surface(fig, overview, launch_table)
     handles += _top_launch(overview, top_launch)
+    if compiled.surveillance is not None:
+        handles += _surveillance(overview, compiled)
     _legend(fig, handles)
     _save(fig, path)
+
+
+def _surveillance(ax, compiled) -> list:
+    """The launch zone no sensor sees (hatched), the sensors and their routes or orbits."""
+    surv = compiled.surveillance
+    handles = []
+    unwatched = shapely.intersection(surv.unwatched_m(), compiled.prepared.site.launch_zone)
+    if not unwatched.is_empty:
+        _patch(ax, unwatched, facecolor="none", edgecolor="0.25", hatch="////", linewidth=0.0,
+               zorder=4)
+        handles.append(Patch(facecolor="none", edgecolor="0.25", hatch="////",
+                             label="launch zone no sensor sees"))
+    for s in surv.sensors:
+        if s.path_m is not None:
+            for part in shapely.get_parts(s.path_m):
+                xy = shapely.get_coordinates(part)
+                ax.plot(xy[:, 0], xy[:, 1], color="tab:purple", linewidth=1.0, zorder=5)
+        else:
+            ax.plot(*s.xy_m[0], marker="D", color="tab:purple", markersize=4, zorder=5)
+    if surv.sensors:
+        handles.append(Line2D([], [], color="tab:purple", marker="D", markersize=4,
+                              linewidth=1.0, label="surveillance (routes, orbits, masts)"))
+    return handles
 
 
 def render_coverage_map(coverage: Coverage, path: Path) -> None:

@@ -21,9 +21,9 @@ OPTIMIZE_OUTPUTS = ["placements.geojson", "placements.toml", "improvement.png", 
 
 def optimize_output_names() -> list[str]:
     """Every file ``forceprot optimize --out`` writes: its own and those of ``forceprot run``."""
-    from forceprot.outputs.writer import RUN_OUTPUTS
+    from forceprot.outputs.writer import run_output_names
 
-    return list(dict.fromkeys([*OPTIMIZE_OUTPUTS, *RUN_OUTPUTS]))
+    return list(dict.fromkeys([*OPTIMIZE_OUTPUTS, *run_output_names(surveillance=True)]))
 
 
 def placements_toml(result: OptimizationResult) -> str:

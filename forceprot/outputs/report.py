@@ -117,6 +117,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         value, interval = _est(e, kind)
         rows.append([label, value, interval])
     out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
+    if results.has_surveillance:
+        out.append(before_the_salvo_markdown(results))
     out.append("## Rocket accounting\n")
     out.append(_accounting_table(results) + "\n")
 
@@ -258,6 +260,65 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         ["forceprot", __version__],
     ]
     out.append(_table(["", ""], facts, "ll") + "\n")
+    return "\n".join(out)
+
+
+def before_the_salvo_markdown(results: Results) -> str:
+    """The report's "Before the salvo" section: P(prevented), the per-attempted-salvo figures,
+    each sensor, the unwatched share of the launch zone and the assumptions behind them."""
+    surv = results.compiled.surveillance
+    team = surv.team
+    fig = results.before_the_salvo()
+    setup = {"fixed": f"fixed at {team.setup_median_min:g} min",
+             "lognormal": f"lognormal, median {team.setup_median_min:g} min, sigma of ln "
+                          f"{team.setup_sigma_log:g}",
+             "gamma": f"gamma, median {team.setup_median_min:g} min, shape "
+                      f"{team.setup_shape:g}",
+             "uniform": f"uniform from {team.setup_low_min:g} to {team.setup_high_min:g} min"
+             }[team.setup]
+    out = ["## Before the salvo\n"]
+    rows = []
+    for label, e, kind in (
+            ("**P(a salvo is prevented before it fires)**", results.p_prevented, "pct"),
+            ("Expected leakers per attempted salvo", results.expected_leakers_per_attempted_salvo,
+             "num"),
+            ("P(an attempted salvo puts at least one leaker inside)",
+             results.p_any_leak_per_attempted_salvo, "pct"),
+            ("Weighted asset hits per attempted salvo", results.asset_risk_per_attempted_salvo,
+             "num"),
+            *((("Expected killed per attempted salvo",
+                results.expected_killed_per_attempted_salvo, "num"),
+               ("P(an attempted salvo kills or wounds at least one person)",
+                results.p_casualty_per_attempted_salvo, "pct")) if results.has_people else ())):
+        value, interval = _est(e, kind, ".3f") if kind == "num" else _est(e, kind)
+        rows.append([label, value, interval])
+    rows.append(["P(the launch team is found before it fires)",
+                 _pct(results.p_detect_before_fire), ""])
+    rows.append(["Share of the launch zone no sensor sees",
+                 _pct(fig["launch_zone_unwatched_share"]), ""])
+    out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
+    out.append(
+        "Each salvo's launch team is exposed before it fires: "
+        f"{team.approach_exposed_min:g} min driving in (counted as if at its launch point), then "
+        f"setting up ({setup}). Every sensor that sees the launch point finds the team at its "
+        "detection rate, P = 1 − exp(−rate × time in view); a patrol or drone counts by the "
+        "share of its route from which the point is in view (a time average: optimistic when "
+        "its revisit time is long against the exposure). A team found at least "
+        f"{team.response_time_min:g} min before it fires (the response time) is stopped with "
+        f"probability {team.prevent_p:g}. Sight lines run over a 4/3 earth"
+        + (" and the DEM" if results.compiled.prepared.site.terrain is not None else "")
+        + f" to a {team.target_height_m:g} m target, on a {fig['surveillance_cell_m']:g} m "
+        "raster (the launcher's cell). Every salvo is still flown: the per-attempted-salvo "
+        "figures weight each salvo by its chance of being fired (expectations, t intervals "
+        "over salvos); every other section's figures are per salvo fired. All surveillance "
+        "figures are illustrative unless the scenario sets them (Assumptions).\n")
+    rows = [[s["name"], s["kind"], f"{s['detect_rate_per_min']:g}",
+             "fixed" if s["revisit_min"] is None else f"{s['revisit_min']:.1f} min"]
+            for s in fig["sensors"]]
+    out.append(_table(["sensor", "kind", "detection rate in view [1/min]", "revisit"], rows,
+                      "llrr") + "\n")
+    out.append("`launch_risk.geojson` gives `p_detect_before_fire` per launch area and "
+               "`unwatched.geojson` the launch zone no sensor sees (hatched on the map).\n")
     return "\n".join(out)
 
 
@@ -477,7 +538,12 @@ def _group_title(group: str, scenario) -> str:
         return f"People at risk (`[people]`: {scenario.people.occupancy})"
     if group == "simulation":
         return "Simulation settings (how the run samples, not the world)"
+    if group == "launch_team":
+        return "Launch team before the salvo (`[launch_team]`)"
     kind, index = group.rstrip("]").split("[")
+    if kind == "surveillance":
+        item = scenario.surveillance[int(index)]
+        return f"{item.name} ({item.kind}, `{group}`)"
     item = (scenario.defence if kind == "defence" else scenario.asset)[int(index)]
     return (f"{item.name} ({item.kind}, `{group}`)" if kind == "defence"
             else f"Asset {item.name} (`{group}`)")

@@ -28,6 +28,8 @@ RUN_LAYERS = ["base", "launch_zone", "leak_grid", "launch_risk", "assets", "expo
               "defence_envelopes", "defences", "impacts"]
 #: Files ``forceprot run --out DIR`` writes.
 RUN_OUTPUTS = ["summary.json", "report.md", "map.png"] + [f"{n}.geojson" for n in RUN_LAYERS]
+#: The layer a run with ``[[surveillance]]`` adds: the launch zone no sensor sees.
+SURVEILLANCE_LAYERS = ["unwatched"]
 #: The GeoPackage ``forceprot run --out DIR --gpkg`` adds.
 GPKG_OUTPUT = "forceprot.gpkg"
 #: Files ``forceprot coverage --out DIR`` writes.
@@ -37,9 +39,10 @@ COVERAGE_OUTPUTS = ["coverage_grid.geojson", "coverage.json", "coverage.png",
 Writers = dict[str, Callable[[Path], object]]
 
 
-def run_output_names(*, gpkg: bool = False) -> list[str]:
-    """The files a run writes, with or without the GeoPackage."""
-    return RUN_OUTPUTS + ([GPKG_OUTPUT] if gpkg else [])
+def run_output_names(*, gpkg: bool = False, surveillance: bool = False) -> list[str]:
+    """The files a run writes, with or without the GeoPackage and the surveillance layers."""
+    return (RUN_OUTPUTS + [f"{n}.geojson" for n in SURVEILLANCE_LAYERS if surveillance]
+            + ([GPKG_OUTPUT] if gpkg else []))
 
 
 def write_summary(results: Results, path: Path, *, overwrite: bool = True) -> Path:
@@ -83,7 +86,7 @@ def run_writers(results: Results, *, gpkg: bool = False, launch_risk=None) -> Wr
         "report.md": lambda p: p.write_text(report, encoding="utf-8"),
         "map.png": lambda p: render_run_map(results, p, top_launch=top, launch_table=table),
     }
-    for name in RUN_LAYERS:
+    for name in RUN_LAYERS + [n for n in SURVEILLANCE_LAYERS if n in layers]:
         writers[f"{name}.geojson"] = lambda p, name=name: write_geojson(layers[name], p, layer=name)
     if gpkg:
         writers[GPKG_OUTPUT] = lambda p: write_gpkg(layers, p)
@@ -121,7 +124,7 @@ def write_run_outputs(results: Results, out_dir: Path, *, overwrite: bool = Fals
     """
     return write_file_set(out_dir, run_writers(results, gpkg=gpkg, launch_risk=launch_risk),
                           overwrite=overwrite,
-                          replaceable=run_output_names(gpkg=True))
+                          replaceable=run_output_names(gpkg=True, surveillance=True))
 
 
 def write_coverage_outputs(coverage, out_dir: Path, *, overwrite: bool = False) -> list[Path]:

@@ -39,7 +39,8 @@ from forceprot.settings import RunSettings
 from forceprot.simulate import simulate
 from forceprot.stats import MIN_BATCHES, finite_or_none, paired_ratio_difference
 
-__all__ = ["Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PEOPLE_MEASURES", "PairedDifference", "compare_layouts",
+__all__ = ["ATTEMPT_MEASURES", "Comparison", "DEFAULT_MIN_EFFECT", "MEASURES", "PEOPLE_MEASURES",
+           "PairedDifference", "compare_layouts",
            "paired_ratio_difference"]
 
 #: Measures compared, as ratios of scalar tallies: name -> (numerator, denominator, label).
@@ -55,6 +56,16 @@ PEOPLE_MEASURES = {
     "expected_wounded_per_salvo": (T.S_WOUNDED, T.S_SALVOS, "wounded per salvo"),
     "p_casualty": (T.S_P_CASUALTY, T.S_SALVOS, "P(≥ 1 casualty per salvo)"),
 }
+#: Measures added when either layout has ``[[surveillance]]`` (forceprot.surveillance): a camera
+#: or patrol changes nothing once the salvo is fired, only how often it is. A layout without
+#: surveillance fires every salvo (:func:`forceprot.results.fired_scalars`).
+ATTEMPT_MEASURES = {
+    "p_prevented": (T.S_P_PREVENT, T.S_SALVOS, "P(salvo prevented)"),
+    "expected_leakers_per_attempted_salvo": (T.S_LEAKED_ATTEMPT, T.S_SALVOS,
+                                             "leakers per attempted salvo"),
+    "p_any_leak_per_attempted_salvo": (T.S_ANY_LEAK_ATTEMPT, T.S_SALVOS,
+                                       "P(≥ 1 leaker per attempted salvo)"),
+}
 #: Smallest difference that matters to a planner, per measure (in the measure's unit): a
 #: difference whose whole interval lies inside +/- this is "no practical difference", however
 #: small its p-value. Illustrative defaults, overridable with ``--min-effect MEASURE=VALUE``:
@@ -64,7 +75,10 @@ DEFAULT_MIN_EFFECT = {"leak_rate": 0.01, "p_any_leak": 0.01,
                       "expected_leakers_per_salvo": 0.1, "warning_time_mean_s": 0.5,
                       # a hundredth of a person per salvo: one person in a hundred attacks
                       "expected_killed_per_salvo": 0.01, "expected_wounded_per_salvo": 0.01,
-                      "p_casualty": 0.01}
+                      "p_casualty": 0.01,
+                      "p_prevented": 0.01, "expected_leakers_per_attempted_salvo": 0.1,
+                      "p_any_leak_per_attempted_salvo": 0.01,
+                      "expected_killed_per_attempted_salvo": 0.01}
 
 
 @dataclass(frozen=True)
@@ -206,9 +220,9 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
     """
     effects = dict(DEFAULT_MIN_EFFECT)
     for key, value in (min_effect or {}).items():
-        if key not in MEASURES and key not in PEOPLE_MEASURES:
+        if key not in DEFAULT_MIN_EFFECT:
             raise ForceprotError(f"unknown measure; one of "
-                                 f"{', '.join([*MEASURES, *PEOPLE_MEASURES])}",
+                                 f"{', '.join(DEFAULT_MIN_EFFECT)}",
                                  field="--min-effect", value=key)
         if not (value >= 0.0 and math.isfinite(value)):
             raise ForceprotError("must be a finite number >= 0", field="--min-effect",
@@ -237,9 +251,19 @@ def compare_layouts(a: Prepared, b: Prepared, *, salvos: int | None = None,
         runs.append(simulate(c, settings, progress=tick, keep_block_scalars=True))
     res_a, res_b = runs
     blocks_a, blocks_b = res_a.extra["block_scalars"], res_b.extra["block_scalars"]
-    differences = {}
     people = a.site.people is not None and b.site.people is not None
-    for key, (num, den, label) in {**MEASURES, **(PEOPLE_MEASURES if people else {})}.items():
+    measures = {**MEASURES, **(PEOPLE_MEASURES if people else {})}
+    if res_a.has_surveillance or res_b.has_surveillance:
+        from forceprot.results import fired_scalars
+
+        blocks_a, blocks_b = (fired_scalars(blk) if not r.has_surveillance else blk
+                              for blk, r in ((blocks_a, res_a), (blocks_b, res_b)))
+        measures.update(ATTEMPT_MEASURES)
+        if people:
+            measures["expected_killed_per_attempted_salvo"] = (
+                T.S_KILLED_ATTEMPT, T.S_SALVOS, "killed per attempted salvo")
+    differences = {}
+    for key, (num, den, label) in measures.items():
         r_a, r_b, d, lo, hi, p = paired_ratio_difference(
             blocks_a[:, num], blocks_a[:, den], blocks_b[:, num], blocks_b[:, den])
         differences[key] = PairedDifference(key, label, r_a, r_b, d, lo, hi, p, len(blocks_a),

@@ -102,6 +102,9 @@ class LaunchRisk:
     salvos_per_area: int
     area_m: float
     left_out_share: float
+    #: with surveillance: mean over the area's salvos of P(the launch team is found before it
+    #: fires) [-], shape (n,) (NaN where not sampled); None without
+    p_detect_before_fire: np.ndarray | None = None
 
     @property
     def ranking(self) -> np.ndarray:
@@ -174,7 +177,7 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     tubes = compiled.tubes
     salvos_per_area = int(max(MIN_SALVOS_PER_AREA,
                               min(salvos_per_area, ROCKET_BUDGET // max(n * tubes, 1))))
-    out = {k: np.full(n, np.nan) for k in ("mean", "lo", "hi", "leak", "threat")}
+    out = {k: np.full(n, np.nan) for k in ("mean", "lo", "hi", "leak", "threat", "p_detect")}
     salvos = np.zeros(n, dtype=np.int64)
     # launchers can stand only where some aim point is within the rocket's maximum range:
     # sampling the rest of an area would only be rejected, salvo after salvo
@@ -193,6 +196,7 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
         out["mean"][i], out["lo"][i], out["hi"][i] = est.value, est.lo, est.hi
         out["leak"][i] = res.leak_rate.value
         out["threat"][i] = res.expected_threatening_per_salvo.value
+        out["p_detect"][i] = res.p_detect_before_fire
         salvos[i] = res.salvos
 
     todo = np.flatnonzero(reachable)
@@ -229,4 +233,6 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
                       zone_share=shapely.area(polygons) / zone_area if zone_area > 0
                       else np.zeros(n),
                       in_top_group=in_top, salvos=salvos, salvos_per_area=int(salvos_per_area),
-                      area_m=float(area_m), left_out_share=left_out)
+                      area_m=float(area_m), left_out_share=left_out,
+                      p_detect_before_fire=out["p_detect"]
+                      if compiled.surveillance is not None else None)

@@ -69,6 +69,14 @@ METRIC_COLUMNS = {
     "expected_wounded_per_salvo_lo": "95 % interval, lower [persons]",
     "expected_wounded_per_salvo_hi": "95 % interval, upper [persons]",
     "p_casualty": "P(salvo kills or wounds >= 1 person), with [people] [-]",
+    "p_prevented": "P(salvo prevented before it fires), with [[surveillance]] (else empty) [-]",
+    "p_prevented_lo": "95 % interval, lower [-]",
+    "p_prevented_hi": "95 % interval, upper [-]",
+    "expected_leakers_per_attempted_salvo": "mean leakers per attempted salvo (a prevented "
+                                            "salvo fires nothing), with [[surveillance]] "
+                                            "[rockets]",
+    "expected_leakers_per_attempted_salvo_lo": "95 % interval, lower [rockets]",
+    "expected_leakers_per_attempted_salvo_hi": "95 % interval, upper [rockets]",
     "salvos": "salvos sampled [-]",
     "seed": "root seed [-]",
 }
@@ -242,6 +250,16 @@ def _people_columns(s: dict) -> dict:
     return out
 
 
+def _surveillance_columns(s: dict) -> dict:
+    """The before-the-salvo columns of a run's summary; None (an empty cell) without
+    ``[[surveillance]]``."""
+    out = {}
+    for key in ("p_prevented", "expected_leakers_per_attempted_salvo"):
+        ci = s.get(f"{key}_ci", [None, None])
+        out.update({key: s.get(key), f"{key}_lo": ci[0], f"{key}_hi": ci[1]})
+    return out
+
+
 def _run_variant(job: _VariantJob) -> dict:
     """Compile and sample one variant; its figures under :data:`METRIC_COLUMNS` names."""
     from forceprot.compile import compile_scenario, prepare
@@ -271,6 +289,7 @@ def _run_variant(job: _VariantJob) -> dict:
         "asset_risk_per_salvo_lo": ci("asset_risk_per_salvo")[0],
         "asset_risk_per_salvo_hi": ci("asset_risk_per_salvo")[1],
         **_people_columns(s),
+        **_surveillance_columns(s),
         "salvos": s["salvos"],
         "seed": s["seed"],
     }
