@@ -22,6 +22,7 @@ last part arrives.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -33,6 +34,9 @@ from pyproj import CRS, Transformer
 
 from forceprot.catalog.occupancy import HOURS, INDOOR_SHARE, OCCUPANCY_KINDS, PROFILES, hour_weights
 from forceprot.errors import GeometryError
+
+if TYPE_CHECKING:
+    from forceprot.kernel.bundles import People
 
 __all__ = ["CASUALTY_CUTOFF_RADII", "DAMAGE_CARLETON", "DAMAGE_COOKIE_CUTTER", "SHELTER_CHOICES",
            "SitePeople", "assign_shelters", "damage_radii_m", "empty_people", "people_bundle",
@@ -387,7 +391,7 @@ def assign_shelters(order, t_arrive_s, shelter, people_h, capacity):
 
 def empty_people() -> "People":
     """The kernel's :data:`~forceprot.kernel.bundles.People` of a scenario with no people."""
-    from forceprot.kernel.bundles import N_PEOPLE_PAR, Assets, GridSpec, People
+    from forceprot.kernel.bundles import N_PEOPLE_PAR, GridSpec, People
 
     z2 = np.zeros((0, HOURS))
     return People(
