@@ -7,9 +7,13 @@ stderr and the command exits with code 2. Anything else is a bug and keeps its t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import inspect
 import json
 import sys
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
@@ -91,6 +95,34 @@ def _field_option(model, name: str, *param_decls: str, help: str, **kwargs):
 
     return typer.Option(*param_decls, help=help, callback=check, **closed, **kwargs)
 
+
+
+def options_command(options: type) -> Callable:
+    """Let a command take one frozen dataclass of its options instead of one parameter each.
+
+    Typer reads a command's options from its signature; a command with many options would
+    need many parameters. The decorated function takes one ``options`` instance; the wrapper
+    Typer sees has one keyword parameter per field of ``options`` (its annotation, typer
+    ``Option``/``Argument`` included, and its default), and builds the instance.
+    """
+    hints = typing.get_type_hints(options, include_extras=True)
+    params = []
+    for f in dataclasses.fields(options):
+        default = inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        params.append(inspect.Parameter(f.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=default, annotation=hints[f.name]))
+
+    def decorate(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(**kwargs):
+            return fn(options(**kwargs))
+
+        wrapper.__signature__ = inspect.Signature(params)
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        del wrapper.__wrapped__  # Typer must see the fields, not fn's one parameter
+        return wrapper
+
+    return decorate
 
 
 def guarded(fn: Callable) -> Callable:
@@ -616,64 +648,71 @@ def _layout_progress(quiet: bool):
                     TimeElapsedColumn(), console=err_console, transient=True)
 
 
+@dataclass(frozen=True)
+class OptimizeOptions:
+    """``forceprot optimize``'s options, one field each (:func:`options_command`)."""
+
+    scenario: ScenarioArg
+    cram: Annotated[int, typer.Option("--cram", min=0, help="C-RAM-class mounts to place (class defaults).")] = 0
+    patriot: Annotated[int, typer.Option("--patriot", min=0, help="Patriot-class batteries to place (class defaults).")] = 0
+    camera: Annotated[int, typer.Option("--camera", min=0, help="Cameras to place (class defaults; alone, without --cram/--patriot): greedy on the run's own salvos, then rerun and paired against the scenario as given.")] = 0
+    patrol: Annotated[Optional[Path], typer.Option("--patrol", help="With or without --camera: candidate patrol routes (lines or polygons, any format and CRS); one patrol (class defaults) is placed on the best.")] = None
+    candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None
+    grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None
+    margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None
+    objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak, asset_risk or casualties (expected killed or wounded per salvo; needs [people]).")] = "leak_rate"
+    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos every compared layout sees (default: scenario).")] = None
+    screen_salvos: Annotated[int, _field_option(Simulation, "salvos", "--screen-salvos", help="Salvos on which every move is first screened.")] = 1024
+    refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8
+    min_gain: Annotated[float, typer.Option("--min-gain", help="A swap must lower the objective by at least this fraction of its value [0-1).")] = 1e-3
+    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None
+    replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False
+    search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False
+    workers: WorkersOpt = None
+    scheduler: SchedulerOpt = None
+    connect_timeout: ConnectTimeoutOpt = 5.0
+    workers_timeout: WorkersTimeoutOpt = 60.0
+    robust: Annotated[int, typer.Option("--robust", min=0, max=256, help="Score each layout by its objective averaged over this many draws of the scenario's uncertain parameters (0: the scenario as given, its distributions at their medians).")] = 0
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None
+    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False
+    json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False
+
+
 @app.command()
 @guarded
-def optimize(
-    scenario: ScenarioArg,
-    cram: Annotated[int, typer.Option("--cram", min=0, help="C-RAM-class mounts to place (class defaults).")] = 0,
-    patriot: Annotated[int, typer.Option("--patriot", min=0, help="Patriot-class batteries to place (class defaults).")] = 0,
-    camera: Annotated[int, typer.Option("--camera", min=0, help="Cameras to place (class defaults; alone, without --cram/--patriot): greedy on the run's own salvos, then rerun and paired against the scenario as given.")] = 0,
-    patrol: Annotated[Optional[Path], typer.Option("--patrol", help="With or without --camera: candidate patrol routes (lines or polygons, any format and CRS); one patrol (class defaults) is placed on the best.")] = None,
-    candidates: Annotated[Optional[Path], typer.Option("--candidates", help="Point layer of candidate sites (GeoJSON, GPKG...; any CRS).")] = None,
-    grid_m: Annotated[Optional[float], typer.Option("--grid-m", help="Without --candidates: grid spacing of candidate sites over the base [m] (default 250).")] = None,
-    margin_m: Annotated[Optional[float], typer.Option("--margin-m", help="How far outside the perimeter grid sites may lie [m] (default: site.defended_margin_m).")] = None,
-    objective: Annotated[str, typer.Option(help="What to minimise: leak_rate, p_any_leak, asset_risk or casualties (expected killed or wounded per salvo; needs [people]).")] = "leak_rate",
-    salvos: Annotated[Optional[int], _field_option(Simulation, "salvos", help="Salvos every compared layout sees (default: scenario).")] = None,
-    screen_salvos: Annotated[int, _field_option(Simulation, "salvos", "--screen-salvos", help="Salvos on which every move is first screened.")] = 1024,
-    refine: Annotated[int, typer.Option(min=1, help="Best screened moves re-evaluated on all salvos, per step.")] = 8,
-    min_gain: Annotated[float, typer.Option("--min-gain", help="A swap must lower the objective by at least this fraction of its value [0-1).")] = 1e-3,
-    seed: Annotated[Optional[int], _field_option(Simulation, "seed", help="Root seed (default: scenario).")] = None,
-    replace_existing: Annotated[bool, typer.Option("--replace-existing", help="Drop the scenario's units and place from scratch; their layout becomes the reference to beat.")] = False,
-    search_from_mclp: Annotated[bool, typer.Option("--search-from-mclp", help="Always run a swap search from the MCLP layout too (default: only if MCLP beats the greedy result).")] = False,
-    workers: WorkersOpt = None,
-    scheduler: SchedulerOpt = None,
-    connect_timeout: ConnectTimeoutOpt = 5.0,
-    workers_timeout: WorkersTimeoutOpt = 60.0,
-    robust: Annotated[int, typer.Option("--robust", min=0, max=256, help="Score each layout by its objective averaged over this many draws of the scenario's uncertain parameters (0: the scenario as given, its distributions at their medians).")] = 0,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for placements.geojson, improvement.png, optimize.json and the run outputs of the chosen layout.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace existing files in --out.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print optimize.json to stdout instead of the report.")] = False,
-) -> None:
+@options_command(OptimizeOptions)
+def optimize(opts: OptimizeOptions) -> None:
     """Choose sites for new C-RAM-class mounts and Patriot-class batteries by Monte Carlo search."""
     from forceprot.studies.executors import ScenarioSpec
     from forceprot.outputs.optimize import optimize_output_names, write_optimization_outputs
     from forceprot.studies.optimize import SearchOptions, plan_optimization, run_optimization
 
-    if camera or patrol is not None:
-        if cram or patriot:
+    if opts.camera or opts.patrol is not None:
+        if opts.cram or opts.patriot:
             raise ForceprotError("place surveillance alone (--camera/--patrol without "
                                  "--cram/--patriot), then weigh the two layouts on the same "
                                  "salvos with forceprot compare",
-                                 field="--camera" if camera else "--patrol",
-                                 value=camera if camera else str(patrol))
-        _optimize_cameras(scenario, camera, patrol=patrol, candidates=candidates, grid_m=grid_m,
-                          margin_m=margin_m, salvos=salvos, seed=seed, out=out,
-                          overwrite=overwrite, json_out=json_out)
+                                 field="--camera" if opts.camera else "--patrol",
+                                 value=opts.camera if opts.camera else str(opts.patrol))
+        _optimize_cameras(opts)
         return
-    spec = ScenarioSpec.from_file(scenario)
+    spec = ScenarioSpec.from_file(opts.scenario)
     _kernels_ready()
-    search = SearchOptions(screen_salvos=screen_salvos, refine=refine, min_gain=min_gain,
-                           search_from_mclp=True if search_from_mclp else None)
+    search = SearchOptions(screen_salvos=opts.screen_salvos, refine=opts.refine,
+                           min_gain=opts.min_gain,
+                           search_from_mclp=True if opts.search_from_mclp else None)
     plan = plan_optimization(
-        spec, n_cram=cram, n_patriot=patriot, candidates_path=candidates, grid_m=grid_m,
-        margin_m=margin_m, objective=objective, salvos=salvos, seed=seed,
-        keep_existing=not replace_existing, search=search, robust_draws=robust)
-    with _connect(scheduler, workers, connect_timeout, workers_timeout) as executor:
-        if out is not None:
+        spec, n_cram=opts.cram, n_patriot=opts.patriot, candidates_path=opts.candidates,
+        grid_m=opts.grid_m, margin_m=opts.margin_m, objective=opts.objective,
+        salvos=opts.salvos, seed=opts.seed, keep_existing=not opts.replace_existing,
+        search=search, robust_draws=opts.robust)
+    with _connect(opts.scheduler, opts.workers, opts.connect_timeout,
+                  opts.workers_timeout) as executor:
+        if opts.out is not None:
             from forceprot.atomic import prepare_out_dir
 
-            prepare_out_dir(out, optimize_output_names(), overwrite=overwrite)
-        with _layout_progress(json_out) as bar:
+            prepare_out_dir(opts.out, optimize_output_names(), overwrite=opts.overwrite)
+        with _layout_progress(opts.json_out) as bar:
             tick = None
             if bar is not None:
                 task = bar.add_task("layouts", total=None)
@@ -683,34 +722,34 @@ def optimize(
 
             result = run_optimization(plan, executor=executor, progress=tick)
     written: list = []
-    if out is not None:
-        written = write_optimization_outputs(result, out, overwrite=overwrite)
-    if json_out:
+    if opts.out is not None:
+        written = write_optimization_outputs(result, opts.out, overwrite=opts.overwrite)
+    if opts.json_out:
         _print_json(result.summary())
         return
     _render_optimization(result)
-    _report_written(out, written)
+    _report_written(opts.out, written)
 
 
 #: Files ``optimize --camera --out DIR`` writes.
 CAMERA_OUTPUTS = ["camera_placements.toml", "camera_placements.json"]
 
 
-def _optimize_cameras(scenario: Path, n: int, *, patrol, candidates, grid_m, margin_m, salvos,
-                      seed, out, overwrite: bool, json_out: bool) -> None:
+def _optimize_cameras(opts: OptimizeOptions) -> None:
     """``optimize --camera N``: :func:`forceprot.studies.optimize.cameras.place_cameras`."""
     from forceprot.compile import prepare_scenario
     from forceprot.studies.optimize.cameras import place_cameras
 
-    prepared = prepare_scenario(scenario)
+    n, out, overwrite = opts.camera, opts.out, opts.overwrite
+    prepared = prepare_scenario(opts.scenario)
     _kernels_ready()
     if out is not None:
         from forceprot.atomic import prepare_out_dir
 
         prepare_out_dir(out, CAMERA_OUTPUTS, overwrite=overwrite)
-    result = place_cameras(prepared, n, candidates_path=candidates, grid_m=grid_m,
-                           margin_m=margin_m, salvos=salvos, seed=seed,
-                           patrol_routes_path=patrol)
+    result = place_cameras(prepared, n, candidates_path=opts.candidates, grid_m=opts.grid_m,
+                           margin_m=opts.margin_m, salvos=opts.salvos, seed=opts.seed,
+                           patrol_routes_path=opts.patrol)
     summary = result.summary()
     written: list = []
     if out is not None:
@@ -721,7 +760,7 @@ def _optimize_cameras(scenario: Path, n: int, *, patrol, candidates, grid_m, mar
             "camera_placements.toml": lambda p: p.write_text(result.toml(), encoding="utf-8"),
             "camera_placements.json": lambda p: p.write_text(text, encoding="utf-8")},
             overwrite=overwrite)
-    if json_out:
+    if opts.json_out:
         _print_json(summary)
         return
     routes = (f" and one patrol on the best of {summary['patrol_routes']} route(s)"
