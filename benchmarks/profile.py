@@ -46,7 +46,7 @@ __all__ = ["STAGES", "run_profile", "show_profile"]
 
 STAGES = ("draw salvo", "fly rockets (family)", "impact in base / defended area",
           "detection and engagement windows, every unit", "kill draws",
-          "threat order and unit timelines", "credit kills", "casualties (with [people])")
+          "threat order and unit timelines", "credit kills", "casualties (people at risk)")
 
 
 @njit(cache=True)

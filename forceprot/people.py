@@ -397,7 +397,9 @@ def empty_people() -> "People":
     return People(
         xy_m=np.zeros((0, 2)), people_h=z2, people_w=np.zeros(0), indoor=np.zeros(0),
         poly=np.zeros(0, dtype=np.int64), t_sheltered_s=z2.copy(), frac_sheltered=z2.copy(),
-        t_first_sheltered_s=np.zeros(0), hash=GridSpec(0.0, 0.0, 1.0, 0, 0), hash_start=np.zeros(1, dtype=np.int64),
+        t_first_sheltered_s=np.zeros(0), hash=GridSpec(0.0, 0.0, 1.0, 0, 0),
+        hash_start=np.zeros(1, dtype=np.int64), shelter_start=np.zeros(1, dtype=np.int64),
+        shelter_index=np.zeros(0, dtype=np.int64),
         shelters=_shelter_bundle(np.zeros((0, 2)), np.empty(0, dtype=object), np.zeros(0), 1.0),
         portion_offsets=np.zeros(1, dtype=np.int64), portion_point=np.zeros(0, dtype=np.int64),
         portion_people=np.zeros(0), par=np.zeros(N_PEOPLE_PAR), hour_w=np.full(HOURS, 1 / HOURS),
@@ -418,6 +420,24 @@ def _shelter_bundle(xy_m: np.ndarray, polygons: np.ndarray, capacity: np.ndarray
         radius_m=np.array([math.nan if polygons[j] is not None else radius_m
                            for j in range(n)], dtype=np.float64).reshape(-1),
         xy_m=np.ascontiguousarray(xy_m, dtype=np.float64).reshape(-1, 2), polygons=polygons))
+
+
+def _shelter_cells(boxes: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray]:
+    """For each hash cell, the shelters whose footprint box touches it (CSR: cell ``c``'s are
+    ``index[start[c]:start[c + 1]]``)."""
+    lists: list[list[int]] = [[] for _ in range(grid.nx * grid.ny)]
+    for j, (bx0, by0, bx1, by1) in enumerate(boxes):
+        ix0 = max(int(math.floor((bx0 - grid.x0_m) / grid.cell_m)), 0)
+        ix1 = min(int(math.floor((bx1 - grid.x0_m) / grid.cell_m)), grid.nx - 1)
+        iy0 = max(int(math.floor((by0 - grid.y0_m) / grid.cell_m)), 0)
+        iy1 = min(int(math.floor((by1 - grid.y0_m) / grid.cell_m)), grid.ny - 1)
+        for iy in range(iy0, iy1 + 1):
+            for ix in range(ix0, ix1 + 1):
+                lists[iy * grid.nx + ix].append(j)
+    start = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in lists], out=start[1:])
+    index = np.array([j for c in lists for j in c], dtype=np.int64)
+    return start, index
 
 
 def people_bundle(people: SitePeople, scenario) -> "People":
@@ -474,10 +494,14 @@ def people_bundle(people: SitePeople, scenario) -> "People":
         portion_point = np.zeros(0, dtype=np.int64)
         portion_people = np.zeros(0)
 
-    # spatial hash of cutoff-sized cells: a rocket's points are in its cell and the 8 around
+    shelters = _shelter_bundle(people.shelter_xy_m, people.shelter_polygons,
+                               people.shelter_capacity, spec.shelter_radius_m)
+    # spatial hash of cutoff-sized cells over the people and the shelters: a rocket's points
+    # are in its cell and the 8 around; the shelters its impact may hit, in its own cell
     if n:
-        x0, y0 = xy.min(axis=0) - 1.0
-        x1, y1 = xy.max(axis=0) + 1.0
+        boxes = shelters.bbox_m
+        x0, y0 = np.minimum(xy.min(axis=0), boxes[:, :2].min(axis=0) if m else np.inf) - 1.0
+        x1, y1 = np.maximum(xy.max(axis=0), boxes[:, 2:].max(axis=0) if m else -np.inf) + 1.0
         hx = max(1, int(math.ceil((x1 - x0) / cutoff_m)))
         hy = max(1, int(math.ceil((y1 - y0) / cutoff_m)))
         cell = (np.floor((xy[:, 1] - y0) / cutoff_m).astype(np.int64) * hx
@@ -491,9 +515,11 @@ def people_bundle(people: SitePeople, scenario) -> "People":
         xy, poly, people_h, t_sh, frac = (np.ascontiguousarray(a[srt])
                                           for a in (xy, poly, people_h, t_sh, frac))
         portion_point = np.ascontiguousarray(inv[portion_point])
+        shelter_start, shelter_index = _shelter_cells(boxes, grid)
     else:
         grid = B.GridSpec(0.0, 0.0, 1.0, 0, 0)
         start = np.zeros(1, dtype=np.int64)
+        shelter_start, shelter_index = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
 
     indoor = np.ascontiguousarray(people.indoor_share[poly], dtype=np.float64)
     par = np.zeros(B.N_PEOPLE_PAR)
@@ -511,8 +537,7 @@ def people_bundle(people: SitePeople, scenario) -> "People":
         poly=np.ascontiguousarray(poly, dtype=np.int64), t_sheltered_s=t_sh,
         frac_sheltered=frac,
         t_first_sheltered_s=np.ascontiguousarray(t_sh.min(axis=1) if n else np.zeros(0)),
-        hash=grid, hash_start=start,
-        shelters=_shelter_bundle(people.shelter_xy_m, people.shelter_polygons,
-                                 people.shelter_capacity, spec.shelter_radius_m),
+        hash=grid, hash_start=start, shelter_start=shelter_start,
+        shelter_index=shelter_index, shelters=shelters,
         portion_offsets=offsets, portion_point=portion_point, portion_people=portion_people,
         par=par, hour_w=w, n_polys=len(people.polygons))

@@ -448,10 +448,11 @@ class People(BaseModel):
         None, gt=0, le=1000, description="Casualty radius R_W (killed or wounded) [m], at least "
                                          "the lethal radius. None: the rocket class's figure.")
     cell_m: float = Field(
-        5.0, ge=1, le=100, description="People are placed at the centres of cells of this size "
-                                       "clipped to each polygon [m]. Illustrative: a numerical "
-                                       "setting; well below the lethal radius keeps the "
-                                       "discretisation error small.")
+        10.0, ge=1, le=100, description="People are placed at the centres of cells of this size "
+                                        "clipped to each polygon [m]. Illustrative: a numerical "
+                                        "setting; on Taji, 10 m cells give killed, wounded and "
+                                        "P(casualty) within 0.6 % of 2.5 m cells on the same "
+                                        "salvos, at a quarter of the cost of 5 m.")
 
     @model_validator(mode="after")
     def _checks(self):

@@ -124,14 +124,16 @@ N_PEOPLE_PAR = 9
 #: float64 (n,) share under a roof, ``poly`` int64 (n,) occupancy polygon; ``t_sheltered_s``
 #: and ``frac_sheltered`` float64 (n, 24): when (after the alarm) [s] and what share of them is
 #: in a shelter, ``t_first_sheltered_s`` float64 (n,) the earliest over the hours [s]; ``hash`` (:data:`GridSpec`) and ``hash_start`` int64 (nx * ny + 1): the
-#: points sorted by hash cell, cell ``c``'s being ``hash_start[c]`` to ``hash_start[c + 1]``;
+#: points sorted by hash cell, cell ``c``'s being ``hash_start[c]`` to ``hash_start[c + 1]``,
+#: and ``shelter_index[shelter_start[c]:shelter_start[c + 1]]`` the shelters touching it;
 #: ``shelters`` (:data:`Assets`, footprints for direct hits), ``portion_offsets`` int64
 #: (24 * n_shelters + 1), ``portion_point`` int64 and ``portion_people`` float64: who is in
 #: shelter ``j`` at hour ``h`` (entries ``portion_offsets[h * n_shelters + j]`` onward);
 #: ``par`` float64 (N_PEOPLE_PAR,) (PP_*), ``hour_w`` float64 (24,) attack-hour
 #: probabilities, ``n_polys`` int.
 People = namedtuple("People", ["xy_m", "people_h", "people_w", "indoor", "poly", "t_sheltered_s",
-                               "frac_sheltered", "t_first_sheltered_s", "hash", "hash_start", "shelters",
+                               "frac_sheltered", "t_first_sheltered_s", "hash", "hash_start",
+                               "shelter_start", "shelter_index", "shelters",
                                "portion_offsets", "portion_point", "portion_people", "par",
                                "hour_w", "n_polys"])
 

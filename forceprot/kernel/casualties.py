@@ -186,11 +186,14 @@ def _shelter_hits(people, x_m, y_m, warn_s, acc):
     n_h = people.hour_w.shape[0]
     killed_w = 0.0
     cas_w = 0.0
-    box = shelters.bbox_m
-    for j in range(m):
-        # the bounding box first, inline: most rockets are near no shelter
-        if x_m < box[j, 0] or x_m > box[j, 2] or y_m < box[j, 1] or y_m > box[j, 3]:
-            continue
+    g = people.hash
+    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
+    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+    if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:  # the grid holds every shelter
+        return 0.0, 0.0
+    c = cy * g.nx + cx
+    for e in range(people.shelter_start[c], people.shelter_start[c + 1]):
+        j = people.shelter_index[e]
         if not asset_contains(shelters, j, x_m, y_m):
             continue
         for h in range(n_h):
