@@ -366,12 +366,15 @@ def run(
     settings = RunSettings.from_scenario(
         prepared.scenario, salvos=salvos, seed=seed, threads=threads,
         **({} if precision is None else {"precision": precision}))
-    results = _simulate_with_progress(compiled, settings, quiet=json_out)
+    results = _simulate_with_progress(compiled, settings, quiet=json_out,
+                                      keep_block_scalars=True)
     if results.has_people:
         from forceprot.studies.people import unit_values
 
-        # each unit switched off in turn, on the same salvos: casualties it avoids
-        results.extra["unit_value"] = unit_values(compiled, settings)
+        # each unit switched off in turn, on the salvos the run sampled (it may have stopped at
+        # its precision): the casualties it avoids, paired block by block with the run itself
+        results.extra["unit_value"] = unit_values(
+            compiled, settings.replace(salvos=results.salvos), base=results)
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_run_outputs
@@ -390,12 +393,14 @@ def run(
         _report_written(out, written)
 
 
-def _simulate_with_progress(compiled, settings, *, quiet: bool):
+def _simulate_with_progress(compiled, settings, *, quiet: bool,
+                            keep_block_scalars: bool = False):
     """Run the kernel behind a rich progress bar (on stderr, so --json stays clean)."""
     from forceprot.simulate import simulate
 
     with _progress_bar(quiet=quiet) as tick:
-        return simulate(compiled, settings, progress=tick)
+        return simulate(compiled, settings, progress=tick,
+                        keep_block_scalars=keep_block_scalars)
 
 
 @app.command()

@@ -68,7 +68,8 @@ def unit_values(compiled, settings: RunSettings, *, base=None) -> list[UnitValue
         Salvos, seed and threads; the precision stop and stories are ignored (the runs must
         see the same salvos).
     base : Results, optional
-        A run of ``compiled`` with these settings and ``keep_block_scalars``; made if absent.
+        A run of ``compiled`` of ``settings.salvos`` salvos and its seed, with
+        ``keep_block_scalars``; made if absent.
 
     Returns
     -------
