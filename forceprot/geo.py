@@ -342,6 +342,36 @@ def _read_geometries(path: Path, layer: str | None, *, label: str, field_name: s
     return geoms, crs, attrs
 
 
+def read_vector_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
+                      notes: list[str] | None = None, attributes: bool = False
+                      ) -> tuple[np.ndarray, CRS, dict[str, np.ndarray]]:
+    """A layer's features as read, after the checks every layer gets.
+
+    The format (opened first: a FIFO, device, folder or oversized file stops here), a GeoJSON
+    ``crs`` link, the CRS, at least one feature with a geometry. The caller checks the
+    geometry types, and the coordinates against the CRS (:func:`_check_coords_fit_crs`) once
+    it knows which features count.
+
+    Returns
+    -------
+    geometries : ndarray, object
+        Every feature's geometry (None or empty where it has none), in file order.
+    crs : pyproj.CRS
+    attributes : dict of str to ndarray
+        The attribute columns (with ``attributes``; else empty).
+    """
+    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
+        _check_geojson_crs(path, label=label, field_name=field_name)
+    geoms, crs, attrs = _read_geometries(path, layer, label=label, field_name=field_name,
+                                         notes=notes, attributes=attributes)
+    if crs is None:
+        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
+                            field=field_name)
+    if not (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any():
+        raise GeometryError("layer has no geometry", file=label, field=field_name)
+    return geoms, crs, attrs
+
+
 def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | None = None,
                        notes: list[str] | None = None) -> tuple[BaseGeometry, CRS]:
     """Read a polygon layer and union its features.
@@ -375,18 +405,9 @@ def read_polygon_layer(path: Path, *, label: str, field_name: str, layer: str | 
         ``layer``, no CRS, no features, non-polygon features, invalid polygons (with shapely's
         reason) or coordinates that do not fit the CRS.
     """
-    # The format check opens the file first: a FIFO, device, folder or oversized file stops here.
-    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
-        _check_geojson_crs(path, label=label, field_name=field_name)
-    geoms, crs, _ = _read_geometries(path, layer, label=label, field_name=field_name,
-                                     notes=notes)
-    if crs is None:
-        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
-                            field=field_name)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not present.any():
-        raise GeometryError("layer has no geometry", file=label, field=field_name)
-    geoms = geoms[present]
+    geoms, crs, _ = read_vector_layer(path, label=label, field_name=field_name, layer=layer,
+                                      notes=notes)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     kinds = {g.geom_type for g in geoms}
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise GeometryError(
@@ -419,17 +440,9 @@ def read_route_layer(path: Path, *, label: str, field_name: str, layer: str | No
         Every line and polygon outline of the layer, in the layer's CRS.
     crs : pyproj.CRS
     """
-    if _layer_format(path, label=label, field_name=field_name) == "GeoJSON":
-        _check_geojson_crs(path, label=label, field_name=field_name)
-    geoms, crs, _ = _read_geometries(path, layer, label=label, field_name=field_name,
-                                     notes=notes)
-    if crs is None:
-        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
-                            field=field_name)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not present.any():
-        raise GeometryError("layer has no geometry", file=label, field=field_name)
-    geoms = geoms[present]
+    geoms, crs, _ = read_vector_layer(path, label=label, field_name=field_name, layer=layer,
+                                      notes=notes)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     kinds = {g.geom_type for g in geoms}
     allowed = {"LineString", "MultiLineString", "Polygon", "MultiPolygon"}
     if not kinds <= allowed:

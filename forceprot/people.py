@@ -137,27 +137,14 @@ def _local_geometries(geoms: np.ndarray, crs: CRS, local: CRS, *, label: str, ba
 
 
 def _read_layer(scenario, rel: str, layer: str | None, field_name: str, notes: list[str]):
-    from forceprot.geo import (
-        _check_coords_fit_crs,
-        _check_geojson_crs,
-        _layer_format,
-        _read_geometries,
-        _resolve,
-    )
+    """A layer's features (every one, for ``features[i]`` errors), CRS, attributes, label."""
+    from forceprot.geo import _check_coords_fit_crs, _resolve, read_vector_layer
 
     path, label = _resolve(scenario, rel)
-    if _layer_format(Path(path), label=label, field_name=field_name) == "GeoJSON":
-        _check_geojson_crs(Path(path), label=label, field_name=field_name)
-    geoms, crs, attrs = _read_geometries(Path(path), layer, label=label, field_name=field_name,
-                                         notes=notes, attributes=True)
-    if crs is None:
-        raise GeometryError("layer has no CRS; give it one (e.g. EPSG:4326)", file=label,
-                            field=field_name)
-    if len(geoms) == 0:
-        raise GeometryError("layer has no features", file=label, field=field_name)
+    geoms, crs, attrs = read_vector_layer(Path(path), label=label, field_name=field_name,
+                                          layer=layer, notes=notes, attributes=True)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if ok.any():
-        _check_coords_fit_crs(geoms[ok], crs, label, field_name)
+    _check_coords_fit_crs(geoms[ok], crs, label, field_name)
     return geoms, crs, attrs, label
 
 
