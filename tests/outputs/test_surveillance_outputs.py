@@ -21,7 +21,8 @@ runner = CliRunner()
 def test_run_with_surveillance_writes_its_figures(tmp_path) -> None:
     out = tmp_path / "run"
     result = runner.invoke(app, ["run", str(SITES / "taji_surveillance.toml"), "--salvos",
-                                 "1024", "--threads", "2", "--out", str(out), "--gpkg"])
+                                 "1024", "--threads", "2", "--area-salvos", "32", "--out", str(out),
+                                 "--gpkg"])
     assert result.exit_code == 0, result.output
     assert "P(salvo prevented before it fires)" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(
