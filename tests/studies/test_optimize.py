@@ -521,6 +521,7 @@ def test_existing_units_kept_fixed_by_default(sites_copy: Path) -> None:
     assert result.final_score.value <= result.initial_score.value
 
 
+@pytest.mark.slow  # about 6 s
 def test_robust_score_is_the_mean_over_the_parameter_draws() -> None:
     """--robust: a layout's score is its objective averaged over the draws, each draw sampled
     on the same salvos; the plan refuses a scenario without distributions."""

@@ -58,6 +58,7 @@ def test_uniform_kill_probability_gives_the_closed_form_band(tmp_path):
         assert abs(q[key] - closed) <= (b - a) / 32 + float(mc.max()), (key, q[key], closed)
 
 
+@pytest.mark.slow  # about 11 s: the default tier keeps the closed-form band and the zero index
 def test_two_units_give_the_sobol_indices_of_a_product(tmp_path):
     """Leak = X1 X2 with Xi = 1 - p_i independent uniforms: S1_i = Var(Xi) E[Xj]^2 / V and
     ST_i = Var(Xi) E[Xj^2] / V with V = E[X1^2] E[X2^2] - E[X1]^2 E[X2]^2. The analytic index
