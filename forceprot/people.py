@@ -30,7 +30,7 @@ from typing import Final
 import numpy as np
 import shapely
 from numba import njit
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from forceprot.catalog.occupancy import HOURS, INDOOR_SHARE, OCCUPANCY_KINDS, PROFILES, hour_weights
 from forceprot.errors import GeometryError
@@ -106,8 +106,8 @@ def _local_geometries(geoms: np.ndarray, crs: CRS, local: CRS, *, label: str, ba
                       allowed: tuple[str, ...], what: str) -> list:
     """A layer's features in the local CRS, each of an allowed type, valid and touching the
     base."""
-    to_local = Transformer.from_crs(crs, local, always_xy=True)
-    out = []
+    from forceprot.geo import _to_local
+
     for i, g in enumerate(geoms):
         where = f"features[{i}].geometry"
         if g is None or shapely.is_empty(g):
@@ -119,8 +119,10 @@ def _local_geometries(geoms: np.ndarray, crs: CRS, local: CRS, *, label: str, ba
         if not g.is_valid:
             raise GeometryError(f"invalid geometry: {shapely.is_valid_reason(g)}", file=label,
                                 field=where)
-        g_local = shapely.transform(g, lambda xy: np.column_stack(
-            to_local.transform(xy[:, 0], xy[:, 1])))
+    # one transform of every feature (the site's one reprojection routine)
+    out = []
+    for i, g_local in enumerate(_to_local(np.asarray(geoms, dtype=object), crs, local)):
+        where = f"features[{i}].geometry"
         if not np.isfinite(shapely.get_coordinates(g_local)).all():
             raise GeometryError("cannot be transformed to the local CRS", file=label, field=where)
         if g_local.geom_type != "Point":
