@@ -47,7 +47,8 @@ from forceprot.kernel.bundles import (
 )
 from forceprot.kernel.record import asset_contains, warning_s
 
-__all__ = ["count_casualties", "damage_probability", "reset_casualties", "rocket_casualties"]
+__all__ = ["count_casualties", "damage_probability", "near_people", "reset_casualties",
+           "rocket_casualties"]
 
 #: forceprot.people.DAMAGE_COOKIE_CUTTER (kept here so the kernel imports no Python layer)
 _COOKIE_CUTTER = 0
@@ -168,11 +169,49 @@ def rocket_casualties(people, x_m, y_m, warn_s, acc):
                     acc.poly[poly, 1] += pc_k
                     killed_w += pk_k
                     cas_w += pc_k
-    if warn_s > 0.0:
+    if warn_s > 0.0 and _shelter_cell(people, x_m, y_m) >= 0:
         k_w, c_w = _shelter_hits(people, x_m, y_m, warn_s, acc)
         killed_w += k_w
         cas_w += c_w
     return killed_w, cas_w
+
+
+@njit(cache=True, nogil=True)
+def near_people(people, x_m, y_m):
+    """Whether a rocket landing at (x, y) [m] can hurt anyone: some people in the 3 x 3 hash
+    cells around it (a cell is as wide as the damage cutoff) or a shelter in its own cell.
+
+    Most rockets land far from everyone (on Taji about 3 in 100 leakers have anyone within the
+    cutoff); this test keeps them out of :func:`rocket_casualties`, whose set-up alone cost
+    more than the whole casualty stage now does. They add nothing to any figure.
+    """
+    g = people.hash
+    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
+    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+    hs = people.hash_start
+    for iy in range(max(cy - 1, 0), min(cy + 2, g.ny)):
+        for ix in range(max(cx - 1, 0), min(cx + 2, g.nx)):
+            c = iy * g.nx + ix
+            if hs[c + 1] > hs[c]:
+                return True
+    if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:
+        return False
+    c = cy * g.nx + cx
+    return people.shelter_start[c + 1] > people.shelter_start[c]
+
+
+@njit(cache=True, nogil=True)
+def _shelter_cell(people, x_m, y_m):
+    """The hash cell holding (x, y) [m] if some shelter's footprint reaches into it, else -1."""
+    g = people.hash
+    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
+    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+    if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:
+        return -1
+    c = cy * g.nx + cx
+    if people.shelter_start[c] == people.shelter_start[c + 1]:
+        return -1
+    return c
 
 
 @njit(cache=True, nogil=True)
@@ -236,6 +275,8 @@ def count_casualties(people, alert_delay_s, flights, impact, kill_unit, first_tr
     for i in range(impact.shape[0]):
         if kill_unit[i] >= 0:
             continue
+        if not near_people(people, impact[i, 0], impact[i, 1]):
+            continue  # its accumulators stay 0
         w = warning_s(flights, first_track_s, alert_delay_s, i)
         k, c = rocket_casualties(people, impact[i, 0], impact[i, 1], w, acc)
         acc.rocket[i, 0] = k
