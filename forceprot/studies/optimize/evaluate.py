@@ -79,7 +79,7 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
     from forceprot.simulate import simulate
 
     problem = job.problem
-    base = _base_compiled(problem)  # (prepared, compiled)
+    base = _base_compiled(problem)  # (prepared, compiled): the terrain places new units
     # every layout on the same salvos; per-salvo figures need every rocket's story
     settings = RunSettings(salvos=job.salvos, seed=job.seed, precision=None,
                            story_salvos=job.salvos if job.per_salvo else 0, threads=job.threads)
