@@ -193,8 +193,8 @@ def _reference_sample(name: str, c, prepared, n_blocks: int, seed: int, reps: in
     t = time.perf_counter()
     ref_t, ref_o = evaluate(c, prepared, sample)
     first_s = time.perf_counter() - t
-    ref = repeat(lambda: evaluate(c, prepared, sample, keep_rockets=False), reps - 1) if reps > 1 else \
-        {"best_s": first_s, "median_s": first_s, "all_s": [first_s]}
+    ref = (repeat(lambda: evaluate(c, prepared, sample, keep_rockets=False), reps - 1)
+           if reps > 1 else {"best_s": first_s, "median_s": first_s, "all_s": [first_s]})
     if first_s < ref["best_s"]:
         ref["best_s"] = first_s
     ker_t, story, story_u = kernel_tallies(c, root_seed=seed, n_blocks=n_blocks, story=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare, prepare_scenario
+from forceprot.compile import (CompiledScenario, Prepared, compile_scenario, prepare,
+                               prepare_scenario)
 
 __all__ = ["ROOT", "TAJI", "stress", "stress_prepared", "taji", "taji_leakers_only",
            "taji_prepared", "with_defence_kinds", "with_defence_kinds_prepared", "with_tubes",
