@@ -71,12 +71,13 @@ def run_throughput(*, quick: bool) -> dict:
     """Rockets per second on the Taji default, 1 thread and all threads; compile times."""
     doc = new_document("throughput", quick=quick)
     c = scenarios.taji()
+    taji = scenarios.taji_prepared().scenario  # its [simulation] settings for every run
     n_all = _all_threads()
     salvos = 4 * BLOCK_SALVOS if quick else 200_000
     reps = 1 if quick else 5
     for th in (1, n_all):
         simulate(c, RunSettings.from_scenario(
-            c.prepared.scenario, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
+            taji, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
     rates = {1: [], n_all: []}
     cpu = {1: [], n_all: []}
     scalars = {}
@@ -84,7 +85,7 @@ def run_throughput(*, quick: bool) -> dict:
         for th in (1, n_all):
             c0 = cpu_s()
             res = simulate(c, RunSettings.from_scenario(
-                c.prepared.scenario, salvos=salvos, threads=th))
+                taji, salvos=salvos, threads=th))
             cpu[th].append(cpu_s() - c0)
             rates[th].append(res.rockets_fired / res.elapsed_s)
             scalars[th] = res.scalars
@@ -96,7 +97,7 @@ def run_throughput(*, quick: bool) -> dict:
     lean_rates = []
     for _ in range(reps):
         res = simulate(lean, RunSettings.from_scenario(
-            lean.prepared.scenario, salvos=salvos, threads=n_all))
+            taji, salvos=salvos, threads=n_all))
         lean_rates.append(res.rockets_fired / res.elapsed_s)
     doc.update({
         "scenario": "sites/taji.toml", "salvos": salvos, "tubes": c.tubes,
@@ -178,7 +179,7 @@ def show_throughput(doc: dict) -> None:
 # ----------------------------------------------------------------------------------- reference
 
 
-def _reference_sample(name: str, c, n_blocks: int, seed: int, reps: int) -> dict:
+def _reference_sample(name: str, c, prepared, n_blocks: int, seed: int, reps: int) -> dict:
     sample_t = time.perf_counter()
     sample = draw_sample(c, root_seed=seed, n_blocks=n_blocks)
     draw_s = time.perf_counter() - sample_t
@@ -190,10 +191,10 @@ def _reference_sample(name: str, c, n_blocks: int, seed: int, reps: int) -> dict
                                                    n_threads=th), max(reps, 3))
     # the proof: same sample, rocket by rocket; the first reference run is also timed
     t = time.perf_counter()
-    ref_t, ref_o = evaluate(c, sample)
+    ref_t, ref_o = evaluate(c, prepared, sample)
     first_s = time.perf_counter() - t
-    ref = repeat(lambda: evaluate(c, sample, keep_rockets=False), reps - 1) if reps > 1 else \
-        {"best_s": first_s, "median_s": first_s, "all_s": [first_s]}
+    ref = (repeat(lambda: evaluate(c, prepared, sample, keep_rockets=False), reps - 1)
+           if reps > 1 else {"best_s": first_s, "median_s": first_s, "all_s": [first_s]})
     if first_s < ref["best_s"]:
         ref["best_s"] = first_s
     ker_t, story, story_u = kernel_tallies(c, root_seed=seed, n_blocks=n_blocks, story=True)
@@ -222,8 +223,10 @@ def run_reference(*, quick: bool) -> dict:
     n_all = _all_threads()
     reps = 1 if quick else 3
     samples = [
-        _reference_sample("taji", scenarios.taji(), 1 if quick else 8, 42, reps),
-        _reference_sample("stress", scenarios.stress(), 1 if quick else 4, 7, reps),
+        _reference_sample("taji", scenarios.taji(), scenarios.taji_prepared(),
+                          1 if quick else 8, 42, reps),
+        _reference_sample("stress", scenarios.stress(), scenarios.stress_prepared(),
+                          1 if quick else 4, 7, reps),
     ]
     doc["samples"] = samples
     taji = samples[0]
@@ -474,8 +477,9 @@ def run_simple(*, quick: bool) -> dict:
     doc = new_document("simple", quick=quick)
     # like for like: the script scores no people, so neither does the kernel here
     c = scenarios.taji_leakers_only()
+    prepared = scenarios.taji_prepared()
     t = time.perf_counter()
-    model = simple_model.build(c.prepared, family=c.inputs.family)
+    model = simple_model.build(prepared, family=c.inputs.family)
     build_s = time.perf_counter() - t
     n_all = _all_threads()
     salvos = 4 * BLOCK_SALVOS if quick else 100_000
@@ -484,7 +488,7 @@ def run_simple(*, quick: bool) -> dict:
     simple_model.run(model, BLOCK_SALVOS, seed)                        # warm-up (shapely, numpy)
     for th in (1, n_all):
         simulate(c, RunSettings.from_scenario(
-            c.prepared.scenario, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
+            prepared.scenario, salvos=2 * BLOCK_SALVOS, threads=th))    # compiled, caches warm
     runs = {"script": {"wall_s": [], "cpu_s": []}, "kernel_1": {"wall_s": [], "cpu_s": []},
             f"kernel_{n_all}": {"wall_s": [], "cpu_s": []}}
     script_counts = kernel_leak = None
@@ -497,7 +501,7 @@ def run_simple(*, quick: bool) -> dict:
         for th in (1, n_all):
             c0 = cpu_s()
             res = simulate(c, RunSettings.from_scenario(
-                c.prepared.scenario, salvos=salvos, threads=th))
+                prepared.scenario, salvos=salvos, threads=th))
             runs[f"kernel_{th}"]["cpu_s"].append(cpu_s() - c0)
             runs[f"kernel_{th}"]["wall_s"].append(res.elapsed_s)
             if res.rockets_fired != rockets:

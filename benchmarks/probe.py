@@ -35,17 +35,18 @@ def _emit(obj: dict) -> None:
 
 
 def _compiled(variant: str):
+    """The variant's prepared scenario (its run settings) and its compiled arrays."""
     from benchmarks import scenarios
 
     kind, _, arg = variant.partition(":")
     if kind == "taji":
-        return scenarios.taji()
+        return scenarios.taji_prepared(), scenarios.taji()
     if kind == "units":
-        return scenarios.with_units(int(arg))
+        return scenarios.with_units_prepared(int(arg)), scenarios.with_units(int(arg))
     if kind == "tubes":
-        return scenarios.with_tubes(int(arg))
+        return scenarios.with_tubes_prepared(int(arg)), scenarios.with_tubes(int(arg))
     if kind == "stress":
-        return scenarios.stress()
+        return scenarios.stress_prepared(), scenarios.stress()
     raise SystemExit(f"unknown variant {variant!r}; one of taji, stress, units:N, tubes:N")
 
 
@@ -78,15 +79,15 @@ def _simulate(args) -> None:
     threads = args.threads or numba.config.NUMBA_NUM_THREADS
     for variant, n in args.point:
         n = int(n)
-        c = _compiled(variant)
+        prepared, c = _compiled(variant)
         simulate(c, RunSettings.from_scenario(
-            c.prepared.scenario, salvos=512, threads=threads))   # kernel compiled or loaded, first chunk warm
+            prepared.scenario, salvos=512, threads=threads))   # kernel compiled or loaded, first chunk warm
         reset = _reset_peak_rss()
         before = read_proc_status_kb("VmRSS")
         cpu0 = _cpu_s()
         t = time.perf_counter()
         res = simulate(c, RunSettings.from_scenario(
-            c.prepared.scenario, salvos=n, threads=threads))
+            prepared.scenario, salvos=n, threads=threads))
         wall = time.perf_counter() - t
         cpu = _cpu_s() - cpu0
         after = read_proc_status_kb("VmRSS", "VmHWM")
@@ -105,12 +106,13 @@ def _compile(args) -> None:
     t1 = time.perf_counter()
     from benchmarks.scenarios import TAJI
 
-    c = compile_scenario(prepare_scenario(TAJI))
+    prepared = prepare_scenario(TAJI)
+    c = compile_scenario(prepared)
     t2 = time.perf_counter()
     from forceprot.settings import RunSettings
     from forceprot.simulate import simulate
 
-    res = simulate(c, RunSettings.from_scenario(c.prepared.scenario, salvos=512))
+    res = simulate(c, RunSettings.from_scenario(prepared.scenario, salvos=512))
     t3 = time.perf_counter()
     _emit({"interpreter_to_main_s": t0 - _T_START, "import_s": t1 - t0,
            "scenario_compile_s": t2 - t1,
@@ -131,7 +133,7 @@ def _answer(args) -> None:
     t2 = time.perf_counter()
     c = compile_scenario(prepared)
     t3 = time.perf_counter()
-    res = simulate(c, RunSettings.from_scenario(c.prepared.scenario, precision=args.precision))
+    res = simulate(c, RunSettings.from_scenario(prepared.scenario, precision=args.precision))
     t4 = time.perf_counter()
     _emit({"import_s": t1 - t0, "prepare_s": t2 - t1, "scenario_compile_s": t3 - t2,
            "kernel_load_s": res.extra["compile_or_cache_load_s"], "sampling_s": res.elapsed_s,

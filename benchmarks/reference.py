@@ -1,7 +1,9 @@
 """forceprot's salvo model again, in plain NumPy and shapely: the cross-check for the kernel.
 
 Given the random draws of some blocks of salvos (:func:`forceprot.kernel.sample.draw_block`, the very
-draws the kernel makes) and a :class:`forceprot.compile.CompiledScenario`, this module flies every
+draws the kernel makes), a :class:`forceprot.compile.CompiledScenario` and the
+:class:`forceprot.compile.Prepared` scenario it was compiled from (its site's polygons and
+people, which the kernel sees only as grids and tables), this module flies every
 rocket, tests its impact against the base, runs every defence unit's engagement timeline and
 adds up the same tallies as the kernel (layout of :mod:`forceprot.kernel.tally`), so that the two can
 be compared count for count on a shared sample.
@@ -56,7 +58,7 @@ import numpy as np
 import shapely
 
 from forceprot.kernel import tally as T
-from forceprot.compile import CompiledScenario
+from forceprot.compile import CompiledScenario, Prepared
 from forceprot.engage import params as P
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.kernel.sample import draw_block
@@ -782,7 +784,8 @@ def _cell_index(x, y, grid):
     return np.where(ok, iy * grid.nx + ix, -1)
 
 
-def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
+def _tally(c: CompiledScenario, prepared: Prepared, draws, out: Outcomes,
+           unit_salvo) -> Tallies:
     """Tallies of a chunk of salvos from their rockets' outcomes."""
     tal = Tallies.zeros(c)
     n_s, n_t = out.inside.shape
@@ -833,7 +836,7 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
         d2 = ((out.impact_xy[:, :, None, :] - c.inputs.assets.xy_m[None, None]) ** 2).sum(axis=-1)
         within = d2 <= c.inputs.assets.r2_m2                                  # (S, tubes, A)
         # polygon assets: shapely's point-in-polygon instead of the radius
-        for a, poly in enumerate(c.prepared.site.assets.polygons):
+        for a, poly in enumerate(prepared.site.assets.polygons):
             if poly is not None:
                 within[:, :, a] = shapely.contains_xy(poly, out.impact_xy[..., 0],
                                                       out.impact_xy[..., 1])
@@ -882,7 +885,7 @@ def _tally(c: CompiledScenario, draws, out: Outcomes, unit_salvo) -> Tallies:
         tal.grid_t[row] = np.bincount(cells, weights=w, minlength=g.n_cells)
 
     if c.inputs.people.xy_m.shape[0]:
-        _tally_casualties(c, out, tal)
+        _tally_casualties(c, prepared, out, tal)
 
     # salvos by launcher cell
     lg = c.launch_grid
@@ -905,11 +908,11 @@ def _damage(kind: int, d2, r2):
 CASUALTY_BATCH_ROCKETS = 2048
 
 
-def _shelter_hits(c: CompiledScenario, xy):
+def _shelter_hits(prepared: Prepared, xy):
     """(rocket, shelter) pairs of direct hits: within a point shelter's radius, or inside or on
     the outline of a polygon shelter (shapely)."""
-    site_people = c.prepared.site.people
-    spec = c.prepared.scenario.people
+    site_people = prepared.site.people
+    spec = prepared.scenario.people
     hit = np.zeros((len(xy), site_people.n_shelters), dtype=bool)
     for j, g in enumerate(site_people.shelter_polygons):
         if g is None:
@@ -920,12 +923,12 @@ def _shelter_hits(c: CompiledScenario, xy):
     return np.argwhere(hit)
 
 
-def _shelter_hit_casualties(c: CompiledScenario, j: int, warn_s: float):
+def _shelter_hit_casualties(c: CompiledScenario, prepared: Prepared, j: int, warn_s: float):
     """A direct hit on shelter ``j``: killed, casualties and log P(none) of its occupants by
     hour (3, 24), and by occupancy polygon (n_polys, 2) weighted over the hours."""
     pp = c.inputs.people
-    spec = c.prepared.scenario.people
-    m = c.prepared.site.people.n_shelters
+    spec = prepared.scenario.people
+    m = prepared.site.people.n_shelters
     by_hour = np.zeros((3, 24))
     poly = np.zeros((int(pp.n_polys), 2))
     p_k, p_c = spec.shelter_hit_p_killed, spec.shelter_hit_p_killed + spec.shelter_hit_p_wounded
@@ -943,14 +946,15 @@ def _shelter_hit_casualties(c: CompiledScenario, j: int, warn_s: float):
     return by_hour, poly
 
 
-def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
+def _tally_casualties(c: CompiledScenario, prepared: Prepared, out: Outcomes,
+                      tal: Tallies) -> None:
     """Casualty tallies of a chunk, in array form: every (rocket not killed, person within the
     cut-off) pair found by a k-d tree, damage, sheltering and protection per pair and hour,
     summed per salvo; direct hits on shelters rocket by rocket."""
     from scipy.spatial import cKDTree
 
     pp = c.inputs.people
-    spec = c.prepared.scenario.people
+    spec = prepared.scenario.people
     par = pp.par
     kind = int(par[0])
     hour_w = pp.hour_w
@@ -1002,9 +1006,9 @@ def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
         np.add.at(no_warning, (s_of, 0), people_w * f_none * pk)
         np.add.at(no_warning, (s_of, 1), people_w * f_none * pc)
     if pp.shelters.xy_m.shape[0]:
-        for i, j in _shelter_hits(c, xy):
+        for i, j in _shelter_hits(prepared, xy):
             if w_r[i] > 0:  # nobody is in a shelter without an alarm
-                h, q = _shelter_hit_casualties(c, j, w_r[i])
+                h, q = _shelter_hit_casualties(c, prepared, j, w_r[i])
                 by_hour[salvo[i]] += h
                 poly[salvo[i]] += q
 
@@ -1032,8 +1036,8 @@ def _tally_casualties(c: CompiledScenario, out: Outcomes, tal: Tallies) -> None:
 # ----------------------------------------------------------------------------------- evaluate
 
 
-def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
-    site = c.prepared.site
+def _evaluate_chunk(c: CompiledScenario, prepared: Prepared, draws, delta, deflection, u_kill):
+    site = prepared.site
     pos, t0_s, tof_s = _fly(c, draws, delta, deflection)
     tau = c.inputs.family.tau
     impact_xy = pos[:, :, -1, :2]
@@ -1106,10 +1110,11 @@ def _evaluate_chunk(c: CompiledScenario, draws, delta, deflection, u_kill):
         t_kill_s=t_kill_s, kill_unit=kill_unit.astype(np.int64), t_detect_s=t_detect,
         t_track_s=t_track, in_sector=in_sector, candidate=candidate,
         eng_t_s=eng_t, eng_out=eng_out, eng_shots=eng_shots)
-    return out, _tally(c, draws, out, unit_salvo)
+    return out, _tally(c, prepared, draws, out, unit_salvo)
 
 
-def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool = True,
+def evaluate(compiled: CompiledScenario, prepared: Prepared, sample: Sample, *,
+             keep_rockets: bool = True,
              chunk_salvos: int = CHUNK_SALVOS) -> tuple[Tallies, Outcomes | None]:
     """Fly a sample's salvos through the defences and tally them.
 
@@ -1117,6 +1122,9 @@ def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool =
     ----------
     compiled : CompiledScenario
         The scenario the sample was drawn for.
+    prepared : Prepared
+        What ``compiled`` was compiled from: impacts are tested against its site's polygons,
+        casualties scored with its ``[people]``.
     sample : Sample
         The draws (:func:`draw_sample`).
     keep_rockets : bool
@@ -1136,7 +1144,7 @@ def evaluate(compiled: CompiledScenario, sample: Sample, *, keep_rockets: bool =
     parts = []
     for a in range(0, sample.n_salvos, chunk_salvos):
         b = min(a + chunk_salvos, sample.n_salvos)
-        out, tal = _evaluate_chunk(compiled, sample.draws[a:b], sample.delta[a:b],
+        out, tal = _evaluate_chunk(compiled, prepared, sample.draws[a:b], sample.delta[a:b],
                                    sample.deflection[a:b], sample.u_kill[a:b])
         tallies.add(tal)
         if keep_rockets:

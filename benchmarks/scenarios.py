@@ -3,6 +3,10 @@
 Every variant starts from the bundled ``sites/taji.toml`` and changes it with
 :meth:`forceprot.scenario.Scenario.updated`, so each is validated exactly as a user's file would
 be. Unit positions are chosen in local metres inside the base and written back as WGS84 lon/lat.
+
+Each variant comes twice, both cached: ``name_prepared(...)`` is the validated scenario and its
+site (:class:`~forceprot.compile.Prepared`: run settings, the reference model's polygons and
+people), ``name(...)`` its compiled arrays (what the kernel runs on).
 """
 
 from __future__ import annotations
@@ -13,47 +17,45 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from forceprot.compile import CompiledScenario, compile_scenario, prepare, prepare_scenario
-from forceprot.scenario import Scenario
+from forceprot.compile import (CompiledScenario, Prepared, compile_scenario, prepare,
+                               prepare_scenario)
 
-__all__ = ["ROOT", "TAJI", "stress", "taji", "taji_leakers_only", "with_defence_kinds",
-           "with_tubes", "with_units"]
+__all__ = ["ROOT", "TAJI", "stress", "stress_prepared", "taji", "taji_leakers_only",
+           "taji_prepared", "with_defence_kinds", "with_defence_kinds_prepared", "with_tubes",
+           "with_tubes_prepared", "with_units", "with_units_prepared"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TAJI = ROOT / "sites" / "taji.toml"
 
 
 @lru_cache(maxsize=None)
-def _taji_prepared():
+def taji_prepared() -> Prepared:
+    """The bundled Taji scenario, prepared."""
     return prepare_scenario(TAJI)
 
 
 @lru_cache(maxsize=None)
 def taji() -> CompiledScenario:
     """The bundled Taji scenario, compiled."""
-    return compile_scenario(_taji_prepared())
+    return compile_scenario(taji_prepared())
 
 
 @lru_cache(maxsize=None)
 def taji_leakers_only() -> CompiledScenario:
     """Taji without its people at risk: the model the simple script and earlier figures cover
-    (no casualty stage)."""
+    (no casualty stage). Its scenario is :func:`taji_prepared`'s."""
     return taji().without_people()
 
 
-def _compiled(scenario: Scenario) -> CompiledScenario:
-    return compile_scenario(prepare(scenario))
-
-
 def _lonlat(x_m: float, y_m: float) -> dict:
-    lon, lat = _taji_prepared().site.xy_to_lonlat(np.array([x_m]), np.array([y_m]))
+    lon, lat = taji_prepared().site.xy_to_lonlat(np.array([x_m]), np.array([y_m]))
     return {"lon": round(float(lon[0]), 6), "lat": round(float(lat[0]), 6)}
 
 
 def _spread_points(n: int) -> list[tuple[float, float]]:
     """``n`` points spread evenly over the base [m], deterministic: farthest-point picks from a
     60 x 60 grid of interior points, starting next to the centroid."""
-    base = _taji_prepared().site.base
+    base = taji_prepared().site.base
     minx, miny, maxx, maxy = base.bounds
     xs, ys = np.meshgrid(np.linspace(minx, maxx, 60), np.linspace(miny, maxy, 60))
     inside = shapely.contains_xy(base, xs.ravel(), ys.ravel())
@@ -70,7 +72,7 @@ def _spread_points(n: int) -> list[tuple[float, float]]:
 
 
 @lru_cache(maxsize=None)
-def stress(fire_control: str = "coordinated") -> CompiledScenario:
+def stress_prepared(fire_control: str = "coordinated") -> Prepared:
     """Taji under a heavier attack, with every engagement rule exercised.
 
     40 tubes rippled 0.25 s apart in a 12 m/s wind (the crew aims off for it) saturate the gun
@@ -82,7 +84,7 @@ def stress(fire_control: str = "coordinated") -> CompiledScenario:
     earth, not the floor, decides when they first see a distant launch. ``fire_control``:
     ``"coordinated"`` (the scenario default) or ``"independent"``.
     """
-    base = _taji_prepared().scenario
+    base = taji_prepared().scenario
     cram_n, cram_s, patriot = (u.model_dump(mode="python") for u in base.defence)
     (x1, y1), (x2, y2), (x3, y3), (x4, y4) = _spread_points(5)[1:]
     defence = [
@@ -109,36 +111,60 @@ def stress(fire_control: str = "coordinated") -> CompiledScenario:
         "defence": defence,
         "fire_control": fire_control,
     }, label=f"taji.toml (stress variant, {fire_control} fire control)")
-    return _compiled(scenario)
+    return prepare(scenario)
 
 
 @lru_cache(maxsize=None)
-def with_units(n_units: int) -> CompiledScenario:
+def stress(fire_control: str = "coordinated") -> CompiledScenario:
+    """:func:`stress_prepared`, compiled."""
+    return compile_scenario(stress_prepared(fire_control))
+
+
+@lru_cache(maxsize=None)
+def with_units_prepared(n_units: int) -> Prepared:
     """Taji with ``n_units`` defence units spread over the base: C-RAM-class mounts, and one
     Patriot-class battery in every four units."""
-    base = _taji_prepared().scenario
+    base = taji_prepared().scenario
     cram, patriot = (base.defence[0].model_dump(mode="python"),
                      base.defence[2].model_dump(mode="python"))
     defence = []
     for k, (x, y) in enumerate(_spread_points(n_units)):
         proto = patriot if k % 4 == 3 else cram
         defence.append({**proto, "name": f"unit {k + 1}", **_lonlat(x, y)})
-    return _compiled(base.updated({"defence": defence},
-                                  label=f"taji.toml ({n_units} units)"))
+    return prepare(base.updated({"defence": defence},
+                                 label=f"taji.toml ({n_units} units)"))
+
+
+@lru_cache(maxsize=None)
+def with_units(n_units: int) -> CompiledScenario:
+    """:func:`with_units_prepared`, compiled."""
+    return compile_scenario(with_units_prepared(n_units))
+
+
+@lru_cache(maxsize=None)
+def with_tubes_prepared(tubes: int) -> Prepared:
+    """Taji with ``tubes`` rockets per salvo (same ripple interval)."""
+    base = taji_prepared().scenario
+    return prepare(base.updated({"threat": {"tubes": tubes}},
+                                 label=f"taji.toml ({tubes} tubes)"))
 
 
 @lru_cache(maxsize=None)
 def with_tubes(tubes: int) -> CompiledScenario:
-    """Taji with ``tubes`` rockets per salvo (same ripple interval)."""
-    base = _taji_prepared().scenario
-    return _compiled(base.updated({"threat": {"tubes": tubes}},
-                                  label=f"taji.toml ({tubes} tubes)"))
+    """:func:`with_tubes_prepared`, compiled."""
+    return compile_scenario(with_tubes_prepared(tubes))
+
+
+@lru_cache(maxsize=None)
+def with_defence_kinds_prepared(kinds: tuple[str, ...]) -> Prepared:
+    """Taji keeping only its units of the given kinds (``()``: undefended)."""
+    base = taji_prepared().scenario
+    defence = [u.model_dump(mode="python") for u in base.defence if u.kind in kinds]
+    label = "+".join(kinds) if kinds else "no units"
+    return prepare(base.updated({"defence": defence}, label=f"taji.toml ({label})"))
 
 
 @lru_cache(maxsize=None)
 def with_defence_kinds(kinds: tuple[str, ...]) -> CompiledScenario:
-    """Taji keeping only its units of the given kinds (``()``: undefended)."""
-    base = _taji_prepared().scenario
-    defence = [u.model_dump(mode="python") for u in base.defence if u.kind in kinds]
-    label = "+".join(kinds) if kinds else "no units"
-    return _compiled(base.updated({"defence": defence}, label=f"taji.toml ({label})"))
+    """:func:`with_defence_kinds_prepared`, compiled."""
+    return compile_scenario(with_defence_kinds_prepared(kinds))

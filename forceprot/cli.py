@@ -382,14 +382,14 @@ def run(
 
         # the launch areas of the report and map: each area sampled on its own
         with _progress_bar(quiet=json_out, label="launch areas") as tick:
-            risk = launch_risk(compiled, settings, salvos_per_area=area_salvos,
+            risk = launch_risk(compiled, prepared, settings, salvos_per_area=area_salvos,
                                progress=tick)
-        written = write_run_outputs(results, out, overwrite=overwrite, gpkg=gpkg,
+        written = write_run_outputs(results, prepared, out, overwrite=overwrite, gpkg=gpkg,
                                     launch_risk=risk)
     if json_out:
-        _print_json(results.summary())
+        _print_json(results.summary(prepared))
     else:
-        render_results(console, results)
+        render_results(console, results, prepared)
         _report_written(out, written)
 
 
@@ -430,21 +430,21 @@ def coverage(
         prepare_out_dir(out, COVERAGE_OUTPUTS, overwrite=overwrite)  # refuse before sampling
     results = _simulate_with_progress(plan.compiled, plan.run_settings(seed=seed, threads=threads),
                                       quiet=json_out)
-    cov = coverage_from_results(plan, results)
+    cov = coverage_from_results(plan, results, prepared)
     written: list = []
     if out is not None:
         from forceprot.outputs.writer import write_coverage_outputs
 
-        written = write_coverage_outputs(cov, out, overwrite=overwrite)
+        written = write_coverage_outputs(cov, prepared, out, overwrite=overwrite)
     if json_out:
         _print_json(cov.summary())
         return
-    _render_coverage(cov)
+    _render_coverage(cov, prepared)
     _report_written(out, written)
 
 
-def _render_coverage(cov) -> None:
-    sc = cov.results.compiled.prepared.scenario
+def _render_coverage(cov, prepared) -> None:
+    sc = prepared.scenario
     plan, r = cov.plan, cov.results
     console.print(f"[bold]{sc.site.name}[/bold]: coverage against {sc.threat.tubes} × "
                   f"{sc.threat.rocket} salvos, covered where P(intercept) ≥ {cov.threshold:g}")
@@ -578,10 +578,9 @@ def _robust_compare(a: Path, b: Path, prepared_a, prepared_b, *, draws: int, sal
 
 
 def _render_comparison(comparison) -> None:
-    sa = comparison.a.compiled.prepared.scenario
-    sb = comparison.b.compiled.prepared.scenario
-    console.print(f"[bold]A[/bold] {sa.label} ({len(sa.defence)} units)  vs  "
-                  f"[bold]B[/bold] {sb.label} ({len(sb.defence)} units)")
+    ca, cb = comparison.a.compiled, comparison.b.compiled
+    console.print(f"[bold]A[/bold] {ca.label} ({ca.n_units} units)  vs  "
+                  f"[bold]B[/bold] {cb.label} ({cb.n_units} units)")
     console.print(f"{comparison.a.salvos:,} salvos each, seed {comparison.a.seed}; "
                   + ("the same salvos for both (common random numbers)" if comparison.same_salvos
                      else "site or threat differ, so the salvos differ")
@@ -876,15 +875,15 @@ def origin(
         prepare_out_dir(out, ORIGIN_OUTPUTS, overwrite=overwrite)
     points = read_impacts(impacts, prepared.site, times_field=times_field)
     _kernels_ready("forceprot.ballistics")
-    result = estimate_origin(compile_scenario(prepared), points, cell_m=cell_m,
+    result = estimate_origin(compile_scenario(prepared), prepared, points, cell_m=cell_m,
                              time_sigma_s=time_sigma_s)
     written: list = []
     if out is not None:
-        written = write_origin_outputs(result, out, overwrite=overwrite)
+        written = write_origin_outputs(result, prepared, out, overwrite=overwrite)
     if json_out:
-        _print_json({**result.summary(), "threat_toml": result.threat_toml()})
+        _print_json({**result.summary(prepared), "threat_toml": result.threat_toml(prepared)})
         return
-    render_origin(console, result)
+    render_origin(console, result, prepared)
     _report_written(out, written)
 
 

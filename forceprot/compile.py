@@ -34,7 +34,8 @@ from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 from forceprot.people import empty_people, people_bundle
 from forceprot.terrain import unit_horizons
 
-__all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "asset_aim_triangles",
+__all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "Provenance",
+           "asset_aim_triangles",
            "asset_bundle", "compile_scenario", "firing_family", "fixed_elevation_offsets",
            "launcher_band_m", "prepare", "prepare_scenario",
            "terrain_description"]
@@ -246,13 +247,26 @@ def firing_family(scenario: Scenario):
     return family, FixedElevation(elevation_rad, family.elevation_index(elevation_rad), range_m)
 
 
-def fixed_elevation_offsets(family, fe: float, threat, wind_laying: bool) -> np.ndarray:
+def fixed_elevation_offsets(family, fe: float, wind_to_rad: float,
+                            wind_laying: bool) -> np.ndarray:
     """Offset from the launcher to the laid point at evenly spaced firing headings [m].
 
     Row ``k`` is for heading ``2 pi k / FIXED_OFFSET_HEADINGS`` (counter-clockwise from +x):
     the no-wind range along the heading, or, when the crew lays for the wind, the nominal
     rocket's impact in the wind at that heading (the kernel's
     :func:`~forceprot.kernel.sample.draw_salvo_fixed`).
+
+    Parameters
+    ----------
+    family : forceprot.ballistics.TrajectoryFamily or FamilyTable
+        The firing family.
+    fe : float
+        The fixed elevation's fractional index in the family [-].
+    wind_to_rad : float
+        Direction the wind blows toward, counter-clockwise from +x [rad]
+        (:attr:`SalvoParams.wind_to_rad`: the same number the kernel lays with).
+    wind_laying : bool
+        The crew lays for the wind.
 
     Returns
     -------
@@ -264,7 +278,6 @@ def fixed_elevation_offsets(family, fe: float, threat, wind_laying: bool) -> np.
     table = _family_table(family)
     n = table.range_nowind_m.shape[0]
     range_m = float(np.interp(fe, np.arange(n), table.range_nowind_m))
-    wind_to_rad = math.radians(90.0 - (threat.wind_from_deg + 180.0) % 360.0)
     out = np.empty((FIXED_OFFSET_HEADINGS, 2))
     for k, h in enumerate(heading):
         if wind_laying:
@@ -293,7 +306,7 @@ def launcher_band_m(compiled: "CompiledScenario") -> tuple[float, float]:
     family = compiled.inputs.family
     if not salvo.fixed_elevation:
         return float(family.min_range_m), float(family.max_range_m)
-    offsets = fixed_elevation_offsets(family, salvo.fixed_fe, compiled.prepared.scenario.threat,
+    offsets = fixed_elevation_offsets(family, salvo.fixed_fe, float(salvo.wind_to_rad),
                                       bool(salvo.wind_laying))
     reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
     spread_m = FIXED_BAND_SIGMAS * salvo.aim_sigma_m
@@ -500,20 +513,59 @@ def asset_bundle(assets: SiteAssets) -> Assets:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a compiled scenario came from, as plain facts: what code holding only the compiled
+    arrays (the kernel's results, the studies reducing them) may name in its figures and
+    messages. The scenario and its geometry stay with the :class:`Prepared` the caller made.
+
+    Attributes
+    ----------
+    label : str
+        The scenario's label (its file name), for messages and summaries.
+    site_name : str
+        ``site.name``.
+    rocket : str
+        ``threat.rocket``: the rocket class's name.
+    unit_names, unit_kinds : tuple of str
+        Each defence unit's name and kind, in the order of the kernel's unit arrays.
+    """
+
+    label: str
+    site_name: str
+    rocket: str
+    unit_names: tuple[str, ...]
+    unit_kinds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> "Provenance":
+        """The provenance of ``scenario`` (its defence units in order)."""
+        return cls(label=scenario.label, site_name=scenario.site.name,
+                   rocket=scenario.threat.rocket,
+                   unit_names=tuple(u.name for u in scenario.defence),
+                   unit_kinds=tuple(u.kind for u in scenario.defence))
+
+
+@dataclass(frozen=True)
 class CompiledScenario:
     """Everything the kernel sees, as named bundles of arrays (:data:`KernelInputs`), SI units.
 
-    Built by :func:`compile_scenario`; the kernel trusts it. ``prepared`` keeps the scenario and
-    geometry it came from, for outputs; ``base_grid`` and ``launch_grid`` describe the tally
-    grids for mapping them back.
+    Built by :func:`compile_scenario`; the kernel trusts it. It holds no scenario: ``provenance``
+    names what it came from (label, site, rocket, units), and code that needs the scenario or
+    its geometry is given the :class:`Prepared` explicitly by whoever compiled it.
+    ``base_grid`` and ``launch_grid`` describe the tally grids for mapping them back.
     """
 
-    prepared: Prepared
+    provenance: Provenance
     inputs: KernelInputs
     base_grid: Grid
     launch_grid: Grid
     #: forceprot.surveillance.SurveillanceMap, None without [[surveillance]]
     surveillance: object | None = None
+
+    @property
+    def label(self) -> str:
+        """The scenario's label (file name), for messages."""
+        return self.provenance.label
 
     @property
     def tubes(self) -> int:
@@ -525,11 +577,11 @@ class CompiledScenario:
 
     @property
     def unit_names(self) -> list[str]:
-        return [u.name for u in self.prepared.scenario.defence]
+        return list(self.provenance.unit_names)
 
     @property
     def unit_kinds(self) -> list[str]:
-        return [u.kind for u in self.prepared.scenario.defence]
+        return list(self.provenance.unit_kinds)
 
     def with_inputs(self, **bundles) -> "CompiledScenario":
         """A copy with some input bundles replaced, e.g. ``units=Units(...)``."""
@@ -582,10 +634,13 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     label = scenario.label
     family, fixed = firing_family(scenario)
     wind_laying = bool(threat.lay_for_wind and threat.wind_mps > 0)
+    # counter-clockwise from +x, toward where the wind blows: the kernel's and the offset
+    # curve's one number, so the reach check draws launchers where the kernel will
+    wind_to_rad = math.radians(90.0 - (threat.wind_from_deg + 180.0) % 360.0)
     if fixed is None:
         _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
     else:
-        offsets = fixed_elevation_offsets(family, fixed.fe, threat, wind_laying)
+        offsets = fixed_elevation_offsets(family, fixed.fe, wind_to_rad, wind_laying)
         reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
         _check_reach(scenario, site, float(reach_m.min()), float(reach_m.max()), aim_points_xy,
                      ring_offsets_m=offsets)
@@ -607,14 +662,13 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     unit_kind, unit_par = unit_parameters(scenario)
     unit_xy = np.ascontiguousarray(site.unit_xy_m, dtype=np.float64).reshape(-1, 2)
 
-    wind_to_compass_deg = (threat.wind_from_deg + 180.0) % 360.0
     salvo = SalvoParams(
         tubes=int(threat.tubes),
         ripple_s=float(threat.ripple_s),
         aim_sigma_m=float(threat.aim_sigma_m),
         range_sigma_frac=float(threat.range_sigma_frac),
         deflection_sigma_rad=float(threat.deflection_sigma_mil * RAD_PER_MIL),
-        wind_to_rad=math.radians(90.0 - wind_to_compass_deg),
+        wind_to_rad=wind_to_rad,
         alert_delay_s=float(scenario.warning.alert_delay_s),
         wind_laying=wind_laying,
         fixed_elevation=fixed is not None,
@@ -640,5 +694,5 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
         else empty_people(),
         watch=surveillance.watch_bundle() if surveillance is not None else NO_WATCH,
     )
-    return CompiledScenario(prepared=prepared, inputs=inputs, base_grid=grid,
+    return CompiledScenario(provenance=Provenance.of(scenario), inputs=inputs, base_grid=grid,
                             launch_grid=launch_grid, surveillance=surveillance)

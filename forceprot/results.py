@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from forceprot.kernel import tally as T
-from forceprot.compile import CompiledScenario
+from forceprot.compile import CompiledScenario, Prepared
 from forceprot.stats import (
     Estimate,
     cluster_mean,
@@ -69,6 +69,10 @@ class UnitResult:
 @dataclass
 class Results:
     """Everything a run produced, with estimates as properties.
+
+    The results hold the compiled arrays they were run on, not the scenario: the figures that
+    name or measure the scenario's parts (assets, people, assumptions, terrain, the summary)
+    take the :class:`~forceprot.compile.Prepared` the run was compiled from as ``prepared``.
 
     Attributes
     ----------
@@ -385,7 +389,7 @@ class Results:
             "p_detect_before_fire": p_detect,
         }
 
-    def asset_results(self) -> list[dict]:
+    def asset_results(self, prepared: Prepared) -> list[dict]:
         """Per asset (``[[asset]]`` points, then the ``[assets]`` layer's features): leakers
         hitting it per salvo, with a t interval over salvos (the salvo is the sampling unit),
         and the probability that a salvo hits it at least once, with a Wilson interval.
@@ -393,10 +397,15 @@ class Results:
         Keys: ``name``, ``kind`` (``circle`` or ``polygon``), ``source``, ``weight`` [-],
         ``radius_m`` (null for a polygon) [m], ``area_m2`` (hit area) [m^2],
         ``leakers_per_salvo`` and ``_ci``, ``p_hit`` and ``p_hit_ci``.
+
+        Parameters
+        ----------
+        prepared : Prepared
+            The scenario the run was compiled from (its assets' names, kinds and areas).
         """
         out = []
         n = self._s(T.S_SALVOS)
-        assets = self.compiled.prepared.site.assets
+        assets = prepared.site.assets
         area_m2 = assets.hit_area_m2()
         for a, name in enumerate(assets.names):
             est = mean_estimate(self.assets[a, T.A_HITS], self.assets[a, T.A_HITS2], n)
@@ -478,12 +487,13 @@ class Results:
                         "p_casualty_ci": [finite_or_none(p.lo), finite_or_none(p.hi)]})
         return out
 
-    def exposure_results(self) -> list[dict]:
+    def exposure_results(self, prepared: Prepared) -> list[dict]:
         """Per occupancy polygon: its kind, people at the busiest hour, and the expected killed
         and casualties among its people per salvo (weighted over the attack hours), with a t
         interval over salvos for the casualties; ``casualties_per_1000_people`` divides by the
-        hour-weighted people present."""
-        people = self.compiled.prepared.site.people
+        hour-weighted people present. ``prepared``: the scenario the run was compiled from
+        (its occupancy polygons)."""
+        people = prepared.site.people
         if people is None or not self.has_people:
             return []
         n = self._s(T.S_SALVOS)
@@ -505,15 +515,15 @@ class Results:
                             1000.0 * cas.value / present if present > 0 else math.nan)})
         return out
 
-    def people_summary(self) -> dict | None:
-        """The people-at-risk figures (``summary.json``'s ``people``); None without
-        ``[people]``."""
+    def people_summary(self, prepared: Prepared) -> dict | None:
+        """The people-at-risk figures (``summary.json``'s ``people``) of the run compiled from
+        ``prepared``; None without ``[people]``."""
         if not self.has_people:
             return None
         from forceprot.people import damage_radii_m
 
-        sc = self.compiled.prepared.scenario
-        site_people = self.compiled.prepared.site.people
+        sc = prepared.scenario
+        site_people = prepared.site.people
         lethal_m, casualty_m = damage_radii_m(sc)
         value = self.warning_value()
 
@@ -539,7 +549,7 @@ class Results:
             "expected_casualties_per_salvo_without_warning":
                 finite_or_none(value["casualties_without_warning"].value),
             "by_hour": self.casualties_by_hour(),
-            "by_area": self.exposure_results(),
+            "by_area": self.exposure_results(prepared),
             # forceprot.studies.people.unit_values, when the command ran it
             "unit_value": [v.as_dict() for v in self.extra.get("unit_value", [])],
         }
@@ -558,23 +568,24 @@ class Results:
                 "rockets_intercepted_threatening": self.rockets_intercepted_threatening,
                 "rockets_leaked": self.rockets_leaked}
 
-    def assumptions(self) -> list:
-        """Every parameter in effect (:func:`forceprot.assumptions.assumptions`), with the run's
-        own salvos, seed and precision where they replaced the scenario's."""
+    def assumptions(self, prepared: Prepared) -> list:
+        """Every parameter in effect (:func:`forceprot.assumptions.assumptions`) of the scenario
+        the run was compiled from (``prepared``), with the run's own salvos, seed and precision
+        where they replaced the scenario's."""
         from forceprot.assumptions import assumptions  # kept local: results.py's imports move
 
-        sc = self.compiled.prepared.scenario
+        sc = prepared.scenario
         return assumptions(sc, derived=True, overrides={
             "simulation.salvos": self.salvos_requested, "simulation.seed": self.seed,
             "simulation.precision": self.precision_target})
 
-    def terrain(self) -> dict | None:
+    def terrain(self, prepared: Prepared) -> dict | None:
         """The site's terrain and each unit's masking
-        (:func:`forceprot.compile.terrain_description`); None without a DEM (then
-        ``summary.json`` has no ``terrain`` key)."""
+        (:func:`forceprot.compile.terrain_description`) of the scenario the run was compiled
+        from (``prepared``); None without a DEM (then ``summary.json`` has no ``terrain``
+        key)."""
         from forceprot.compile import terrain_description
 
-        prepared = self.compiled.prepared
         if prepared.site.terrain is None:
             return None
         n_units = len(prepared.scenario.defence)
@@ -583,15 +594,18 @@ class Results:
             horizon = None
         return terrain_description(prepared, horizon)
 
-    def summary(self) -> dict:
+    def summary(self, prepared: Prepared) -> dict:
         """The figures of a run under stable keys (``summary.json``).
+
+        ``prepared`` is the scenario the run was compiled from: the summary names it and lists
+        its assets, people, assumptions and terrain.
 
         The rocket counts and each unit's ``kills_credited`` / ``successful_kill_draws`` are the
         terms of :data:`forceprot.assumptions.ACCOUNTING_TERMS`, defined in ``accounting_terms``.
         """
         from forceprot.assumptions import ACCOUNTING_TERMS, threat_profile
 
-        sc = self.compiled.prepared.scenario
+        sc = prepared.scenario
 
         def est(e: Estimate) -> list[float]:
             return [finite_or_none(e.lo), finite_or_none(e.hi)]
@@ -636,10 +650,10 @@ class Results:
                 "expected_killed_per_salvo_ci": est(self.expected_killed_per_salvo),
                 "expected_wounded_per_salvo": finite_or_none(self.expected_wounded_per_salvo.value),
                 "expected_wounded_per_salvo_ci": est(self.expected_wounded_per_salvo),
-                "people": self.people_summary()} if self.has_people else {}),
+                "people": self.people_summary(prepared)} if self.has_people else {}),
             "asset_risk_per_salvo": finite_or_none(self.asset_risk_per_salvo.value),
             "asset_risk_per_salvo_ci": est(self.asset_risk_per_salvo),
-            "assets": self.asset_results(),
+            "assets": self.asset_results(prepared),
             "launcher_draws_rejected": int(self._s(T.S_REJECTED)),
             "aim_points_redrawn": int(self._s(T.S_AIM_REDRAWN)),
             "units": [
@@ -657,11 +671,11 @@ class Results:
                  "threatening_killed_by_another_first": u.threatening_taken}
                 for u in self.unit_results
             ],
-            **({"terrain": t} if (t := self.terrain()) is not None else {}),
+            **({"terrain": t} if (t := self.terrain(prepared)) is not None else {}),
             "threads": self.threads,
             "run_time_s": self.elapsed_s,
             "rockets_per_second": finite_or_none(self.rockets_per_second),
-            "assumptions": [a.to_dict() for a in self.assumptions()],
+            "assumptions": [a.to_dict() for a in self.assumptions(prepared)],
             # only with [[surveillance]]: a scenario without keeps its summary as it was
             **(self.before_the_salvo() if self.has_surveillance else {}),
         }

@@ -129,10 +129,19 @@ def scenario_data(*, boundary: str = "base.gpkg", tubes: int = 6, ripple_s: floa
     }
 
 
-def compile_data(tmp_path: Path, data: dict) -> CompiledScenario:
-    """Validate, prepare and compile a scenario mapping whose layers live in ``tmp_path``."""
+def compile_data(tmp_path: Path, data: dict) -> tuple[Prepared, CompiledScenario]:
+    """Validate, prepare and compile a scenario mapping whose layers live in ``tmp_path``.
+
+    Returns
+    -------
+    prepared : Prepared
+        The scenario and its site: what run settings, outputs and geometric checks read.
+    compiled : CompiledScenario
+        Its arrays, what the kernel runs on.
+    """
     scenario = parse_scenario(data, source="synthetic.toml", path=tmp_path / "synthetic.toml")
-    return compile_scenario(prepare(scenario))
+    prepared = prepare(scenario)
+    return prepared, compile_scenario(prepared)
 
 
 def square_base(tmp_path: Path, half_m: float = 1_000.0) -> Path:

@@ -324,12 +324,13 @@ def test_flat_dem_at_the_site_altitude_changes_nothing(tmp_path):
     data = scenario_data(defence=[
         {"kind": "cram", "name": "gun", "x": CX_M + 300, "y": CY_M},
         {"kind": "patriot", "name": "battery", "x": CX_M - 400, "y": CY_M + 200}])
-    runs = []
+    runs, prepared = [], []
     for dem in (None, "flat.tif"):
         if dem:
             data["site"]["dem"] = dem
         scenario = parse_scenario(data, source="flat.toml", path=tmp_path / "flat.toml")
-        compiled = compile_scenario(prepare(scenario))
+        prepared.append(prepare(scenario))
+        compiled = compile_scenario(prepared[-1])
         runs.append(simulate(compiled, RunSettings.from_scenario(scenario, salvos=1_024,
                                                                   threads=1)))
     horizon = runs[1].compiled.inputs.units.horizon
@@ -339,15 +340,16 @@ def test_flat_dem_at_the_site_altitude_changes_nothing(tmp_path):
     for name in ("scalars", "units", "grid", "launch", "assets", "warn_hist"):
         np.testing.assert_array_equal(getattr(runs[0], name), getattr(runs[1], name),
                                       err_msg=name)
-    assert runs[1].summary()["terrain"]["units"][0]["masked_share"] == 0.0
-    assert "terrain" not in runs[0].summary()
+    assert runs[1].summary(prepared[1])["terrain"]["units"][0]["masked_share"] == 0.0
+    assert "terrain" not in runs[0].summary(prepared[0])
     from forceprot.outputs.report import run_report_markdown
 
-    assert "## Terrain masking" in run_report_markdown(runs[1], map_name=None)
-    assert "Terrain masking" not in run_report_markdown(runs[0], map_name=None)
+    assert "## Terrain masking" in run_report_markdown(runs[1], prepared[1], map_name=None)
+    assert "Terrain masking" not in run_report_markdown(runs[0], prepared[0], map_name=None)
     from forceprot.outputs.layers import defences_layer
 
-    with_dem, without = defences_layer(runs[1]), defences_layer(runs[0])
+    with_dem, without = (defences_layer(runs[1], prepared[1]),
+                         defences_layer(runs[0], prepared[0]))
     assert with_dem["max_mask_deg"].notna().all() and (with_dem["ground_above_site_m"] == 0).all()
     assert without["max_mask_deg"].isna().all()
 
@@ -457,16 +459,17 @@ def test_optimizer_layouts_get_their_own_horizons(tmp_path):
                       east_m=CX_M + 6_000, south_m=CY_M - 4_000, north_m=CY_M + 4_000, cell_m=60.0)
     data = scenario_data(defence=[{"kind": "cram", "name": "gun", "x": CX_M, "y": CY_M}])
     data["site"].update(dem="ridge.tif", ground_altitude_m=ALT_M)
-    base = compile_data(tmp_path, data)
+    base_prepared, base = compile_data(tmp_path, data)
     candidates = np.array([[CX_M - 500.0, CY_M], [CX_M + 2_000.0, CY_M + 300.0]])
-    units = layout_units(base, candidates, (Placement("patriot", 1), Placement("cram", 0)))
+    units = layout_units(base, base_prepared, candidates,
+                         (Placement("patriot", 1), Placement("cram", 0)))
     assert units.horizon.mask_tan.shape[0] == 3
     own = base.inputs.units.horizon.mask_tan[0]
     # a table padded to the widest with its last column reads the same (the kernel clamps the
     # distance column to the last)
     np.testing.assert_array_equal(units.horizon.mask_tan[0, :, :own.shape[1]], own)
     assert np.all(units.horizon.mask_tan[0, :, own.shape[1]:] == own[:, -1:])
-    terrain = base.prepared.site.terrain
+    terrain = base_prepared.site.terrain
     for u, (x, y) in ((1, candidates[1]), (2, candidates[0])):
         par = units.par[u]
         g, mask, step = unit_horizon(terrain, x, y, par[P_SENSOR_HEIGHT_M], par[P_SENSOR_RANGE_M])
@@ -509,7 +512,7 @@ def test_candidate_sites_stand_on_the_dem_and_off_buildings(tmp_path):
         tmp_path / "b.gpkg", layer="b", driver="GPKG")
     data = scenario_data(defence=[{"kind": "cram", "name": "gun", "x": CX_M - 200, "y": CY_M}])
     data["site"].update(dem="half.tif", buildings="b.gpkg", ground_altitude_m=ALT_M)
-    site = compile_data(tmp_path, data).prepared.site
+    site = compile_data(tmp_path, data)[0].site
     cand = grid_candidates(site, grid_m=100.0)
     x, y = cand.xy_m[:, 0], cand.xy_m[:, 1]
     assert len(x) > 0 and np.all(x < CX_M - 10.0)  # on the DEM's cell centres

@@ -9,10 +9,11 @@ import numpy as np
 __all__ = ["plot_coverage_curve"]
 
 
-def plot_coverage_curve(coverage, path: Path) -> None:
+def plot_coverage_curve(coverage, prepared, path: Path) -> None:
     """``coverage_curve.png``: share of the base (and of each asset's disk) whose P(intercept)
     is at least each threshold, the estimate and the conservative (95 % lower bound) share,
-    with the chosen threshold marked."""
+    with the chosen threshold marked. ``prepared``: the scenario the map was made for (its site
+    names the chart)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -32,7 +33,7 @@ def plot_coverage_curve(coverage, path: Path) -> None:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("threshold on P(a rocket landing in the cell is intercepted)")
     ax.set_ylabel("share of the area covered")
-    sc = coverage.results.compiled.prepared.scenario
+    sc = prepared.scenario
     ax.set_title(f"{sc.site.name}: coverage curve (mean P(intercept) "
                  f"{coverage.p_intercept_mean:.0%})", fontsize=10)
     ax.grid(alpha=0.3)

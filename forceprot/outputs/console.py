@@ -157,9 +157,10 @@ def accounting_line(results) -> str:
     return " · ".join(f"{_TERMS[key]} {n:,}" for key, n in results.accounting().items())
 
 
-def render_results(console: Console, results) -> None:
-    """Print the report of a run: headline figures with 95 % intervals, then the units."""
-    sc = results.compiled.prepared.scenario
+def render_results(console: Console, results, prepared) -> None:
+    """Print the report of a run: headline figures with 95 % intervals, then the units
+    (``prepared``: the scenario the run was compiled from, which the report names)."""
+    sc = prepared.scenario
     console.print(f"[bold]{sc.site.name}[/bold]: {results.salvos:,} salvos of {sc.threat.tubes} × "
                   f"{sc.threat.rocket}, seed {results.seed}"
                   + (f" (stopped at ±{results.precision_target:.2%} precision)"
@@ -178,7 +179,7 @@ def render_results(console: Console, results) -> None:
     t.add_row("P(salvo puts ≥ 1 rocket inside), defences aside", _ci(results.p_any_inside))
     t.add_row("warning time, mean", _ci(results.warning_mean_s, "{:.1f} s"))
     t.add_row("warning time, 5th percentile", f"{results.warning_p05_s:.1f} s")
-    asset_rows = results.asset_results()
+    asset_rows = results.asset_results(prepared)
     if asset_rows:
         t.add_row("weighted asset hits per salvo", _ci(results.asset_risk_per_salvo, "{:.3f}"))
     if results.has_people:
@@ -232,7 +233,7 @@ def render_results(console: Console, results) -> None:
             v_t.add_row(v.name, f"{k[0]:.3f}  [{k[1]:.3f} – {k[2]:.3f}]",
                         f"{c[0]:.3f}  [{c[1]:.3f} – {c[2]:.3f}]")
         console.print(v_t)
-    listed = results.assumptions()
+    listed = results.assumptions(prepared)
     counts = origin_counts(listed)
     console.print(f"intervals are Monte Carlo noise only; of {len(listed)} parameters, "
                   f"{counts['defaults']} are class or field defaults and {counts['set']} were set "

@@ -8,6 +8,10 @@ null. Grid cells are clipped to the area they describe (the base, the launch zon
 perimeter is the part of the square inside, and ``area_in_base_m2`` / ``area_in_zone_m2`` is its
 true area.
 
+Each layer function takes the run (or coverage map) and then ``prepared``, the
+:class:`~forceprot.compile.Prepared` scenario and site it was compiled from: the results hold
+arrays only, the geometry and the units' parameters come from the scenario they describe.
+
 Writers: :func:`write_geojson` (GDAL's GeoJSON driver with ``RFC7946=YES``) and
 :func:`write_gpkg` (one named table per layer).
 """
@@ -24,7 +28,7 @@ import shapely
 from pyproj import Geod
 
 from forceprot.kernel import tally as T
-from forceprot.compile import Grid
+from forceprot.compile import Grid, Prepared
 from forceprot.studies.coverage import Coverage, cells_in
 from forceprot.results import Results
 
@@ -68,9 +72,8 @@ def _frame(site, data: dict, geometry_m) -> gpd.GeoDataFrame:
 # --- site ------------------------------------------------------------------------------------
 
 
-def base_layer(results: Results) -> gpd.GeoDataFrame:
+def base_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``base``: the base outline (one feature)."""
-    prepared = results.compiled.prepared
     site = prepared.site
     return _frame(site, {"name": [site.name], "area_m2": [site.base_area_m2],
                          "perimeter_m": [float(site.base.boundary.length)],
@@ -78,9 +81,8 @@ def base_layer(results: Results) -> gpd.GeoDataFrame:
                   [site.base])
 
 
-def launch_zone_layer(results: Results) -> gpd.GeoDataFrame:
+def launch_zone_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``launch_zone``: where a launcher may stand (one feature)."""
-    prepared = results.compiled.prepared
     site, threat = prepared.site, prepared.scenario.threat
     custom = prepared.scenario.site.launch_areas is not None
     return _frame(site, {"area_m2": [site.launch_zone_area_m2],
@@ -103,7 +105,7 @@ def _disk(xy, radius_m: float):
     return shapely.Point(xy).buffer(radius_m, quad_segs=CIRCLE_QUAD_SEGS)
 
 
-def unit_envelopes_m(compiled, u: int) -> dict[str, tuple]:
+def unit_envelopes_m(prepared: Prepared, u: int) -> dict[str, tuple]:
     """One unit's envelopes in the local CRS: ``{feature: (geometry, inner_m, outer_m, height_m)}``.
 
     * ``sensor_coverage``: disk of the detection range (the 4/3-earth horizon cuts it further
@@ -114,8 +116,8 @@ def unit_envelopes_m(compiled, u: int) -> dict[str, tuple]:
     * ``defended_area``: where a rocket must be predicted to land for the unit to engage it: its
       ``defended_radius_m`` disk inside the site's defended area (the base plus its margin).
     """
-    unit = compiled.prepared.scenario.defence[u]
-    site = compiled.prepared.site
+    unit = prepared.scenario.defence[u]
+    site = prepared.site
     xy = site.unit_xy_m[u]
     out: dict[str, tuple] = {}
     sensor_m = unit.detection_range_m
@@ -162,19 +164,18 @@ def _typed(rows: list[dict], columns: dict[str, str]) -> pd.DataFrame:
     return frame.astype(columns)
 
 
-def defences_layer(results: Results) -> gpd.GeoDataFrame:
+def defences_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``defences``: each unit as a point with its parameters and run figures (with a DEM, its
     ground above the site's altitude and its median and largest masking angle).
 
     Empty (but with every column) for a base without defences. Envelopes are in
     :func:`defence_envelopes_layer`, so each layer holds one geometry type.
     """
-    compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     rows: list[dict] = []
     unit_results = results.unit_results
-    terrain = results.terrain()
-    for u, unit in enumerate(compiled.prepared.scenario.defence):
+    terrain = results.terrain(prepared)
+    for u, unit in enumerate(prepared.scenario.defence):
         lon, lat = site.xy_to_lonlat(site.unit_xy_m[u, 0], site.unit_xy_m[u, 1])
         ur = unit_results[u]
         masking = terrain["units"][u] if terrain is not None else {}
@@ -209,7 +210,7 @@ ASSET_COLUMNS = {
 }
 
 
-def assets_layer(results: Results) -> gpd.GeoDataFrame:
+def assets_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``assets``: every asset's hit area as a (multi)polygon with its run figures.
 
     One layer of one geometry type: a polygon asset is its outline (holes kept), a circle
@@ -219,10 +220,10 @@ def assets_layer(results: Results) -> gpd.GeoDataFrame:
     interval) the probability that a salvo hits it at least once; ``area_m2`` is the hit area.
     Empty (with every column) for a scenario without assets.
     """
-    site = results.compiled.prepared.site
+    site = prepared.site
     lon, lat = site.xy_to_lonlat(site.assets.xy_m[:, 0], site.assets.xy_m[:, 1])
     rows = []
-    for a, r in enumerate(results.asset_results()):
+    for a, r in enumerate(results.asset_results(prepared)):
         rows.append({
             "name": r["name"], "kind": r["kind"], "source": r["source"], "weight": r["weight"],
             "radius_m": r["radius_m"], "area_m2": r["area_m2"],
@@ -245,7 +246,7 @@ EXPOSURE_COLUMNS = {
 }
 
 
-def exposure_layer(results: Results) -> gpd.GeoDataFrame:
+def exposure_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``exposure``: each occupancy area of ``[people]`` with the casualties among its people.
 
     ``expected_casualties_per_salvo`` (killed or wounded, with ``_lo``/``_hi``, a t interval
@@ -253,9 +254,9 @@ def exposure_layer(results: Results) -> gpd.GeoDataFrame:
     ``casualties_per_1000_people`` divides by the people present at the attack-hour mean, so
     areas of different sizes compare. Empty (with every column) without ``[people]``.
     """
-    site = results.compiled.prepared.site
+    site = prepared.site
     rows = []
-    for r in results.exposure_results():
+    for r in results.exposure_results(prepared):
         rows.append({
             "name": r["name"], "kind": r["kind"], "people_peak": r["people_peak"],
             "people_present_mean": r["people_present_mean"],
@@ -269,19 +270,18 @@ def exposure_layer(results: Results) -> gpd.GeoDataFrame:
     return _frame(site, _typed(rows, EXPOSURE_COLUMNS), polygons)
 
 
-def defence_envelopes_layer(results: Results) -> gpd.GeoDataFrame:
+def defence_envelopes_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``defence_envelopes``: each unit's envelopes as (multi)polygons (:func:`unit_envelopes_m`).
 
     ``feature`` says which: ``sensor_coverage``, ``engagement_envelope`` or ``defended_area``.
     ``inner_radius_m``, ``outer_radius_m``; ``height_m`` is the height the envelope is drawn at,
     where it applies. Empty (with every column) for a base without defences.
     """
-    compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     rows: list[dict] = []
     geoms = []
-    for u, unit in enumerate(compiled.prepared.scenario.defence):
-        for feature, (geom, inner, outer, height) in unit_envelopes_m(compiled, u).items():
+    for u, unit in enumerate(prepared.scenario.defence):
+        for feature, (geom, inner, outer, height) in unit_envelopes_m(prepared, u).items():
             rows.append({"feature": feature, "name": unit.name, "kind": unit.kind,
                          "inner_radius_m": inner, "outer_radius_m": outer, "height_m": height})
             geoms.append(geom)
@@ -296,7 +296,7 @@ def _grid_xy_to_lonlat(site, grid, index) -> tuple[np.ndarray, np.ndarray]:
     return site.xy_to_lonlat(cx[index], cy[index])
 
 
-def leak_grid_layer(results: Results) -> gpd.GeoDataFrame:
+def leak_grid_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``leak_grid``: base-grid cells overlapping the base, clipped to it.
 
     Properties: ``cell`` (flat grid index), ``impacts`` and ``leakers`` (rocket counts),
@@ -306,7 +306,7 @@ def leak_grid_layer(results: Results) -> gpd.GeoDataFrame:
     ``centre_lat``.
     """
     compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     grid = compiled.base_grid
     index, polygons, area = cells_in(grid, site.base)
     cells = results.base_cells()
@@ -328,7 +328,7 @@ def leak_grid_layer(results: Results) -> gpd.GeoDataFrame:
     return _frame(site, data, polygons)
 
 
-def launch_risk_layer(results: Results) -> gpd.GeoDataFrame:
+def launch_risk_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``launch_risk``: launch-grid cells overlapping the launch zone, clipped to it.
 
     Properties: ``cell``, ``salvos`` (salvos fired from the cell), ``share_of_salvos``,
@@ -340,7 +340,7 @@ def launch_risk_layer(results: Results) -> gpd.GeoDataFrame:
     it fires) [-], null without salvos).
     """
     compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     grid = compiled.launch_grid
     index, polygons, area = cells_in(grid, site.launch_zone)
     cells = results.launch_cells()
@@ -373,7 +373,7 @@ LAUNCH_AREA_M = 1_000.0
 MIN_SALVOS_TO_RANK = 10
 
 
-def top_launch_areas(results: Results, n: int = TOP_LAUNCH_AREAS, *,
+def top_launch_areas(results: Results, prepared: Prepared, n: int = TOP_LAUNCH_AREAS, *,
                      area_m: float = LAUNCH_AREA_M) -> pd.DataFrame:
     """The launch areas whose salvos leak most.
 
@@ -392,7 +392,7 @@ def top_launch_areas(results: Results, n: int = TOP_LAUNCH_AREAS, *,
         launch zone). At most ``n`` rows; fewer if fewer areas qualify.
     """
     compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     grid = compiled.launch_grid
     coarse, summed = coarsen_grid(grid, results.launch, max(1, int(round(area_m / grid.cell_m))))
     cells = replace(results, launch=summed).launch_cells()
@@ -424,7 +424,7 @@ def top_launch_areas(results: Results, n: int = TOP_LAUNCH_AREAS, *,
     })
 
 
-def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
+def stratified_launch_table(results: Results, prepared: Prepared, risk) -> pd.DataFrame:
     """Every launch area of a :class:`forceprot.studies.launch_risk.LaunchRisk`, ranked.
 
     Same columns as :func:`top_launch_areas` (``salvos`` is the salvos fired from the area),
@@ -432,7 +432,7 @@ def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
     share of the launch zone) and ``leak_rate``; areas no launcher can reach from come last,
     with null figures.
     """
-    site = results.compiled.prepared.site
+    site = prepared.site
     order = np.concatenate([risk.ranking, np.flatnonzero(~risk.reachable)]).astype(np.int64)
     polygons = risk.polygons_m[order]
     where = shapely.point_on_surface(polygons)
@@ -462,21 +462,22 @@ def stratified_launch_table(results: Results, risk) -> pd.DataFrame:
     })
 
 
-def stratified_launch_layer(results: Results, table: pd.DataFrame) -> gpd.GeoDataFrame:
+def stratified_launch_layer(results: Results, prepared: Prepared,
+                            table: pd.DataFrame) -> gpd.GeoDataFrame:
     """``launch_risk`` from the stratified study: one polygon per launch area with its rank,
     figures, ``in_top_group`` and ``zone_share``."""
     data = {k: table[k].to_numpy() for k in table.columns if k not in ("polygon_m", "x_m", "y_m")}
     data["in_top_group"] = data["in_top_group"].astype(bool)
-    return _frame(results.compiled.prepared.site, data, table["polygon_m"].to_numpy())
+    return _frame(prepared.site, data, table["polygon_m"].to_numpy())
 
 
-def unwatched_layer(results: Results) -> gpd.GeoDataFrame:
+def unwatched_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``unwatched``: the launch zone no sensor sees (surveillance raster cells with detection
     rate 0 at their centre, clipped to the zone), one (multi)polygon feature, none when every
     cell is watched. Properties: ``area_m2``, ``share_of_zone`` [-], ``cell_m`` (the raster's
     cell) [m]."""
     compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     surv = compiled.surveillance
     geom = shapely.intersection(surv.unwatched_m(), site.launch_zone)
     if geom.is_empty:
@@ -514,7 +515,7 @@ def coarsen_grid(grid: Grid, tallies: np.ndarray, k: int) -> tuple[Grid, np.ndar
     return coarse, summed
 
 
-def impacts_layer(results: Results) -> gpd.GeoDataFrame:
+def impacts_layer(results: Results, prepared: Prepared) -> gpd.GeoDataFrame:
     """``impacts``: where each rocket of the recorded sample of salvos lands, as points.
 
     The point is the rocket's ballistic impact point: for an intercepted rocket, where it would
@@ -526,7 +527,7 @@ def impacts_layer(results: Results) -> gpd.GeoDataFrame:
     ``aim_lon``/``aim_lat``.
     """
     compiled = results.compiled
-    site = compiled.prepared.site
+    site = prepared.site
     s = results.story
     names = np.array(compiled.unit_names + [None], dtype=object)
     kill_unit = s[:, T.R_KILL_UNIT].astype(np.int64) if len(s) else np.zeros(0, np.int64)
@@ -556,24 +557,24 @@ def impacts_layer(results: Results) -> gpd.GeoDataFrame:
     return _frame(site, data, shapely.points(s[:, T.R_IMPACT_X], s[:, T.R_IMPACT_Y]))
 
 
-def run_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
+def run_layers(results: Results, prepared: Prepared) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of a run, by name, in drawing order (areas first, points last)."""
     return {
-        "base": base_layer(results),
-        "launch_zone": launch_zone_layer(results),
-        "leak_grid": leak_grid_layer(results),
-        "launch_risk": launch_risk_layer(results),
-        "assets": assets_layer(results),
-        "exposure": exposure_layer(results),
-        "defence_envelopes": defence_envelopes_layer(results),
-        "defences": defences_layer(results),
-        "impacts": impacts_layer(results),
-        **({"unwatched": unwatched_layer(results)}
+        "base": base_layer(results, prepared),
+        "launch_zone": launch_zone_layer(results, prepared),
+        "leak_grid": leak_grid_layer(results, prepared),
+        "launch_risk": launch_risk_layer(results, prepared),
+        "assets": assets_layer(results, prepared),
+        "exposure": exposure_layer(results, prepared),
+        "defence_envelopes": defence_envelopes_layer(results, prepared),
+        "defences": defences_layer(results, prepared),
+        "impacts": impacts_layer(results, prepared),
+        **({"unwatched": unwatched_layer(results, prepared)}
            if results.compiled.surveillance is not None else {}),
     }
 
 
-def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
+def coverage_grid_layer(coverage: Coverage, prepared: Prepared) -> gpd.GeoDataFrame:
     """``coverage_grid``: coverage cells clipped to the base.
 
     Properties: ``cell``, ``p_intercept`` with ``p_intercept_lo``/``_hi`` (null where no rocket
@@ -581,7 +582,7 @@ def coverage_grid_layer(coverage: Coverage) -> gpd.GeoDataFrame:
     bound >= threshold), ``sampled``, ``area_in_base_m2``, ``centre_lon``, ``centre_lat``.
     """
     plan = coverage.plan
-    site = coverage.results.compiled.prepared.site
+    site = prepared.site
     lon, lat = _grid_xy_to_lonlat(site, plan.grid, plan.index)
     data = {
         "cell": plan.index,

@@ -32,6 +32,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from forceprot.studies.coverage import Coverage, cells_in
 from forceprot.outputs.layers import coarsen_grid, unit_envelopes_m
+from forceprot.compile import Prepared
 from forceprot.results import Results
 
 __all__ = ["render_coverage_map", "render_run_map", "MAP_DPI", "MAP_SIZE_IN"]
@@ -180,22 +181,22 @@ def _square(bounds, margin_frac: float) -> tuple[float, float, float, float]:
     return cx - 0.5 * side, cx + 0.5 * side, cy - 0.5 * side, cy + 0.5 * side
 
 
-def _overview_extent(compiled) -> tuple[float, float, float, float]:
+def _overview_extent(prepared: Prepared) -> tuple[float, float, float, float]:
     """The launch zone and the base."""
-    site = compiled.prepared.site
+    site = prepared.site
     return _square(shapely.union_all([site.launch_zone, site.base]).bounds, OVERVIEW_MARGIN_FRAC)
 
 
-def _detail_extent(compiled) -> tuple[float, float, float, float]:
+def _detail_extent(prepared: Prepared) -> tuple[float, float, float, float]:
     """The defended area and the units (envelopes are clipped to it, never widen it)."""
-    site = compiled.prepared.site
+    site = prepared.site
     parts = [site.defended_area, shapely.multipoints(site.unit_xy_m.reshape(-1, 2))]
     return _square(shapely.union_all(parts).bounds, DETAIL_MARGIN_FRAC)
 
 
-def _panel(fig, rect, compiled, extent, title: str):
+def _panel(fig, rect, prepared: Prepared, extent, title: str):
     """One map panel: launch zone, base fill, graticule, scale bar, north arrow, title."""
-    site = compiled.prepared.site
+    site = prepared.site
     ax = fig.add_axes(rect)
     ax.set_aspect("equal")
     ax.set_anchor("W")
@@ -209,15 +210,15 @@ def _panel(fig, rect, compiled, extent, title: str):
     return ax
 
 
-def _new_map(compiled, title: str, subtitle: str, overview_title: str, detail_title: str):
+def _new_map(prepared: Prepared, title: str, subtitle: str, overview_title: str, detail_title: str):
     """Figure with the overview and detail panels (see the module notes)."""
-    site = compiled.prepared.site
+    site = prepared.site
     fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
     FigureCanvasAgg(fig)
-    overview_extent = _overview_extent(compiled)
-    detail_extent = _detail_extent(compiled)
-    overview = _panel(fig, OVERVIEW_AXES, compiled, overview_extent, overview_title)
-    detail = _panel(fig, DETAIL_AXES, compiled, detail_extent, detail_title)
+    overview_extent = _overview_extent(prepared)
+    detail_extent = _detail_extent(prepared)
+    overview = _panel(fig, OVERVIEW_AXES, prepared, overview_extent, overview_title)
+    detail = _panel(fig, DETAIL_AXES, prepared, detail_extent, detail_title)
     x0, x1, y0, y1 = detail_extent
     overview.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor="none", edgecolor="#444444",
                                  lw=1.0, ls=(0, (5, 3)), zorder=15))
@@ -230,10 +231,10 @@ def _new_map(compiled, title: str, subtitle: str, overview_title: str, detail_ti
     return fig, overview, detail
 
 
-def _outlines(ax, compiled) -> list:
+def _outlines(ax, prepared: Prepared) -> list:
     """Base outline and the site's defended area (base plus margin); legend handles."""
-    site = compiled.prepared.site
-    margin = compiled.prepared.scenario.site.defended_margin_m
+    site = prepared.site
+    margin = prepared.scenario.site.defended_margin_m
     _patch(ax, site.base, facecolor="none", edgecolor="#1a1a1a", lw=1.8, zorder=6)
     handles = [Line2D([], [], color="#1a1a1a", lw=1.8, label="base perimeter")]
     if margin > 0:
@@ -245,17 +246,17 @@ def _outlines(ax, compiled) -> list:
     return handles
 
 
-def _units(ax, compiled, labels=None) -> list:
+def _units(ax, prepared: Prepared, labels=None) -> list:
     """Unit symbols, engagement envelopes and sensor coverage; labels if given; legend handles.
 
     A gun's engagement disk is shaded; a battery's intercept ring is only outlined (it usually
     covers the whole map, and what matters on it is the dead zone inside the minimum range).
     """
-    site = compiled.prepared.site
+    site = prepared.site
     kinds_seen: dict[str, dict] = {}
-    for u, unit in enumerate(compiled.prepared.scenario.defence):
+    for u, unit in enumerate(prepared.scenario.defence):
         style = unit.style  # each defence kind says how it is drawn (forceprot.catalog)
-        env = unit_envelopes_m(compiled, u)
+        env = unit_envelopes_m(prepared, u)
         if "sensor_coverage" in env:
             _patch(ax, env["sensor_coverage"][0], facecolor="none", edgecolor=style["color"],
                    lw=0.7, ls=(0, (1, 2.5)), alpha=0.7, zorder=7)
@@ -323,16 +324,16 @@ class _Labels:
         self.placed.append(box)
 
 
-def _labels(ax, compiled) -> _Labels:
-    site = compiled.prepared.site
+def _labels(ax, prepared: Prepared) -> _Labels:
+    site = prepared.site
     return _Labels(ax, np.concatenate([site.unit_xy_m.reshape(-1, 2),
                                        site.asset_xy_m.reshape(-1, 2)]))
 
 
-def _assets(ax, compiled, labels) -> list:
+def _assets(ax, prepared: Prepared, labels) -> list:
     """Circle assets as their hit-radius circle and a star, polygon assets as their hatched
     outline (holes kept); each labelled."""
-    assets = compiled.prepared.site.assets
+    assets = prepared.site.assets
     for a, name in enumerate(assets.names):
         x, y = assets.xy_m[a]
         poly = assets.polygons[a]
@@ -355,14 +356,14 @@ def _assets(ax, compiled, labels) -> list:
     return handles
 
 
-def _people(ax, results) -> list:
+def _people(ax, results: Results, prepared: Prepared) -> list:
     """``[people]``'s occupancy areas shaded by casualties per salvo among their people (darker:
     more), and the shelters as small squares."""
-    people = results.compiled.prepared.site.people
+    people = prepared.site.people
     if people is None or not results.has_people:
         return []
     cas = np.array([a["expected_casualties_per_salvo"] or 0.0
-                    for a in results.exposure_results()])
+                    for a in results.exposure_results(prepared)])
     top = float(cas.max()) if len(cas) and cas.max() > 0 else 1.0
     cmap = colormaps["Purples"]
     for k, poly in enumerate(people.polygons):
@@ -435,10 +436,10 @@ def _top_launch(ax, top_launch) -> list:
 ROCKETS_PER_MAP_CELL = 300
 
 
-def _display_cells(results: Results):
+def _display_cells(results: Results, prepared: Prepared):
     """The base grid, grouped so a typical cell holds :data:`ROCKETS_PER_MAP_CELL` rockets."""
     grid = results.compiled.base_grid
-    area = results.compiled.prepared.site.base_area_m2
+    area = prepared.site.base_area_m2
     rockets = max(float(results.rockets_threatening), 1.0)
     side_m = math.sqrt(ROCKETS_PER_MAP_CELL * area / rockets)
     k = max(1, math.ceil(side_m / grid.cell_m - 1e-9))
@@ -467,7 +468,7 @@ def _launch_surface(fig, ax, launch_table) -> None:
     bar.ax.tick_params(labelsize=6)
 
 
-def render_run_map(results: Results, path: Path, *, top_launch=None,
+def render_run_map(results: Results, prepared: Prepared, path: Path, *, top_launch=None,
                    launch_table=None) -> None:
     """Write ``map.png``: leaker density over the base, launch zone, defences and assets.
 
@@ -475,6 +476,8 @@ def render_run_map(results: Results, path: Path, *, top_launch=None,
     ----------
     results : Results
         The run.
+    prepared : Prepared
+        The scenario and site the run was compiled from: the map draws them.
     path : Path
         PNG file to write (callers pass a temp path).
     top_launch : DataFrame, optional
@@ -484,11 +487,11 @@ def render_run_map(results: Results, path: Path, *, top_launch=None,
         Every launch area of the stratified study: the left panel is coloured by it.
     """
     compiled = results.compiled
-    sc = compiled.prepared.scenario
-    site = compiled.prepared.site
-    grid, cells = _display_cells(results)
+    sc = prepared.scenario
+    site = prepared.site
+    grid, cells = _display_cells(results, prepared)
     fig, overview, detail = _new_map(
-        compiled, f"{sc.site.name}: where leakers land",
+        prepared, f"{sc.site.name}: where leakers land",
         f"{results.salvos:,} salvos of {sc.threat.tubes} × {sc.threat.rocket}, seed {results.seed}"
         f"  ·  leak rate {_pct(results.leak_rate)}  ·  P(salvo puts ≥ 1 leaker inside) "
         f"{_pct(results.p_any_leak)}  ·  95 % intervals",
@@ -509,27 +512,27 @@ def render_run_map(results: Results, path: Path, *, top_launch=None,
         image = _grid_image(ax, grid, density, site.base, LEAK_CMAP, norm)
     _colorbar(fig, image, "leakers per km² per salvo", extend="max" if more else "neither")
 
-    handles = _outlines(overview, compiled)
-    _outlines(detail, compiled)
-    labels = _labels(detail, compiled)
-    handles += _units(detail, compiled, labels)
-    _units(overview, compiled)
-    handles += _people(detail, results)
-    handles += _assets(detail, compiled, labels)
+    handles = _outlines(overview, prepared)
+    _outlines(detail, prepared)
+    labels = _labels(detail, prepared)
+    handles += _units(detail, prepared, labels)
+    _units(overview, prepared)
+    handles += _people(detail, results, prepared)
+    handles += _assets(detail, prepared, labels)
     if launch_table is not None:
         _launch_surface(fig, overview, launch_table)
     handles += _top_launch(overview, top_launch)
     if compiled.surveillance is not None:
-        handles += _surveillance(overview, compiled)
+        handles += _surveillance(overview, compiled, prepared)
     _legend(fig, handles)
     _save(fig, path)
 
 
-def _surveillance(ax, compiled) -> list:
+def _surveillance(ax, compiled, prepared: Prepared) -> list:
     """The launch zone no sensor sees (hatched), the sensors and their routes or orbits."""
     surv = compiled.surveillance
     handles = []
-    unwatched = shapely.intersection(surv.unwatched_m(), compiled.prepared.site.launch_zone)
+    unwatched = shapely.intersection(surv.unwatched_m(), prepared.site.launch_zone)
     if not unwatched.is_empty:
         _patch(ax, unwatched, facecolor="none", edgecolor="0.25", hatch="////", linewidth=0.0,
                zorder=4)
@@ -548,15 +551,15 @@ def _surveillance(ax, compiled) -> list:
     return handles
 
 
-def render_coverage_map(coverage: Coverage, path: Path) -> None:
-    """Write ``coverage.png``: P(intercept) of a rocket landing in each cell, threshold outlined."""
+def render_coverage_map(coverage: Coverage, prepared: Prepared, path: Path) -> None:
+    """Write ``coverage.png``: P(intercept) of a rocket landing in each cell, threshold outlined
+    (``prepared``: the scenario and site the coverage map was made for, drawn under it)."""
     results = coverage.results
-    compiled = results.compiled
-    sc = compiled.prepared.scenario
-    site = compiled.prepared.site
+    sc = prepared.scenario
+    site = prepared.site
     plan = coverage.plan
     fig, overview, detail = _new_map(
-        compiled, f"{sc.site.name}: where a rocket that lands is intercepted",
+        prepared, f"{sc.site.name}: where a rocket that lands is intercepted",
         f"covered (P(intercept) ≥ {coverage.threshold:g}): {coverage.covered_share:.1%} of the "
         f"base area; {coverage.covered_share_conservative:.1%} by the 95 % lower bound  ·  "
         f"{results.salvos:,} salvos of {sc.threat.tubes} × {sc.threat.rocket} aimed over "
@@ -571,8 +574,8 @@ def render_coverage_map(coverage: Coverage, path: Path) -> None:
     bar.ax.axhline(coverage.threshold, color="black", lw=2.5)
     bar.ax.text(-0.4, coverage.threshold, "threshold", transform=bar.ax.get_yaxis_transform(),
                 ha="right", va="center", fontsize=8, rotation=90)
-    handles = _outlines(overview, compiled)
-    _outlines(detail, compiled)
+    handles = _outlines(overview, prepared)
+    _outlines(detail, prepared)
     if coverage.covered.any():
         covered = shapely.union_all(plan.polygons[coverage.covered])
         _patch(detail, covered, facecolor="none", edgecolor="black", lw=1.0, hatch="//",
@@ -585,9 +588,9 @@ def render_coverage_map(coverage: Coverage, path: Path) -> None:
             _patch(ax, shapely.union_all(plan.polygons[unsampled]), facecolor="#9e9e9e",
                    edgecolor="none", zorder=4.5)
         handles.append(Patch(facecolor="#9e9e9e", label="no rocket landed (counted not covered)"))
-    labels = _labels(detail, compiled)
-    handles += _units(detail, compiled, labels)
-    _units(overview, compiled)
-    handles += _assets(detail, compiled, labels)
+    labels = _labels(detail, prepared)
+    handles += _units(detail, prepared, labels)
+    _units(overview, prepared)
+    handles += _assets(detail, prepared, labels)
     _legend(fig, handles)
     _save(fig, path)

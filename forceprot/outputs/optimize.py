@@ -65,7 +65,8 @@ def write_optimization_outputs(result: OptimizationResult, out_dir: Path, *,
         "placements.toml": lambda p: p.write_text(toml, encoding="utf-8"),
         "improvement.png": lambda p: plot_improvement(result, p),
         "optimize.json": lambda p: p.write_text(summary, encoding="utf-8"),
-        **run_writers(result.results),
+        # the chosen layout's run, described with the layout scenario the study made
+        **run_writers(result.results, result.prepared),
     }
     return write_file_set(out_dir, writers, overwrite=overwrite,
                           replaceable=optimize_output_names())

@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 
 from forceprot.atomic import write_file_set
-from forceprot.compile import Grid
+from forceprot.compile import Grid, Prepared
 from forceprot.studies.origin import Origin
 
 __all__ = ["ORIGIN_OUTPUTS", "origin_layer", "render_origin", "render_origin_map",
@@ -35,8 +35,9 @@ DETAIL_MIN_SIDE_M = 400.0
 MAX_RASTER_CELLS = 4_000_000
 
 
-def origin_layer(origin: Origin):
-    """The features of ``origin.geojson`` as a GeoDataFrame in EPSG:4326.
+def origin_layer(origin: Origin, prepared: Prepared):
+    """The features of ``origin.geojson`` as a GeoDataFrame in EPSG:4326 (``prepared``: the
+    scenario the estimate was made for, whose site's CRS the points are in).
 
     Rows, by ``kind``: ``estimate`` (point; the figures as properties), ``region_95``
     ((multi)polygon), ``mean_point_of_impact``, ``implied_aim`` and one ``impact`` per observed
@@ -47,8 +48,8 @@ def origin_layer(origin: Origin):
 
     from forceprot.outputs.layers import WGS84
 
-    site = origin.site
-    s = origin.summary()
+    site = prepared.site
+    s = origin.summary(prepared)
     rows, geoms = [], []
 
     def add(kind: str, geom, **props) -> None:
@@ -94,20 +95,22 @@ def _write_layer(frame, path: Path) -> None:
                                  "SIGNIFICANT_FIGURES": str(SIGNIFICANT_FIGURES)})
 
 
-def write_origin_outputs(origin: Origin, out_dir: Path, *, overwrite: bool = False) -> list[Path]:
-    """Write :data:`ORIGIN_OUTPUTS` into ``out_dir``, all or nothing.
+def write_origin_outputs(origin: Origin, prepared: Prepared, out_dir: Path, *,
+                         overwrite: bool = False) -> list[Path]:
+    """Write :data:`ORIGIN_OUTPUTS` of ``origin``, estimated for the scenario ``prepared``,
+    into ``out_dir``, all or nothing.
 
     Raises
     ------
     OutputError
         As :func:`forceprot.outputs.writer.write_run_outputs`; nothing is written then.
     """
-    layer = origin_layer(origin)
-    summary = json.dumps(origin.summary(), indent=2) + "\n"
-    toml = origin.threat_toml()
+    layer = origin_layer(origin, prepared)
+    summary = json.dumps(origin.summary(prepared), indent=2) + "\n"
+    toml = origin.threat_toml(prepared)
     return write_file_set(out_dir, {
         "origin.geojson": lambda p: _write_layer(layer, p),
-        "origin.png": lambda p: render_origin_map(origin, p),
+        "origin.png": lambda p: render_origin_map(origin, prepared, p),
         "origin.json": lambda p: p.write_text(summary, encoding="utf-8"),
         "origin_threat.toml": lambda p: p.write_text(toml, encoding="utf-8"),
     }, overwrite=overwrite)
@@ -136,9 +139,10 @@ def _raster(origin: Origin) -> tuple[Grid, np.ndarray]:
     return grid, density / np.nanmax(density)
 
 
-def render_origin_map(origin: Origin, path: Path) -> None:
+def render_origin_map(origin: Origin, prepared: Prepared, path: Path) -> None:
     """Write ``origin.png``: the posterior over the launch zone with the 95 % region and the
-    estimate (left), and the pattern with the line of fire (right)."""
+    estimate (left), and the pattern with the line of fire (right), over the site of
+    ``prepared`` (the scenario the estimate was made for)."""
     from matplotlib import colors as mcolors
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -161,10 +165,9 @@ def render_origin_map(origin: Origin, path: Path) -> None:
         _square,
     )
 
-    compiled = origin.compiled
-    site = origin.site
-    sc = compiled.prepared.scenario
-    s = origin.summary()
+    site = prepared.site
+    sc = prepared.scenario
+    s = origin.summary(prepared)
     fig = Figure(figsize=MAP_SIZE_IN, dpi=MAP_DPI)
     FigureCanvasAgg(fig)
     imp = origin.impacts.xy_m
@@ -180,9 +183,9 @@ def render_origin_map(origin: Origin, path: Path) -> None:
     pattern = shapely.multipoints(np.vstack([imp, origin.aim_xy_m]))
     detail_extent = _square(pattern.centroid.buffer(DETAIL_MIN_SIDE_M / 2).union(pattern).bounds,
                             0.15)
-    overview = _panel(fig, OVERVIEW_AXES, compiled, overview_extent,
+    overview = _panel(fig, OVERVIEW_AXES, prepared, overview_extent,
                       "Where it came from: posterior density")
-    detail = _panel(fig, DETAIL_AXES, compiled, detail_extent,
+    detail = _panel(fig, DETAIL_AXES, prepared, detail_extent,
                     "The pattern (long axis along the line of fire)")
     norm = mcolors.LogNorm(vmin=DENSITY_FLOOR, vmax=1.0)
     shown = np.where(density >= DENSITY_FLOOR, density, np.nan)
@@ -190,8 +193,8 @@ def render_origin_map(origin: Origin, path: Path) -> None:
         image = _grid_image(ax, grid, shown, site.launch_zone, "viridis", norm)
         image.set_alpha(0.85)
     _colorbar(fig, image, "posterior density / its peak")
-    handles = _outlines(overview, compiled)
-    _outlines(detail, compiled)
+    handles = _outlines(overview, prepared)
+    _outlines(detail, prepared)
     ex, ey = origin.estimate_xy_m
     mx, my = origin.mpi_xy_m
     for ax in (overview, detail):
@@ -238,12 +241,13 @@ def render_origin_map(origin: Origin, path: Path) -> None:
 # --- the console ------------------------------------------------------------------------------
 
 
-def render_origin(console, origin: Origin) -> None:
-    """Print the estimate, its region, the fitted dispersion and the TOML snippet."""
+def render_origin(console, origin: Origin, prepared: Prepared) -> None:
+    """Print the estimate, its region, the fitted dispersion and the TOML snippet
+    (``prepared``: the scenario the estimate was made for)."""
     from rich.markup import escape
     from rich.table import Table
 
-    s = origin.summary()
+    s = origin.summary(prepared)
     t = Table(title=escape(f"Where the salvo came from ({s['impacts']} impact(s)"
                            f"{', with times' if s['times_used'] else ''}; {s['scenario']})"),
               title_justify="left", show_header=False)
@@ -277,4 +281,4 @@ def render_origin(console, origin: Origin) -> None:
     console.print(t)
     for note in s["notes"]:
         console.print(note, style="yellow", markup=False)
-    console.print(origin.threat_toml(), markup=False, highlight=False, soft_wrap=True)
+    console.print(origin.threat_toml(prepared), markup=False, highlight=False, soft_wrap=True)

@@ -23,6 +23,7 @@ from forceprot.assumptions import (
     threat_profile,
 )
 from forceprot.outputs.layers import MIN_SALVOS_TO_RANK, TOP_LAUNCH_AREAS
+from forceprot.compile import Prepared
 from forceprot.results import Results
 from forceprot.stats import Estimate
 
@@ -64,7 +65,8 @@ def _table(header: list[str], rows: list[list[str]], align: str) -> str:
     return "\n".join(lines)
 
 
-def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = None,
+def run_report_markdown(results: Results, prepared: Prepared, *,
+                        top_launch: pd.DataFrame | None = None,
                         map_name: str | None = "map.png",
                         launch_table: pd.DataFrame | None = None) -> str:
     """The Markdown report of a run.
@@ -73,6 +75,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     ----------
     results : Results
         The run.
+    prepared : Prepared
+        The scenario and site the run was compiled from, which the report describes.
     top_launch : DataFrame, optional
         :func:`forceprot.outputs.layers.top_launch_areas` (numbered the same on the map).
     map_name : str, optional
@@ -82,8 +86,8 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         (:func:`forceprot.outputs.layers.stratified_launch_table`); ``top_launch`` is then its
         top group.
     """
-    sc = results.compiled.prepared.scenario
-    site = results.compiled.prepared.site
+    sc = prepared.scenario
+    site = prepared.site
     threat = sc.threat
     out: list[str] = []
     out.append(f"# {sc.site.name}: rocket salvo leak report\n")
@@ -101,7 +105,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
          f"{profile['preset_meaning']} " if profile["preset"] else
          f"**Threat.** {profile['preset_meaning']} ")
         + f"Firing angle: {profile['firing_angle']}.\n")
-    listed = results.assumptions()
+    listed = results.assumptions(prepared)
     out.append(_caveat(listed) + "\n")
 
     out.append("## Headline\n")
@@ -118,7 +122,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         rows.append([label, value, interval])
     out.append(_table(["measure", "estimate", "95 % interval"], rows, "lrr") + "\n")
     if results.has_surveillance:
-        out.append(before_the_salvo_markdown(results))
+        out.append(before_the_salvo_markdown(results, prepared))
     out.append("## Rocket accounting\n")
     out.append(_accounting_table(results) + "\n")
 
@@ -135,7 +139,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
                            "salvos with magazine run dry"], rows, "llrrrrr") + "\n")
         out.append("A rocket killed by two units is credited to the earlier kill; the terms are "
                    "defined under Rocket accounting.\n")
-        out.append(_who_did_what(results) + "\n")
+        out.append(_who_did_what(results, prepared) + "\n")
     else:
         out.append("No defence units: every rocket landing inside leaks.\n")
 
@@ -152,7 +156,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         "`track_s` after its detection); the alarm sounds on a track, since a bare detection "
         "predicts no impact point.\n")
 
-    terrain = results.terrain()
+    terrain = results.terrain(prepared)
     if terrain is not None:
         out.append(terrain_markdown(terrain))
 
@@ -209,7 +213,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
                    "more salvos.\n")
 
     out.append("## Assets\n")
-    assets = results.asset_results()
+    assets = results.asset_results(prepared)
     if assets:
         rows = [[a["name"], f"{a['weight']:g}",
                  f"{a['radius_m']:g} m radius" if a["radius_m"] is not None
@@ -231,7 +235,7 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
         out.append("No assets in the scenario.\n")
 
     if results.has_people:
-        out.append(people_markdown(results))
+        out.append(people_markdown(results, prepared))
 
     if map_name:
         out.append("## Map\n")
@@ -263,9 +267,11 @@ def run_report_markdown(results: Results, *, top_launch: pd.DataFrame | None = N
     return "\n".join(out)
 
 
-def before_the_salvo_markdown(results: Results) -> str:
+def before_the_salvo_markdown(results: Results, prepared: Prepared) -> str:
     """The report's "Before the salvo" section: P(prevented), the per-attempted-salvo figures,
-    each sensor, the unwatched share of the launch zone and the assumptions behind them."""
+    each sensor, the unwatched share of the launch zone and the assumptions behind them
+    (``prepared``: the scenario the run was compiled from; its DEM, if any, cut the sight
+    lines)."""
     surv = results.compiled.surveillance
     team = surv.team
     fig = results.before_the_salvo()
@@ -306,7 +312,7 @@ def before_the_salvo_markdown(results: Results) -> str:
         "its revisit time is long against the exposure). A team found at least "
         f"{team.response_time_min:g} min before it fires (the response time) is stopped with "
         f"probability {team.prevent_p:g}. Sight lines run over a 4/3 earth"
-        + (" and the DEM" if results.compiled.prepared.site.terrain is not None else "")
+        + (" and the DEM" if prepared.site.terrain is not None else "")
         + f" to a {team.target_height_m:g} m target, on a {fig['surveillance_cell_m']:g} m "
         "raster (the launcher's cell). Every salvo is still flown: the per-attempted-salvo "
         "figures weight each salvo by its chance of being fired (expectations, t intervals "
@@ -322,14 +328,15 @@ def before_the_salvo_markdown(results: Results) -> str:
     return "\n".join(out)
 
 
-def people_markdown(results: Results) -> str:
+def people_markdown(results: Results, prepared: Prepared) -> str:
     """The "People at risk" section: expected killed and wounded per salvo, what warning and
-    each unit save, by hour and by area, and the assumptions the figures rest on."""
+    each unit save, by hour and by area, and the assumptions the figures rest on
+    (``prepared``: the scenario the run was compiled from, with its ``[people]``)."""
     from forceprot.people import damage_radii_m
 
-    sc = results.compiled.prepared.scenario
+    sc = prepared.scenario
     spec = sc.people
-    summ = results.people_summary()
+    summ = results.people_summary(prepared)
     lethal_m, casualty_m = damage_radii_m(sc)
     out = ["## People at risk\n"]
     rows = []
@@ -387,7 +394,7 @@ def people_markdown(results: Results) -> str:
     out.append("**By attack hour** (the same salvos at every hour):\n")
     out.append(_table(["hour (local)", "P(attack at this hour)", "killed per salvo",
                        "wounded per salvo", "P(≥ 1 casualty)"], rows, "rrrrr") + "\n")
-    shelters = results.compiled.prepared.site.people
+    shelters = prepared.site.people
     out.append(
         "**What these figures rest on.** "
         f"Damage: {'Carleton (P = exp(-r²/R²))' if spec.damage == 'carleton' else 'cookie-cutter'}"
@@ -447,10 +454,11 @@ def _caveat(listed: list[Assumption]) -> str:
         "quantifies that.")
 
 
-def _who_did_what(results) -> str:
+def _who_did_what(results: Results, prepared: Prepared) -> str:
     """Which unit did what, and why: of the rockets landing inside, how many fell in each unit's
-    sector, how many it had a window on, engaged and killed first; wasted fire."""
-    sc = results.compiled.prepared.scenario
+    sector, how many it had a window on, engaged and killed first; wasted fire (``prepared``:
+    the scenario the run was compiled from, whose units' sectors and envelopes explain it)."""
+    sc = prepared.scenario
     threat = max(results.rockets_threatening, 1)
     mode = ("**Coordinated fire control** (one air picture): each rocket goes to the unit that "
             "can kill it first and, after a miss is seen, to the next; no unit fires at a rocket "

@@ -170,11 +170,9 @@ class Comparison:
 
     def summary(self) -> dict:
         """The comparison under stable keys (``forceprot compare --json``)."""
-        sa = self.a.compiled.prepared.scenario
-        sb = self.b.compiled.prepared.scenario
         return {
-            "a": sa.label,
-            "b": sb.label,
+            "a": self.a.compiled.label,
+            "b": self.b.compiled.label,
             "difference_is": "b - a",
             "seed": self.a.seed,
             "salvos": self.a.salvos,

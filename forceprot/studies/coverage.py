@@ -138,6 +138,9 @@ class CoveragePlan:
         centre lies outside.
     salvos : int
         Salvos to sample.
+    settings : RunSettings
+        The scenario's ``[simulation]`` settings for the run: every planned salvo (no precision
+        stop: each cell needs its share), no stories.
     """
 
     compiled: CompiledScenario
@@ -148,16 +151,17 @@ class CoveragePlan:
     area_m2: np.ndarray
     aim_xy_m: np.ndarray
     salvos: int
+    settings: RunSettings
 
     @property
     def grid(self) -> Grid:
         return self.compiled.base_grid
 
     def run_settings(self, *, seed: int | None = None, threads: int | None = None) -> RunSettings:
-        """Every planned salvo (no precision stop: each cell needs its share), no stories."""
-        return RunSettings.from_scenario(self.compiled.prepared.scenario, salvos=self.salvos,
-                                         seed=seed, precision=None, story_salvos=0,
-                                         threads=threads)
+        """Every planned salvo (no precision stop: each cell needs its share), no stories; the
+        scenario's seed unless ``seed`` is given."""
+        return self.settings.replace(seed=self.settings.seed if seed is None else int(seed),
+                                     threads=threads)
 
     @property
     def n_cells(self) -> int:
@@ -218,7 +222,9 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
         salvos = max(blocks * BLOCK_SALVOS, MIN_DEFAULT_SALVOS)
     return CoveragePlan(compiled=compiled, cell_m=float(cell_m), threshold=float(threshold),
                         index=index, polygons=polygons, area_m2=area, aim_xy_m=aim,
-                        salvos=int(salvos))
+                        salvos=int(salvos),
+                        settings=RunSettings.from_scenario(scenario, salvos=int(salvos),
+                                                           precision=None, story_salvos=0))
 
 
 @dataclass(frozen=True)
@@ -308,13 +314,13 @@ class Coverage:
     def summary(self) -> dict:
         """The figures under stable keys (``coverage.json``)."""
         r = self.results
-        sc = r.compiled.prepared.scenario
+        named = r.compiled.provenance
         impacts = self.impacts
         return {
-            "scenario": sc.label,
-            "site": sc.site.name,
-            "rocket": sc.threat.rocket,
-            "tubes": sc.threat.tubes,
+            "scenario": named.label,
+            "site": named.site_name,
+            "rocket": named.rocket,
+            "tubes": r.compiled.tubes,
             "threshold": self.threshold,
             "cell_m": self.cell_m,
             "cells_in_base": self.plan.n_cells,
@@ -368,7 +374,8 @@ def _shares(area: np.ndarray, covered: np.ndarray, covered_cons: np.ndarray,
             1.0 - sampled_area / total, mean)
 
 
-def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
+def coverage_from_results(plan: CoveragePlan, results: Results,
+                          prepared: Prepared) -> Coverage:
     """Reduce an aimed run to per-cell estimates and area-weighted coverage shares.
 
     Parameters
@@ -377,6 +384,8 @@ def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
         The plan the run was compiled from.
     results : Results
         ``simulate(plan.compiled, ...)``.
+    prepared : Prepared
+        The scenario the plan was made from (:func:`plan_coverage`): its assets' shares.
     """
     cells = results.base_cells()
     idx = plan.index
@@ -390,7 +399,7 @@ def coverage_from_results(plan: CoveragePlan, results: Results) -> Coverage:
     covered_cons = sampled & (np.nan_to_num(lo, nan=-1.0) >= thr)
     share, share_cons, unsampled, mean = _shares(plan.area_m2, covered, covered_cons, sampled, p)
 
-    site = results.compiled.prepared.site
+    site = prepared.site
     assets = []
     for a, disk in enumerate(site.assets.areas_m()):
         near = shapely.intersects(plan.polygons, disk)
@@ -431,4 +440,4 @@ def coverage_map(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     plan = plan_coverage(prepared, cell_m=cell_m, threshold=threshold, salvos=salvos)
     results = simulate(plan.compiled, plan.run_settings(seed=seed, threads=threads),
                        progress=progress)
-    return coverage_from_results(plan, results)
+    return coverage_from_results(plan, results, prepared)

@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from forceprot.compile import CompiledScenario, Grid, area_sampler, launcher_band_m
+from forceprot.compile import CompiledScenario, Grid, Prepared, area_sampler, launcher_band_m
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.settings import RunSettings
 
@@ -118,18 +118,18 @@ class LaunchRisk:
         return np.array([i for i in self.ranking if self.in_top_group[i]], dtype=np.int64)
 
 
-def launch_areas(compiled: CompiledScenario, area_m: float = AREA_M
-                 ) -> tuple[np.ndarray, float]:
-    """The launch zone cut into squares of ``area_m`` [m] (larger when the zone would need more
-    than :data:`MAX_AREAS` of them), clipped; slivers dropped.
+def launch_areas(prepared: Prepared, area_m: float = AREA_M
+                 ) -> tuple[np.ndarray, float, float]:
+    """The launch zone of ``prepared``'s site cut into squares of ``area_m`` [m] (larger when
+    the zone would need more than :data:`MAX_AREAS` of them), clipped; slivers dropped.
 
     Returns the polygons (shapely, local CRS), the share of the zone left out in slivers and the
     side used [m].
     """
-    zone = compiled.prepared.site.launch_zone
+    zone = prepared.site.launch_zone
     if zone.area > MAX_AREAS * area_m * area_m:
         area_m = 500.0 * math.ceil(math.sqrt(zone.area / MAX_AREAS) / 500.0)
-    grid = Grid.covering(zone, float(area_m), label=compiled.prepared.scenario.label,
+    grid = Grid.covering(zone, float(area_m), label=prepared.scenario.label,
                          field="area_m")
     clipped = shapely.intersection(grid.boxes(), zone)
     area = shapely.area(clipped)
@@ -147,7 +147,8 @@ def _reaches(polygon, aim, min_range_m: float, max_range_m: float) -> bool:
     return bool(np.any((rows[:, 0] <= max_range_m) & (rows[:, 1] >= min_range_m)))
 
 
-def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: float = AREA_M,
+def launch_risk(compiled: CompiledScenario, prepared: Prepared, settings: RunSettings, *,
+                area_m: float = AREA_M,
                 salvos_per_area: int = SALVOS_PER_AREA,
                 progress: Callable[[int, int], None] | None = None) -> LaunchRisk:
     """Sample every launch area on its own and rank them.
@@ -155,7 +156,9 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     Parameters
     ----------
     compiled : CompiledScenario
-        The scenario.
+        The scenario's arrays: each area's run replaces only its launch zone.
+    prepared : Prepared
+        What ``compiled`` was compiled from: its site's launch zone is cut into the areas.
     settings : RunSettings
         Seed and threads (its salvos are replaced by ``salvos_per_area``, no precision stop).
     area_m : float
@@ -168,7 +171,7 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
     """
     from forceprot.simulate import simulate
 
-    polygons, left_out, area_m = launch_areas(compiled, area_m)
+    polygons, left_out, area_m = launch_areas(prepared, area_m)
     n = len(polygons)
     aim_tri = compiled.inputs.aim.tri_m
     aim = shapely.union_all(shapely.polygons(aim_tri)) if np.any(
@@ -226,7 +229,7 @@ def launch_risk(compiled: CompiledScenario, settings: RunSettings, *, area_m: fl
             done += 1
             if progress is not None:
                 progress(done, total)
-    zone_area = float(compiled.prepared.site.launch_zone.area)
+    zone_area = float(prepared.site.launch_zone.area)
     return LaunchRisk(polygons_m=polygons, leakers_per_salvo=out["mean"], leakers_lo=out["lo"],
                       leakers_hi=out["hi"], leak_rate=out["leak"],
                       threatening_per_salvo=out["threat"], reachable=reachable,

@@ -93,7 +93,7 @@ import numpy as np
 import shapely
 from scipy import optimize, special, stats
 
-from forceprot.compile import RAD_PER_MIL, CompiledScenario, Grid
+from forceprot.compile import RAD_PER_MIL, CompiledScenario, Grid, Prepared
 from forceprot.errors import GeometryError, OutputError, ScenarioError
 from forceprot.flight.family import lay_for_wind
 
@@ -335,10 +335,13 @@ class OriginModel:
     wind_to_rad: float = 0.0
 
     @classmethod
-    def from_compiled(cls, compiled: CompiledScenario, *,
+    def from_compiled(cls, compiled: CompiledScenario, prepared: Prepared, *,
                       time_sigma_s: float = DEFAULT_TIME_SIGMA_S) -> "OriginModel":
-        """The scenario's threat model; refuses a dispersion of zero (nothing to trace)."""
-        sc = compiled.prepared.scenario
+        """The scenario's threat model; refuses a dispersion of zero (nothing to trace).
+
+        ``compiled`` gives the model's numbers; ``prepared``, what it was compiled from, names
+        a zero dispersion as the scenario wrote it."""
+        sc = prepared.scenario
         for name in ("range_sigma_frac", "deflection_sigma_mil"):
             value = getattr(sc.threat, name)
             if not value > 0:
@@ -652,12 +655,11 @@ class Origin:
     times_used: bool
     notes: tuple[str, ...] = field(default=())
 
-    @property
-    def site(self):
-        return self.compiled.prepared.site
-
-    def lonlat(self, xy_m) -> tuple[float, float]:
-        lon, lat = self.site.xy_to_lonlat(xy_m[0], xy_m[1])
+    @staticmethod
+    def lonlat(xy_m, prepared: Prepared) -> tuple[float, float]:
+        """A point of the site's local CRS [m] as lon, lat [deg] (``prepared``: the scenario
+        the estimate was made for)."""
+        lon, lat = prepared.site.xy_to_lonlat(xy_m[0], xy_m[1])
         return float(lon), float(lat)
 
     def contains(self, xy_m) -> bool:
@@ -676,13 +678,14 @@ class Origin:
         d = self.mpi_xy_m - self.estimate_xy_m
         return float(np.degrees(np.arctan2(d[0], d[1])) % 360.0)
 
-    def summary(self) -> dict:
-        """The figures under stable keys (``forceprot origin --json``, ``origin.json``)."""
-        lon, lat = self.lonlat(self.estimate_xy_m)
-        map_lon, map_lat = self.lonlat(self.map_xy_m)
-        mpi_lon, mpi_lat = self.lonlat(self.mpi_xy_m)
-        aim_lon, aim_lat = self.lonlat(self.aim_xy_m)
-        sc = self.compiled.prepared.scenario
+    def summary(self, prepared: Prepared) -> dict:
+        """The figures under stable keys (``forceprot origin --json``, ``origin.json``), in the
+        site of ``prepared`` (the scenario the estimate was made for)."""
+        lon, lat = self.lonlat(self.estimate_xy_m, prepared)
+        map_lon, map_lat = self.lonlat(self.map_xy_m, prepared)
+        mpi_lon, mpi_lat = self.lonlat(self.mpi_xy_m, prepared)
+        aim_lon, aim_lat = self.lonlat(self.aim_xy_m, prepared)
+        sc = prepared.scenario
         return {
             "lon": lon, "lat": lat,
             "radius_95_m": self.radius_95_m,
@@ -712,9 +715,10 @@ class Origin:
             "notes": list(self.notes),
         }
 
-    def threat_toml(self) -> str:
-        """The fitted ``[threat]`` accuracy fields, to paste into a scenario."""
-        lon, lat = self.lonlat(self.estimate_xy_m)
+    def threat_toml(self, prepared: Prepared) -> str:
+        """The fitted ``[threat]`` accuracy fields, to paste into a scenario (``prepared``: the
+        scenario the estimate was made for, whose site places the launcher)."""
+        lon, lat = self.lonlat(self.estimate_xy_m, prepared)
         lines = [f"# Fitted by forceprot origin from {self.impacts.n} impact(s) in "
                  f"{Path(self.impacts.label).name}:",
                  f"# launcher near lon {lon:.5f}, lat {lat:.5f} (95 % within "
@@ -846,11 +850,11 @@ def _weighted_radius(xy_m: np.ndarray, mass: np.ndarray, centre: np.ndarray, p: 
 
 
 def _implied_aim(compiled: CompiledScenario, launch_xy_m: np.ndarray,
-                 mpi_xy_m: np.ndarray) -> np.ndarray:
-    """The laid point that puts the nominal rocket from ``launch_xy_m`` on ``mpi_xy_m``."""
-    sc = compiled.prepared.scenario
+                 mpi_xy_m: np.ndarray, *, wind_mps: float) -> np.ndarray:
+    """The laid point that puts the nominal rocket from ``launch_xy_m`` on ``mpi_xy_m``
+    (``wind_mps``: the scenario's wind speed [m/s])."""
     salvo, family = compiled.inputs.salvo, compiled.inputs.family
-    if salvo.wind_laying or sc.threat.wind_mps == 0.0:
+    if salvo.wind_laying or wind_mps == 0.0:
         return mpi_xy_m.copy()  # no wind, or the crew aimed off for it: laid point = MPI
     d = mpi_xy_m - launch_xy_m
     lay_range, lay_heading = lay_for_wind(family, float(salvo.wind_to_rad),
@@ -869,7 +873,7 @@ def _spreads(impacts: Impacts, launch_xy_m: np.ndarray) -> tuple[float | None, f
     return float(np.std(along, ddof=1)), float(np.std(across, ddof=1))
 
 
-def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
+def estimate_origin(compiled: CompiledScenario, prepared: Prepared, impacts: Impacts, *,
                     cell_m: float = DEFAULT_CELL_M,
                     time_sigma_s: float = DEFAULT_TIME_SIGMA_S,
                     credible: float = CREDIBLE, fine_cells: int = FINE_CELLS) -> Origin:
@@ -878,8 +882,9 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
     Parameters
     ----------
     compiled : CompiledScenario
-        The scenario whose threat model (rocket family, dispersion, salvo, wind) and launch
-        zone are assumed.
+        The scenario whose threat model (rocket family, dispersion, salvo, wind) is assumed.
+    prepared : Prepared
+        What ``compiled`` was compiled from: its site's launch zone is searched.
     impacts : Impacts
         Impact points in the site's local CRS [m], optionally with times [s].
     cell_m : float
@@ -902,9 +907,9 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
     ScenarioError
         A zero dispersion in the scenario; impact times no salvo of the scenario could make.
     """
-    model = OriginModel.from_compiled(compiled, time_sigma_s=time_sigma_s)
+    model = OriginModel.from_compiled(compiled, prepared, time_sigma_s=time_sigma_s)
     family = compiled.inputs.family
-    site = compiled.prepared.site
+    site = prepared.site
     n = impacts.n
     notes: list[str] = []
     if impacts.times_s is not None and n < 2:
@@ -932,7 +937,7 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
     log_mass, _ = _log_posterior(xy, area, impacts, model, family)
     if not np.isfinite(log_mass).any():
         if impacts.times_s is not None and n >= 2:
-            sc = compiled.prepared.scenario
+            sc = prepared.scenario
             raise ScenarioError(
                 f"the impact times span {np.ptp(impacts.times_s):.1f} s, more than a salvo of "
                 f"{model.tubes} tubes {model.ripple_s:g} s apart can from any launch position",
@@ -1020,7 +1025,9 @@ def estimate_origin(compiled: CompiledScenario, impacts: Impacts, *,
         cell_area_m2=farea, mass=fmass, in_region=in_region, region_m=region, lobe=lobe,
         lobe_mass=lobe_mass, estimate_xy_m=estimate, map_xy_m=map_xy, radius_95_m=radius,
         radius_95_lobe_m=radius_lobe, mpi_xy_m=mpi,
-        aim_xy_m=_implied_aim(compiled, estimate, mpi), range_sigma_frac=r_fit,
+        aim_xy_m=_implied_aim(compiled, estimate, mpi,
+                              wind_mps=prepared.scenario.threat.wind_mps),
+        range_sigma_frac=r_fit,
         deflection_sigma_mil=d_fit, range_spread_m=along, deflection_spread_m=across,
         times_used=impacts.times_s is not None and n >= 2, notes=tuple(notes))
 

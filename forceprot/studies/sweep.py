@@ -265,9 +265,9 @@ def _run_variant(job: _VariantJob) -> dict:
     from forceprot.compile import compile_scenario, prepare
     from forceprot.simulate import simulate
 
-    compiled = compile_scenario(prepare(job.spec.scenario()))
-    results = simulate(compiled, job.settings)
-    s = results.summary()
+    prepared = prepare(job.spec.scenario())
+    results = simulate(compile_scenario(prepared), job.settings)
+    s = results.summary(prepared)
 
     def ci(key: str) -> list:
         return s[f"{key}_ci"]

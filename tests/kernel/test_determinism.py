@@ -19,7 +19,7 @@ ARRAYS = ("scalars", "units", "grid", "launch", "assets", "warn_hist", "story", 
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
+def prepared_compiled(tmp_path_factory):
     """Wind, dispersion, two saturable gun mounts and a battery with ripple-fire doctrine,
     weighted assets: every part of the kernel and every tally is busy."""
     tmp = tmp_path_factory.mktemp("determinism")
@@ -39,6 +39,17 @@ def compiled(tmp_path_factory):
     return compile_data(tmp, data)
 
 
+@pytest.fixture(scope="module")
+def compiled(prepared_compiled):
+    return prepared_compiled[1]
+
+
+@pytest.fixture(scope="module")
+def scenario(prepared_compiled):
+    """The validated scenario: its [simulation] settings are the runs' settings."""
+    return prepared_compiled[0].scenario
+
+
 def _assert_identical(a, b, what):
     assert a.salvos == b.salvos, f"{what}: {a.salvos} vs {b.salvos} salvos"
     for name in ARRAYS:
@@ -47,9 +58,9 @@ def _assert_identical(a, b, what):
 
 
 @pytest.fixture(scope="module")
-def reference(compiled):
+def reference(compiled, scenario):
     return simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, threads=1), chunk_blocks=1)
+        scenario, threads=1), chunk_blocks=1)
 
 
 def test_runs_are_busy(reference):
@@ -64,31 +75,32 @@ def test_runs_are_busy(reference):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("chunk_blocks", [1, 3, None])
-def test_threads_and_chunks_do_not_matter(compiled, reference, threads, chunk_blocks):
+def test_threads_and_chunks_do_not_matter(compiled, scenario, reference, threads,
+                                           chunk_blocks):
     if threads > numba.config.NUMBA_NUM_THREADS:
         pytest.skip("machine has fewer threads")
     res = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, threads=threads), chunk_blocks=chunk_blocks)
+        scenario, threads=threads), chunk_blocks=chunk_blocks)
     _assert_identical(res, reference, f"threads={threads}, chunk_blocks={chunk_blocks}")
 
 
-def test_the_seed_matters(compiled, reference):
+def test_the_seed_matters(compiled, scenario, reference):
     """Guards the tests above against comparing constants."""
     other = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, seed=SEED + 1, threads=2))
+        scenario, seed=SEED + 1, threads=2))
     assert not np.array_equal(other.scalars, reference.scalars)
     assert not np.array_equal(other.story, reference.story)
 
 
-def test_precision_stop_is_deterministic_and_a_prefix(compiled):
+def test_precision_stop_is_deterministic_and_a_prefix(compiled, scenario):
     """A precision target stops after the first block whose interval is narrow enough; the
     stop and the tallies do not depend on threads or chunks, and equal a plain run of that
     many salvos (blocks are seeded by index, so a run is a prefix of a longer one)."""
     # the half-width after three blocks: the run must stop by then
     target = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=3 * BLOCK_SALVOS, threads=2)).leak_rate.half_width
+        scenario, salvos=3 * BLOCK_SALVOS, threads=2)).leak_rate.half_width
     runs = [simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=10 * BLOCK_SALVOS, precision=target, threads=t), chunk_blocks=c) for t, c in [(1, 1), (2, 3), (2, None), (1, 4)]]
+        scenario, salvos=10 * BLOCK_SALVOS, precision=target, threads=t), chunk_blocks=c) for t, c in [(1, 1), (2, 3), (2, None), (1, 4)]]
     first = runs[0]
     assert first.stopped_early
     assert first.salvos <= 3 * BLOCK_SALVOS and first.salvos % BLOCK_SALVOS == 0
@@ -98,5 +110,5 @@ def test_precision_stop_is_deterministic_and_a_prefix(compiled):
         assert res.stopped_early
         _assert_identical(res, first, f"precision stop, {t_c}")
     plain = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=first.salvos, threads=2))
+        scenario, salvos=first.salvos, threads=2))
     _assert_identical(plain, first, "precision stop vs plain run of as many salvos")

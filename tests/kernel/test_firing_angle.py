@@ -25,9 +25,10 @@ RANGE_SIGMA = 0.01
 
 def _run(changes: dict, salvos: int = SALVOS):
     sc = load_scenario(SITES / "taji.toml").updated({"threat": changes})
-    compiled = compile_scenario(prepare(sc))
+    prepared = prepare(sc)
+    compiled = compile_scenario(prepared)
     res = simulate(compiled, RunSettings(salvos=salvos, seed=3, story_salvos=salvos, threads=1))
-    return compiled, res
+    return prepared, compiled, res
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +39,10 @@ def fixed_run():
 
 
 def test_fixed_elevation_launchers_stand_at_its_range_inside_the_zone(fixed_run):
-    compiled, res = fixed_run
+    prepared, compiled, res = fixed_run
     story = res.story
     reach_m = fly("107mm", math.radians(FIXED_DEG),
-                  ground_altitude_m=compiled.prepared.scenario.site.ground_altitude_m).range_m
+                  ground_altitude_m=prepared.scenario.site.ground_altitude_m).range_m
     assert compiled.inputs.salvo.fixed_elevation
     # the family's no-wind range at the elevation, interpolated between grid rows
     assert compiled.inputs.salvo.fixed_range_m == pytest.approx(reach_m, rel=1e-3)
@@ -49,14 +50,14 @@ def test_fixed_elevation_launchers_stand_at_its_range_inside_the_zone(fixed_run)
                  story[:, T.R_AIM_Y] - story[:, T.R_LAUNCH_Y])
     # no laying error: the launcher is exactly the fixed range from the aim point
     np.testing.assert_allclose(d, compiled.inputs.salvo.fixed_range_m, rtol=1e-9)
-    zone = compiled.prepared.site.launch_zone
+    zone = prepared.site.launch_zone
     inside = shapely.contains_xy(zone.buffer(1e-6), story[:, T.R_LAUNCH_X],
                                  story[:, T.R_LAUNCH_Y])
     assert inside.all()
 
 
 def test_fixed_elevation_rockets_land_around_its_range(fixed_run):
-    compiled, res = fixed_run
+    prepared, compiled, res = fixed_run
     story = res.story
     reach_m = compiled.inputs.salvo.fixed_range_m
     flown = np.hypot(story[:, T.R_IMPACT_X] - story[:, T.R_LAUNCH_X],
@@ -69,7 +70,7 @@ def test_fixed_elevation_rockets_land_around_its_range(fixed_run):
     assert flown.std() == pytest.approx(RANGE_SIGMA, rel=0.1)
     # the apogee is the fixed elevation's (solve_trajectory flies it directly)
     apogee = solve_trajectory("107mm", angle=FIXED_DEG,
-                              ground_altitude_m=compiled.prepared.scenario.site
+                              ground_altitude_m=prepared.scenario.site
                               .ground_altitude_m).apogee_m
     assert np.median(story[:, T.R_APOGEE_M]) == pytest.approx(apogee, rel=0.03)
 
@@ -78,8 +79,8 @@ def test_fixed_elevation_rockets_land_around_its_range(fixed_run):
 def test_wind_laying_puts_the_nominal_rocket_on_the_aim_point(elevation):
     """Taji's 4 m/s wind, a crew with met data, no errors at all: every rocket lands on the
     aim point within the family's accuracy (0.4 % of range, forceprot/flight/family.py)."""
-    compiled, res = _run({"elevation": elevation, "lay_for_wind": True, "aim_sigma_m": 0.0,
-                          "range_sigma_frac": 0.0, "deflection_sigma_mil": 0.0}, salvos=64)
+    _, compiled, res = _run({"elevation": elevation, "lay_for_wind": True, "aim_sigma_m": 0.0,
+                             "range_sigma_frac": 0.0, "deflection_sigma_mil": 0.0}, salvos=64)
     story = res.story
     rng = np.hypot(story[:, T.R_AIM_X] - story[:, T.R_LAUNCH_X],
                    story[:, T.R_AIM_Y] - story[:, T.R_LAUNCH_Y])
@@ -89,16 +90,16 @@ def test_wind_laying_puts_the_nominal_rocket_on_the_aim_point(elevation):
     if elevation == "high":
         assert np.median(story[:, T.R_APOGEE_M]) > 1500.0
     # without the correction the same wind moves the impacts: the laying does real work
-    _, res_nolay = _run({"elevation": elevation, "lay_for_wind": False, "aim_sigma_m": 0.0,
-                         "range_sigma_frac": 0.0, "deflection_sigma_mil": 0.0}, salvos=64)
+    _, _, res_nolay = _run({"elevation": elevation, "lay_for_wind": False, "aim_sigma_m": 0.0,
+                            "range_sigma_frac": 0.0, "deflection_sigma_mil": 0.0}, salvos=64)
     s2 = res_nolay.story
     miss2 = np.hypot(s2[:, T.R_IMPACT_X] - s2[:, T.R_AIM_X], s2[:, T.R_IMPACT_Y] - s2[:, T.R_AIM_Y])
     assert np.median(miss2) > 5.0 * max(np.median(miss), 1.0)
 
 
 def test_explicit_low_is_the_default_kernel():
-    _, a = _run({}, salvos=128)
-    compiled, b = _run({"elevation": "low"}, salvos=128)
+    _, _, a = _run({}, salvos=128)
+    _, compiled, b = _run({"elevation": "low"}, salvos=128)
     assert not compiled.inputs.salvo.fixed_elevation
     np.testing.assert_array_equal(a.scalars, b.scalars)
     np.testing.assert_array_equal(a.story, b.story)

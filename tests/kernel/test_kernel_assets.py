@@ -114,8 +114,8 @@ def aimed(tmp_path_factory):
 
 
 def test_aim_points_land_in_assets_by_weight_then_area(aimed) -> None:
-    compiled = aimed
-    assets = compiled.prepared.site.assets
+    prepared, compiled = aimed
+    assets = prepared.site.assets
     assert assets.names == ("hq", "holed", "split")
     n_blocks = 4
     draws = np.concatenate([draw_block(77, b, BLOCK_SALVOS, 0, compiled.inputs)[0]
@@ -155,9 +155,10 @@ def test_polygon_asset_tallies_are_identical_on_one_and_two_threads() -> None:
     from forceprot.simulate import simulate
     from tests.conftest import SITES
 
-    compiled = compile_scenario(prepare_scenario(SITES / "fob.toml"))
-    assert compiled.prepared.site.assets.is_polygon.sum() == 3
-    runs = [simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario,
+    prepared = prepare_scenario(SITES / "fob.toml")
+    compiled = compile_scenario(prepared)
+    assert prepared.site.assets.is_polygon.sum() == 3
+    runs = [simulate(compiled, RunSettings.from_scenario(prepared.scenario,
                                                          salvos=3 * BLOCK_SALVOS, threads=t))
             for t in (1, 2)]
     assert runs[0].assets.sum() > 0

@@ -35,9 +35,9 @@ def _run(tmp_path, units, *, salvos=SALVOS, seed=SEED, fire_control="independent
                          simulation={"salvos": salvos, "seed": seed,
                                      "story_salvos": STORY_SALVOS, "cell_m": 100.0},
                          fire_control=fire_control)
-    compiled = compile_data(tmp_path, data)
+    prepared, compiled = compile_data(tmp_path, data)
     return compiled, simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, threads=2))
+        prepared.scenario, threads=2))
 
 
 def _check_story(res, p_kills, seed=SEED):

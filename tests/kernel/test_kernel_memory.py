@@ -23,12 +23,12 @@ SLACK_BYTES = 1_000_000
 GROWTH = 1.25
 
 
-def _peak_bytes(compiled, salvos):
+def _peak_bytes(compiled, scenario, salvos):
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
         res = simulate(compiled, RunSettings.from_scenario(
-            compiled.prepared.scenario, salvos=salvos, threads=2))
+            scenario, salvos=salvos, threads=2))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -40,11 +40,11 @@ def test_peak_memory_does_not_grow_with_salvos(tmp_path):
     square_base(tmp_path)
     data = scenario_data(tubes=2, defence=[ideal_cram("gun", CX_M, CY_M, 0.5)],
                          simulation={"salvos": 1_000, "story_salvos": 200})
-    compiled = compile_data(tmp_path, data)
+    prepared, compiled = compile_data(tmp_path, data)
     simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=1_000))  # compile or load the kernel outside the measurement
-    small = _peak_bytes(compiled, SMALL)
-    large = _peak_bytes(compiled, LARGE)
+        prepared.scenario, salvos=1_000))  # compile or load the kernel outside the measurement
+    small = _peak_bytes(compiled, prepared.scenario, SMALL)
+    large = _peak_bytes(compiled, prepared.scenario, LARGE)
     assert large <= GROWTH * small + SLACK_BYTES, (
         f"peak traced memory {small / 1e6:.1f} MB for {SMALL} salvos, "
         f"{large / 1e6:.1f} MB for {LARGE}")
@@ -64,8 +64,8 @@ def test_peak_memory_does_not_grow_with_salvos(tmp_path):
 def test_partial_blocks_count_exactly(tmp_path, salvos):
     """Salvo counts that are not a multiple of the block size are run exactly."""
     square_base(tmp_path)
-    compiled = compile_data(tmp_path, scenario_data(tubes=3))
+    prepared, compiled = compile_data(tmp_path, scenario_data(tubes=3))
     res = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=salvos, threads=2))
+        prepared.scenario, salvos=salvos, threads=2))
     assert res.salvos == salvos
     assert res.scalars[T.S_FIRED] == 3 * salvos

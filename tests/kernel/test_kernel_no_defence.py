@@ -56,13 +56,13 @@ def awkward_run(tmp_path_factory):
         deflection_sigma_mil=8.0, wind_mps=5.0, wind_from_deg=300.0,
         simulation={"salvos": salvos, "seed": 11, "story_salvos": salvos, "cell_m": 70.0,
                     "launch_cell_m": 400.0})
-    compiled = compile_data(tmp, data)
-    return compiled, simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, threads=2))
+    prepared, compiled = compile_data(tmp, data)
+    return prepared, compiled, simulate(compiled, RunSettings.from_scenario(
+        prepared.scenario, threads=2))
 
 
 def test_every_threatening_rocket_leaks(awkward_run):
-    _, res = awkward_run
+    _, _, res = awkward_run
     s = res.scalars
     assert s[T.S_THREAT] > 0
     assert s[T.S_LEAKED] == s[T.S_THREAT]
@@ -90,8 +90,8 @@ def _agree_with_shapely(geometry, x, y, flags, what):
 
 
 def test_inside_flags_are_shapely_contains(awkward_run):
-    compiled, res = awkward_run
-    site = compiled.prepared.site
+    prepared, compiled, res = awkward_run
+    site = prepared.site
     story = res.story
     assert story.shape[0] == res.salvos * compiled.tubes  # every rocket recorded
     x, y = story[:, T.R_IMPACT_X], story[:, T.R_IMPACT_Y]
@@ -117,7 +117,7 @@ def test_inside_flags_are_shapely_contains(awkward_run):
 
 def test_cell_and_launch_tallies_match_the_story(awkward_run):
     """Impacts per base cell and salvos per launch cell, recounted from the story with numpy."""
-    compiled, res = awkward_run
+    prepared, compiled, res = awkward_run
     story = res.story
     inside = story[:, T.R_INSIDE] == 1.0
     g = compiled.base_grid
@@ -136,8 +136,8 @@ def test_cell_and_launch_tallies_match_the_story(awkward_run):
     np.testing.assert_array_equal(res.launch_cells()["salvos"],
                                   np.bincount(lcell, minlength=lg.n_cells))
     # every launcher stands in the launch zone, every aim point in the base
-    assert shapely.contains_xy(compiled.prepared.site.launch_zone, lx, ly).all()
-    assert shapely.contains_xy(compiled.prepared.site.base, first[:, T.R_AIM_X],
+    assert shapely.contains_xy(prepared.site.launch_zone, lx, ly).all()
+    assert shapely.contains_xy(prepared.site.base, first[:, T.R_AIM_X],
                                first[:, T.R_AIM_Y]).all()
 
 
@@ -171,8 +171,8 @@ def test_threat_fraction_matches_closed_form(tmp_path, sigma_m):
                          min_standoff_m=2_500.0, max_standoff_m=4_000.0,
                          simulation={"salvos": 20_000, "seed": 5, "story_salvos": 500,
                                      "cell_m": 70.0})
-    compiled = compile_data(tmp_path, data)
-    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
+    prepared, compiled = compile_data(tmp_path, data)
+    res = simulate(compiled, RunSettings.from_scenario(prepared.scenario, threads=2))
     truth = _square_inside_probability(half, sigma_m)
     est = res.threat_fraction
     assert_covers(truth, est.value, est.n_eff, what=f"threat fraction, sigma {sigma_m} m")
@@ -180,7 +180,7 @@ def test_threat_fraction_matches_closed_form(tmp_path, sigma_m):
     assert est.n_eff == pytest.approx(res.salvos, rel=1e-9)
     # and the independent count on the recorded rockets agrees with the kernel's flags
     story = res.story
-    ref = shapely.contains_xy(compiled.prepared.site.base, story[:, T.R_IMPACT_X],
+    ref = shapely.contains_xy(prepared.site.base, story[:, T.R_IMPACT_X],
                               story[:, T.R_IMPACT_Y])
     np.testing.assert_array_equal(ref, story[:, T.R_INSIDE] == 1.0)
     # the laying error is the only spread: the rockets of a salvo land on one point

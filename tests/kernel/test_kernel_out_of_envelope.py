@@ -53,8 +53,8 @@ def test_out_of_envelope_leaks_everything(site, case):
     unit = CASES[case]
     data = scenario_data(tubes=6, defence=[unit],
                          simulation={"salvos": 1_500, "seed": 2, "story_salvos": 100})
-    compiled = compile_data(site, data)
-    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
+    prepared, compiled = compile_data(site, data)
+    res = simulate(compiled, RunSettings.from_scenario(prepared.scenario, threads=2))
     assert res.rockets_threatening > 0
     assert res.leak_rate.value == 1.0
     assert res.rockets_intercepted == 0

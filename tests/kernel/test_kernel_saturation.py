@@ -83,9 +83,9 @@ def _gun_run(tmp, tubes, gun, salvos=200):
         launch_areas="launch.gpkg", defence=[gun],
         asset=[{"name": "aim", "x": CX_M, "y": CY_M}],
         simulation={"salvos": salvos, "seed": 17, "story_salvos": salvos})
-    compiled = compile_data(tmp, data)
+    prepared, compiled = compile_data(tmp, data)
     return compiled, simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, threads=2))
+        prepared.scenario, threads=2))
 
 
 def _gun(engage_s, **override):
@@ -164,8 +164,8 @@ def _battery_run(tmp, tubes, missiles, doctrine):
         defence=[unit], asset=[{"name": "aim", "x": CX_M, "y": CY_M}],
         simulation={"salvos": BATTERY_SALVOS, "seed": BATTERY_SEED,
                     "story_salvos": BATTERY_SALVOS})
-    compiled = compile_data(tmp, data)
-    return simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
+    prepared, compiled = compile_data(tmp, data)
+    return prepared, simulate(compiled, RunSettings.from_scenario(prepared.scenario, threads=2))
 
 
 @pytest.mark.parametrize(("doctrine", "tubes", "missiles"), [
@@ -176,7 +176,7 @@ def _battery_run(tmp, tubes, missiles, doctrine):
     ("ripple2", 3, 6),
 ])
 def test_battery_magazine_empties(battery_site, doctrine, tubes, missiles):
-    res = _battery_run(battery_site, tubes, missiles, doctrine)
+    prepared, res = _battery_run(battery_site, tubes, missiles, doctrine)
     story, su = res.story, res.story_units
     assert np.all(story[:, T.R_INSIDE] == 1.0), "the design needs every rocket inside"
     rows = salvo_rows(story, tubes)
@@ -213,7 +213,7 @@ def test_battery_magazine_empties(battery_site, doctrine, tubes, missiles):
     assert ur.shots == int(expected.sum()) * res.salvos
     exhausted = tubes > n_eng
     assert ur.salvos_exhausted == (res.salvos if exhausted else 0)
-    assert res.summary()["units"][0]["salvos_magazine_exhausted"] == ur.salvos_exhausted
+    assert res.summary(prepared)["units"][0]["salvos_magazine_exhausted"] == ur.salvos_exhausted
     # every rocket lands inside: leak rate 1 - sum over engaged of P(kill) / tubes
     p_engaged = expected[:n_eng]
     truth = 1.0 - float(np.sum(1.0 - (1.0 - P_KILL) ** p_engaged)) / tubes

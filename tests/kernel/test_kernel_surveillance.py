@@ -23,6 +23,7 @@ NEW_SCALARS = list(range(T.S_P_PREVENT, T.N_SCALARS))
 
 
 def _compile(tmp_path, surveillance=None, launch_team=None):
+    """The synthetic scenario, prepared and compiled (:func:`compile_data`)."""
     square_base(tmp_path, 1_000.0)
     data = scenario_data(tubes=6, defence=DEFENCE, asset=ASSET,
                          simulation={"salvos": SALVOS, "seed": 7, "story_salvos": 20})
@@ -47,9 +48,10 @@ def _mast(rate, **kw):
 def test_sure_detection_prevents_every_salvo(tmp_path) -> None:
     """P(detect) = 1 during set-up and prevent_p = 1: p_prevented is 1 exactly, and nothing
     leaks per attempted salvo."""
-    compiled = _compile(tmp_path, [_mast(1e4)],
-                        {"setup": "fixed", "setup_median_min": 10.0, "approach_exposed_min": 0.0,
-                         "response_time_min": 0.0, "prevent_p": 1.0})
+    prepared, compiled = _compile(
+        tmp_path, [_mast(1e4)],
+        {"setup": "fixed", "setup_median_min": 10.0, "approach_exposed_min": 0.0,
+         "response_time_min": 0.0, "prevent_p": 1.0})
     res = _run(compiled)
     assert res.expected_leakers_per_salvo.value > 0  # the salvos would leak, were they fired
     assert res.p_prevented.value == 1.0 and res.p_prevented.as_list() == [1.0, 1.0]
@@ -57,15 +59,16 @@ def test_sure_detection_prevents_every_salvo(tmp_path) -> None:
     assert res.expected_leakers_per_attempted_salvo.value == 0.0
     assert res.p_any_leak_per_attempted_salvo.value == 0.0
     assert res.asset_risk_per_attempted_salvo.value == 0.0
-    summary = res.summary()
+    summary = res.summary(prepared)
     assert summary["p_prevented"] == 1.0 and summary["p_prevented_ci"] == [1.0, 1.0]
 
 
 def test_no_sensor_prevents_nothing_and_changes_nothing_else(tmp_path) -> None:
     """A blind sensor (rate 0): p_prevented = 0, the per-attempted figures equal the per-salvo
     ones, and every other tally is identical to the run without surveillance."""
-    plain = _run(_compile(tmp_path))
-    blind = _run(_compile(tmp_path, [_mast(0.0)]))
+    plain_prepared, plain_compiled = _compile(tmp_path)
+    plain = _run(plain_compiled)
+    blind = _run(_compile(tmp_path, [_mast(0.0)])[1])
     assert plain.p_prevented.value == 0.0 and blind.p_prevented.value == 0.0
     assert blind.expected_leakers_per_attempted_salvo.value == \
         blind.expected_leakers_per_salvo.value
@@ -76,7 +79,7 @@ def test_no_sensor_prevents_nothing_and_changes_nothing_else(tmp_path) -> None:
     for name in ("units", "grid", "assets", "warn_hist", "story", "story_units"):
         np.testing.assert_array_equal(getattr(plain, name), getattr(blind, name), err_msg=name)
     np.testing.assert_array_equal(plain.launch[:T.L_P_DETECT], blind.launch[:T.L_P_DETECT])
-    assert "p_prevented" not in plain.summary()
+    assert "p_prevented" not in plain.summary(plain_prepared)
     assert "p_detect_before_fire" not in plain.launch_cells() or \
         np.all(np.nan_to_num(plain.launch_cells()["p_detect_before_fire"]) == 0.0)
 
@@ -85,10 +88,10 @@ def test_single_sensor_gives_its_closed_form(tmp_path) -> None:
     """One sensor seeing the whole zone at rate lambda, a fixed set-up T, approach A and
     response R: every salvo's P(prevented) is prevent_p (1 - exp(-lambda (A + T - R)))."""
     lam, setup, approach, response, prevent = 0.05, 12.0, 3.0, 4.0, 0.7
-    compiled = _compile(tmp_path, [_mast(lam)],
-                        {"setup": "fixed", "setup_median_min": setup,
-                         "approach_exposed_min": approach, "response_time_min": response,
-                         "prevent_p": prevent})
+    _, compiled = _compile(tmp_path, [_mast(lam)],
+                           {"setup": "fixed", "setup_median_min": setup,
+                            "approach_exposed_min": approach, "response_time_min": response,
+                            "prevent_p": prevent})
     res = _run(compiled)
     want = prevent * -math.expm1(-lam * (approach + setup - response))
     assert res.p_prevented.value == pytest.approx(want, rel=0, abs=1e-12)
@@ -101,7 +104,7 @@ def test_single_sensor_gives_its_closed_form(tmp_path) -> None:
 
 def test_surveillance_tallies_do_not_depend_on_threads(tmp_path) -> None:
     """A camera and a patrol that see part of the zone: bit-identical on 1 and 2 threads."""
-    compiled = _compile(tmp_path, [
+    _, compiled = _compile(tmp_path, [
         {"kind": "camera", "name": "cam", "x": CX_M, "y": CY_M + 1_000.0, "fov_deg": 90.0,
          "heading_deg": 0.0, "range_m": 4_000.0},
         {"kind": "patrol", "name": "pat", "speed_mps": 8.0,
@@ -152,16 +155,17 @@ def test_people_at_risk_per_attempted_salvo(tmp_path) -> None:
     def run(rate, prevent_p):
         sc = base.scenario.updated({"surveillance": [_mast(rate)],
                                     "launch_team": {**team, "prevent_p": prevent_p}})
-        return _run(compile_scenario(prepare(sc)))
+        prepared = prepare(sc)
+        return prepared, _run(compile_scenario(prepared))
 
-    sure = run(1e4, 1.0)
+    _, sure = run(1e4, 1.0)
     assert sure.expected_killed_per_salvo.value > 0.0
     assert sure.expected_killed_per_attempted_salvo.value == 0.0
     assert sure.p_casualty_per_attempted_salvo.value == 0.0
-    some = run(0.05, 0.6)
+    some_prepared, some = run(0.05, 0.6)
     p = 0.6 * -math.expm1(-0.05 * 10.0)
     assert some.expected_killed_per_attempted_salvo.value == pytest.approx(
         (1.0 - p) * some.expected_killed_per_salvo.value, rel=1e-12)
     assert some.p_casualty_per_attempted_salvo.value == pytest.approx(
         (1.0 - p) * some.p_casualty.value, rel=1e-12)
-    assert "expected_killed_per_attempted_salvo" in some.summary()
+    assert "expected_killed_per_attempted_salvo" in some.summary(some_prepared)

@@ -59,10 +59,10 @@ def run(tmp_path_factory):
     gpd.GeoDataFrame({"name": ["yard", "camp"], "weight": [2.0, 0.5]}, geometry=[holed, split],
                      crs=UTM_38N).to_crs(4326).to_file(tmp / "assets.geojson", driver="GeoJSON")
     data["assets"] = {"file": "assets.geojson", "name_field": "name", "weight_field": "weight"}
-    compiled = compile_data(tmp, data)
-    res = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario, threads=2))
+    prepared, compiled = compile_data(tmp, data)
+    res = simulate(compiled, RunSettings.from_scenario(prepared.scenario, threads=2))
     assert res.story.shape[0] == SALVOS * TUBES
-    return compiled, res
+    return prepared, compiled, res
 
 
 def _per_salvo(story_col):
@@ -70,7 +70,7 @@ def _per_salvo(story_col):
 
 
 def test_scalar_tallies(run):
-    compiled, res = run
+    _, compiled, res = run
     s, story = res.scalars, res.story
     inside = _per_salvo(story[:, T.R_INSIDE] == 1.0)
     killed = _per_salvo(story[:, T.R_INTERCEPTED] == 1.0)
@@ -123,7 +123,7 @@ def test_scalar_tallies(run):
 def test_estimates_from_per_salvo_values(run):
     """The leak-rate estimate and interval from the per-salvo (threat, leak) pairs, computed
     cluster by cluster; p_any_leak as plain Wilson over salvos."""
-    _, res = run
+    _, _, res = run
     story = res.story
     inside = _per_salvo(story[:, T.R_INSIDE] == 1.0)
     killed = _per_salvo(story[:, T.R_INTERCEPTED] == 1.0)
@@ -144,7 +144,7 @@ def test_estimates_from_per_salvo_values(run):
 
 
 def test_unit_tallies(run):
-    compiled, res = run
+    _, compiled, res = run
     story, su = res.story, res.story_units
     inside = story[:, T.R_INSIDE] == 1.0
     threat = _per_salvo(inside).sum(axis=1).astype(float)
@@ -170,7 +170,7 @@ def test_unit_tallies(run):
 
 
 def test_grid_launch_and_asset_tallies(run):
-    compiled, res = run
+    prepared, compiled, res = run
     story = res.story
     g = compiled.base_grid
     inside = story[:, T.R_INSIDE] == 1.0
@@ -203,7 +203,7 @@ def test_grid_launch_and_asset_tallies(run):
 
     leaker = inside & ~killed
     risk = np.zeros(SALVOS)
-    assets = compiled.prepared.site.assets
+    assets = prepared.site.assets
     assert assets.names == ("hq", "depot", "yard", "camp")
     for a, poly in enumerate(assets.polygons):
         if poly is None:
@@ -218,7 +218,7 @@ def test_grid_launch_and_asset_tallies(run):
         assert res.assets[a, T.A_SALVOS_HIT] == (hits > 0).sum()
         risk += assets.weight[a] * hits
     # the summary's per-asset figures come from these tallies
-    rows = res.asset_results()
+    rows = res.asset_results(prepared)
     assert [r["kind"] for r in rows] == ["circle", "circle", "polygon", "polygon"]
     assert rows[2]["p_hit"] == res.assets[2, T.A_SALVOS_HIT] / SALVOS
     assert res.scalars[T.S_ASSET_RISK] == pytest.approx(risk.sum(), rel=SUM_RTOL)

@@ -37,23 +37,34 @@ SAMPLES = {
 
 
 @pytest.fixture(scope="module")
-def compiled():
+def prepared():
+    """Each sample's scenario and site: the reference tests impacts against its polygons."""
     return {
-        "taji": scenarios.taji(),
-        "stress": scenarios.stress(),
-        "stress_independent": scenarios.stress("independent"),
-        "fob": compile_scenario(prepare_scenario(scenarios.ROOT / "sites" / "fob.toml")),
+        "taji": scenarios.taji_prepared(),
+        "stress": scenarios.stress_prepared(),
+        "stress_independent": scenarios.stress_prepared("independent"),
+        "fob": prepare_scenario(scenarios.ROOT / "sites" / "fob.toml"),
     }
 
 
 @pytest.fixture(scope="module")
-def runs(compiled):
+def compiled(prepared):
+    return {
+        "taji": scenarios.taji(),
+        "stress": scenarios.stress(),
+        "stress_independent": scenarios.stress("independent"),
+        "fob": compile_scenario(prepared["fob"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(compiled, prepared):
     """Per sample: (reference tallies, reference outcomes, kernel tallies, story, story_units)."""
     out = {}
     for name, (seed, first, n, total) in SAMPLES.items():
         c = compiled[name]
         sample = draw_sample(c, root_seed=seed, first_block=first, n_blocks=n, total_salvos=total)
-        ref_t, ref_o = evaluate(c, sample)
+        ref_t, ref_o = evaluate(c, prepared[name], sample)
         ker_t, story, story_u = kernel_tallies(c, root_seed=seed, first_block=first, n_blocks=n,
                                                total_salvos=total, story=True)
         out[name] = (ref_t, ref_o, ker_t, story, story_u)
@@ -136,23 +147,23 @@ def test_samples_exercise_every_rule(compiled, runs):
         assert saturated.sum() >= 10, f"{name}: only {saturated.sum()} saturated salvos"
 
 
-def test_harness_runs_the_kernel_as_simulate_does(compiled, runs):
+def test_harness_runs_the_kernel_as_simulate_does(compiled, prepared, runs):
     """kernel_tallies on blocks 0.. equals forceprot.simulate with that many salvos."""
     c = compiled["taji"]
     seed, first, n, total = SAMPLES["taji"]
     res = simulate(c, RunSettings.from_scenario(
-        c.prepared.scenario, salvos=total, seed=seed, threads=1))
+        prepared["taji"].scenario, salvos=total, seed=seed, threads=1))
     ker = runs["taji"][2]
     assert_array_equal(res.scalars, ker.scal)
     assert_array_equal(res.units, ker.unit_t)
     assert_array_equal(res.grid, ker.grid_t)
 
 
-def test_reference_does_not_depend_on_chunking(compiled):
-    c = compiled["taji"]
+def test_reference_does_not_depend_on_chunking(compiled, prepared):
+    c, taji = compiled["taji"], prepared["taji"]
     sample = draw_sample(c, root_seed=5, n_blocks=1)
-    whole, _ = evaluate(c, sample, keep_rockets=False)
-    pieces, _ = evaluate(c, sample, keep_rockets=False, chunk_salvos=97)
+    whole, _ = evaluate(c, taji, sample, keep_rockets=False)
+    pieces, _ = evaluate(c, taji, sample, keep_rockets=False, chunk_salvos=97)
     # float sums (warning times, weighted risk, casualties) differ by the order of summation
     exact = [k for k in range(T.S_KILLED) if k not in (T.S_WARN_SUM_S, T.S_WARN2,
                                                       T.S_WARN_SALVO2, T.S_WARN_THREAT,
@@ -168,11 +179,12 @@ def test_reference_does_not_depend_on_chunking(compiled):
     assert_array_equal(whole.launch_t, pieces.launch_t)
 
 
-def test_crosscheck_catches_wind_laying_left_out(compiled):
+def test_crosscheck_catches_wind_laying_left_out(compiled, prepared):
     c = compiled["stress"]
     sample = draw_sample(c, root_seed=7, n_blocks=1)
     ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
-    ref_t, ref_o = evaluate(c.with_inputs(salvo=c.inputs.salvo._replace(wind_laying=False)), sample)
+    ref_t, ref_o = evaluate(c.with_inputs(salvo=c.inputs.salvo._replace(wind_laying=False)),
+                            prepared["stress"], sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
 
 
@@ -183,7 +195,7 @@ def test_crosscheck_catches_wind_laying_left_out(compiled):
     (P.P_TRACK_S, 0.5),             # tracks, reaction clocks and warnings shift
     (P.P_MIN_THREAT_RANGE_M, 3000),  # short flights leave the sectors
 ])
-def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
+def test_crosscheck_catches_a_wrong_model(compiled, prepared, column, delta):
     """The comparison is not vacuous: a reference run with one parameter off fails it."""
     c = compiled["taji"]
     sample = draw_sample(c, root_seed=11, n_blocks=1)
@@ -191,16 +203,16 @@ def test_crosscheck_catches_a_wrong_model(compiled, column, delta):
     par = c.inputs.units.par.copy()
     par[:, column] += delta
     wrong = c.with_inputs(units=c.inputs.units._replace(par=par))
-    ref_t, ref_o = evaluate(wrong, sample)
+    ref_t, ref_o = evaluate(wrong, prepared["taji"], sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree
     assert not compare(c, ref_t, None, ker_t).agree
 
 
-def test_crosscheck_catches_the_other_fire_control(compiled):
+def test_crosscheck_catches_the_other_fire_control(compiled, prepared):
     """Coordinated and independent fire control differ rocket by rocket on the stress sample."""
     c = compiled["stress"]
     sample = draw_sample(c, root_seed=7, n_blocks=1)
     ker_t, story, story_u = kernel_tallies(c, root_seed=7, n_blocks=1, story=True)
     ref_t, ref_o = evaluate(c.with_inputs(units=c.inputs.units._replace(coordinated=False)),
-                            sample)
+                            prepared["stress"], sample)
     assert not compare(c, ref_t, ref_o, ker_t, story, story_u).agree

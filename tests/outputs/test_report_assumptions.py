@@ -29,13 +29,15 @@ TERMS = {t.key: t for t in ACCOUNTING_TERMS}
 
 @pytest.fixture(scope="module")
 def run():
-    compiled = compile_scenario(prepare_scenario(SITES / "taji.toml"))
-    results = simulate(compiled, RunSettings.from_scenario(compiled.prepared.scenario,
+    prepared = prepare_scenario(SITES / "taji.toml")
+    compiled = compile_scenario(prepared)
+    results = simulate(compiled, RunSettings.from_scenario(prepared.scenario,
                                                            salvos=SALVOS, seed=SEED))
     console = Console(record=True, width=400, color_system=None)
-    render_results(console, results)
-    summary = json.loads(json.dumps(results.summary()))  # as written to summary.json
-    return results, console.export_text(), run_report_markdown(results, map_name=None), summary
+    render_results(console, results, prepared)
+    summary = json.loads(json.dumps(results.summary(prepared)))  # as written to summary.json
+    return (results, console.export_text(),
+            run_report_markdown(results, prepared, map_name=None), summary)
 
 
 def test_summary_has_the_assumptions(run) -> None:

@@ -310,9 +310,10 @@ def test_gdal_ogrinfo_opens_every_layer(run_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def small_results():
+    """A short Taji run and the scenario it was compiled from: (results, prepared)."""
     prepared = prepare_scenario(SITES / "taji.toml")
     return simulate(compile_scenario(prepared),
-                    RunSettings.from_scenario(prepared.scenario, salvos=512))
+                    RunSettings.from_scenario(prepared.scenario, salvos=512)), prepared
 
 
 def test_a_failed_write_leaves_nothing(tmp_path: Path, small_results, monkeypatch) -> None:
@@ -324,7 +325,7 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path, small_results, monkeypatc
     monkeypatch.setattr(mapplot, "render_run_map", broken)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="disk full"):
-        write_run_outputs(small_results, out, gpkg=True)
+        write_run_outputs(*small_results, out, gpkg=True)
     assert list(tmp_path.iterdir()) == [], "a failed run left files or folders behind"
 
 
@@ -333,7 +334,7 @@ def test_overwrite_replaces_every_file(tmp_path: Path, small_results) -> None:
     out.mkdir()
     for name in run_output_names():
         (out / name).write_text("stale")
-    written = write_run_outputs(small_results, out, overwrite=True)
+    written = write_run_outputs(*small_results, out, overwrite=True)
     assert sorted(p.name for p in written) == sorted(run_output_names())
     assert all((out / name).read_bytes() != b"stale" for name in run_output_names())
     assert sorted(p.name for p in out.iterdir()) == sorted(run_output_names())
@@ -341,9 +342,9 @@ def test_overwrite_replaces_every_file(tmp_path: Path, small_results) -> None:
 
 def test_overwrite_without_gpkg_drops_the_old_geopackage(tmp_path: Path, small_results) -> None:
     out = tmp_path / "out"
-    write_run_outputs(small_results, out, gpkg=True)
+    write_run_outputs(*small_results, out, gpkg=True)
     assert (out / "forceprot.gpkg").exists()
-    write_run_outputs(small_results, out, overwrite=True)
+    write_run_outputs(*small_results, out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(run_output_names())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

@@ -24,8 +24,9 @@ SUM_RTOL = 1e-12
 
 
 def test_per_salvo_asset_risk_recounts_the_kernel_tally() -> None:
-    compiled = compile_scenario(prepare_scenario(SITES / "fob.toml"))
-    settings = RunSettings.from_scenario(compiled.prepared.scenario, salvos=SALVOS,
+    prepared = prepare_scenario(SITES / "fob.toml")
+    compiled = compile_scenario(prepared)
+    settings = RunSettings.from_scenario(prepared.scenario, salvos=SALVOS,
                                          story_salvos=SALVOS, threads=1)
     res = simulate(compiled, settings)
     risk = per_salvo(res).asset_risk

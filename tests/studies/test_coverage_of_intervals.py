@@ -53,11 +53,11 @@ def runs(tmp_path_factory):
                          deflection_sigma_mil=3.0, min_standoff_m=2_000.0,
                          max_standoff_m=4_000.0, defence=[gun],
                          simulation={"salvos": 300, "story_salvos": 0})
-    compiled = compile_data(tmp, data)
+    prepared, compiled = compile_data(tmp, data)
     truth = simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=TRUTH_SALVOS, seed=TRUTH_SEED, threads=2))
+        prepared.scenario, salvos=TRUTH_SALVOS, seed=TRUTH_SEED, threads=2))
     small = [simulate(compiled, RunSettings.from_scenario(
-        compiled.prepared.scenario, salvos=_salvos(i), seed=i, threads=1)) for i in range(RUNS)]
+        prepared.scenario, salvos=_salvos(i), seed=i, threads=1)) for i in range(RUNS)]
     return truth, small
 
 

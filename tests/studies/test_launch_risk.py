@@ -23,6 +23,7 @@ from tests.kernel_helpers import CX_M, CY_M, compile_data, ideal_cram, scenario_
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
+    """A square base with one gun and a wide launch zone: (prepared, compiled)."""
     tmp = tmp_path_factory.mktemp("launch")
     square_base(tmp)
     data = scenario_data(tubes=4, min_standoff_m=1_500.0, max_standoff_m=12_000.0,
@@ -35,13 +36,16 @@ AREA_M = 4_000.0
 
 @pytest.fixture(scope="module")
 def risk(small):
-    return launch_risk(small, RunSettings(salvos=1, seed=3), area_m=AREA_M, salvos_per_area=512)
+    prepared, compiled = small
+    return launch_risk(compiled, prepared, RunSettings(salvos=1, seed=3), area_m=AREA_M,
+                       salvos_per_area=512)
 
 
 def test_areas_tile_the_zone_and_slivers_are_accounted(small):
-    polygons, left_out, side_m = launch_areas(small, AREA_M)
+    prepared, _ = small
+    polygons, left_out, side_m = launch_areas(prepared, AREA_M)
     assert side_m == AREA_M
-    zone = small.prepared.site.launch_zone
+    zone = prepared.site.launch_zone
     assert np.all(shapely.area(polygons) >= MIN_AREA_FRACTION * AREA_M ** 2)
     covered = float(shapely.area(polygons).sum()) / zone.area
     assert covered + left_out == pytest.approx(1.0, abs=1e-9)
@@ -50,8 +54,9 @@ def test_areas_tile_the_zone_and_slivers_are_accounted(small):
 
 def test_every_area_is_sampled_or_flagged_and_the_top_group_follows_its_rule(small, risk):
     # the 107 mm reaches 8 km: areas wholly beyond it are flagged, never sampled
+    prepared, compiled = small
     far = [i for i, p in enumerate(risk.polygons_m)
-           if p.distance(small.prepared.site.base) > small.inputs.family.max_range_m]
+           if p.distance(prepared.site.base) > compiled.inputs.family.max_range_m]
     assert far and not risk.reachable[far].any()
     assert np.all(np.isnan(risk.leakers_per_salvo[~risk.reachable]))
     assert np.all(np.isfinite(risk.leakers_per_salvo[risk.reachable]))
@@ -89,7 +94,8 @@ def test_taji_top_group_is_the_same_for_different_seeds():
         "deflection_sigma_mil": 5.0, "ripple_s": 0.5}})
     prepared = prepare(scenario)
     compiled = compile_scenario(prepared)
-    groups = [set(launch_risk(compiled, RunSettings.from_scenario(prepared.scenario, seed=s))
+    groups = [set(launch_risk(compiled, prepared,
+                              RunSettings.from_scenario(prepared.scenario, seed=s))
                   .top_group.tolist()) for s in (1, 2, 3)]
     assert groups[0] == groups[1] == groups[2], groups
 
@@ -98,5 +104,5 @@ def test_a_large_zone_gets_larger_areas_not_thousands(small):
     """Squares grow so that a study never samples more than MAX_AREAS areas."""
     from forceprot.studies.launch_risk import MAX_AREAS
 
-    polygons, _, side_m = launch_areas(small, 500.0)
+    polygons, _, side_m = launch_areas(small[0], 500.0)
     assert len(polygons) <= MAX_AREAS and side_m > 500.0 and side_m % 500.0 == 0.0

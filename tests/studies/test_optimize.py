@@ -131,20 +131,22 @@ def test_read_candidates_in_any_crs(tmp_path: Path, taji_spec) -> None:
 
 def test_layout_units_are_class_defaults_appended_after_the_fixed_units(taji_spec) -> None:
     prob = _base_problem(taji_spec, np.array([[432000.0, 3710000.0], [433000.0, 3711000.0]]))
-    base = compile_scenario(prepare(prob.spec.scenario()))
+    base_prepared = prepare(prob.spec.scenario())
+    base = compile_scenario(base_prepared)
     layout = (Placement("patriot", 1), Placement("cram", 0))
-    c = layout_compiled(base, prob.candidates_xy, layout, prob.fixed_names)
+    prepared, c = layout_compiled(base, base_prepared, prob.candidates_xy, layout,
+                                  prob.fixed_names)
     assert c.unit_names == ["C-RAM north", "C-RAM south", "Patriot battery", "opt Patriot 1",
                             "opt C-RAM 1"]
     np.testing.assert_array_equal(c.inputs.units.xy_m[:3], base.inputs.units.xy_m)
     np.testing.assert_array_equal(c.inputs.units.xy_m[3:], prob.candidates_xy[[1, 0]])
     np.testing.assert_array_equal(c.inputs.units.par[:3], base.inputs.units.par)
     # the appended rows are what compile makes of a scenario listing the same units
-    kind, par = unit_parameters(c.prepared.scenario)
+    kind, par = unit_parameters(prepared.scenario)
     np.testing.assert_array_equal(c.inputs.units.kind, kind)
     np.testing.assert_array_equal(c.inputs.units.par, par)
-    assert c.prepared.scenario.defence[3].p_kill == 0.6  # Patriot-class default
-    np.testing.assert_array_equal(c.prepared.site.unit_xy_m, c.inputs.units.xy_m)
+    assert prepared.scenario.defence[3].p_kill == 0.6  # Patriot-class default
+    np.testing.assert_array_equal(prepared.site.unit_xy_m, c.inputs.units.xy_m)
 
 
 def test_scored_layouts_skip_the_scenario_and_sample_the_same(taji_spec, monkeypatch) -> None:
@@ -155,23 +157,25 @@ def test_scored_layouts_skip_the_scenario_and_sample_the_same(taji_spec, monkeyp
     xy = np.array([[432000.0, 3710000.0], [433000.0, 3711000.0], [431000.0, 3709500.0]])
     for keep in (True, False):
         prob = _base_problem(taji_spec, xy, keep=keep)
-        base = compile_scenario(prepare(prob.spec.scenario()))
+        base_prepared = prepare(prob.spec.scenario())
+        base = compile_scenario(base_prepared)
         for layout in ((), (Placement("cram", 2),),
                        (Placement("patriot", 1), Placement("cram", 0), Placement("cram", 2))):
-            fast = layout_units(base, xy, layout)
-            checked = layout_compiled(base, xy, layout, prob.fixed_names)
-            kind, par = unit_parameters(checked.prepared.scenario)
+            fast = layout_units(base, base_prepared, xy, layout)
+            checked_prepared, _ = layout_compiled(base, base_prepared, xy, layout,
+                                                  prob.fixed_names)
+            kind, par = unit_parameters(checked_prepared.scenario)
             np.testing.assert_array_equal(fast.kind, kind)
             np.testing.assert_array_equal(fast.par, par)
-            np.testing.assert_array_equal(fast.xy_m, checked.prepared.site.unit_xy_m)
+            np.testing.assert_array_equal(fast.xy_m, checked_prepared.site.unit_xy_m)
             assert fast.par.flags.c_contiguous and fast.xy_m.flags.c_contiguous
             assert fast.kind.dtype == np.int64 and fast.par.dtype == np.float64
-    # the same salvos through both: identical tallies (the scored copy's stale `prepared` is
+    # the same salvos through both: identical tallies (the scored copy's stale `provenance` is
     # not read by the kernel or the scores)
     layout = (Placement("patriot", 1), Placement("cram", 0))
     settings = RunSettings(salvos=512, seed=5, story_salvos=512, threads=1)
-    a = simulate(layout_scored_compiled(base, xy, layout), settings)
-    b = simulate(layout_compiled(base, xy, layout, prob.fixed_names), settings)
+    a = simulate(layout_scored_compiled(base, base_prepared, xy, layout), settings)
+    b = simulate(layout_compiled(base, base_prepared, xy, layout, prob.fixed_names)[1], settings)
     for name in ("scalars", "units", "grid", "launch", "assets", "story", "story_units"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     # and a task validates no scenario once its base is compiled (cached per process)
@@ -218,8 +222,9 @@ def test_a_unit_out_of_reach_changes_nothing(taji_spec) -> None:
 
 def test_per_salvo_figures_add_up_to_the_kernel_tallies(taji_spec) -> None:
     prob = _base_problem(taji_spec, np.zeros((0, 2)))
-    base = compile_scenario(prepare(prob.spec.scenario()))
-    c = layout_compiled(base, prob.candidates_xy, (), prob.fixed_names)
+    base_prepared = prepare(prob.spec.scenario())
+    base = compile_scenario(base_prepared)
+    _, c = layout_compiled(base, base_prepared, prob.candidates_xy, (), prob.fixed_names)
     results = simulate(c, RunSettings(salvos=1024, seed=3, story_salvos=1024, threads=1))
     ps = per_salvo(results)
     assert len(ps.leaked) == results.salvos
@@ -517,7 +522,7 @@ def test_existing_units_kept_fixed_by_default(sites_copy: Path) -> None:
     result = run_optimization(plan)
     assert result.results.compiled.unit_names == ["C-RAM centre", "opt C-RAM 1"]
     # the fixed mount keeps its override (max_range_m = 1800 in fob.toml)
-    assert result.results.compiled.prepared.scenario.defence[0].max_range_m == 1800
+    assert result.prepared.scenario.defence[0].max_range_m == 1800
     assert result.final_score.value <= result.initial_score.value
 
 

@@ -46,8 +46,9 @@ TRIAL_FINE_CELLS = 5_000
 
 
 @pytest.fixture(scope="module")
-def calm(tmp_path_factory):
-    """A 2 km square base, launch band 1-5 km out, 12 x 107 mm, no wind."""
+def calm_case(tmp_path_factory):
+    """A 2 km square base, launch band 1-5 km out, 12 x 107 mm, no wind: (prepared,
+    compiled)."""
     tmp = tmp_path_factory.mktemp("origin_calm")
     square_base(tmp)
     return compile_data(tmp, scenario_data(tubes=12, min_standoff_m=1_000.0,
@@ -55,13 +56,34 @@ def calm(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def windy(tmp_path_factory):
-    """The same with a 6 m/s wind from 300 deg, laid from the no-wind table."""
+def windy_case(tmp_path_factory):
+    """The same with a 6 m/s wind from 300 deg, laid from the no-wind table: (prepared,
+    compiled)."""
     tmp = tmp_path_factory.mktemp("origin_windy")
     square_base(tmp)
     return compile_data(tmp, scenario_data(tubes=12, min_standoff_m=1_000.0,
                                            max_standoff_m=5_000.0, wind_mps=6.0,
                                            wind_from_deg=300.0))
+
+
+@pytest.fixture(scope="module")
+def calm(calm_case):
+    return calm_case[1]
+
+
+@pytest.fixture(scope="module")
+def calm_prepared(calm_case):
+    return calm_case[0]
+
+
+@pytest.fixture(scope="module")
+def windy(windy_case):
+    return windy_case[1]
+
+
+@pytest.fixture(scope="module")
+def windy_prepared(windy_case):
+    return windy_case[0]
 
 
 def simulate(compiled, seed: int, n_salvos: int):
@@ -113,11 +135,12 @@ def _brute_force_log_lik(launch_xy, impacts_xy, model: OriginModel) -> float:
     return float(peak + math.log(np.trapezoid(np.trapezoid(np.exp(log_f - peak), b, axis=1), a)))
 
 
-def test_likelihood_matches_a_brute_force_integral_over_the_mean_point_of_impact(calm):
+def test_likelihood_matches_a_brute_force_integral_over_the_mean_point_of_impact(
+        calm, calm_prepared):
     """No wind, Gaussian errors: the analytic bearing integral and the numerical range integral
     equal a plane integral over the nuisance, to the integral's precision, at the launcher and
     at wrong candidates (nearer, farther, off the line of fire)."""
-    model = OriginModel.from_compiled(calm)
+    model = OriginModel.from_compiled(calm, calm_prepared)
     truth, impacts, _ = simulate(calm, seed=5, n_salvos=1)[0]
     c = impacts.mean(axis=0)
     u = (truth - c) / np.hypot(*(truth - c))
@@ -131,10 +154,10 @@ def test_likelihood_matches_a_brute_force_integral_over_the_mean_point_of_impact
                 f"n={n}, launcher {L}"
 
 
-def test_range_integral_matches_scipy_quad_near_the_reach_limits(calm):
+def test_range_integral_matches_scipy_quad_near_the_reach_limits(calm, calm_prepared):
     """The trapezoid over the peak of the range integrand against adaptive quadrature over the
     whole reach, with the mean range well inside, near and beyond the reach limits."""
-    model = OriginModel.from_compiled(calm)
+    model = OriginModel.from_compiled(calm, calm_prepared)
     s = model.range_sigma_frac
     for n, rho_mean, rel_sd in ((1, 4_000.0, 0.0), (5, 1_020.0, 0.015), (12, 7_000.0, 0.02),
                                 (24, model.max_range_m, 0.015), (3, 3_000.0, 0.08)):
@@ -151,11 +174,11 @@ def test_range_integral_matches_scipy_quad_near_the_reach_limits(calm):
         assert got == pytest.approx(math.log(ref), abs=1e-6), (n, rho_mean, rel_sd)
 
 
-def test_ripple_lattice_likelihood_matches_a_brute_force_sum_over_slots_and_t0(calm):
+def test_ripple_lattice_likelihood_matches_a_brute_force_sum_over_slots_and_t0(calm, calm_prepared):
     """The phase integral with the slot count equals the independent-slot model integrated
     directly over the first launch time t0 (a fine grid over every t0 that fits), on and off
     the lattice."""
-    model = OriginModel.from_compiled(calm)
+    model = OriginModel.from_compiled(calm, calm_prepared)
     P, sig, tubes = model.ripple_s, model.time_sigma_s, model.tubes
     rng = np.random.default_rng(3)
     slots = rng.permutation(tubes)[:7]
@@ -178,30 +201,31 @@ def test_ripple_lattice_likelihood_matches_a_brute_force_sum_over_slots_and_t0(c
 # ------------------------------------------------------------------------------- round trips
 
 
-def test_one_rocket_gives_the_reachable_band_as_its_region(calm):
+def test_one_rocket_gives_the_reachable_band_as_its_region(calm, calm_prepared):
     """One impact says only 'within reach': the posterior is flat over the launch zone within
     the family's reach of it, so the 95 % region is 95 % of that band's area (shapely)."""
     truth, impacts, _ = simulate(calm, seed=9, n_salvos=1)[0]
-    o = estimate_origin(calm, impacts_from_xy(impacts[:1]))
+    o = estimate_origin(calm, calm_prepared, impacts_from_xy(impacts[:1]))
     p = shapely.Point(*impacts[0])
     band = p.buffer(o.model.max_range_m, quad_segs=64).difference(
         p.buffer(o.model.min_range_m, quad_segs=64))
-    reachable = calm.prepared.site.launch_zone.intersection(band).area
+    reachable = calm_prepared.site.launch_zone.intersection(band).area
     # flat within O(range_sigma_frac) at the band's edges; the region is made of whole cells
     assert o.region_m.area == pytest.approx(0.95 * reachable, rel=0.03)
     assert o.contains(truth)
     assert o.radius_95_m > 3_000.0
     assert o.range_sigma_frac.value is None and o.deflection_sigma_mil.value is None
-    assert "no dispersion can be fitted" in o.threat_toml()
+    assert "no dispersion can be fitted" in o.threat_toml(calm_prepared)
 
 
-def test_round_trip_with_times_holds_the_launcher_and_resolves_the_ends(calm):
+def test_round_trip_with_times_holds_the_launcher_and_resolves_the_ends(calm, calm_prepared):
     """Default-tier check of the round trip: 12 kernel salvos with impact times; the 95 % region
     holds the launcher in at least 10 (P(fewer | 95 %) = 2 %), and times leave one lobe: the
     launcher's end of the pattern, not both."""
     hits, one_lobe = 0, 0
     for truth, impacts, times in simulate(calm, seed=21, n_salvos=12):
-        o = estimate_origin(calm, impacts_from_xy(impacts, times), fine_cells=TRIAL_FINE_CELLS)
+        o = estimate_origin(calm, calm_prepared, impacts_from_xy(impacts, times),
+                            fine_cells=TRIAL_FINE_CELLS)
         hits += o.contains(truth)
         one_lobe += len(o.lobe_mass) == 1 and o.contains(truth)
     assert hits >= 10
@@ -216,27 +240,29 @@ def _axis_error_deg(o, truth) -> float:
     return min(d, 180.0 - d)
 
 
-def test_bearing_error_shrinks_with_more_rockets(calm):
+def test_bearing_error_shrinks_with_more_rockets(calm, calm_prepared):
     """The line of fire comes from the pattern's elongation: 3 rockets give it roughly, 12
     sharply (median over 10 salvos, without times so that only the positions speak)."""
     few, many = [], []
     for truth, impacts, _ in simulate(calm, seed=33, n_salvos=10):
-        few.append(_axis_error_deg(estimate_origin(calm, impacts_from_xy(impacts[:3]),
+        few.append(_axis_error_deg(estimate_origin(calm, calm_prepared,
+                                                   impacts_from_xy(impacts[:3]),
                                                    fine_cells=2_000), truth))
-        many.append(_axis_error_deg(estimate_origin(calm, impacts_from_xy(impacts),
+        many.append(_axis_error_deg(estimate_origin(calm, calm_prepared,
+                                                    impacts_from_xy(impacts),
                                                     fine_cells=2_000), truth))
     assert np.median(many) < 0.5 * np.median(few)
     assert np.median(many) < 10.0
 
 
-def test_fitted_dispersion_and_implied_aim_under_wind(windy):
+def test_fitted_dispersion_and_implied_aim_under_wind(windy, windy_prepared):
     """With a wind the crew did not aim off for, the implied aim is the laid point (aim plus
     laying error), not the mean point of impact: within the pattern's precision of the truth;
     the fitted dispersion's interval holds the scenario's."""
     inp = windy.inputs
     draws, *_ = draw_block(4, 0, 1, 0, inp)
     truth, impacts, times = simulate(windy, seed=4, n_salvos=1)[0]
-    o = estimate_origin(windy, impacts_from_xy(impacts, times))
+    o = estimate_origin(windy, windy_prepared, impacts_from_xy(impacts, times))
     laid = np.array([draws[0, D_AIM_X] + draws[0, D_LAY_ERR_X],
                      draws[0, D_AIM_Y] + draws[0, D_LAY_ERR_Y]])
     drift = np.hypot(*(o.mpi_xy_m - laid))
@@ -250,16 +276,16 @@ def test_fitted_dispersion_and_implied_aim_under_wind(windy):
 
 
 @pytest.mark.slow
-def test_round_trip_coverage_over_200_salvos(calm, windy):
+def test_round_trip_coverage_over_200_salvos(calm_case, windy_case):
     """The issue's round trip: 200 kernel salvos (no wind and 6 m/s wind, each with and without
     impact times, all 12 rockets or the first 4: 25 salvos per case); the 95 % region holds the
     launcher in a share consistent with 95 % (exact binomial test at 1 %)."""
     hits, n = 0, 0
-    for compiled, seed in ((calm, 101), (windy, 202)):
+    for (prepared, compiled), seed in ((calm_case, 101), (windy_case, 202)):
         for k, (truth, impacts, times) in enumerate(simulate(compiled, seed, 100)):
             use = slice(0, 4) if k % 4 < 2 else slice(None)  # 4 or 12 rockets,
             t = times[use] if k % 2 else None                 # with or without times
-            o = estimate_origin(compiled, impacts_from_xy(impacts[use], t),
+            o = estimate_origin(compiled, prepared, impacts_from_xy(impacts[use], t),
                                 fine_cells=TRIAL_FINE_CELLS)
             hits += o.contains(truth)
             n += 1
@@ -275,9 +301,9 @@ def taji_salvo():
     impacts in the local metric CRS (UTM 38N) with times."""
     from forceprot.compile import compile_scenario, prepare_scenario
 
-    compiled = compile_scenario(prepare_scenario(SITES / "taji.toml"))
-    truth, impacts, times = simulate(compiled, seed=11, n_salvos=1)[0]
-    site = compiled.prepared.site
+    prepared = prepare_scenario(SITES / "taji.toml")
+    truth, impacts, times = simulate(compile_scenario(prepared), seed=11, n_salvos=1)[0]
+    site = prepared.site
     frame = gpd.GeoDataFrame({"t_s": times}, geometry=gpd.points_from_xy(*impacts.T),
                              crs=site.local_crs)
     return frame, np.array(site.xy_to_lonlat(*truth), dtype=float)

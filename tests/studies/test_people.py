@@ -22,14 +22,19 @@ SHELTERS = [(CX_M + dx, CY_M + dy, 400.0) for dx in (-400.0, 0.0, 400.0)
 
 
 @pytest.fixture(scope="module")
-def crowd(tmp_path_factory):
+def crowd_prepared(tmp_path_factory):
     """The synthetic base with a crowd, shelters and one C-RAM-class mount at its centre that
-    kills half the rockets it engages."""
+    kills half the rockets it engages (prepared)."""
     folder = tmp_path_factory.mktemp("crowd")
-    prepared = people_scenario(
+    return people_scenario(
         folder, AREAS, SHELTERS, cell_m=10.0, reaction_s=2.0, prone_factor=0.6,
         indoor_factor=0.3, defence=[ideal_cram("mount", CX_M, CY_M, 0.5, defended_radius_m=2e4)])
-    return compile_scenario(prepared)
+
+
+@pytest.fixture(scope="module")
+def crowd(crowd_prepared):
+    """:func:`crowd_prepared`, compiled."""
+    return compile_scenario(crowd_prepared)
 
 
 def test_intervals_cover_by_repetition(crowd) -> None:
@@ -123,12 +128,13 @@ def test_taji_example_has_people_and_figures() -> None:
     assert 0 < r.p_casualty.value < 1
 
 
-def test_compare_pairs_people_measures_like_the_unit_value(tmp_path, crowd) -> None:
+def test_compare_pairs_people_measures_like_the_unit_value(tmp_path, crowd,
+                                                           crowd_prepared) -> None:
     """With a single unit, switching it off is removing it: ``compare`` (B without it, A with
     it) finds the killed and wounded it avoids, as :func:`unit_values` does."""
     from forceprot.studies.compare import compare_layouts
 
-    with_unit = crowd.prepared
+    with_unit = crowd_prepared
     without = type(with_unit)(scenario=with_unit.scenario.updated({"defence": []}),
                               site=with_unit.site)
     cmp = compare_layouts(with_unit, without, salvos=2_048, seed=6)
@@ -158,12 +164,12 @@ def test_optimize_for_casualties_places_the_mount_by_the_crowd(tmp_path) -> None
     assert result.final_score.value < result.greedy_steps[0].score.value
 
 
-def test_sweep_and_uncertainty_report_people(tmp_path, crowd) -> None:
+def test_sweep_and_uncertainty_report_people(tmp_path, crowd, crowd_prepared) -> None:
     from forceprot.studies.sweep import _people_columns
     from forceprot.studies.uncertainty import _measures
 
     r = simulate(crowd, RunSettings(salvos=512, seed=1))
-    cols = _people_columns(r.summary())
+    cols = _people_columns(r.summary(crowd_prepared))
     assert cols["expected_killed_per_salvo"] == pytest.approx(r.expected_killed_per_salvo.value)
     assert cols["p_casualty"] == pytest.approx(r.p_casualty.value)
     m = _measures(r)

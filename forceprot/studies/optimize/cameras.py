@@ -106,7 +106,7 @@ class CameraPlacement:
                     "difference_ci": [fin(lo), fin(hi)], "p_value": fin(p)}
 
         return {
-            "scenario": self.before.compiled.prepared.scenario.label,
+            "scenario": self.before.compiled.label,
             "cameras": self.chosen,
             "camera_class": self.camera.model_dump(),
             "candidates": self.n_candidates,

@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from forceprot.compile import CompiledScenario, compile_scenario, prepare
+from forceprot.compile import CompiledScenario, Prepared, compile_scenario, prepare
 from forceprot.settings import RunSettings
 from forceprot.studies.executors import Executor, InProcessExecutor, ScenarioSpec, worker_cached
 from forceprot.studies.optimize.layouts import Layout, Score, layout_scored_compiled, score_results
@@ -48,10 +48,18 @@ class _EvalJob:
     per_salvo: bool = False
 
 
-def _base_compiled(problem: _Problem, changes: dict | None = None) -> CompiledScenario:
-    """The problem's base scenario (with a draw's ``changes``) compiled once per process."""
+def _base_compiled(problem: _Problem, changes: dict | None = None
+                   ) -> tuple[Prepared, CompiledScenario]:
+    """The problem's base scenario (with a draw's ``changes``), prepared and compiled once per
+    process: the layouts' units are added to the compiled arrays, and placed over the prepared
+    site's terrain."""
     spec = problem.spec.with_changes(changes) if changes else problem.spec
-    return worker_cached("optimize:" + spec.key, lambda: compile_scenario(prepare(spec.scenario())))
+
+    def build() -> tuple[Prepared, CompiledScenario]:
+        prepared = prepare(spec.scenario())
+        return prepared, compile_scenario(prepared)
+
+    return worker_cached("optimize:" + spec.key, build)
 
 
 def _mean_score(scores: list[Score]) -> Score:
@@ -71,7 +79,7 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
     from forceprot.simulate import simulate
 
     problem = job.problem
-    base = _base_compiled(problem)
+    base = _base_compiled(problem)  # (prepared, compiled): the terrain places new units
     # every layout on the same salvos; per-salvo figures need every rocket's story
     settings = RunSettings(salvos=job.salvos, seed=job.seed, precision=None,
                            story_salvos=job.salvos if job.per_salvo else 0, threads=job.threads)
@@ -81,9 +89,9 @@ def _evaluate_batch(job: _EvalJob) -> list[Score]:
     out = []
     for layout in job.layouts:
         scores = []
-        for b in bases:
+        for b_prepared, b in bases:
             # only the unit bundle changes: no scenario is validated per layout
-            compiled = layout_scored_compiled(b, problem.candidates_xy, layout)
+            compiled = layout_scored_compiled(b, b_prepared, problem.candidates_xy, layout)
             if problem.objective != "casualties":  # no casualty stage for other objectives
                 compiled = compiled.without_people()
             results = simulate(compiled, settings)

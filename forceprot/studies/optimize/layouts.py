@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forceprot.catalog.defences import DEFENCE_CLASSES, DEFENCE_KINDS
-from forceprot.compile import CompiledScenario, Prepared
+from forceprot.compile import CompiledScenario, Prepared, Provenance
 from forceprot.engage.state import Units
 from forceprot.terrain import stack_horizons, unit_horizons
 from forceprot.kernel import tally as T
@@ -120,7 +120,8 @@ def _class_default_row(kind: str) -> tuple[int, np.ndarray]:
     return int(cls.kind_code), row
 
 
-def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layout) -> Units:
+def layout_units(base: CompiledScenario, base_prepared: Prepared, candidates_xy: np.ndarray,
+                 layout: Layout) -> Units:
     """The kernel's unit bundle for ``layout``: ``base``'s units, then the layout's, in order.
 
     Built straight from the catalog classes (:meth:`parameter_row`, ``kind_code``), without
@@ -131,6 +132,8 @@ def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layo
     ----------
     base : CompiledScenario
         The scenario with its fixed units only.
+    base_prepared : Prepared
+        What ``base`` was compiled from: its site's terrain masks the new units.
     candidates_xy : ndarray, float64, shape (n_sites, 2)
         Candidate positions in the local CRS [m].
     layout : tuple of Placement
@@ -151,13 +154,14 @@ def layout_units(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layo
                                           *[r for _, r in rows]]), dtype=np.float64)
     unit_xy = np.ascontiguousarray(np.vstack([fixed.xy_m.reshape(-1, 2), xy]), dtype=np.float64)
     n_fixed = len(fixed.kind)
-    placed = unit_horizons(base.prepared.site.terrain, unit_xy[n_fixed:], par[n_fixed:])
+    placed = unit_horizons(base_prepared.site.terrain, unit_xy[n_fixed:], par[n_fixed:])
     return fixed._replace(kind=kind, xy_m=unit_xy, par=par,
                           horizon=stack_horizons(fixed.horizon, placed))
 
 
-def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: Layout,
-                    fixed_names: tuple[str, ...]) -> CompiledScenario:
+def layout_compiled(base: CompiledScenario, base_prepared: Prepared, candidates_xy: np.ndarray,
+                    layout: Layout, fixed_names: tuple[str, ...]
+                    ) -> tuple[Prepared, CompiledScenario]:
     """``base`` with the layout's units appended after its own, as a validated scenario.
 
     For outputs (unit names, the defences layer, ``summary.json``): the new units (class
@@ -165,9 +169,17 @@ def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: L
     through :meth:`Scenario.updated`. The kernel inputs are :func:`layout_units`: positions are
     the candidate positions [m] exactly, not the lon/lat round trip. Scoring needs only the
     kernel inputs (:func:`layout_scored_compiled`).
+
+    Returns
+    -------
+    prepared : Prepared
+        The layout's scenario and site (``base_prepared`` with the new units): what the outputs
+        of a run of ``compiled`` describe.
+    compiled : CompiledScenario
+        ``base`` with the layout's units, its provenance naming them.
     """
-    scenario = base.prepared.scenario
-    site = base.prepared.site
+    scenario = base_prepared.scenario
+    site = base_prepared.site
     xy = candidates_xy[[p.site for p in layout]].reshape(-1, 2)
     lon, lat = site.xy_to_lonlat(xy[:, 0], xy[:, 1])
     lon, lat = np.atleast_1d(lon), np.atleast_1d(lat)
@@ -175,21 +187,22 @@ def layout_compiled(base: CompiledScenario, candidates_xy: np.ndarray, layout: L
            for i, (p, name) in enumerate(zip(layout, unit_names(layout, fixed_names)))]
     layout_scenario = scenario.updated(
         {"defence": [u.model_dump() for u in scenario.defence] + new})
-    units = layout_units(base, candidates_xy, layout)
+    units = layout_units(base, base_prepared, candidates_xy, layout)
     prepared = Prepared(scenario=layout_scenario,
                         site=dataclasses.replace(site, unit_xy_m=units.xy_m))
-    return dataclasses.replace(base, prepared=prepared).with_inputs(units=units)
+    compiled = dataclasses.replace(base, provenance=Provenance.of(layout_scenario))
+    return prepared, compiled.with_inputs(units=units)
 
 
-def layout_scored_compiled(base: CompiledScenario, candidates_xy: np.ndarray,
-                           layout: Layout) -> CompiledScenario:
+def layout_scored_compiled(base: CompiledScenario, base_prepared: Prepared,
+                           candidates_xy: np.ndarray, layout: Layout) -> CompiledScenario:
     """``base`` with only its unit bundle replaced by :func:`layout_units`: enough to sample and
     score a layout (tallies, per-salvo figures).
 
-    Its ``prepared`` still describes ``base`` (the fixed units only), so its unit names and
-    per-unit results do not cover the new units: use :func:`layout_compiled` for outputs.
+    Its ``provenance`` still names ``base``'s units (the fixed units only), so its unit names
+    and per-unit results do not cover the new units: use :func:`layout_compiled` for outputs.
     """
-    return base.with_inputs(units=layout_units(base, candidates_xy, layout))
+    return base.with_inputs(units=layout_units(base, base_prepared, candidates_xy, layout))
 
 
 def objective_estimate(results: Results, objective: str) -> Estimate:

@@ -290,8 +290,9 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
                                                  objective),
         "final_minus_mclp": paired_difference(final_ps, paired(problem, mclp.layout), objective),
     }
-    compiled = layout_compiled(_base_compiled(problem), candidates.xy_m, final.layout,
-                               fixed_names)
+    base_prepared, base = _base_compiled(problem)
+    prepared, compiled = layout_compiled(base, base_prepared, candidates.xy_m, final.layout,
+                                         fixed_names)
     # the scenario's own story sample, for the run outputs; every salvo, no precision stop
     results = simulate(compiled, RunSettings.from_scenario(plan.spec.scenario(), salvos=salvos,
                                                             seed=seed, precision=None))
@@ -305,7 +306,7 @@ def run_optimization(plan: OptimizationPlan, *, executor: Executor | None = None
         initial_label=initial_label, initial_score=initial_score, greedy_steps=greedy,
         mclp=mclp, mclp_steps=mclp_steps, final_start=final.start, final_layout=final.layout,
         final_score=final.score, comparisons=comparisons, paired_salvos=paired_salvos,
-        results=results, executor=executor.description, layout_runs=ev.runs,
+        results=results, prepared=prepared, executor=executor.description, layout_runs=ev.runs,
         salvos_sampled=ev.salvos_sampled, timings_s=timings, min_gain=opts.min_gain,
         robust_draws=len(plan.draws))
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forceprot.compile import Prepared
 from forceprot.geo import SiteGeometry
 from forceprot.results import Results
 from forceprot.stats import Estimate, finite_or_none
@@ -27,6 +28,10 @@ class OptimizationResult:
     results : Results
         The chosen layout sampled on the full sample, with the scenario's stories, for the usual
         run outputs.
+    prepared : Prepared
+        The chosen layout as a scenario and its site (the fixed units, then the placed ones):
+        what ``results`` were compiled from, which the run outputs describe. The study made
+        this scenario, so it hands it back beside the run.
     comparisons : dict
         ``final_minus_initial`` and ``final_minus_mclp``: paired differences of the objective
         (:func:`paired_difference`) on the first ``paired_salvos`` salvos.
@@ -53,6 +58,7 @@ class OptimizationResult:
     comparisons: dict
     paired_salvos: int
     results: Results
+    prepared: Prepared
     executor: str
     layout_runs: int
     salvos_sampled: int
@@ -63,7 +69,7 @@ class OptimizationResult:
 
     @property
     def site(self) -> SiteGeometry:
-        return self.results.compiled.prepared.site
+        return self.prepared.site
 
     @property
     def mclp_score(self) -> Score:
