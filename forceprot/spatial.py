@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from forceprot.jit import njit_inner
 
 CELL_OUT = 0
 CELL_IN = 1
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def point_in_rings(x, y, ring_xy, ring_offsets):
     """Even-odd point-in-polygon over all rings.
 
@@ -72,7 +73,7 @@ def point_in_rings(x, y, ring_xy, ring_offsets):
     return inside
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def cell_index(x, y, x0, y0, cell_m, nx, ny):
     """Flat index ``iy * nx + ix`` of the grid cell holding (x, y), or -1 outside the grid."""
     fx = (x - x0) / cell_m
@@ -86,7 +87,7 @@ def cell_index(x, y, x0, y0, cell_m, nx, ny):
     return iy * nx + ix
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def point_in_grid_polygon(x, y, x0, y0, cell_m, nx, ny, cell_state, ring_xy, ring_offsets):
     """Point-in-polygon through a cell grid; exact ring test only in edge cells.
 
@@ -104,7 +105,7 @@ def point_in_grid_polygon(x, y, x0, y0, cell_m, nx, ny, cell_state, ring_xy, rin
     return point_in_rings(x, y, ring_xy, ring_offsets)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def sample_weighted_triangle(tri_xy, cum_weight, u_pick, u1, u2):
     """A point drawn uniformly from a triangle picked with probability proportional to weight.
 
@@ -135,7 +136,7 @@ def sample_weighted_triangle(tri_xy, cum_weight, u_pick, u1, u2):
     return x, y
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _splitmix64(z):
     z = (z + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
     z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -143,7 +144,7 @@ def _splitmix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def block_seed(root_seed, block):
     """Seed of one block's random stream, from the root seed and the block index (splitmix64).
 
@@ -154,7 +155,7 @@ def block_seed(root_seed, block):
     return np.int64(z >> np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def counter_uniform(root_seed, salvo, tube, unit, shot):
     """U[0, 1) from a hash of (root seed, salvo, tube, unit, shot): a counter-based draw.
 
@@ -169,7 +170,7 @@ def counter_uniform(root_seed, salvo, tube, unit, shot):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def normal_pair():
     """Two independent N(0, 1) draws from numba's generator (Box-Muller).
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "forceprot"
 #: Most parameters a function may take (issue 11: bundles, not long parameter lists).
@@ -22,3 +27,61 @@ def test_no_function_takes_more_than_15_parameters() -> None:
                     too_many.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} "
                                     f"{node.name} ({n})")
     assert not too_many, "functions with more than 15 parameters: " + ", ".join(too_many)
+
+
+
+#: Run in a fresh process with an empty numba cache, so that every inner function is compiled
+#: (functions loaded from the cache carry no signatures to inspect).
+_INNER_RETURNS = r"""
+import importlib, pkgutil, sys
+from pathlib import Path
+from numba.core import types
+from numba.core.registry import CPUDispatcher
+import forceprot
+from forceprot.compile import compile_scenario, prepare
+from forceprot.scenario import load_scenario
+from forceprot.settings import RunSettings
+from forceprot.simulate import simulate
+
+def holds_array(t):
+    if isinstance(t, types.Array):
+        return True
+    return isinstance(t, types.BaseTuple) and any(holds_array(x) for x in t.types)
+
+for name in ("taji.toml", "taji_surveillance.toml"):
+    compiled = compile_scenario(prepare(load_scenario(Path(sys.argv[1]) / name)))
+    simulate(compiled, RunSettings(salvos=64, seed=1, story_salvos=4, threads=1))
+inner = {}
+for info in pkgutil.walk_packages(forceprot.__path__, "forceprot."):
+    if info.name.endswith("__main__"):
+        continue  # runs the command line
+    for attr, value in vars(importlib.import_module(info.name)).items():
+        if isinstance(value, CPUDispatcher) and value.targetoptions.get("_nrt") is False \
+                and value.py_func.__module__ == info.name:
+            inner[info.name + "." + attr] = value
+print(len(inner))
+print(sum(1 for d in inner.values() if d.nopython_signatures))
+print("compiled:evaluate_salvo", bool(inner["forceprot.kernel.salvo.evaluate_salvo"].nopython_signatures))
+for name, d in inner.items():
+    for sig in d.nopython_signatures:
+        if holds_array(sig.return_type):
+            print("returns an array:", name, sig.return_type)
+"""
+
+
+@pytest.mark.slow
+def test_inner_kernel_functions_never_return_an_array(tmp_path) -> None:
+    """``forceprot.jit.njit_inner`` compiles without reference counts: a function under it that
+    returned an array would hand its caller a reference it never took (a use after free).
+    Every such function, compiled by runs with every unit kind, people at risk and
+    surveillance, returns scalars or tuples of scalars."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    out = subprocess.run([sys.executable, "-c", _INNER_RETURNS, str(ROOT.parent / "sites")],
+                         env=env, capture_output=True, text=True, timeout=900, check=True)
+    lines = out.stdout.splitlines()
+    decorated = sum(path.read_text(encoding="utf-8").count("@njit_inner")
+                    for path in ROOT.rglob("*.py"))
+    assert int(lines[0]) == decorated
+    assert int(lines[1]) >= 40, out.stdout
+    assert lines[2] == "compiled:evaluate_salvo True"
+    assert not [line for line in lines if line.startswith("returns an array")], out.stdout

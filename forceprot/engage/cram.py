@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.engage.params import (
     OUT_KILL,
     OUT_MISS,
@@ -34,7 +34,7 @@ from forceprot.engage.segments import (
 from forceprot.kernel.bundles import US_ENGAGEMENTS, US_EXHAUSTED, US_KILLS, US_SHOTS
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _segment_window(pos, k, ux, uy, max_range_m, min_height_m):
     """Where on segment ``k`` (nodes k, k+1) the rocket is inside the gun's envelope: ``(lo,
     hi)`` fractions of the segment, ``lo > hi`` if nowhere. Exact on the straight segment."""
@@ -53,7 +53,7 @@ def _segment_window(pos, k, ux, uy, max_range_m, min_height_m):
     return clip_interval(lo, hi, kind, a, b)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def gun_window_s(pos, t0_s, tof_s, tau, ux, uy, max_range_m, min_height_m):
     """The last interval in which a rocket is inside a gun's envelope.
 
@@ -104,7 +104,7 @@ def gun_window_s(pos, t0_s, tof_s, tau, ux, uy, max_range_m, min_height_m):
     return t0_s + ta * tof_s, t0_s + tb * tof_s
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def gun_offer_s(u, par, i, eng, state, not_before_s):
     """When mount ``u`` could fire at rocket ``i`` [s], inf if it cannot in the window.
 
@@ -131,7 +131,7 @@ def gun_offer_s(u, par, i, eng, state, not_before_s):
     return t_shot if t_shot <= eng.t_close_s[i, u] else math.inf
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def gun_commit(u, par, i, eng, state, t_shot_s):
     """Mount ``u`` fires one burst at rocket ``i`` at ``t_shot_s`` (from :func:`gun_offer_s`).
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.engage.params import OUT_NONE, P_REACTION_S
 from forceprot.engage.units import unit_ammo, unit_commit, unit_offer_s
 from forceprot.kernel.bundles import US_ON_KILLED
@@ -35,7 +35,7 @@ __all__ = ["count_on_killed", "fight_salvo", "fight_coordinated", "fight_indepen
            "start_salvo"]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def start_salvo(units, eng, state):
     """Reset every unit for a new salvo: full magazines, free, and ready ``reaction_s`` after
     its first track of any rocket of the salvo (never, if it tracks none)."""
@@ -55,7 +55,7 @@ def start_salvo(units, eng, state):
             state.stats[u, c] = 0
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fight_independent(units, order, flights, eng, state):
     """Every unit on its own, rockets in ``order`` (see the module notes)."""
     for u in range(units.kind.shape[0]):
@@ -70,7 +70,7 @@ def fight_independent(units, order, flights, eng, state):
                 unit_commit(units, u, i, flights, eng, state, t_start, t_effect)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fight_coordinated(units, order, flights, eng, state):
     """One air picture: each rocket to the unit that can kill it first, reassigned after a miss
     (see the module notes)."""
@@ -102,7 +102,7 @@ def fight_coordinated(units, order, flights, eng, state):
             not_before = t_outcome
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fight_salvo(units, order, flights, eng, state):
     """Start the salvo and run the scenario's fire-control mode."""
     start_salvo(units, eng, state)
@@ -112,7 +112,7 @@ def fight_salvo(units, order, flights, eng, state):
         fight_independent(units, order, flights, eng, state)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def count_on_killed(eng, t_kill_s, state):
     """Engagements whose burst or first intercept came after the rocket was already destroyed
     (``t_kill_s``: the rocket's earliest kill) go to ``state.stats[:, US_ON_KILLED]``: wasted

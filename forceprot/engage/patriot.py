@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.engage.params import (
     DOCTRINE_RIPPLE2,
     DOCTRINE_SHOOT_LOOK_SHOOT,
@@ -50,7 +50,7 @@ from forceprot.kernel.bundles import US_ENGAGEMENTS, US_EXHAUSTED, US_KILLS, US_
 __all__ = ["battery_commit", "battery_offer_s", "earliest_intercept_s", "next_launch_slot_s"]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _segment_intercept(pos, k, t_k, t_k1, bx, by, t_launch_s, speed_mps, rmin, rmax, amin,
                        amax):
     """Earliest fraction ``s`` of segment ``k`` at which an interceptor launched at
@@ -107,7 +107,7 @@ def _segment_intercept(pos, k, t_k, t_k1, bx, by, t_launch_s, speed_mps, rmin, r
     return s if s <= hi else 2.0
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, min_range_m,
                          max_range_m, min_alt_m, max_alt_m):
     """First time an interceptor launched at ``t_launch_s`` can meet the rocket, or +inf.
@@ -160,7 +160,7 @@ def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, m
     return math.inf
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def next_launch_slot_s(launches_s, n_launches, t_request_s, interval_s):
     """Earliest time at or after ``t_request_s`` at least ``interval_s`` from every launch in
     ``launches_s[:n_launches]`` (sorted) [s]."""
@@ -171,7 +171,7 @@ def next_launch_slot_s(launches_s, n_launches, t_request_s, interval_s):
     return t
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _record_launch(state, u, t_launch_s):
     """Insert a launch into battery ``u``'s sorted launch list and take one interceptor."""
     n = state.n_launches[u]
@@ -185,7 +185,7 @@ def _record_launch(state, u, t_launch_s):
     state.ammo[u] -= 1
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _intercept_after(par, flights, i, bx, by, t_launch_s):
     return earliest_intercept_s(flights.pos_m[i], flights.t0_s[i], flights.tof_s[i], flights.tau,
                                 bx, by, t_launch_s, par[P_SAM_SPEED_MPS], par[P_SAM_MIN_RANGE_M],
@@ -193,7 +193,7 @@ def _intercept_after(par, flights, i, bx, by, t_launch_s):
                                 par[P_SAM_MAX_ALT_M])
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def battery_offer_s(u, par, i, flights, eng, state, bxy, not_before_s):
     """When battery ``u`` could launch at rocket ``i`` and when that interceptor would meet it.
 
@@ -232,7 +232,7 @@ def battery_offer_s(u, par, i, flights, eng, state, bxy, not_before_s):
     return t_launch, t_int
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def battery_commit(u, par, i, flights, eng, state, bxy, t_launch_s, t_intercept_s):
     """Battery ``u`` engages rocket ``i`` by its doctrine, first launch at ``t_launch_s``.
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from forceprot.jit import njit_inner
+
 
 #: ``quadratic_set`` kinds: where ``a s^2 + b s + c <= 0`` holds on the real line.
 SET_EMPTY = 0
@@ -21,7 +22,7 @@ SET_OUTSIDE = 2    # everything but the open interval (lo, hi)
 SET_ALL = 3
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def quadratic_set(a, b, c):
     """Where ``a s^2 + b s + c <= 0``: (kind, lo, hi) with kind one of ``SET_*``.
 
@@ -53,7 +54,7 @@ def quadratic_set(a, b, c):
     return SET_OUTSIDE, lo, hi
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def clip_interval(lo, hi, kind, q_lo, q_hi):
     """``[lo, hi]`` intersected with a ``SET_INSIDE``/``SET_ALL``/``SET_EMPTY`` set; an empty
     result has ``lo > hi``."""
@@ -64,19 +65,19 @@ def clip_interval(lo, hi, kind, q_lo, q_hi):
     return lo, hi
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def linear_at_least(v0, v1, floor):
     """Where ``v0 + s (v1 - v0) >= floor`` as an interval of ``s`` (possibly unbounded)."""
     return quadratic_set(0.0, v0 - v1, floor - v0)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def linear_at_most(v0, v1, ceiling):
     """Where ``v0 + s (v1 - v0) <= ceiling`` as an interval of ``s`` (possibly unbounded)."""
     return quadratic_set(0.0, v1 - v0, v0 - ceiling)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def distance_within(dx0, dy0, dz0, ddx, ddy, ddz, radius_m):
     """Where the distance ``|d0 + s dd|`` is at most ``radius_m``: a ``quadratic_set``."""
     a = ddx * ddx + ddy * ddy + ddz * ddz
@@ -85,7 +86,7 @@ def distance_within(dx0, dy0, dz0, ddx, ddy, ddz, radius_m):
     return quadratic_set(a, b, c)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def distance_beyond(dx0, dy0, dz0, ddx, ddy, ddz, radius_m):
     """Where the distance ``|d0 + s dd|`` is at least ``radius_m``: a ``quadratic_set``."""
     a = ddx * ddx + ddy * ddy + ddz * ddz

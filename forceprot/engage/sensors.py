@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from forceprot.jit import njit_inner
+
 
 #: Mean earth radius [m] (IUGG).
 EARTH_RADIUS_M = 6_371_000.0
@@ -28,7 +29,7 @@ DETECTION_TOL_FRAC = 2.0 ** -24
 DETECTION_TOL_M = 1e-7
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def masking_tan(mask_tan, step_m, dx, dy, d):
     """Tangent of the terrain masking angle towards a point, from a unit's horizon table.
 
@@ -60,7 +61,7 @@ def masking_tan(mask_tan, step_m, dx, dy, d):
     return mask_tan[b, j]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation, mask_tan,
                    step_m):
     dx = x - ux
@@ -74,14 +75,14 @@ def _beam_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation,
     return min(range_m - slant, apparent - d * floor)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _line_of_sight_margin_m(x, y, z, ux, uy, sensor_height_m):
     d = math.sqrt((x - ux) ** 2 + (y - uy) ** 2)
     return (math.sqrt(max(sensor_height_m, 0.0) / INV_2KR)
             + math.sqrt(max(z, 0.0) / INV_2KR)) - d
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevation, mask_tan,
                        step_m):
     """How far inside the sensor's coverage a point is [m]; >= 0 means visible.
@@ -103,7 +104,7 @@ def detection_margin_m(x, y, z, ux, uy, sensor_height_m, range_m, tan_min_elevat
     return margin
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, tan_min_elevation,
                       mask_tan, step_m):
     """Time a sensor first sees a rocket, or +inf.
@@ -194,7 +195,7 @@ def first_detection_s(pos, t0_s, tof_s, tau, ux, uy, sensor_height_m, range_m, t
     return math.inf
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def salvo_first_detection_s(t_detect, u):
     """When unit ``u`` first detects any rocket of the salvo [s] (inf if none).
 

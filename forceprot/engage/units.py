@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.engage.cram import gun_commit, gun_offer_s, gun_window_s
 from forceprot.engage.params import (
     KIND_CRAM,
@@ -29,7 +29,7 @@ from forceprot.engage.sensors import first_detection_s
 __all__ = ["unit_ammo", "unit_commit", "unit_detection_s", "unit_offer_s", "unit_window_s"]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def unit_detection_s(units, u, flights, i):
     """When unit ``u``'s sensor first sees rocket ``i`` of ``flights`` [s] (inf if never).
 
@@ -44,7 +44,7 @@ def unit_detection_s(units, u, flights, i):
                              par[P_TAN_MIN_ELEVATION], hz.mask_tan[u], hz.step_m[u])
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def unit_window_s(units, u, flights, i):
     """Unit ``u``'s engagement window on rocket ``i``.
 
@@ -65,7 +65,7 @@ def unit_window_s(units, u, flights, i):
     return math.inf, -math.inf, True
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def unit_ammo(units, u):
     """Unit ``u``'s magazine at the start of a salvo: rounds (guns) or interceptors."""
     if units.kind[u] == KIND_CRAM:
@@ -73,7 +73,7 @@ def unit_ammo(units, u):
     return int(units.par[u, P_SAM_MISSILES])
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def unit_offer_s(units, u, i, flights, eng, state, not_before_s):
     """When unit ``u`` could act on rocket ``i``, given its state and fire control's earliest
     time ``not_before_s``.
@@ -91,7 +91,7 @@ def unit_offer_s(units, u, i, flights, eng, state, not_before_s):
                            not_before_s)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def unit_commit(units, u, i, flights, eng, state, t_start_s, t_effect_s):
     """Unit ``u`` engages rocket ``i`` as offered by :func:`unit_offer_s`.
 

@@ -63,6 +63,7 @@ import math
 import numpy as np
 from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.flight.trajectory import (
     N_SUMMARY,
     SUMMARY_X_M,
@@ -222,7 +223,7 @@ def ground_ranges(elevations_rad, ground_altitude_m, rocket, drag_mach, drag_cd,
         out_range_m[i] = summary[SUMMARY_X_M]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def elevation_index(range_nowind_m, range_m):
     """Fractional index into the family's elevation grid that lays the rocket for ``range_m``.
 
@@ -243,7 +244,7 @@ def elevation_index(range_nowind_m, range_m):
     return lo + min(max(f, 0.0), 1.0)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
     """Corners and weights of THE bilinear blend of a trajectory family.
 
@@ -280,7 +281,7 @@ def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
     return (ie, ia0, ia1, (1.0 - we) * (1.0 - wa), (1.0 - we) * wa, we * (1.0 - wa), we * wa)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fly_nodes(family, fe, relaz_rad, launcher_x_m, launcher_y_m, heading_rad, pos_out):
     """Positions of one rocket at every node, in the world frame, from the family.
 
@@ -325,7 +326,7 @@ def fly_nodes(family, fe, relaz_rad, launcher_x_m, launcher_y_m, heading_rad, po
             + w11 * tof_tab[ie + 1, ia1])
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def family_impact(family, fe, relaz_rad):
     """Impact point (downrange, left) [m] in the flight frame and time of flight [s].
 
@@ -349,7 +350,7 @@ def family_impact(family, fe, relaz_rad):
 WIND_LAY_ITERATIONS = 12
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def lay_for_wind(family, wind_to_rad, range_m, heading_rad):
     """Laying (no-wind-equivalent range, heading) that puts the nominal rocket on the target.
 

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.kernel.bundles import (
     CH_CASUALTIES,
     CH_KILLED,
@@ -54,7 +54,7 @@ __all__ = ["count_casualties", "damage_probability", "near_people", "reset_casua
 _COOKIE_CUTTER = 0
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def damage_probability(kind, d2_m2, r2_m2):
     """Damage function at squared distance ``d2_m2`` for squared radius ``r2_m2`` [-]:
     cookie-cutter (``kind`` 0) or circular Carleton (1)."""
@@ -63,7 +63,7 @@ def damage_probability(kind, d2_m2, r2_m2):
     return math.exp(-d2_m2 / r2_m2)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _log_none(n, q):
     """log of (1 - q)^n, -inf when q >= 1."""
     if q >= 1.0:
@@ -71,7 +71,7 @@ def _log_none(n, q):
     return n * math.log1p(-q)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def rocket_casualties(people, x_m, y_m, warn_s, acc):
     """Add one rocket's expected casualties to the salvo's accumulators.
 
@@ -176,7 +176,7 @@ def rocket_casualties(people, x_m, y_m, warn_s, acc):
     return killed_w, cas_w
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def near_people(people, x_m, y_m):
     """Whether a rocket landing at (x, y) [m] can hurt anyone: some people in the 3 x 3 hash
     cells around it (a cell is as wide as the damage cutoff) or a shelter in its own cell.
@@ -200,7 +200,7 @@ def near_people(people, x_m, y_m):
     return people.shelter_start[c + 1] > people.shelter_start[c]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _shelter_cell(people, x_m, y_m):
     """The hash cell holding (x, y) [m] if some shelter's footprint reaches into it, else -1."""
     g = people.hash
@@ -214,7 +214,7 @@ def _shelter_cell(people, x_m, y_m):
     return c
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _shelter_hits(people, x_m, y_m, warn_s, acc):
     """A direct hit on a shelter: its occupants at each hour (those in by ``warn_s``)."""
     shelters = people.shelters
@@ -255,7 +255,7 @@ def _shelter_hits(people, x_m, y_m, warn_s, acc):
     return killed_w, cas_w
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def reset_casualties(acc):
     """Zero a salvo's casualty accumulators."""
     acc.hour[:, :] = 0.0
@@ -264,7 +264,7 @@ def reset_casualties(acc):
     acc.rocket[:, :] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def count_casualties(people, alert_delay_s, flights, impact, kill_unit, first_track_s, acc):
     """Stage: every rocket not killed, wherever it lands, against the people at risk
     (:func:`rocket_casualties`); ``acc.rocket`` gets each rocket's hour-weighted killed and

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.engage.fire_control import count_on_killed, fight_salvo
 from forceprot.engage.params import (
     OUT_NONE,
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def lay_salvo(salvo, family, draws):
     """Range [m] and heading [rad] the launcher is laid for: aim point plus laying error, then
     corrected for the wind when the crew has met data (:func:`~forceprot.flight.family.lay_for_wind`).
@@ -69,7 +69,7 @@ def lay_salvo(salvo, family, draws):
     return lay_range, heading
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fly_salvo(salvo, family, draws, delta, deflection, flights, impact):
     """Fly every rocket from the family: launch times, node positions, impacts.
 
@@ -100,7 +100,7 @@ def fly_salvo(salvo, family, draws, delta, deflection, flights, impact):
         impact[i, 1] = flights.pos_m[i, last, 1]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def classify_impacts(base, defended, impact, inside, in_defended):
     """Flag impacts inside the base, and inside the base or the defended area (:data:`CellGrid`
     each)."""
@@ -115,7 +115,7 @@ def classify_impacts(base, defended, impact, inside, in_defended):
             defended.state, defended.rings_m, defended.offsets)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def detect_and_window(units, flights, impact, in_defended, eng, first_seen, t_kill_s, kill_unit):
     """Every unit's detection and track of every rocket, whether it would engage it, and its
     window.
@@ -166,7 +166,7 @@ def detect_and_window(units, flights, impact, in_defended, eng, first_seen, t_ki
             eng.t_kill_s[i, u] = math.inf
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def draw_kills(root_seed, salvo_index, eng):
     """Kill draws (:func:`forceprot.spatial.counter_uniform`) for the pairs that can engage only."""
     for i in range(eng.candidate.shape[0]):
@@ -176,7 +176,7 @@ def draw_kills(root_seed, salvo_index, eng):
                 eng.u_kill[i, u, 1] = counter_uniform(root_seed, salvo_index, i, u, 1)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def threat_order(flights, order):
     """Rockets by predicted impact time, earliest first (insertion sort of a few indices)."""
     t0 = flights.t0_s
@@ -193,7 +193,7 @@ def threat_order(flights, order):
             j -= 1
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def run_timelines(units, order, flights, eng, unit_state):
     """The salvo's fight under the scenario's fire control
     (:mod:`forceprot.engage.fire_control`); ``unit_state.stats`` (n_units, N_UNIT_STATS) gets
@@ -201,7 +201,7 @@ def run_timelines(units, order, flights, eng, unit_state):
     fight_salvo(units, order, flights, eng, unit_state)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def credit_kills(eng, t_kill_s, kill_unit, unit_state):
     """Each rocket's kill goes to the unit that killed it first (``kill_unit`` -1 if none);
     engagements after that kill are counted as wasted in ``unit_state.stats``."""
@@ -213,7 +213,7 @@ def credit_kills(eng, t_kill_s, kill_unit, unit_state):
     count_on_killed(eng, t_kill_s, unit_state)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def evaluate_salvo(root_seed, salvo_index, inputs, scratch, kill_draws_ready):
     """Fly one salvo's rockets and run every unit's engagements: every stage, in order.
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.flight.family import family_impact
 from forceprot.kernel.bundles import (
     BLOCK_SALVOS,
@@ -37,7 +38,7 @@ __all__ = ["draw_block", "draw_salvo", "draw_salvo_fixed", "fill_kill_draws",
            "point_in_triangles"]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _store_salvo(salvo, draws, points, rejected, redrawn):
     """The salvo's draws into ``draws``: ``points`` is (aim x, aim y, launcher x, launcher y,
     laying error x, y in standard normals) [m]."""
@@ -52,7 +53,7 @@ def _store_salvo(salvo, draws, points, rejected, redrawn):
     draws[D_REDRAWN] = redrawn
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def _draw_dispersion(salvo, delta, deflection):
     """Each rocket's range error (fraction) and deflection [rad]."""
     for i in range(delta.shape[0]):
@@ -61,7 +62,7 @@ def _draw_dispersion(salvo, delta, deflection):
         deflection[i] = zd * salvo.deflection_sigma_rad
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
     """Draw the launcher, aim and dispersion of one salvo from numba's generator.
 
@@ -117,7 +118,7 @@ def draw_salvo(salvo, aim, zone, family, draws, delta, deflection):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def point_in_triangles(tri_m, x_m, y_m):
     """Whether ``(x_m, y_m)`` [m] lies in any of the triangles ``tri_m`` float64 (n, 3, 2) [m]
     (edges included): a bounding-box test, then the signs of the three edge cross products."""
@@ -141,7 +142,7 @@ def point_in_triangles(tri_m, x_m, y_m):
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def draw_salvo_fixed(salvo, aim, zone, family, draws, delta, deflection):
     """:func:`draw_salvo` for a launcher fired at one fixed elevation.
 
@@ -198,7 +199,7 @@ def draw_salvo_fixed(salvo, aim, zone, family, draws, delta, deflection):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def fill_kill_draws(root_seed, salvo_index, u_kill):
     """All kill draws of a salvo, ``u_kill`` float64 (tubes, n_units, 2).
 
