@@ -20,6 +20,7 @@ from numba import njit
 
 from forceprot.engage.params import KIND_CRAM, P_SAM_MISSILES
 from forceprot.engage.state import Engagements, Flights, UnitState
+from forceprot.jit import njit_inner
 from forceprot.kernel.bundles import (
     BLOCK_SALVOS,
     MAX_AIM_REDRAWS,
@@ -36,7 +37,7 @@ from forceprot.kernel.sample import draw_salvo
 from forceprot.kernel.tally import S_AIM_REDRAWN
 from forceprot.spatial import block_seed
 
-__all__ = ["make_scratch", "run_blocks", "simulate_block"]
+__all__ = ["make_scratch", "run_blocks", "run_salvos", "simulate_block"]
 
 
 @njit(cache=True, nogil=True)
@@ -72,16 +73,11 @@ def make_scratch(inputs):
                                    np.zeros((tubes, 2))))
 
 
-@njit(cache=True, nogil=True)
-def simulate_block(root_seed, block, first_salvo, n_salvos, inputs, rows, story):
-    """Seed the generator for ``block``, sample ``n_salvos`` salvos from global index
-    ``first_salvo`` and add them to ``rows``.
-
-    ``rows`` is this block's :data:`Tallies` row; salvos whose global index is below
-    ``story.n_salvos`` also write every rocket's record into ``story``.
-    """
-    np.random.seed(block_seed(root_seed, block))
-    scratch = make_scratch(inputs)
+@njit_inner
+def run_salvos(root_seed, first_salvo, n_salvos, inputs, scratch, rows, story):
+    """Sample, evaluate and tally ``n_salvos`` salvos from global index ``first_salvo`` with the
+    generator as seeded (the loop of :func:`simulate_block`, apart so that it runs without
+    reference counts: :mod:`forceprot.jit`)."""
     for s in range(n_salvos):
         salvo_index = first_salvo + s
         ok = draw_salvo(inputs.salvo, inputs.aim, inputs.zone, inputs.family, scratch.draws,
@@ -93,6 +89,18 @@ def simulate_block(root_seed, block, first_salvo, n_salvos, inputs, rows, story)
         tally_salvo(inputs, scratch, rows)
         if salvo_index < story.n_salvos:
             write_story(inputs, scratch, salvo_index, story)
+
+
+@njit(cache=True, nogil=True)
+def simulate_block(root_seed, block, first_salvo, n_salvos, inputs, rows, story):
+    """Seed the generator for ``block``, sample ``n_salvos`` salvos from global index
+    ``first_salvo`` and add them to ``rows``.
+
+    ``rows`` is this block's :data:`Tallies` row; salvos whose global index is below
+    ``story.n_salvos`` also write every rocket's record into ``story``.
+    """
+    np.random.seed(block_seed(root_seed, block))
+    run_salvos(root_seed, first_salvo, n_salvos, inputs, make_scratch(inputs), rows, story)
 
 
 _pools: dict[int, ThreadPoolExecutor] = {}
