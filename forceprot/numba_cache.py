@@ -8,7 +8,10 @@ beside the source (``forceprot/__pycache__/*.nbi`` index, ``*.nbc`` data) or und
   functions have no cache yet, so the command can announce it;
 - a cache file holding garbage (a full disk, a killed writer, a bad copy) makes numba raise an
   unpickling error on every later run: :func:`inspect_cache` reads each file the way numba will
-  and deletes the unreadable function's files, so numba rebuilds them once.
+  and deletes the unreadable function's files, so numba rebuilds them once. Reading every
+  data file costs about 0.3 s, so a stamp (:data:`VERIFIED_STAMP`, in each cache directory)
+  records the size and modification time of the files last found readable: a warm start whose
+  files are unchanged only stats them.
 
 Only numba's on-disk format is relied on (an index is a pickled version followed by a pickled
 ``(stamp, {key: data file name})``; a data file is one pickle), read through the paths numba's own
@@ -17,13 +20,19 @@ cache objects report.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import os
 import pickle
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CacheStatus", "COLD_COMPILE_S", "inspect_cache"]
+__all__ = ["CacheStatus", "COLD_COMPILE_S", "VERIFIED_STAMP", "inspect_cache"]
+
+#: File, in each cache directory, holding a digest of the (name, size, modification time) of the
+#: inspected kernels' cache files when they were last all found readable.
+VERIFIED_STAMP = "forceprot-verified"
 
 #: What a command compiles, by the entry module it calls: (packages whose kernels it runs,
 #: wall time to compile them all with a cold cache [s]). The simulation: 24.6 s measured on a
@@ -97,6 +106,44 @@ def _unreadable(index_path: Path) -> bool:
     return False
 
 
+def _files_digest(indexes: list[Path]) -> dict[Path, str]:
+    """Per cache directory, a digest of the name, size and modification time of every index
+    and data file of the inspected kernels in it."""
+    by_dir: dict[Path, list[str]] = {}
+    for index_path in indexes:
+        if not index_path.exists():
+            continue
+        stem = index_path.name[: -len(".nbi")]
+        for path in sorted(index_path.parent.glob(f"{stem}.*")):
+            if path.suffix in (".nbi", ".nbc"):
+                st = path.stat()
+                by_dir.setdefault(path.parent, []).append(
+                    f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return {d: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest()
+            for d, v in by_dir.items()}
+
+
+def _verified(indexes: list[Path]) -> bool:
+    """Whether every cache directory's files are as they were when last found readable."""
+    digests = _files_digest(indexes)
+    try:
+        return all((d / VERIFIED_STAMP).read_text(encoding="ascii") == h
+                   for d, h in digests.items())
+    except OSError:
+        return False
+
+
+def _mark_verified(indexes: list[Path]) -> None:
+    """Record the files just found readable (best effort: a read-only cache is re-read)."""
+    for d, h in _files_digest(indexes).items():
+        tmp = d / f"{VERIFIED_STAMP}.{os.getpid()}.tmp"
+        try:
+            tmp.write_text(h, encoding="ascii")
+            os.replace(tmp, d / VERIFIED_STAMP)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+
 def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> CacheStatus:
     """Count uncompiled kernels and delete unreadable cache files, before numba loads them.
 
@@ -119,7 +166,8 @@ def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> Ca
             Path(dispatcher._cache._cache_file._index_path))
     removed: list[Path] = []
     indexes = [p for v in by_module.values() for p in v]
-    if repair and any(p.exists() and _unreadable(p) for p in indexes):
+    if repair and not _verified(indexes) and any(p.exists() and _unreadable(p)
+                                                 for p in indexes):
         # Drop every inspected kernel's files, not just the unreadable function's: a caller's
         # cache embeds its callees, so a lone deleted callee would never be rebuilt and the
         # cache would look half cold forever after.
@@ -129,6 +177,8 @@ def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> Ca
                 if path.suffix in (".nbi", ".nbc"):
                     path.unlink(missing_ok=True)
                     removed.append(path)
+    if repair and not removed:
+        _mark_verified(indexes)
     # A function only ever called from other kernels is compiled into its caller and never gets
     # an index of its own, so a missing index alone does not mean a compile: a module is cold
     # when none of its functions has one.
