@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from forceprot.kernel.bundles import People
 
 __all__ = ["CASUALTY_CUTOFF_RADII", "DAMAGE_CARLETON", "DAMAGE_COOKIE_CUTTER", "SHELTER_CHOICES",
-           "SitePeople", "assign_shelters", "damage_radii_m", "empty_people", "people_bundle",
-           "people_points", "read_people"]
+           "SitePeople", "assign_shelters", "damage_radii_m", "empty_people", "nearest_shelters",
+           "people_bundle", "people_points", "read_people"]
 
 #: Codes of the damage functions in the kernel's parameter row.
 DAMAGE_COOKIE_CUTTER: Final[int] = 0
@@ -429,6 +429,46 @@ def _shelter_cells(boxes: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray]:
     return start, index
 
 
+#: Points per block of :func:`nearest_shelters` (the block's distance matrix stays a few MB).
+_NEAREST_BLOCK_CELLS = 1 << 19
+
+
+def nearest_shelters(xy_m: np.ndarray, shelter_xy_m: np.ndarray,
+                     k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's ``k`` nearest shelters, nearest first.
+
+    Brute force over blocks of points: the site has a few hundred shelters at most, and
+    importing ``scipy.spatial`` for a k-d tree costs a quarter of a second of every run's start,
+    more than the search. Distances are ``sqrt(dx * dx + dy * dy)``, as a k-d tree computes
+    them; ties go to the lower shelter index.
+
+    Parameters
+    ----------
+    xy_m : ndarray, float64, shape (n, 2)
+        Points [m].
+    shelter_xy_m : ndarray, float64, shape (m, 2)
+        Shelter positions [m], ``m >= k >= 1``.
+    k : int
+
+    Returns
+    -------
+    dist_m : ndarray, float64, shape (n, k)
+    index : ndarray, int64, shape (n, k)
+    """
+    n, m = len(xy_m), len(shelter_xy_m)
+    dist = np.empty((n, k))
+    index = np.empty((n, k), dtype=np.int64)
+    step = max(1, _NEAREST_BLOCK_CELLS // m)
+    for a in range(0, n, step):
+        dx = xy_m[a:a + step, None, 0] - shelter_xy_m[None, :, 0]
+        dy = xy_m[a:a + step, None, 1] - shelter_xy_m[None, :, 1]
+        d2 = dx * dx + dy * dy
+        near = np.argsort(d2, axis=1, kind="stable")[:, :k]  # stable: ties to the lower index
+        index[a:a + step] = near
+        dist[a:a + step] = np.sqrt(np.take_along_axis(d2, near, axis=1))
+    return dist, index
+
+
 def people_bundle(people: SitePeople, scenario) -> "People":
     """The kernel's :data:`~forceprot.kernel.bundles.People` for ``[people]``.
 
@@ -459,12 +499,7 @@ def people_bundle(people: SitePeople, scenario) -> "People":
     # shelters: arrival at each of the nearest few, first come first served
     n, m = len(xy), people.n_shelters
     if m and n:
-        from scipy.spatial import cKDTree
-
-        k = min(SHELTER_CHOICES, m)
-        dist, idx = cKDTree(people.shelter_xy_m).query(xy, k=k)
-        dist = np.asarray(dist, dtype=np.float64).reshape(n, k)
-        idx = np.asarray(idx, dtype=np.int64).reshape(n, k)
+        dist, idx = nearest_shelters(xy, people.shelter_xy_m, min(SHELTER_CHOICES, m))
         t_arrive = spec.reaction_s + dist / spec.walk_speed_mps
         order = np.argsort(t_arrive.ravel(), kind="stable").astype(np.int64)
         t_sh, frac, p_shelter, p_point, p_people, p_hour = assign_shelters(

@@ -19,7 +19,7 @@ from forceprot.catalog.occupancy import PROFILES, hour_weights
 from forceprot.compile import prepare
 from forceprot.kernel.bundles import CH_CASUALTIES, CH_KILLED, CH_LOG_NONE, CasualtyScratch
 from forceprot.kernel.casualties import damage_probability, rocket_casualties
-from forceprot.people import assign_shelters, people_bundle
+from forceprot.people import assign_shelters, nearest_shelters, people_bundle
 from forceprot.scenario import parse_scenario
 from tests.kernel_helpers import CX_M, CY_M, R_L, R_W, UTM_38N, people_scenario, scenario_data
 
@@ -183,6 +183,21 @@ def test_shelter_assignment_matches_brute_force() -> None:
         assert np.all(load <= capacity + 1e-9)
         placed = np.bincount(p_point[at], weights=p_people[at], minlength=n)
         np.testing.assert_allclose(placed, frac[:, h] * people_h[:, h], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("n, m, k", [(5_000, 94, 8), (300, 3, 3), (1, 1, 1), (2_000, 40_000, 8)])
+def test_nearest_shelters_match_a_kd_tree(n, m, k) -> None:
+    """Against scipy's k-d tree: the same shelters, nearest first, at the same distances (the
+    last size runs over several blocks of points)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(n + m)
+    xy = rng.uniform(0.0, 5_000.0, (n, 2)) + [CX_M, CY_M]
+    shelters = rng.uniform(0.0, 5_000.0, (m, 2)) + [CX_M, CY_M]
+    dist, index = nearest_shelters(xy, shelters, k)
+    ref_dist, ref_index = cKDTree(shelters).query(xy, k=k)
+    np.testing.assert_array_equal(index, np.asarray(ref_index).reshape(n, k))
+    np.testing.assert_allclose(dist, np.asarray(ref_dist).reshape(n, k), rtol=1e-15, atol=0)
 
 
 def test_people_are_conserved_and_profiles_applied(tmp_path) -> None:
