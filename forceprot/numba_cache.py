@@ -35,12 +35,13 @@ __all__ = ["CacheStatus", "COLD_COMPILE_S", "VERIFIED_STAMP", "inspect_cache"]
 VERIFIED_STAMP = "forceprot-verified"
 
 #: What a command compiles, by the entry module it calls: (packages whose kernels it runs,
-#: wall time to compile them all with a cold cache [s]). The simulation: 24.6 s measured on a
-#: busy 2-core machine for a first `forceprot run sites/taji.toml` with an empty
-#: NUMBA_CACHE_DIR, since blocks run on threads instead of a numba ``prange`` (80-110 s
-#: before); a single trajectory (flight kernels only): about 5 s, on the same kind of machine. The announcement scales the figure by the share of functions cold.
+#: wall time to compile them all with a cold cache [s]). The simulation: 40.8 s for the kernel's
+#: first call in a fresh process with an empty NUMBA_CACHE_DIR (43 s for the whole process;
+#: `python -m benchmarks throughput`, 2-core machine), 80-110 s when blocks ran in a numba
+#: ``prange``; a single trajectory (flight kernels only): about 5 s, on the same kind of machine.
+#: The announcement scales the figure by the share of functions cold.
 COLD_COMPILE_S = {
-    "forceprot.kernel": (("forceprot",), 30.0),
+    "forceprot.kernel": (("forceprot",), 40.0),
     "forceprot.ballistics": (("forceprot.flight.trajectory", "forceprot.flight.atmosphere",
                               "forceprot.flight.drag"), 5.0),
 }
