@@ -10,8 +10,10 @@ beside the source (``forceprot/__pycache__/*.nbi`` index, ``*.nbc`` data) or und
   unpickling error on every later run: :func:`inspect_cache` reads each file the way numba will
   and deletes the unreadable function's files, so numba rebuilds them once. Reading every
   data file costs about 0.3 s, so a stamp (:data:`VERIFIED_STAMP`, in each cache directory)
-  records the size and modification time of the files last found readable: a warm start whose
-  files are unchanged only stats them.
+  records the inode, size, modification and change times of the files last found readable: a
+  warm start whose files are unchanged only stats them. A file spoiled in place with all four
+  unchanged (bit rot under the file system) is not re-read; everything else that writes a file,
+  copies or restores a cache changes them.
 
 Only numba's on-disk format is relied on (an index is a pickled version followed by a pickled
 ``(stamp, {key: data file name})``; a data file is one pickle), read through the paths numba's own
@@ -30,8 +32,9 @@ from pathlib import Path
 
 __all__ = ["CacheStatus", "COLD_COMPILE_S", "VERIFIED_STAMP", "inspect_cache"]
 
-#: File, in each cache directory, holding a digest of the (name, size, modification time) of the
-#: inspected kernels' cache files when they were last all found readable.
+#: Prefix of the files, in each cache directory, holding a digest of (name, inode, size,
+#: modification and change times) of an entry's kernel cache files when they were last all
+#: found readable (one per entry module of :data:`COLD_COMPILE_S`).
 VERIFIED_STAMP = "forceprot-verified"
 
 #: What a command compiles, by the entry module it calls: (packages whose kernels it runs,
@@ -108,41 +111,52 @@ def _unreadable(index_path: Path) -> bool:
 
 
 def _files_digest(indexes: list[Path]) -> dict[Path, str]:
-    """Per cache directory, a digest of the name, size and modification time of every index
-    and data file of the inspected kernels in it."""
+    """Per cache directory, a digest of the name, inode, size, modification and change times of
+    every index and data file of the inspected kernels in it (a copied or restored cache has
+    new inodes and change times, which no user can set back)."""
     by_dir: dict[Path, list[str]] = {}
     for index_path in indexes:
-        if not index_path.exists():
-            continue
         stem = index_path.name[: -len(".nbi")]
         for path in sorted(index_path.parent.glob(f"{stem}.*")):
-            if path.suffix in (".nbi", ".nbc"):
+            if path.suffix not in (".nbi", ".nbc"):
+                continue
+            try:
                 st = path.stat()
-                by_dir.setdefault(path.parent, []).append(
-                    f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+            except FileNotFoundError:  # removed meanwhile by another process's repair
+                continue
+            by_dir.setdefault(path.parent, []).append(
+                f"{path.name}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
     return {d: hashlib.sha256("\n".join(sorted(v)).encode()).hexdigest()
             for d, v in by_dir.items()}
 
 
-def _verified(indexes: list[Path]) -> bool:
+def _stamp_path(directory: Path, entry: str) -> Path:
+    """The stamp of ``entry``'s kernels in a cache directory (commands that run different
+    kernels share directories, each keeps its own stamp)."""
+    return directory / f"{VERIFIED_STAMP}-{entry}"
+
+
+def _verified(digests: dict[Path, str], entry: str) -> bool:
     """Whether every cache directory's files are as they were when last found readable."""
-    digests = _files_digest(indexes)
     try:
-        return all((d / VERIFIED_STAMP).read_text(encoding="ascii") == h
-                   for d, h in digests.items())
+        return bool(digests) and all(
+            _stamp_path(d, entry).read_text(encoding="ascii") == h for d, h in digests.items())
     except OSError:
         return False
 
 
-def _mark_verified(indexes: list[Path]) -> None:
-    """Record the files just found readable (best effort: a read-only cache is re-read)."""
-    for d, h in _files_digest(indexes).items():
+def _mark_verified(digests: dict[Path, str], entry: str) -> None:
+    """Record files found readable (best effort: a read-only cache is simply re-read)."""
+    for d, h in digests.items():
         tmp = d / f"{VERIFIED_STAMP}.{os.getpid()}.tmp"
         try:
             tmp.write_text(h, encoding="ascii")
-            os.replace(tmp, d / VERIFIED_STAMP)
+            os.replace(tmp, _stamp_path(d, entry))
         except OSError:
-            tmp.unlink(missing_ok=True)
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
 
 
 def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> CacheStatus:
@@ -167,8 +181,9 @@ def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> Ca
             Path(dispatcher._cache._cache_file._index_path))
     removed: list[Path] = []
     indexes = [p for v in by_module.values() for p in v]
-    if repair and not _verified(indexes) and any(p.exists() and _unreadable(p)
-                                                 for p in indexes):
+    before = _files_digest(indexes) if repair else {}
+    checked = repair and not _verified(before, entry)
+    if checked and any(p.exists() and _unreadable(p) for p in indexes):
         # Drop every inspected kernel's files, not just the unreadable function's: a caller's
         # cache embeds its callees, so a lone deleted callee would never be rebuilt and the
         # cache would look half cold forever after.
@@ -178,8 +193,9 @@ def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> Ca
                 if path.suffix in (".nbi", ".nbc"):
                     path.unlink(missing_ok=True)
                     removed.append(path)
-    if repair and not removed:
-        _mark_verified(indexes)
+    # stamp only what was read, and only if no file changed while it was being read
+    if checked and not removed and _files_digest(indexes) == before:
+        _mark_verified(before, entry)
     # A function only ever called from other kernels is compiled into its caller and never gets
     # an index of its own, so a missing index alone does not mean a compile: a module is cold
     # when none of its functions has one.

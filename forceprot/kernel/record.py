@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
+from forceprot.jit import njit_inner
 from forceprot.kernel.bundles import (
     CH_CASUALTIES,
     CH_KILLED,
@@ -150,7 +151,7 @@ __all__ = ["asset_contains", "assets_contain", "tally_casualties", "tally_salvo"
            "write_story"]
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def asset_contains(assets, a, x, y):
     """Whether a rocket landing at (x, y) [m] hits asset ``a`` of ``assets`` (:data:`Assets`).
 
@@ -199,7 +200,7 @@ def assets_contain(assets, x, y):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def warning_s(flights, first_track_s, alert_delay_s, i):
     """Warning rocket ``i`` gives [s]: impact minus (first fire-control track + alert delay), at
     least 0; 0 when no unit tracked it.
@@ -213,7 +214,7 @@ def warning_s(flights, first_track_s, alert_delay_s, i):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def tally_watch(watch, x, y, lc, n_leak, risk, killed, p_casualty, rows):
     """Add one salvo's surveillance figures: P(prevented) ``p`` at its launcher (x, y) [m] (the
     raster cell it stands in) and its leakers, leaking, asset risk, expected killed and
@@ -246,7 +247,7 @@ def tally_watch(watch, x, y, lc, n_leak, risk, killed, p_casualty, rows):
         rows.launch[L_P_DETECT, lc] += p_det
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def tally_salvo(inputs, scratch, rows):
     """Add one evaluated salvo to the block's tally rows (:data:`Tallies`, one row each).
 
@@ -410,7 +411,7 @@ def tally_salvo(inputs, scratch, rows):
                     killed, p_casualty, rows)
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def tally_casualties(hour_w, acc, rows):
     """Add one salvo's casualties (:data:`~forceprot.kernel.bundles.CasualtyScratch`) to the
     block's rows: by attack hour, weighted over the hours, as if nobody had been warned, and by
@@ -456,7 +457,7 @@ def tally_casualties(hour_w, acc, rows):
     return killed, p_any
 
 
-@njit(cache=True, nogil=True)
+@njit_inner
 def write_story(inputs, scratch, salvo_index, story):
     """Every rocket's record of salvo ``salvo_index`` into ``story`` (:data:`Story`), rows
     ``salvo_index * tubes + tube``."""
