@@ -12,7 +12,10 @@ taken. Such a function cannot allocate an array or return a view (numba refuses 
 either) and must never return an array argument (its caller would release a reference it was
 never given): the functions under it return scalars and tuples of scalars, and
 ``tests/test_code_rules.py`` (slow tier) compiles every one afresh and checks its signatures.
-Functions that allocate (scratch, per-block draws) keep ``njit(cache=True)``.
+Functions that allocate (scratch, per-block draws) keep ``njit(cache=True)`` and may call inner
+functions, never the other way round: numba compiles a plain ``njit`` function called from an
+inner one without the runtime too, so every such callee is itself ``njit_inner`` (the slow test
+flags any that is not).
 """
 
 from __future__ import annotations
