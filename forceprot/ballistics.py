@@ -351,9 +351,42 @@ def fly(rocket: RocketClass | str, elevation_rad: float, *, relaz_rad: float = 0
 @functools.lru_cache(maxsize=64)
 def _max_range_cached(rocket: RocketClass, ground_altitude_m: float, dt_s: float,
                       ) -> tuple[float, float]:
+    # kept on disk beside the families: the search flies some forty trajectories and needs
+    # scipy.optimize, a tenth of a second or two of every command's start
+    key = json.dumps({
+        "what": "max_range",
+        "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
+        "rocket": rocket.model_dump_json(exclude={"lethal_radius_m", "wounding_radius_m"}),
+        "ground_altitude_m": ground_altitude_m, "dt_s": dt_s,
+        "xatol_rad": _ELEVATION_XTOL_RAD, "max_elevation_rad": _MAX_ELEVATION_SEARCH_RAD,
+    }, sort_keys=True)
+    folder = family_cache_dir()
+    path = folder / f"max-range-{hashlib.sha256(key.encode()).hexdigest()}.json" \
+        if folder is not None else None
+    if path is not None:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            if stored["key"] == key and all(math.isfinite(stored[k])
+                                            for k in ("range_m", "elevation_rad")):
+                return float(stored["range_m"]), float(stored["elevation_rad"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # missing or unreadable: computed again and rewritten
     params, drag_mach, drag_cd = rocket_arrays(rocket)
-    return _max_range_arrays(params, drag_mach, drag_cd, math.radians(rocket.min_elevation_deg),
-                             ground_altitude_m, dt_s)
+    range_m, elevation_rad = _max_range_arrays(params, drag_mach, drag_cd,
+                                               math.radians(rocket.min_elevation_deg),
+                                               ground_altitude_m, dt_s)
+    if path is not None:
+        from forceprot.atomic import atomic_file
+
+        try:
+            with atomic_file(path, overwrite=True) as tmp:
+                # repr of a float round-trips exactly: the cached answer is the computed one
+                Path(tmp).write_text(json.dumps({"key": key, "range_m": range_m,
+                                                 "elevation_rad": elevation_rad}),
+                                     encoding="utf-8")
+        except (OSError, OutputError):
+            pass
+    return range_m, elevation_rad
 
 
 def max_range(rocket: RocketClass | str, *, ground_altitude_m: float = 0.0,

@@ -21,11 +21,12 @@ def _private_family_cache(tmp_path_factory):
 
 @pytest.fixture
 def fresh_cache_dir(tmp_path, monkeypatch):
-    """A fresh, empty cache folder for one test (not created yet); the memo is cleared."""
+    """A fresh, empty cache folder for one test (not created yet); the memos are cleared."""
     from forceprot import ballistics
 
     folder = tmp_path / "cache"
     monkeypatch.setenv(FAMILY_CACHE_ENV, str(folder))
     ballistics._build_family_cached.cache_clear()
+    ballistics._max_range_cached.cache_clear()
     yield folder
     ballistics._build_family_cached.cache_clear()

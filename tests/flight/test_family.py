@@ -241,7 +241,9 @@ def test_disk_cache_hit_gives_identical_arrays(fresh_cache_dir, monkeypatch):
     for array in (loaded.node_pos_m, loaded.node_vel_mps, loaded.tof_s, loaded.range_nowind_m):
         assert array.dtype == np.float64 and array.flags.c_contiguous
         assert not array.flags.writeable
-    assert [p.name for p in fresh_cache_dir.iterdir()] == [path.name]  # no temp left over
+    # no temp left over (the max-range search the build needed is cached beside it)
+    assert sorted(p.name for p in fresh_cache_dir.iterdir()
+                  if not p.name.startswith("max-range-")) == [path.name]
     assert _cache_files(fresh_cache_dir) == [path]
 
 
@@ -302,3 +304,25 @@ def test_default_cache_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert family_cache_dir() == tmp_path / "home" / ".cache" / "forceprot"
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other key", "nan"])
+def test_max_range_is_kept_on_disk_and_recomputed_when_spoiled(fresh_cache_dir, damage):
+    """The max-range search is cached beside the families: a hit gives the computed answer to
+    the bit; a spoiled or foreign file is a miss, recomputed and rewritten."""
+    import json
+
+    computed = max_range("107mm")
+    (path,) = fresh_cache_dir.glob("max-range-*.json")
+    ballistics._max_range_cached.cache_clear()
+    assert max_range("107mm") == computed  # from the disk
+    stored = json.loads(path.read_text())
+    if damage == "garbage":
+        path.write_text("{not json")
+    elif damage == "other key":
+        path.write_text(json.dumps({**stored, "key": "another rocket", "range_m": 1.0}))
+    else:
+        path.write_text(json.dumps({**stored, "range_m": float("nan")}))
+    ballistics._max_range_cached.cache_clear()
+    assert max_range("107mm") == computed
+    assert json.loads(path.read_text())["range_m"] == computed[0]
