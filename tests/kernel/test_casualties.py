@@ -185,7 +185,7 @@ def test_shelter_assignment_matches_brute_force() -> None:
         np.testing.assert_allclose(placed, frac[:, h] * people_h[:, h], rtol=1e-12, atol=1e-9)
 
 
-@pytest.mark.parametrize("n, m, k", [(5_000, 94, 8), (300, 3, 3), (1, 1, 1), (2_000, 40_000, 8)])
+@pytest.mark.parametrize("n, m, k", [(5_000, 94, 8), (300, 3, 3), (1, 1, 1), (600, 5_000, 8)])
 def test_nearest_shelters_match_a_kd_tree(n, m, k) -> None:
     """Against scipy's k-d tree: the same shelters, nearest first, at the same distances (the
     last size runs over several blocks of points)."""
