@@ -37,10 +37,6 @@ CASE_KEYS = {
 TARGET_KEYS = {"name", "measured", "target", "unit", "comparison", "pass", "note"}
 
 
-#: The case the default tier runs; every other case is slow.
-FAST_CASE = "profile"
-
-
 class _Results:
     """The folder of quick results; each case runs once per module, when a test first needs it."""
 
@@ -67,8 +63,8 @@ def _doc(results: Path, case: str) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("case", [c if c == FAST_CASE else pytest.param(c, marks=pytest.mark.slow)
-                                  for c in CASES])
+@pytest.mark.slow  # benchmark smoke runs belong to the slow tier
+@pytest.mark.parametrize("case", CASES)
 def test_case_writes_its_json(results, case):
     results = results(case)
     doc = _doc(results, case)

@@ -111,6 +111,7 @@ def test_unreachable_scheduler_is_a_forceprot_error() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real local cluster
 def test_cluster_map_keeps_order_and_reports_progress(cluster) -> None:
     assert isinstance(cluster, DaskExecutor)
     assert cluster.n_workers == 2 and cluster.task_threads == 1
@@ -120,6 +121,7 @@ def test_cluster_map_keeps_order_and_reports_progress(cluster) -> None:
     assert ticks == list(range(1, 11))
 
 
+@pytest.mark.slow  # a real local cluster
 def test_layout_scores_are_identical_on_the_cluster(spec, cluster) -> None:
     """The same layouts scored in-process (all threads) and on two single-threaded workers:
     every estimate and every per-salvo figure equal, exactly."""
@@ -142,6 +144,7 @@ def test_layout_scores_are_identical_on_the_cluster(spec, cluster) -> None:
     assert values[0] == 1.0 and values[2] < values[1] < 1.0
 
 
+@pytest.mark.slow  # a real local cluster
 def test_a_task_error_reaches_the_caller_as_a_forceprot_error(spec, cluster) -> None:
     bad = _VariantJob(spec.with_changes({"threat": {"tubes": -3}}),
                       RunSettings(salvos=512, seed=1, threads=1))
