@@ -110,8 +110,7 @@ def rocket_casualties(people, x_m, y_m, warn_s, acc):
     hc = acc.hour[CH_CASUALTIES]
     hl = acc.hour[CH_LOG_NONE]
     if g.nx > 0:
-        cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
-        cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+        cx, cy = _hash_cell(g, x_m, y_m)
         for iy in range(max(cy - 1, 0), min(cy + 2, g.ny)):
             for ix in range(max(cx - 1, 0), min(cx + 2, g.nx)):
                 c = iy * g.nx + ix
@@ -169,11 +168,19 @@ def rocket_casualties(people, x_m, y_m, warn_s, acc):
                     acc.poly[poly, 1] += pc_k
                     killed_w += pk_k
                     cas_w += pc_k
-    if warn_s > 0.0 and _shelter_cell(people, x_m, y_m) >= 0:
-        k_w, c_w = _shelter_hits(people, x_m, y_m, warn_s, acc)
+    c = _shelter_cell(people, x_m, y_m) if warn_s > 0.0 else -1
+    if c >= 0:
+        k_w, c_w = _shelter_hits(people, c, x_m, y_m, warn_s, acc)
         killed_w += k_w
         cas_w += c_w
     return killed_w, cas_w
+
+
+@njit_inner
+def _hash_cell(g, x_m, y_m):
+    """Column and row of the people hash's (:data:`~forceprot.kernel.bundles.GridSpec`) cell
+    holding (x, y) [m]; either may fall outside the grid."""
+    return int(math.floor((x_m - g.x0_m) / g.cell_m)), int(math.floor((y_m - g.y0_m) / g.cell_m))
 
 
 @njit_inner
@@ -186,26 +193,22 @@ def near_people(people, x_m, y_m):
     more than the whole casualty stage now does. They add nothing to any figure.
     """
     g = people.hash
-    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
-    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+    cx, cy = _hash_cell(g, x_m, y_m)
     hs = people.hash_start
     for iy in range(max(cy - 1, 0), min(cy + 2, g.ny)):
         for ix in range(max(cx - 1, 0), min(cx + 2, g.nx)):
             c = iy * g.nx + ix
             if hs[c + 1] > hs[c]:
                 return True
-    if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:
-        return False
-    c = cy * g.nx + cx
-    return people.shelter_start[c + 1] > people.shelter_start[c]
+    return _shelter_cell(people, x_m, y_m) >= 0
 
 
 @njit_inner
 def _shelter_cell(people, x_m, y_m):
-    """The hash cell holding (x, y) [m] if some shelter's footprint reaches into it, else -1."""
+    """The hash cell holding (x, y) [m] if some shelter's footprint reaches into it, else -1
+    (the grid holds every shelter)."""
     g = people.hash
-    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
-    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
+    cx, cy = _hash_cell(g, x_m, y_m)
     if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:
         return -1
     c = cy * g.nx + cx
@@ -215,8 +218,9 @@ def _shelter_cell(people, x_m, y_m):
 
 
 @njit_inner
-def _shelter_hits(people, x_m, y_m, warn_s, acc):
-    """A direct hit on a shelter: its occupants at each hour (those in by ``warn_s``)."""
+def _shelter_hits(people, c, x_m, y_m, warn_s, acc):
+    """A direct hit on a shelter: its occupants at each hour (those in by ``warn_s``); ``c`` is
+    the hash cell of (x, y) (:func:`_shelter_cell`)."""
     shelters = people.shelters
     m = shelters.xy_m.shape[0]
     par = people.par
@@ -225,12 +229,6 @@ def _shelter_hits(people, x_m, y_m, warn_s, acc):
     n_h = people.hour_w.shape[0]
     killed_w = 0.0
     cas_w = 0.0
-    g = people.hash
-    cx = int(math.floor((x_m - g.x0_m) / g.cell_m))
-    cy = int(math.floor((y_m - g.y0_m) / g.cell_m))
-    if cx < 0 or cy < 0 or cx >= g.nx or cy >= g.ny:  # the grid holds every shelter
-        return 0.0, 0.0
-    c = cy * g.nx + cx
     for e in range(people.shelter_start[c], people.shelter_start[c + 1]):
         j = people.shelter_index[e]
         if not asset_contains(shelters, j, x_m, y_m):
@@ -238,11 +236,11 @@ def _shelter_hits(people, x_m, y_m, warn_s, acc):
         for h in range(n_h):
             start = people.portion_offsets[h * m + j]
             stop = people.portion_offsets[h * m + j + 1]
-            for e in range(start, stop):
-                p = people.portion_point[e]
+            for q in range(start, stop):
+                p = people.portion_point[q]
                 if people.t_sheltered_s[p, h] > warn_s:
                     continue
-                n = people.portion_people[e]
+                n = people.portion_people[q]
                 acc.hour[CH_KILLED, h] += n * p_k
                 acc.hour[CH_CASUALTIES, h] += n * p_c
                 acc.hour[CH_LOG_NONE, h] += _log_none(n, p_c)
