@@ -356,7 +356,7 @@ def _max_range_cached(rocket: RocketClass, ground_altitude_m: float, dt_s: float
     key = json.dumps({
         "what": "max_range",
         "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
-        "rocket": rocket.model_dump_json(exclude={"lethal_radius_m", "wounding_radius_m"}),
+        "rocket": _rocket_flight_key(rocket),
         "ground_altitude_m": ground_altitude_m, "dt_s": dt_s,
         "xatol_rad": _ELEVATION_XTOL_RAD, "max_elevation_rad": _MAX_ELEVATION_SEARCH_RAD,
     }, sort_keys=True)
@@ -676,6 +676,12 @@ def family_cache_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def _rocket_flight_key(rocket: RocketClass) -> str:
+    """The rocket class as the disk caches key it: every field but the warhead's damage radii,
+    which do not change the flight."""
+    return rocket.model_dump_json(exclude={"lethal_radius_m", "wounding_radius_m"})
+
+
 def _family_cache_key(rocket: RocketClass, wind_speed_mps: float, ground_altitude_m: float,
                       n_elevations: int, n_relaz: int, n_nodes: int, dt_s: float,
                       branch: str = "low") -> str:
@@ -685,8 +691,7 @@ def _family_cache_key(rocket: RocketClass, wind_speed_mps: float, ground_altitud
     return json.dumps({
         **extra,
         "flight_model_version": _traj.FLIGHT_MODEL_VERSION,
-        # the warhead's damage radii do not change the flight
-        "rocket": rocket.model_dump_json(exclude={"lethal_radius_m", "wounding_radius_m"}),
+        "rocket": _rocket_flight_key(rocket),
         "wind_speed_mps": wind_speed_mps,
         "ground_altitude_m": ground_altitude_m,
         "n_elevations": n_elevations,

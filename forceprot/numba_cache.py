@@ -110,16 +110,19 @@ def _unreadable(index_path: Path) -> bool:
     return False
 
 
+def _cache_files(index_path: Path) -> list[Path]:
+    """A function's index and data files (``<stem>.nbi``, ``<stem>.*.nbc``), sorted."""
+    stem = index_path.name[: -len(".nbi")]
+    return sorted(p for p in index_path.parent.glob(f"{stem}.*") if p.suffix in (".nbi", ".nbc"))
+
+
 def _files_digest(indexes: list[Path]) -> dict[Path, str]:
     """Per cache directory, a digest of the name, inode, size, modification and change times of
     every index and data file of the inspected kernels in it (a copied or restored cache has
     new inodes and change times, which no user can set back)."""
     by_dir: dict[Path, list[str]] = {}
     for index_path in indexes:
-        stem = index_path.name[: -len(".nbi")]
-        for path in sorted(index_path.parent.glob(f"{stem}.*")):
-            if path.suffix not in (".nbi", ".nbc"):
-                continue
+        for path in _cache_files(index_path):
             try:
                 st = path.stat()
             except FileNotFoundError:  # removed meanwhile by another process's repair
@@ -188,11 +191,9 @@ def inspect_cache(entry: str = "forceprot.kernel", *, repair: bool = True) -> Ca
         # cache embeds its callees, so a lone deleted callee would never be rebuilt and the
         # cache would look half cold forever after.
         for index_path in indexes:
-            stem = index_path.name[: -len(".nbi")]
-            for path in index_path.parent.glob(f"{stem}.*"):
-                if path.suffix in (".nbi", ".nbc"):
-                    path.unlink(missing_ok=True)
-                    removed.append(path)
+            for path in _cache_files(index_path):
+                path.unlink(missing_ok=True)
+                removed.append(path)
     # stamp only what was read, and only if no file changed while it was being read
     if checked and not removed and _files_digest(indexes) == before:
         _mark_verified(before, entry)
