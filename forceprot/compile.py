@@ -29,10 +29,16 @@ from forceprot.kernel.bundles import (
     SalvoParams,
     Sampler,
 )
+from forceprot.memo import LruMemo
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 from forceprot.people import empty_people, people_bundle
 from forceprot.terrain import unit_horizons
+
+#: What compiling builds from a site's geometry alone (triangles, samplers, cell grids, the
+#: reach proof), by the geometry's identity: a study's variants share their base's site
+#: (:mod:`forceprot.memo`). About 45 ms of each Taji compile.
+_GEOMETRY_MEMO = LruMemo(64)
 
 __all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "Provenance",
            "asset_aim_triangles",
@@ -125,8 +131,18 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
         aim_weight = _triangle_areas(aim_tri)
     zone_tri = triangles(site.launch_zone)
     if ring_offsets_m is None:
-        hits = _reachable_pairs(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri),
-                                min_range_m, max_range_m)
+        def distances() -> np.ndarray:
+            return _pair_distances(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri))
+
+        if aim_points_xy is None:  # the site's own aim: the draws depend on its geometry only
+            aim_source = site.assets if threat.aim == "assets" else site.base
+            d = _GEOMETRY_MEMO.get(("reach_distances", threat.aim, id(aim_source),
+                                    id(site.launch_zone)), distances,
+                                   keep=(aim_source, site.launch_zone))
+        else:
+            d = distances()
+        hits = int(np.searchsorted(d, max_range_m, side="right")
+                   - np.searchsorted(d, min_range_m, side="left"))
     else:
         hits = _reachable_on_ring(aim_tri, aim_weight, site.launch_zone, ring_offsets_m)
     if hits == 0:
@@ -147,21 +163,16 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
 REACH_SAMPLE_PAIRS = 100_000
 
 
-def _reachable_pairs(aim_tri: np.ndarray, aim_weight: np.ndarray, zone_tri: np.ndarray,
-                     zone_weight: np.ndarray, min_range_m: float, max_range_m: float) -> int:
-    """How many of :data:`REACH_SAMPLE_PAIRS` (aim point, launch point) pairs, drawn as the
-    kernel draws them (weighted triangles), are within the range band [m]."""
+def _pair_distances(aim_tri: np.ndarray, aim_weight: np.ndarray, zone_tri: np.ndarray,
+                    zone_weight: np.ndarray) -> np.ndarray:
+    """Distances [m] of :data:`REACH_SAMPLE_PAIRS` (aim point, launch point) pairs drawn as the
+    kernel draws them (weighted triangles), sorted: the pairs within a range band are then two
+    binary searches away, whatever the band (a study varies the rocket's reach)."""
     rng = np.random.default_rng(0)  # fixed: validation must not depend on chance
-
-    def draw(tri: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        idx = rng.choice(len(tri), size=REACH_SAMPLE_PAIRS, p=weight / weight.sum())
-        r1 = np.sqrt(rng.random(REACH_SAMPLE_PAIRS))[:, None]
-        r2 = rng.random(REACH_SAMPLE_PAIRS)[:, None]
-        t = tri[idx]
-        return (1 - r1) * t[:, 0] + r1 * (1 - r2) * t[:, 1] + r1 * r2 * t[:, 2]
-
-    d = np.hypot(*(draw(aim_tri, aim_weight) - draw(zone_tri, zone_weight)).T)
-    return int(np.count_nonzero((d >= min_range_m) & (d <= max_range_m)))
+    aim = _draw_in_triangles(rng, aim_tri, aim_weight, REACH_SAMPLE_PAIRS)
+    d = np.hypot(*(aim - _draw_in_triangles(rng, zone_tri, zone_weight, REACH_SAMPLE_PAIRS)).T)
+    d.sort()
+    return d
 
 
 def _draw_in_triangles(rng: np.random.Generator, tri: np.ndarray, weight: np.ndarray,
@@ -398,9 +409,14 @@ def cell_states(geometry, grid: Grid) -> np.ndarray:
 
 
 def cell_grid(geometry, grid: Grid) -> CellGrid:
-    """``geometry`` on ``grid`` for the kernel's point-in-polygon test (:data:`CellGrid`)."""
-    rings, offsets = ring_arrays(geometry)
-    return CellGrid(*grid.spec(), cell_states(geometry, grid), rings, offsets)
+    """``geometry`` on ``grid`` for the kernel's point-in-polygon test (:data:`CellGrid`);
+    memoised by the geometry's identity (:data:`_GEOMETRY_MEMO`)."""
+    def build() -> CellGrid:
+        rings, offsets = ring_arrays(geometry)
+        return CellGrid(*grid.spec(), cell_states(geometry, grid), rings, offsets)
+
+    return _GEOMETRY_MEMO.get(("cell_grid", id(geometry), tuple(grid.spec())), build,
+                              keep=geometry)
 
 
 def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -411,7 +427,13 @@ def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
 
 
 def triangles(geometry) -> np.ndarray:
-    """Constrained Delaunay triangles of a (multi)polygon, float64 (n, 3, 2) [m]."""
+    """Constrained Delaunay triangles of a (multi)polygon, float64 (n, 3, 2) [m]; memoised by
+    the geometry's identity (:data:`_GEOMETRY_MEMO`): the array is shared, never write to it."""
+    return _GEOMETRY_MEMO.get(("triangles", id(geometry)), lambda: _triangles(geometry),
+                              keep=geometry)
+
+
+def _triangles(geometry) -> np.ndarray:
     parts = shapely.get_parts(shapely.constrained_delaunay_triangles(geometry))
     parts = parts[shapely.area(parts) > 0]
     coords = shapely.get_coordinates(shapely.get_exterior_ring(parts)).reshape(len(parts), 4, 2)
@@ -420,8 +442,11 @@ def triangles(geometry) -> np.ndarray:
 
 def area_sampler(geometry) -> Sampler:
     """A sampler of points uniform over a (multi)polygon: its triangles, weighted by area."""
-    tri = triangles(geometry)
-    return Sampler(tri, _cumulative(_triangle_areas(tri)))
+    def build() -> Sampler:
+        tri = triangles(geometry)
+        return Sampler(tri, _cumulative(_triangle_areas(tri)))
+
+    return _GEOMETRY_MEMO.get(("area_sampler", id(geometry)), build, keep=geometry)
 
 
 def _cumulative(weights: np.ndarray) -> np.ndarray:
@@ -465,7 +490,7 @@ def asset_aim_triangles(assets: SiteAssets) -> tuple[np.ndarray, np.ndarray]:
             tris.append(np.repeat(assets.xy_m[a].reshape(1, 1, 2), 3, axis=1))
             weights.append(np.array([w]))
         else:
-            tri = triangles(poly)
+            tri = _triangles(poly)  # many small polygons: not worth the memo's room
             area = _triangle_areas(tri)
             tris.append(tri)
             weights.append(w * area / area.sum())
