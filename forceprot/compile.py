@@ -29,15 +29,15 @@ from forceprot.kernel.bundles import (
     SalvoParams,
     Sampler,
 )
-from forceprot.memo import LruMemo
+from forceprot.memo import LruMemo, content_key
 from forceprot.scenario import Scenario, load_scenario
 from forceprot.spatial import CELL_EDGE, CELL_IN, CELL_OUT
 from forceprot.people import empty_people, people_bundle
 from forceprot.terrain import unit_horizons
 
 #: What compiling builds from a site's geometry alone (triangles, samplers, cell grids, the
-#: reach proof), by the geometry's identity: a study's variants share their base's site
-#: (:mod:`forceprot.memo`). About 45 ms of each Taji compile.
+#: reach check's draws), by content (:mod:`forceprot.memo`): a study's variants share their
+#: base's geometry. About 45 ms of each Taji compile.
 _GEOMETRY_MEMO = LruMemo(64)
 
 __all__ = ["CompiledScenario", "FixedElevation", "Grid", "Prepared", "Provenance",
@@ -131,16 +131,11 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
         aim_weight = _triangle_areas(aim_tri)
     zone_tri = triangles(site.launch_zone)
     if ring_offsets_m is None:
-        def distances() -> np.ndarray:
-            return _pair_distances(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri))
-
-        if aim_points_xy is None:  # the site's own aim: the draws depend on its geometry only
-            aim_source = site.assets if threat.aim == "assets" else site.base
-            d = _GEOMETRY_MEMO.get(("reach_distances", threat.aim, id(aim_source),
-                                    id(site.launch_zone)), distances,
-                                   keep=(aim_source, site.launch_zone))
-        else:
-            d = distances()
+        # the draws depend on the aim and the zone only: a study varying the rocket's reach
+        # draws them once
+        d = _GEOMETRY_MEMO.get(
+            content_key("reach_distances", aim_tri, aim_weight, zone_tri),
+            lambda: _pair_distances(aim_tri, aim_weight, zone_tri, _triangle_areas(zone_tri)))
         hits = int(np.searchsorted(d, max_range_m, side="right")
                    - np.searchsorted(d, min_range_m, side="left"))
     else:
@@ -410,13 +405,12 @@ def cell_states(geometry, grid: Grid) -> np.ndarray:
 
 def cell_grid(geometry, grid: Grid) -> CellGrid:
     """``geometry`` on ``grid`` for the kernel's point-in-polygon test (:data:`CellGrid`);
-    memoised by the geometry's identity (:data:`_GEOMETRY_MEMO`)."""
+    memoised by content (:data:`_GEOMETRY_MEMO`)."""
     def build() -> CellGrid:
         rings, offsets = ring_arrays(geometry)
         return CellGrid(*grid.spec(), cell_states(geometry, grid), rings, offsets)
 
-    return _GEOMETRY_MEMO.get(("cell_grid", id(geometry), tuple(grid.spec())), build,
-                              keep=geometry)
+    return _GEOMETRY_MEMO.get(content_key("cell_grid", geometry, tuple(grid.spec())), build)
 
 
 def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -428,9 +422,8 @@ def ring_arrays(geometry) -> tuple[np.ndarray, np.ndarray]:
 
 def triangles(geometry) -> np.ndarray:
     """Constrained Delaunay triangles of a (multi)polygon, float64 (n, 3, 2) [m]; memoised by
-    the geometry's identity (:data:`_GEOMETRY_MEMO`): the array is shared, never write to it."""
-    return _GEOMETRY_MEMO.get(("triangles", id(geometry)), lambda: _triangles(geometry),
-                              keep=geometry)
+    content (:data:`_GEOMETRY_MEMO`): the array is shared, never write to it."""
+    return _GEOMETRY_MEMO.get(content_key("triangles", geometry), lambda: _triangles(geometry))
 
 
 def _triangles(geometry) -> np.ndarray:
@@ -446,7 +439,7 @@ def area_sampler(geometry) -> Sampler:
         tri = triangles(geometry)
         return Sampler(tri, _cumulative(_triangle_areas(tri)))
 
-    return _GEOMETRY_MEMO.get(("area_sampler", id(geometry)), build, keep=geometry)
+    return _GEOMETRY_MEMO.get(content_key("area_sampler", geometry), build)
 
 
 def _cumulative(weights: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ trust it.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -689,6 +690,19 @@ def _site_assets(scenario: Scenario, base: BaseGeometry, site_crs: CRS, local: C
         polygons=polygons)
 
 
+@functools.lru_cache(maxsize=256)
+def _utm_epsg(lon_deg: float, lat_deg: float) -> str | None:
+    """EPSG code of the WGS 84 UTM zone holding a point, None outside UTM's latitudes.
+
+    Kept per process: the query searches pyproj's database (about 65 ms), and a study reads
+    its site again for every variant that moves it.
+    """
+    found = query_utm_crs_info(datum_name="WGS 84",
+                               area_of_interest=AreaOfInterest(lon_deg, lat_deg, lon_deg,
+                                                               lat_deg))
+    return found[0].code if found else None
+
+
 def _local_crs(geometry: BaseGeometry, crs: CRS, *, label: str) -> CRS:
     """The UTM zone of the base, or Universal Polar Stereographic beyond UTM's latitudes."""
     to_wgs84 = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
@@ -699,11 +713,9 @@ def _local_crs(geometry: BaseGeometry, crs: CRS, *, label: str) -> CRS:
     x = (minx + maxx) / 2.0
     x = x - 360.0 if x > 180.0 else x
     y = (miny + maxy) / 2.0
-    found = query_utm_crs_info(datum_name="WGS 84",
-                               area_of_interest=AreaOfInterest(x, y, x, y)) \
-        if np.isfinite(x) and np.isfinite(y) else []
-    if found:
-        return CRS.from_epsg(found[0].code)
+    code = _utm_epsg(float(x), float(y)) if np.isfinite(x) and np.isfinite(y) else None
+    if code is not None:
+        return CRS.from_epsg(code)
     # above 84 N or below 80 S no UTM zone applies
     lon, lat = to_wgs84.transform(geometry.centroid.x, geometry.centroid.y)
     if np.isfinite(lat) and lat >= 84.0:

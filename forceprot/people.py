@@ -34,6 +34,7 @@ from pyproj import CRS
 
 from forceprot.catalog.occupancy import HOURS, INDOOR_SHARE, OCCUPANCY_KINDS, PROFILES, hour_weights
 from forceprot.errors import GeometryError
+from forceprot.memo import LruMemo, content_key
 
 if TYPE_CHECKING:
     from forceprot.kernel.bundles import People
@@ -469,8 +470,15 @@ def nearest_shelters(xy_m: np.ndarray, shelter_xy_m: np.ndarray,
     return dist, index
 
 
+#: People bundles by content: the occupancy and shelters, ``[people]``, the damage radii and
+#: the hour weights. A study's variants that change none of them share one bundle (about 70 ms
+#: to build on Taji: points, nearest shelters, the hour-by-hour shelter assignment).
+_BUNDLES = LruMemo(8)
+
+
 def people_bundle(people: SitePeople, scenario) -> "People":
-    """The kernel's :data:`~forceprot.kernel.bundles.People` for ``[people]``.
+    """The kernel's :data:`~forceprot.kernel.bundles.People` for ``[people]``, shared by
+    scenarios equal in what it depends on (:data:`_BUNDLES`; never write to its arrays).
 
     Parameters
     ----------
@@ -479,6 +487,12 @@ def people_bundle(people: SitePeople, scenario) -> "People":
     scenario : Scenario
         For ``[people]``'s behaviour and damage, the rocket class's radii and the attack hour.
     """
+    key = content_key("people_bundle", people, scenario.people.model_dump(mode="json"),
+                      damage_radii_m(scenario), hour_weights(scenario.threat.hour))
+    return _BUNDLES.get(key, lambda: _build_people_bundle(people, scenario))
+
+
+def _build_people_bundle(people: SitePeople, scenario) -> "People":
     from forceprot.kernel import bundles as B
 
     spec = scenario.people

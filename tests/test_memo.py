@@ -4,24 +4,20 @@ scenario (:class:`forceprot.studies.executors.ScenarioSpec`)."""
 
 from __future__ import annotations
 
-import gc
 import threading
-import weakref
 
 import numpy as np
 import pytest
+from shapely.geometry import box
 
 from forceprot import compile as fc
+from forceprot import people
 from forceprot.compile import Prepared, compile_scenario, prepare
 from forceprot.errors import ScenarioError
-from forceprot.memo import LruMemo
+from forceprot.memo import LruMemo, content_key
 from forceprot.scenario import load_scenario
 from forceprot.studies.executors import ScenarioSpec
 from tests.conftest import SITES
-
-
-class _Thing:
-    """A weak-referenceable stand-in for a geometry."""
 
 
 def test_memo_builds_once_and_drops_the_least_recently_used() -> None:
@@ -58,19 +54,24 @@ def test_a_failed_build_is_not_memoised() -> None:
     assert len(calls) == 2 and len(memo) == 0
 
 
-def test_kept_objects_live_as_long_as_their_entry() -> None:
-    """A key holding ``id(obj)`` stays unambiguous: ``obj`` cannot be collected (and its id
-    reused) while the entry lives."""
-    memo = LruMemo(1)
-    obj = _Thing()
-    ref = weakref.ref(obj)
-    memo.get(("x", id(obj)), lambda: 1, keep=obj)
-    del obj
-    gc.collect()
-    assert ref() is not None
-    memo.get("other", lambda: 2)       # evicts the entry, and with it the object
-    gc.collect()
-    assert ref() is None
+def test_content_keys_follow_content_not_identity() -> None:
+    """Equal content, equal key, whatever the object; any change of content, another key."""
+    poly = box(0, 0, 10, 20)
+    arr = np.arange(6.0).reshape(2, 3)
+    key = content_key("k", poly, arr, {"b": 1, "a": [1, 2]}, 3.5)
+    assert content_key("k", box(0, 0, 10, 20), arr.copy(), {"a": [1, 2], "b": 1}, 3.5) == key
+    for other in [("k", box(0, 0, 10, 21), arr, {"b": 1, "a": [1, 2]}, 3.5),
+                  ("k", poly, arr.reshape(3, 2), {"b": 1, "a": [1, 2]}, 3.5),
+                  ("k", poly, arr.astype(np.float32), {"b": 1, "a": [1, 2]}, 3.5),
+                  ("k", poly, arr, {"b": 1, "a": [1, 3]}, 3.5),
+                  ("k", poly, arr, {"b": 1, "a": [1, 2]}, 3.25),
+                  ("j", poly, arr, {"b": 1, "a": [1, 2]}, 3.5)]:
+        assert content_key(*other) != key
+    # object arrays by their elements (not their pointers); nesting is not flattening
+    geoms = np.array([box(0, 0, 1, 1), box(2, 2, 3, 3)], dtype=object)
+    same = np.array([box(0, 0, 1, 1), box(2, 2, 3, 3)], dtype=object)
+    assert content_key(geoms) == content_key(same)
+    assert content_key((1, 2), 3) != content_key(1, (2, 3))
 
 
 def test_threads_build_a_value_once() -> None:
@@ -116,9 +117,17 @@ def test_a_variant_on_the_same_site_reuses_its_geometry_and_compiles_the_same() 
     again = compile_scenario(variant).inputs
     assert again.base is first.base and again.defended is first.defended
     assert again.aim is first.aim and again.zone is first.zone
+    assert again.people is first.people
     assert again.salvo.aim_sigma_m == 90.0
+    # the site read again from its files: new objects, equal content, the same arrays
+    reread = prepare(variant.scenario)
+    assert reread.site.base is not prepared.site.base
+    assert compile_scenario(reread).inputs.base is first.base
     fc._GEOMETRY_MEMO.clear()
-    _assert_same_inputs(compile_scenario(variant).inputs, again)
+    people._BUNDLES.clear()
+    fresh = compile_scenario(variant).inputs
+    assert fresh.base is not first.base and fresh.people is not first.people
+    _assert_same_inputs(fresh, again)
 
 
 def test_memoised_reach_draws_still_refuse_a_band_too_thin_to_sample() -> None:
@@ -128,10 +137,10 @@ def test_memoised_reach_draws_still_refuse_a_band_too_thin_to_sample() -> None:
     scenario, site = prepared.scenario, prepared.site
     rocket = scenario.rocket_class
     fc._check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)  # memoised now
-    d = fc._GEOMETRY_MEMO.get(("reach_distances", scenario.threat.aim, id(site.base),
-                               id(site.launch_zone)), lambda: pytest.fail("not memoised"))
     tri = fc.triangles(site.base)
     zone_tri = fc.triangles(site.launch_zone)
+    d = fc._GEOMETRY_MEMO.get(content_key("reach_distances", tri, fc._triangle_areas(tri),
+                                          zone_tri), lambda: pytest.fail("not memoised"))
     fresh = fc._pair_distances(tri, fc._triangle_areas(tri), zone_tri,
                                fc._triangle_areas(zone_tri))
     np.testing.assert_array_equal(d, fresh)

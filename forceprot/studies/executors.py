@@ -26,8 +26,6 @@ workers at the same path (a shared file system), as it is on a local cluster.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import tomllib
 from dataclasses import dataclass, field
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from forceprot.errors import ForceprotError
-from forceprot.memo import LruMemo
+from forceprot.memo import LruMemo, content_key
 from forceprot.scenario import Scenario, deep_merge, load_scenario, parse_scenario
 
 __all__ = [
@@ -119,18 +117,12 @@ class ScenarioSpec:
     @functools.cached_property
     def _base_key(self) -> str:
         """A digest of the data, path and label, overrides left out: the key of its parse."""
-        return _digest([self.data, self.path, self.label])
+        return content_key(self.data, self.path, self.label)
 
     @property
     def key(self) -> str:
         """A digest of the data, path and overrides: equal specs have equal keys."""
-        return _digest([self.data, self.path, self.changes])
-
-
-def _digest(value: Any) -> str:
-    """SHA-256 of ``value`` as canonical JSON (keys sorted; other objects by ``repr``)."""
-    text = json.dumps(value, sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return content_key(self.data, self.path, self.changes)
 
 
 _WORKER_MEMO = LruMemo(WORKER_CACHE_ENTRIES)
