@@ -118,6 +118,11 @@ def test_a_variant_on_the_same_site_reuses_its_geometry_and_compiles_the_same() 
     assert again.base is first.base and again.defended is first.defended
     assert again.aim is first.aim and again.zone is first.zone
     assert again.people is first.people
+    # a change to what the people bundle depends on builds another one
+    slower = Prepared(prepared.scenario.updated({"people": {"reaction_s": 9.0}}), prepared.site)
+    other = compile_scenario(slower).inputs.people
+    assert other is not first.people
+    assert not np.array_equal(other.t_sheltered_s, first.people.t_sheltered_s)
     assert again.salvo.aim_sigma_m == 90.0
     # the site read again from its files: new objects, equal content, the same arrays
     reread = prepare(variant.scenario)
