@@ -107,6 +107,32 @@ def _segment_intercept(pos, k, t_k, t_k1, bx, by, t_launch_s, speed_mps, rmin, r
     return s if s <= hi else 2.0
 
 
+#: Slack of :func:`_out_of_reach`: a segment is passed over only when it is out of reach by more
+#: than this [m] plus :data:`REACH_SLACK_FRAC` of the reach, far beyond any rounding of the
+#: exact test, so passing it over never changes a result.
+REACH_SLACK_M = 1.0
+REACH_SLACK_FRAC = 1e-9
+
+
+@njit_inner
+def _out_of_reach(pos, k, bx, by, reach_m):
+    """Whether no point of segment ``k`` is within ``reach_m`` of the battery (at ground level,
+    (bx, by)): a test without square roots that lets the search pass over the segments before
+    an interceptor could get there.
+
+    Every point of the segment lies within its length of the segment's end, and the length is
+    at most the sum of the absolute coordinate steps; so if the end is farther than the reach
+    plus that sum (plus :data:`REACH_SLACK_M`), no point is within reach.
+    """
+    ex = pos[k + 1, 0] - bx
+    ey = pos[k + 1, 1] - by
+    ez = pos[k + 1, 2]
+    step = (abs(pos[k + 1, 0] - pos[k, 0]) + abs(pos[k + 1, 1] - pos[k, 1])
+            + abs(ez - pos[k, 2]))
+    r = reach_m * (1.0 + REACH_SLACK_FRAC) + step + REACH_SLACK_M
+    return ex * ex + ey * ey + ez * ez > r * r
+
+
 @njit_inner
 def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, min_range_m,
                          max_range_m, min_alt_m, max_alt_m):
@@ -152,6 +178,8 @@ def earliest_intercept_s(pos, t0_s, tof_s, tau, bx, by, t_launch_s, speed_mps, m
         t_k = t0_s + tau[k] * tof_s
         t_k1 = t0_s + tau[k + 1] * tof_s
         if t_k1 < t_launch_s:
+            continue
+        if _out_of_reach(pos, k, bx, by, speed_mps * (t_k1 - t_launch_s)):
             continue
         s = _segment_intercept(pos, k, t_k, t_k1, bx, by, t_launch_s, speed_mps, min_range_m,
                                max_range_m, min_alt_m, max_alt_m)

@@ -244,6 +244,23 @@ def elevation_index(range_nowind_m, range_m):
     return lo + min(max(f, 0.0), 1.0)
 
 
+_TWO_PI = 2.0 * math.pi
+
+
+@njit_inner
+def _wrap_angle_rad(a):
+    """``a % (2 pi)`` (Python's float modulo, as numba computes it), without the library call
+    for the angles a rocket's wind-relative azimuth takes: within one turn either side of 0 the
+    modulo is ``a`` or ``a + 2 pi`` exactly as rounded there."""
+    if 0.0 < a < _TWO_PI:
+        return a
+    if a == 0.0:
+        return 0.0  # -0.0 too
+    if -_TWO_PI < a < 0.0:
+        return a + _TWO_PI
+    return a % _TWO_PI
+
+
 @njit_inner
 def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
     """Corners and weights of THE bilinear blend of a trajectory family.
@@ -273,11 +290,15 @@ def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
         ia1 = 0
         wa = 0.0
     else:
-        fa = (relaz_rad % (2.0 * math.pi)) / relaz_step_rad
+        fa = _wrap_angle_rad(relaz_rad) / relaz_step_rad
         ia0 = int(fa)
         wa = fa - ia0
-        ia0 = ia0 % n_az
-        ia1 = (ia0 + 1) % n_az
+        # fa is in [0, n_az] here: a compare instead of an integer division (same result)
+        if ia0 >= n_az:
+            ia0 = ia0 % n_az
+        ia1 = ia0 + 1
+        if ia1 == n_az:
+            ia1 = 0
     return (ie, ia0, ia1, (1.0 - we) * (1.0 - wa), (1.0 - we) * wa, we * (1.0 - wa), we * wa)
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 from forceprot.engage import params as P
-from forceprot.engage.patriot import earliest_intercept_s
+from forceprot.engage.patriot import _out_of_reach, _segment_intercept, earliest_intercept_s
 from forceprot.engage.state import Flights
 from tests.engage.timeline import fight, summary
 
@@ -257,3 +257,69 @@ def test_unreachable_and_non_candidates_cost_nothing():
 def test_nothing_detected_nothing_done():
     stats, t, out, _, _ = _run(_par(), [0.0, 1.0], [math.inf, math.inf], [(0.0, 0.0)] * 2)
     assert stats == (0, 0, 0, 0) and np.all(out == P.OUT_NONE)
+
+
+# ------------------------------------------------------------------ passing over segments
+def _search_every_segment(pos, t0, tof, tau, bx, by, t_launch, speed, rmin, rmax, amin, amax):
+    """The intercept search with no segment passed over: every segment from the first,
+    solved exactly (what :func:`earliest_intercept_s` must return, to the bit)."""
+    if t_launch >= t0 + tof:
+        return math.inf
+    for k in range(pos.shape[0] - 1):
+        t_k = t0 + tau[k] * tof
+        t_k1 = t0 + tau[k + 1] * tof
+        if t_k1 < t_launch:
+            continue
+        s = _segment_intercept(pos, k, t_k, t_k1, bx, by, t_launch, speed, rmin, rmax, amin,
+                               amax)
+        if s <= 1.0:
+            return t_k + s * (t_k1 - t_k)
+    return math.inf
+
+
+def _arc(x0, y0, z_top, n=33):
+    """A rocket's path to the origin: a straight ground track from (x0, y0), a parabola in
+    height (nodes uniform in time, like the kernel's)."""
+    tau = np.linspace(0.0, 1.0, n)
+    pos = np.empty((n, 3))
+    pos[:, 0] = x0 * (1.0 - tau)
+    pos[:, 1] = y0 * (1.0 - tau)
+    pos[:, 2] = 4.0 * z_top * tau * (1.0 - tau)
+    return pos, tau
+
+
+@settings(max_examples=150, deadline=None)
+@given(x0=st.floats(2_000.0, 40_000.0), y0=st.floats(-8_000.0, 8_000.0),
+       z_top=st.floats(300.0, 12_000.0), bx=st.floats(-5_000.0, 5_000.0),
+       by=st.floats(-5_000.0, 5_000.0), speed=st.floats(300.0, 3_000.0),
+       frac=st.floats(-0.2, 0.95), tof=st.floats(20.0, 120.0),
+       envelope=st.sampled_from([(0.0, 1e9, 0.0, 1e9), (3_000.0, 30_000.0, 50.0, 20_000.0),
+                                 (0.0, 1e9, 1_500.0, 1e9), (0.0, 5_000.0, 0.0, 1e9)]))
+def test_passing_over_out_of_reach_segments_changes_nothing(x0, y0, z_top, bx, by, speed,
+                                                            frac, tof, envelope):
+    """Segments the search passes over without solving (out of the interceptor's reach) hold
+    no intercept: the result is the same, to the bit, as solving every segment."""
+    pos, tau = _arc(x0, y0, z_top)
+    t0 = 3.0
+    t_launch = t0 + frac * tof
+    got = earliest_intercept_s(pos, t0, tof, tau, bx, by, t_launch, speed, *envelope)
+    want = _search_every_segment(pos, t0, tof, tau, bx, by, t_launch, speed, *envelope)
+    assert got == want or (math.isnan(got) and math.isnan(want))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x0=st.floats(-20_000.0, 20_000.0), y0=st.floats(-20_000.0, 20_000.0),
+       z0=st.floats(0.0, 10_000.0), dx=st.floats(-3_000.0, 3_000.0),
+       dy=st.floats(-3_000.0, 3_000.0), dz=st.floats(-3_000.0, 3_000.0),
+       slack_m=st.floats(-50.0, 50.0))
+def test_out_of_reach_is_never_wrong(x0, y0, z0, dx, dy, dz, slack_m):
+    """A segment ruled out of reach has no point within the reach (checked on 2,001 points of
+    it), with reaches drawn around the segment's true closest distance."""
+    pos = np.array([[x0, y0, z0], [x0 + dx, y0 + dy, max(z0 + dz, 0.0)]])
+    s = np.linspace(0.0, 1.0, 2_001)[:, None]
+    closest_m = float(np.min(np.linalg.norm(pos[0] + s * (pos[1] - pos[0]), axis=1)))
+    reach_m = max(closest_m + slack_m, 0.0)
+    if _out_of_reach(pos, 0, 0.0, 0.0, reach_m):
+        assert closest_m > reach_m
+    # and a segment that passes through the battery's reach is never ruled out
+    assert not _out_of_reach(pos, 0, 0.0, 0.0, closest_m + 1.0)

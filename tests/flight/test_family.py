@@ -9,12 +9,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 from forceprot import ballistics
 from forceprot.ballistics import build_family, family_cache_dir, fly, max_range
 from forceprot.catalog.rockets import BUNDLED_ROCKETS
 from forceprot.flight import trajectory
-from forceprot.flight.family import elevation_for_range, interpolate_family, state_at_time
+from forceprot.flight.family import (
+    _wrap_angle_rad,
+    blend_weights,
+    elevation_for_range,
+    interpolate_family,
+    state_at_time,
+)
 from tests.flight.reference import interpolate_family_numpy
 
 KEYS = sorted(BUNDLED_ROCKETS)
@@ -326,3 +333,36 @@ def test_max_range_is_kept_on_disk_and_recomputed_when_spoiled(fresh_cache_dir, 
     ballistics._max_range_cached.cache_clear()
     assert max_range("107mm") == computed
     assert json.loads(path.read_text())["range_m"] == computed[0]
+
+
+@njit
+def _python_modulo(a):
+    return a % (2.0 * math.pi)
+
+
+def test_wrap_angle_is_python_modulo_to_the_bit():
+    """The blend's azimuth wrap takes a short cut within one turn either side of 0; it must
+    give numba's (Python's) float modulo to the bit, signed zeros and turn edges included."""
+    two_pi = 2.0 * math.pi
+    edges = [0.0, -0.0, two_pi, -two_pi, math.nextafter(two_pi, 0.0),
+             math.nextafter(-two_pi, 0.0), math.nextafter(two_pi, 10.0),
+             math.nextafter(-two_pi, -10.0), 1e-300, -1e-300, 5e-324, -5e-324, math.pi, -math.pi,
+             3 * two_pi + 0.1, -3 * two_pi - 0.1, 1e6, -1e6, math.inf, -math.inf, math.nan]
+    rng = np.random.default_rng(3)
+    angles = np.concatenate([edges, rng.uniform(-4 * two_pi, 4 * two_pi, 20_000),
+                             rng.uniform(-1e-9, 1e-9, 1_000)])
+    got = np.array([_wrap_angle_rad(a) for a in angles])
+    want = np.array([_python_modulo(a) for a in angles])
+    assert got.tobytes() == want.tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(fe=st.floats(0.0, 111.0), relaz=st.floats(-20.0, 20.0), n_az=st.sampled_from([2, 3, 24]))
+def test_blend_corners_wrap_like_the_modulo(fe, relaz, n_az):
+    """The blend's azimuth columns are those of the plain modulo formula (an integer division
+    replaced by a compare)."""
+    step = 2.0 * math.pi / n_az
+    ie, ia0, ia1, *weights = blend_weights(112, n_az, fe, relaz, step)
+    fa = (relaz % (2.0 * math.pi)) / step
+    assert (ia0, ia1) == (int(fa) % n_az, (int(fa) % n_az + 1) % n_az)
+    assert sum(weights) == pytest.approx(1.0)
