@@ -85,6 +85,8 @@ def prepare(scenario: Scenario) -> Prepared:
         except ScenarioError as exc:
             raise exc.with_file(label) from None
     _check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)
+    # and within the ranges the flight model reaches, as the kernel will fire them
+    check_firing_reach(scenario, site)
     # the grids are sized here, from bounds only, so that a cell size too small for the site is
     # refused by `validate` and not by `run` after the trajectory family is built
     Grid.covering(site.defended_area, scenario.simulation.cell_m, label=label,
@@ -251,6 +253,42 @@ def firing_family(scenario: Scenario):
             f"({family.min_range_m:.0f} m)", file=scenario.label, field="threat.elevation",
             value=threat.elevation)
     return family, FixedElevation(elevation_rad, family.elevation_index(elevation_rad), range_m)
+
+
+def check_firing_reach(scenario: Scenario, site: SiteGeometry,
+                       aim_points_xy: np.ndarray | None = None):
+    """The family the threat fires from, and a refusal unless some launch position reaches
+    what it aims at within the ranges that family lays for (the band the kernel samples).
+
+    :func:`prepare` calls it, so that ``validate`` refuses every scenario ``run`` would: the
+    band the flight model reaches can differ from the rocket class's stated range (a stated
+    20,380 m may fly 19,779 m), and a launch zone between the two would otherwise pass
+    ``validate`` and fail ``run``. :func:`compile_scenario` calls it again with its own aim
+    points (the coverage map's cells); the family and the reach draws are memoised.
+
+    Returns
+    -------
+    family : forceprot.ballistics.TrajectoryFamily
+    fixed : FixedElevation or None
+    wind_to_rad : float
+        Where the wind blows to, counter-clockwise from +x [rad].
+    wind_laying : bool
+        The crew lays for the wind (and there is some).
+    """
+    threat = scenario.threat
+    family, fixed = firing_family(scenario)
+    wind_laying = bool(threat.lay_for_wind and threat.wind_mps > 0)
+    # counter-clockwise from +x, toward where the wind blows: the kernel's and the offset
+    # curve's one number, so the reach check draws launchers where the kernel will
+    wind_to_rad = math.radians(90.0 - (threat.wind_from_deg + 180.0) % 360.0)
+    if fixed is None:
+        _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
+    else:
+        offsets = fixed_elevation_offsets(family, fixed.fe, wind_to_rad, wind_laying)
+        reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
+        _check_reach(scenario, site, float(reach_m.min()), float(reach_m.max()), aim_points_xy,
+                     ring_offsets_m=offsets)
+    return family, fixed, wind_to_rad, wind_laying
 
 
 def fixed_elevation_offsets(family, fe: float, wind_to_rad: float,
@@ -650,18 +688,7 @@ def compile_scenario(prepared: Prepared, *, aim_points_xy: np.ndarray | None = N
     scenario, site = prepared.scenario, prepared.site
     threat = scenario.threat
     label = scenario.label
-    family, fixed = firing_family(scenario)
-    wind_laying = bool(threat.lay_for_wind and threat.wind_mps > 0)
-    # counter-clockwise from +x, toward where the wind blows: the kernel's and the offset
-    # curve's one number, so the reach check draws launchers where the kernel will
-    wind_to_rad = math.radians(90.0 - (threat.wind_from_deg + 180.0) % 360.0)
-    if fixed is None:
-        _check_reach(scenario, site, family.min_range_m, family.max_range_m, aim_points_xy)
-    else:
-        offsets = fixed_elevation_offsets(family, fixed.fe, wind_to_rad, wind_laying)
-        reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
-        _check_reach(scenario, site, float(reach_m.min()), float(reach_m.max()), aim_points_xy,
-                     ring_offsets_m=offsets)
+    family, fixed, wind_to_rad, wind_laying = check_firing_reach(scenario, site, aim_points_xy)
 
     if aim_points_xy is not None:
         pts = np.asarray(aim_points_xy, dtype=np.float64).reshape(-1, 2)

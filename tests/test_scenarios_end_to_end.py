@@ -227,3 +227,22 @@ def test_validate_refuses_a_band_too_thin_to_sample(sites_copy, tmp_path) -> Non
         assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
             and "too rare to sample" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_refuses_a_band_the_flight_model_cannot_reach(sites_copy, tmp_path) -> None:
+    """Before: ``validate`` checked the launch zone against the rocket's stated range (122 mm:
+    20,380 m) and ``run`` against the range the flight model flies at the site's altitude
+    (19,779 m at 500 m below sea level, in denser air); a zone starting 20 km out passed the
+    first and failed the second. Found with a generated site at -500 m aiming at assets."""
+    scenario = edit_toml(sites_copy / "fob.toml", "ground_altitude_m = 60",
+                         "ground_altitude_m = -500")
+    edit_toml(scenario, "min_standoff_m = 1000", "min_standoff_m = 20000")
+    edit_toml(scenario, "max_standoff_m = 12000", "max_standoff_m = 30000")
+    for command in (["validate", scenario], ["run", scenario, "--salvos", 64, "--out",
+                                             tmp_path / "out"]):
+        result = _invoke(command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
+            and "19779 m" in lines[0], lines
+    assert not (tmp_path / "out").exists()
