@@ -17,7 +17,7 @@ import shapely
 
 from forceprot.engage import params as P
 from forceprot.engage.state import Units
-from forceprot.errors import OutputError, ScenarioError
+from forceprot.errors import OutputError, ReachError, ScenarioError
 from forceprot.geo import SiteAssets, SiteGeometry, load_site
 from forceprot.kernel.bundles import (
     Assets,
@@ -143,7 +143,7 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
     else:
         hits = _reachable_on_ring(aim_tri, aim_weight, site.launch_zone, ring_offsets_m)
     if hits == 0:
-        raise ScenarioError(
+        raise ReachError(
             f"no launch position can reach {aim_name} in {REACH_SAMPLE_PAIRS:,} tries: the "
             f"pairs within the {threat.rocket} range ({min_range_m:.0f}-{max_range_m:.0f} m) are "
             f"too rare to sample (a sliver of the launch zone, or {aim_name} of small weight); "

@@ -111,6 +111,11 @@ class ScenarioError(ForceprotError):
     """A scenario file or one of its values is invalid."""
 
 
+class ReachError(ScenarioError):
+    """No launch position can reach what the threat aims at, or too rarely to sample
+    (:mod:`forceprot.reach`, :func:`forceprot.compile.check_firing_reach`)."""
+
+
 class GeometryError(ForceprotError):
     """A geodata layer is missing, unreadable or geometrically invalid."""
 

@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from forceprot.errors import ScenarioError
+from forceprot.errors import ReachError, ScenarioError
 
 __all__ = ["distance_intervals", "check_reach"]
 
@@ -84,8 +84,10 @@ def check_reach(zone: BaseGeometry, aim: BaseGeometry, min_range_m: float, max_r
 
     Raises
     ------
-    ScenarioError
+    ReachError
         No pair of points is between ``min_range_m`` and ``max_range_m`` apart.
+    ScenarioError
+        The launch zone or the aim is empty.
     """
     intervals = distance_intervals(zone, aim)
     if len(intervals) == 0:
@@ -106,5 +108,5 @@ def check_reach(zone: BaseGeometry, aim: BaseGeometry, min_range_m: float, max_r
         why = (f"each part of the launch zone is either inside the {rocket} minimum range "
                f"({min_range_m:.0f} m) or beyond its maximum range ({max_range_m:.0f} m)")
     field, value = blame if blame is not None else (None, None)
-    raise ScenarioError(f"no launch position can reach {aim_name}: {why}", file=label,
+    raise ReachError(f"no launch position can reach {aim_name}: {why}", file=label,
                         field=field, value=value, has_value=field is not None)

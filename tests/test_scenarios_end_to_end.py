@@ -133,6 +133,13 @@ def run_end_to_end(case: ScenarioCase, folder: Path) -> None:
     cell_m = max(25.0, case.site.inner_m / 2.0)
     result = _invoke(["coverage", scenario, "--cell-m", cell_m, "--salvos", COMPARE_SALVOS,
                       "--out", cov_out])
+    if result.exit_code == 2 and "--cell-m" in result.stderr and "this grid aims at" in \
+            result.stderr:
+        # a launch zone that reaches only a sliver of the base's edge: the cells' points (half
+        # a cell inside) are out of reach, which is said in one line naming the option
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert not cov_out.exists() or not any(cov_out.iterdir())
+        return
     _expect_written(result, cov_out, COVERAGE_OUTPUTS)
     cov = _strict_json(cov_out / "coverage.json")
     for key, value in cov.items():
@@ -246,3 +253,27 @@ def test_validate_refuses_a_band_the_flight_model_cannot_reach(sites_copy, tmp_p
         assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
             and "19779 m" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_coverage_names_the_cell_size_when_its_points_are_out_of_reach(sites_copy,
+                                                                       tmp_path) -> None:
+    """Before: the coverage map refused with ``threat.min_standoff_m``, which ``run`` had just
+    accepted: the launch zone reaches a sliver of the base's edge, the cells' points (one per
+    cell, inside the base) are beyond the rocket's range. Now the one line names ``--cell-m``,
+    and a smaller cell maps. Found with a generated site (a coverage grid of 1.4 km cells)."""
+    scenario = edit_toml(sites_copy / "fob.toml", "ground_altitude_m = 60",
+                         "ground_altitude_m = -500")
+    edit_toml(scenario, 'rocket = "122mm"', 'rocket = "107mm"')  # 7,904 m at -500 m
+    edit_toml(scenario, "min_standoff_m = 1000", "min_standoff_m = 7700")
+    edit_toml(scenario, "max_standoff_m = 12000", "max_standoff_m = 9000")
+    assert _invoke(["validate", scenario]).exit_code == 0
+    out = tmp_path / "coarse"
+    result = _invoke(["coverage", scenario, "--cell-m", 5000, "--salvos", 256, "--out", out])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --cell-m = 5000") \
+        and "7904 m" in lines[0], lines
+    assert not out.exists()
+    out = tmp_path / "fine"
+    result = _invoke(["coverage", scenario, "--cell-m", 2000, "--salvos", 256, "--out", out])
+    _expect_written(result, out, COVERAGE_OUTPUTS)

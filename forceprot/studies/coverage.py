@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 
 from forceprot.compile import CompiledScenario, Grid, Prepared, compile_scenario
-from forceprot.errors import ForceprotError
+from forceprot.errors import ForceprotError, ReachError
 from forceprot.kernel.bundles import BLOCK_SALVOS
 from forceprot.results import Results
 from forceprot.stats import finite_or_none
@@ -191,6 +191,9 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
         A threshold outside [0, 1], a cell size below :data:`MIN_CELL_M`, a salvo count below 1.
     OutputError
         A cell size that would make too many cells.
+    ForceprotError
+        No cell's point within the rocket's reach of the launch zone (``--cell-m``: smaller
+        cells put the edge cells' points nearer the edge), or too rarely to sample.
     """
     label = prepared.scenario.label
     if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):
@@ -215,8 +218,17 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
     if centre_out.any():
         aim[centre_out] = shapely.get_coordinates(shapely.point_on_surface(polygons[centre_out]))
     # interceptions only: no casualties to score
-    compiled = compile_scenario(Prepared(scenario=scenario, site=site),
-                                aim_points_xy=aim).without_people()
+    try:
+        compiled = compile_scenario(Prepared(scenario=scenario, site=site),
+                                    aim_points_xy=aim).without_people()
+    except ReachError as exc:
+        # the scenario's own aim passed this check (prepare): what the rockets cannot reach is
+        # this grid's points, each half a cell or more inside the base's edge
+        raise ForceprotError(
+            f"the launch zone reaches the base but not the {len(aim):,} point"
+            f"{'s' if len(aim) != 1 else ''} this grid aims at, one per cell ({exc.message}); "
+            "a smaller cell puts the points of the cells on the base's edge nearer to it",
+            field="--cell-m", value=cell_m) from None
     if salvos is None:
         blocks = math.ceil(SALVOS_PER_CELL * len(index) / BLOCK_SALVOS)
         salvos = max(blocks * BLOCK_SALVOS, MIN_DEFAULT_SALVOS)
