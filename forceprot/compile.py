@@ -85,8 +85,6 @@ def prepare(scenario: Scenario) -> Prepared:
         except ScenarioError as exc:
             raise exc.with_file(label) from None
     _check_reach(scenario, site, rocket.min_range_m, rocket.max_range_m)
-    # and within the ranges the flight model reaches, as the kernel will fire them
-    check_firing_reach(scenario, site)
     # the grids are sized here, from bounds only, so that a cell size too small for the site is
     # refused by `validate` and not by `run` after the trajectory family is built
     Grid.covering(site.defended_area, scenario.simulation.cell_m, label=label,
@@ -97,18 +95,23 @@ def prepare(scenario: Scenario) -> Prepared:
         from forceprot.surveillance import load_sensors
 
         load_sensors(scenario, site)
+    # last, as it builds (or loads) the trajectory family: the reach within the ranges the
+    # flight model flies, as the kernel will fire them
+    check_firing_reach(scenario, site)
     return Prepared(scenario=scenario, site=site)
 
 
 def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max_range_m: float,
                  aim_points_xy: np.ndarray | None = None, *,
-                 ring_offsets_m: np.ndarray | None = None) -> None:
+                 ring_offsets_m: np.ndarray | None = None,
+                 rocket_name: str | None = None) -> None:
     """Refuse a scenario whose launch zone cannot reach what the threat aims at (else every
     salvo exhausts its launch draws and none is fired).
 
     ``ring_offsets_m`` float64 (n_headings, 2) [m]: at a fixed elevation, the launcher's offset
     from the laid point at evenly spaced firing headings (:func:`fixed_elevation_offsets`); the
-    sampling check then draws launchers on that curve, as the kernel does.
+    sampling check then draws launchers on that curve, as the kernel does. ``rocket_name``
+    names the rocket in messages (default: the threat's rocket class).
     """
     from forceprot.reach import check_reach
 
@@ -119,7 +122,8 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
         aim, aim_name = _asset_aim_geometry(site.assets), "any asset"
     else:
         aim, aim_name = site.base, "the base"
-    check_reach(site.launch_zone, aim, min_range_m, max_range_m, rocket=threat.rocket,
+    rocket_name = threat.rocket if rocket_name is None else rocket_name
+    check_reach(site.launch_zone, aim, min_range_m, max_range_m, rocket=rocket_name,
                 label=scenario.label, aim_name=aim_name,
                 too_far=("threat.min_standoff_m", threat.min_standoff_m),
                 too_near=("threat.max_standoff_m", threat.max_standoff_m))
@@ -145,7 +149,7 @@ def _check_reach(scenario: Scenario, site: SiteGeometry, min_range_m: float, max
     if hits == 0:
         raise ReachError(
             f"no launch position can reach {aim_name} in {REACH_SAMPLE_PAIRS:,} tries: the "
-            f"pairs within the {threat.rocket} range ({min_range_m:.0f}-{max_range_m:.0f} m) are "
+            f"pairs within the {rocket_name} range ({min_range_m:.0f}-{max_range_m:.0f} m) are "
             f"too rare to sample (a sliver of the launch zone, or {aim_name} of small weight); "
             "widen the launch zone", file=scenario.label,
             **({"field": "threat.min_standoff_m", "value": threat.min_standoff_m}
@@ -264,7 +268,8 @@ def check_firing_reach(scenario: Scenario, site: SiteGeometry,
     band the flight model reaches can differ from the rocket class's stated range (a stated
     20,380 m may fly 19,779 m), and a launch zone between the two would otherwise pass
     ``validate`` and fail ``run``. :func:`compile_scenario` calls it again with its own aim
-    points (the coverage map's cells); the family and the reach draws are memoised.
+    points (the coverage map's cells); the family and a range band's reach draws are
+    memoised (a fixed elevation's draws on its ring of launch offsets, about 25 ms, are not).
 
     Returns
     -------
@@ -276,7 +281,10 @@ def check_firing_reach(scenario: Scenario, site: SiteGeometry,
         The crew lays for the wind (and there is some).
     """
     threat = scenario.threat
-    family, fixed = firing_family(scenario)
+    try:
+        family, fixed = firing_family(scenario)
+    except ScenarioError as exc:  # a family that cannot be built names the scenario file
+        raise exc.with_file(scenario.label) from None
     wind_laying = bool(threat.lay_for_wind and threat.wind_mps > 0)
     # counter-clockwise from +x, toward where the wind blows: the kernel's and the offset
     # curve's one number, so the reach check draws launchers where the kernel will
@@ -287,7 +295,8 @@ def check_firing_reach(scenario: Scenario, site: SiteGeometry,
         offsets = fixed_elevation_offsets(family, fixed.fe, wind_to_rad, wind_laying)
         reach_m = np.hypot(offsets[:, 0], offsets[:, 1])
         _check_reach(scenario, site, float(reach_m.min()), float(reach_m.max()), aim_points_xy,
-                     ring_offsets_m=offsets)
+                     ring_offsets_m=offsets,
+                     rocket_name=f"{threat.rocket} (laid at {threat.elevation:g} deg)")
     return family, fixed, wind_to_rad, wind_laying
 
 

@@ -13,6 +13,7 @@ from typing import Any
 __all__ = [
     "ForceprotError",
     "ScenarioError",
+    "ReachError",
     "GeometryError",
     "OutputError",
 ]

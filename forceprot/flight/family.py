@@ -293,8 +293,9 @@ def blend_weights(n_el, n_az, fe, relaz_rad, relaz_step_rad):
         fa = _wrap_angle_rad(relaz_rad) / relaz_step_rad
         ia0 = int(fa)
         wa = fa - ia0
-        # fa is in [0, n_az] here: a compare instead of an integer division (same result)
-        if ia0 >= n_az:
+        # fa is in [0, n_az] for every finite angle: a compare instead of an integer division
+        # (same result); the modulo keeps a column in the table for anything else
+        if ia0 < 0 or ia0 >= n_az:
             ia0 = ia0 % n_az
         ia1 = ia0 + 1
         if ia1 == n_az:

@@ -223,12 +223,13 @@ def plan_coverage(prepared: Prepared, *, cell_m: float = DEFAULT_CELL_M,
                                     aim_points_xy=aim).without_people()
     except ReachError as exc:
         # the scenario's own aim passed this check (prepare): what the rockets cannot reach is
-        # this grid's points, each half a cell or more inside the base's edge
+        # this grid's points, one per cell inside the base (a centre, or a point of the cell's
+        # part of the base), which can lie well inside the edge of a coarse grid
         raise ForceprotError(
-            f"the launch zone reaches the base but not the {len(aim):,} point"
-            f"{'s' if len(aim) != 1 else ''} this grid aims at, one per cell ({exc.message}); "
-            "a smaller cell puts the points of the cells on the base's edge nearer to it",
-            field="--cell-m", value=cell_m) from None
+            f"none of the {len(aim):,} point{'s' if len(aim) != 1 else ''} this grid aims at, "
+            f"one per cell of the base, is within reach of the launch zone ({exc.message}); a "
+            "smaller cell puts the points of the cells on the base's edge nearer to it, if the "
+            "rockets reach the base at all", field="--cell-m", value=cell_m) from None
     if salvos is None:
         blocks = math.ceil(SALVOS_PER_CELL * len(index) / BLOCK_SALVOS)
         salvos = max(blocks * BLOCK_SALVOS, MIN_DEFAULT_SALVOS)

@@ -366,3 +366,12 @@ def test_blend_corners_wrap_like_the_modulo(fe, relaz, n_az):
     fa = (relaz % (2.0 * math.pi)) / step
     assert (ia0, ia1) == (int(fa) % n_az, (int(fa) % n_az + 1) % n_az)
     assert sum(weights) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("relaz", [math.nan, math.inf, -math.inf])
+def test_blend_corners_stay_in_the_table(relaz):
+    """An angle with no direction still reads columns of the table (the blend indexes arrays
+    without bounds checks)."""
+    for n_az in (2, 3, 24):
+        _, ia0, ia1, *_ = blend_weights(112, n_az, 10.5, relaz, 2.0 * math.pi / n_az)
+        assert 0 <= ia0 < n_az and 0 <= ia1 < n_az
