@@ -197,6 +197,18 @@ def test_many_valid_scenarios_run_end_to_end(case: ScenarioCase) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def _assert_validate_and_run_refuse(scenario: Path, out: Path, salvos: int,
+                                    *needles: str) -> None:
+    """``validate`` and ``run`` both refuse the scenario in one line holding every needle, and
+    ``run`` writes nothing."""
+    for command in (["validate", scenario], ["run", scenario, "--salvos", salvos, "--out", out]):
+        result = _invoke(command)
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and all(n in lines[0] for n in needles), lines
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("field, edits", [
     # 5 m cells over a 10 km defended margin: 29 million cells
     ("simulation.cell_m", [("cell_m = 100", "cell_m = 5"),
@@ -210,13 +222,7 @@ def test_validate_refuses_a_grid_that_run_would_refuse(sites_copy, field, edits,
     scenario = sites_copy / "taji.toml"
     for old, new in edits:
         edit_toml(scenario, old, new)
-    for command in (["validate", scenario], ["run", scenario, "--salvos", 1, "--out",
-                                             tmp_path / "out"]):
-        result = _invoke(command)
-        assert result.exit_code == 2, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and field in lines[0] and "grid cells" in lines[0], lines
-    assert not (tmp_path / "out").exists()
+    _assert_validate_and_run_refuse(scenario, tmp_path / "out", 1, field, "grid cells")
 
 
 def test_validate_refuses_a_band_too_thin_to_sample(sites_copy, tmp_path) -> None:
@@ -226,14 +232,8 @@ def test_validate_refuses_a_band_too_thin_to_sample(sites_copy, tmp_path) -> Non
     20,000). Found with assets of weight 1 and 1e6, only the light one in reach."""
     scenario = edit_toml(sites_copy / "fob.toml", "min_standoff_m = 1000", "min_standoff_m = 20370")
     edit_toml(scenario, "max_standoff_m = 12000", "max_standoff_m = 30000")
-    for command in (["validate", scenario], ["run", scenario, "--salvos", 512, "--out",
-                                             tmp_path / "out"]):
-        result = _invoke(command)
-        assert result.exit_code == 2, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
-            and "too rare to sample" in lines[0], lines
-    assert not (tmp_path / "out").exists()
+    _assert_validate_and_run_refuse(scenario, tmp_path / "out", 512, "threat.min_standoff_m",
+                                    "too rare to sample")
 
 
 def test_validate_refuses_a_band_the_flight_model_cannot_reach(sites_copy, tmp_path) -> None:
@@ -245,14 +245,8 @@ def test_validate_refuses_a_band_the_flight_model_cannot_reach(sites_copy, tmp_p
                          "ground_altitude_m = -500")
     edit_toml(scenario, "min_standoff_m = 1000", "min_standoff_m = 20000")
     edit_toml(scenario, "max_standoff_m = 12000", "max_standoff_m = 30000")
-    for command in (["validate", scenario], ["run", scenario, "--salvos", 64, "--out",
-                                             tmp_path / "out"]):
-        result = _invoke(command)
-        assert result.exit_code == 2, result.output
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "threat.min_standoff_m" in lines[0] \
-            and "19779 m" in lines[0], lines
-    assert not (tmp_path / "out").exists()
+    _assert_validate_and_run_refuse(scenario, tmp_path / "out", 64, "threat.min_standoff_m",
+                                    "19779 m")
 
 
 def test_coverage_names_the_cell_size_when_its_points_are_out_of_reach(sites_copy,
